@@ -1,0 +1,392 @@
+"""The declaration format (SPEC section 3) as pydantic models.
+
+These models are the single source of truth for environments/<env>.yaml: the loader validates
+against them, components read them, and environments/schema.json is generated from them.
+Per-field limits live here; rules that relate several fields (layout rules, the credential
+scan, sizes) live in `secrets_layout.rules`, which reports them with exact field paths.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from secrets_layout.regions import AWS_REGIONS
+
+PROTECTED_ENVIRONMENTS = frozenset({"prod", "shared-services"})
+"""Environments whose secrets carry Pulumi's `protect` unless a secret says otherwise."""
+
+MANAGED_BY = "secrets-layout"
+
+SECRET_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
+# AWS appends "-" and six random characters to every secret ARN; a name that already ends that
+# way makes partial-ARN lookups ambiguous, so AWS advises against it.
+ARN_SUFFIX_LOOKALIKE = re.compile(r"-[A-Za-z0-9]{6}$")
+
+
+class DeclarationModel(BaseModel):
+    """Shared base: unknown keys are errors, values are immutable once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+AccountId = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{12}$"),
+    Field(description='A 12-digit AWS account ID, quoted ("111111111111") so YAML keeps it a string.'),
+]
+AccountName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$"),
+    Field(description="A name for a consumer account: lowercase letters, digits and '-'."),
+]
+
+
+def _must_be_region(value: object) -> object:
+    if isinstance(value, str) and value not in AWS_REGIONS:
+        raise ValueError(f"'{value}' is not an AWS region; use a region code such as us-east-1")
+    return value
+
+
+Region = Annotated[
+    str,
+    BeforeValidator(_must_be_region),
+    Field(description="An AWS region code, e.g. us-east-1.", json_schema_extra={"enum": sorted(AWS_REGIONS)}),
+]
+RoleName = Annotated[
+    str,
+    StringConstraints(pattern=r"^(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$"),
+    Field(description="An IAM role name in the reader account, optionally with its path (team/AppRole)."),
+]
+VersionStage = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,256}$"),
+    Field(description="A staging label: AWSCURRENT, AWSPREVIOUS, AWSPENDING or a label of your own."),
+]
+LambdaArn = Annotated[
+    str,
+    StringConstraints(pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$"),
+    Field(description="The ARN of an existing Lambda function, e.g. arn:aws:lambda:us-east-1:111111111111:function:rotator."),
+]
+KmsKeyArn = Annotated[
+    str,
+    StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$"),
+    Field(description="The ARN of an existing customer managed KMS key (or its alias) in that region."),
+]
+TagKey = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[\w\s.:/=+\-@]+$"),
+    Field(description="Tag key: 1-128 letters, digits, spaces or _.:/=+-@, not starting with aws:."),
+]
+TagValue = Annotated[
+    str,
+    StringConstraints(max_length=256, pattern=r"^[\w\s.:/=+\-@]*$"),
+    Field(description="Tag value: up to 256 letters, digits, spaces or _.:/=+-@."),
+]
+Tags = Annotated[dict[TagKey, TagValue], Field(max_length=50)]
+
+
+class SecretKind(str, Enum):
+    DATABASE = "database"
+    API_KEY = "api-key"
+    OAUTH_TOKEN = "oauth-token"
+    GENERIC = "generic"
+
+
+class SecretFormat(str, Enum):
+    JSON = "json"
+    PLAINTEXT = "plaintext"
+
+
+class ManagedRotation(str, Enum):
+    """AWS-provided rotation functions, deployed from the Serverless Application Repository."""
+
+    RDS_POSTGRESQL_SINGLE_USER = "rds-postgresql-single-user"
+    RDS_POSTGRESQL_MULTI_USER = "rds-postgresql-multi-user"
+    RDS_MYSQL_SINGLE_USER = "rds-mysql-single-user"
+    RDS_MYSQL_MULTI_USER = "rds-mysql-multi-user"
+    RDS_MARIADB_SINGLE_USER = "rds-mariadb-single-user"
+    RDS_MARIADB_MULTI_USER = "rds-mariadb-multi-user"
+    RDS_ORACLE_SINGLE_USER = "rds-oracle-single-user"
+    RDS_ORACLE_MULTI_USER = "rds-oracle-multi-user"
+    RDS_SQLSERVER_SINGLE_USER = "rds-sqlserver-single-user"
+    RDS_SQLSERVER_MULTI_USER = "rds-sqlserver-multi-user"
+    REDSHIFT_SINGLE_USER = "redshift-single-user"
+    REDSHIFT_MULTI_USER = "redshift-multi-user"
+    DOCUMENTDB_SINGLE_USER = "documentdb-single-user"
+    DOCUMENTDB_MULTI_USER = "documentdb-multi-user"
+
+
+class BundledFunction(str, Enum):
+    """Rotation functions whose code ships in this repository (rotation/)."""
+
+    API_KEY_ROTATOR = "api-key-rotator"
+
+
+class Account(DeclarationModel):
+    """A consumer account. Written either as its ID or as a mapping with a deploy role."""
+
+    id: AccountId
+    deploy_role_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        description=(
+            "Optional role in that account which the deployment may assume to attach read "
+            "permissions to the reader roles (the consumer side of cross-account access)."
+        ),
+    )
+
+
+def _account_from_id(value: object) -> object:
+    return {"id": value} if isinstance(value, str) else value
+
+
+AccountEntry = Annotated[Account, BeforeValidator(_account_from_id)]
+
+
+class KmsSettings(DeclarationModel):
+    keys: dict[Region, KmsKeyArn] = Field(
+        default_factory=dict,
+        description=(
+            "Existing customer managed keys by region. Regions not listed get a new key with "
+            "rotation on and the alias alias/secrets/<environment>."
+        ),
+    )
+
+
+class Generate(DeclarationModel):
+    """A random value created at deploy time and kept stable across deploys."""
+
+    key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="For format json: the JSON key that receives the generated value (e.g. password).",
+    )
+    length: int = Field(32, ge=16, le=4096, description="Length of the generated value (16-4096).")
+    exclude_characters: str | None = Field(
+        None,
+        max_length=64,
+        description=(
+            "Punctuation that the value must not contain (databases often reject \" @ / \\). "
+            "Default for kind database: the characters RDS rejects."
+        ),
+    )
+    exclude_punctuation: bool = Field(False, description="Letters and digits only.")
+
+
+TemplateScalar = str | int | float | bool | None
+
+
+class ValueSource(DeclarationModel):
+    """Where the value comes from. Exactly one of generate, from_config, external: never a literal."""
+
+    generate: Generate | None = Field(None, description="Generate a random value at deploy time.")
+    template: dict[Annotated[str, StringConstraints(min_length=1)], TemplateScalar] | None = Field(
+        None,
+        description=(
+            "With generate and format json: the non-secret fields stored beside the generated key "
+            "(username, engine, host, port, dbname)."
+        ),
+    )
+    from_config: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z][A-Za-z0-9_.:-]*$",
+        description="Read the value from the stack's secret config: pulumi config set --secret NAME.",
+    )
+    external: Literal[True] | None = Field(
+        None,
+        description="The secret is a container only: its owner puts the value; no version is managed.",
+    )
+
+
+class Vpc(DeclarationModel):
+    subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, description="Subnets the rotation function runs in (it must reach the database)."
+    )
+    security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, description="Security groups of the rotation function."
+    )
+
+
+class Rotation(DeclarationModel):
+    """How and how often the value rotates. Exactly one of managed, function, lambda_arn."""
+
+    enabled: bool = Field(True, description="false documents an exemption; then reason is required.")
+    reason: str | None = Field(
+        None, min_length=1, max_length=256, description="Why this secret does not rotate (with enabled: false)."
+    )
+    managed: ManagedRotation | None = Field(
+        None, description="An AWS-provided rotation function (database secrets, format json)."
+    )
+    function: BundledFunction | None = Field(None, description="A rotation function bundled in this repository.")
+    lambda_arn: LambdaArn | None = Field(None, description="An existing rotation function.")
+    vpc: Vpc | None = Field(None, description="Network placement of a managed or bundled rotation function.")
+    every_days: int | None = Field(None, ge=1, le=1000, description="Rotate every N days (1-1000).")
+    schedule: str | None = Field(
+        None, description='A rate() (at least 4 hours) or cron() expression, e.g. "cron(0 4 ? * SUN *)".'
+    )
+    window: str | None = Field(
+        None,
+        pattern=r"^[0-9]+h$",
+        description="Rotation window, e.g. 3h; shorter than the interval between rotations.",
+    )
+
+    @property
+    def method(self) -> str | None:
+        """Which of managed / function / lambda_arn is set."""
+        return next((field for field in ("managed", "function", "lambda_arn") if getattr(self, field)), None)
+
+
+class Reader(DeclarationModel):
+    """Roles in a consumer account that may read the secret."""
+
+    account: AccountName = Field(description="A name from accounts:.")
+    roles: list[RoleName] = Field(min_length=1, description="Role names in that account.")
+    stages: list[VersionStage] = Field(
+        default_factory=lambda: ["AWSCURRENT"],
+        min_length=1,
+        description="Version stages the roles may read (default [AWSCURRENT]).",
+    )
+    requests_per_month: int | None = Field(
+        None, ge=0, description="Expected GetSecretValue calls per month, for the cost estimate."
+    )
+
+
+SecretName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=512),
+    Field(description="The secret's name: <environment>/<service>/<name>, 1-512 of A-Za-z0-9/_+=.@-."),
+]
+
+
+class SecretDefaults(DeclarationModel):
+    """Fields applied to every secret that does not set them. Mappings merge; lists and scalars replace."""
+
+    recovery_window_days: int | None = Field(None, ge=7, le=30, description="Days a deleted secret can be restored (7-30).")
+    replicas: list[Region] | None = Field(None, description="Regions the secret is replicated to.")
+    rotation: Rotation | None = Field(None, description="Rotation settings, merged key by key into each secret's.")
+    tags: Tags | None = Field(None, description="Tags, merged key by key into each secret's.")
+    protect: bool | None = Field(None, description="Pulumi protect (default true in prod and shared-services).")
+
+
+class Secret(DeclarationModel):
+    name: SecretName
+    description: str | None = Field(None, max_length=2048, description="Up to 2048 characters.")
+    kind: SecretKind = Field(SecretKind.GENERIC, description="database | api-key | oauth-token | generic.")
+    format: SecretFormat | None = Field(
+        None, description="json | plaintext (default json for kind database, plaintext otherwise)."
+    )
+    value: ValueSource = Field(description="Where the value comes from. Never a literal secret.")
+    rotation: Rotation | None = Field(None, description="Rotation settings (merged over defaults.rotation).")
+    readers: list[Reader] = Field(default_factory=list, description="Who may read the secret, across accounts.")
+    replicas: list[Region] = Field(default_factory=list, description="Regions the secret is replicated to.")
+    recovery_window_days: int = Field(30, ge=7, le=30, description="Days a deleted secret can be restored (7-30).")
+    tags: Tags = Field(default_factory=dict, description="Tags (merged over defaults.tags).")
+    protect: bool | None = Field(None, description="Pulumi protect (default true in prod and shared-services).")
+    import_id: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
+        description="ARN of an existing secret to adopt instead of creating one.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _aws_secret_name(cls, name: str) -> str:
+        if not SECRET_NAME_CHARACTERS.match(name):
+            raise ValueError(
+                "a secret name may only contain letters, digits and / _ + = . @ -; rename it"
+            )
+        if ARN_SUFFIX_LOOKALIKE.search(name):
+            raise ValueError(
+                "a secret name must not end with '-' and six characters: AWS appends such a "
+                "suffix to every ARN, so partial-ARN lookups become ambiguous; rename it"
+            )
+        return name
+
+    @property
+    def effective_format(self) -> SecretFormat:
+        if self.format is not None:
+            return self.format
+        return SecretFormat.JSON if self.kind is SecretKind.DATABASE else SecretFormat.PLAINTEXT
+
+    @property
+    def rotates(self) -> bool:
+        return self.rotation is not None and self.rotation.enabled
+
+
+def _scalar_as_text(value: object) -> object:
+    """SSM stores text: `port: 5432` and `enabled: true` mean the strings "5432" and "true"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+ParameterValue = Annotated[str, BeforeValidator(_scalar_as_text), StringConstraints(min_length=1, max_length=4096)]
+
+
+class Parameter(DeclarationModel):
+    """Non-sensitive configuration, stored in SSM Parameter Store as a String."""
+
+    name: str = Field(
+        pattern=r"^/[A-Za-z0-9_.\-/]{1,1010}$",
+        description="/<environment>/<service>/<name>: letters, digits and _.-/ (at most 15 levels).",
+    )
+    value: ParameterValue = Field(description="The value (1-4096 characters). Never a credential.")
+    description: str | None = Field(None, max_length=1024, description="Up to 1024 characters.")
+    tags: Tags = Field(default_factory=dict, description="Tags of the parameter.")
+
+
+class Declaration(DeclarationModel):
+    """One environment's secrets layout: environments/<env>.yaml."""
+
+    environment: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{0,31}$",
+        description="Lowercase slug (dev, prod, shared-services); the first segment of every secret name.",
+    )
+    security_account: AccountId = Field(description="The account that holds the secrets.")
+    organization_id: str | None = Field(
+        None,
+        pattern=r"^o-[a-z0-9]{10,32}$",
+        description="AWS Organizations ID: adds a deny for principals outside the organization.",
+    )
+    primary_region: Region = Field(description="Region of the primary secrets.")
+    accounts: dict[AccountName, AccountEntry] = Field(
+        default_factory=dict, description="The consumer accounts of this environment, by name."
+    )
+    kms: KmsSettings = Field(default_factory=KmsSettings, description="Encryption keys.")
+    defaults: SecretDefaults = Field(default_factory=SecretDefaults, description="Applied to every secret.")
+    secrets: list[Secret] = Field(default_factory=list, description="The secrets of this environment.")
+    parameters: list[Parameter] = Field(
+        default_factory=list, description="Non-sensitive configuration for SSM Parameter Store."
+    )
+
+    @property
+    def regions(self) -> list[str]:
+        """The primary region first, then every replica region in order of first use."""
+        ordered = [self.primary_region]
+        for secret in self.secrets:
+            ordered.extend(region for region in secret.replicas if region not in ordered)
+        return ordered
+
+    @property
+    def protected_by_default(self) -> bool:
+        return self.environment in PROTECTED_ENVIRONMENTS
+
+    def protects(self, secret: Secret) -> bool:
+        return self.protected_by_default if secret.protect is None else secret.protect
+
+    def account_id(self, name: str) -> str:
+        return self.accounts[name].id
