@@ -1,0 +1,73 @@
+""""No secret values in git": does a literal in a declaration look like a credential?
+
+Two signals, either one is enough:
+- the key names a credential (password, secret, token, api_key, ...) and has a value;
+- detect-secrets (Yelp's scanner, the one pre-commit hooks use) flags the value.
+Findings name the detector, never the value.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from detect_secrets.filters import heuristic
+from detect_secrets.settings import default_settings, get_plugins
+
+_CREDENTIAL_KEY = re.compile(
+    r"(?:^|[_\-./])(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|"
+    r"access[_-]?key|secret[_-]?key|client[_-]?secret|credentials?)$",
+    re.IGNORECASE,
+)
+
+# ARNs identify resources (a multi-user rotation's `masterarn`, say); they are never credentials,
+# but the keyword detector reads their ":secret:" part as one.
+_AWS_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:")
+
+
+def is_credential_key(key: str) -> bool:
+    """`password`, `db_password`, `stripe-api-key`, `/prod/app/token` name credentials; `password_length` does not."""
+    return bool(_CREDENTIAL_KEY.search(key.strip()))
+
+
+def credential_findings(literals: Iterable[tuple[str, object]]) -> list[list[str]]:
+    """For each `(key, value)`, why it looks like a credential: the detectors that fired (empty: fine)."""
+    with default_settings():
+        plugins = list(get_plugins())
+        scanned: dict[tuple[str, str], list[str]] = {}
+        findings = []
+        for key, value in literals:
+            if value is None or isinstance(value, bool) or value == "":
+                findings.append([])
+                continue
+            reasons = ["credential field name"] if is_credential_key(key) else []
+            if isinstance(value, str) and not _AWS_ARN.match(value):
+                if (key, value) not in scanned:
+                    scanned[key, value] = _scanner_findings(plugins, key, value)
+                reasons.extend(scanned[key, value])
+            findings.append(reasons)
+        return findings
+
+
+def _scanner_findings(plugins: list, key: str, value: str) -> list[str]:
+    # The plugins are detect-secrets' own with their default limits, run on one `key: "value"`
+    # line the way a file scan runs them (scan_line is 4x slower and skips the entropy limits);
+    # then the value heuristics that detect-secrets applies to file scans.
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    line = f'{key}: "{escaped}"'
+    return sorted({
+        finding.type
+        for plugin in plugins
+        for finding in plugin.analyze_line(filename="declaration.yaml", line=line, line_number=1)
+        if not _is_harmless(finding.secret_value or "")
+    })
+
+
+def _is_harmless(candidate: str) -> bool:
+    return (
+        heuristic.is_sequential_string(candidate)
+        or heuristic.is_potential_uuid(candidate)
+        or heuristic.is_templated_secret(candidate)
+        or heuristic.is_prefixed_with_dollar_sign(candidate)
+        or heuristic.is_not_alphanumeric_string(candidate)
+    )

@@ -1,0 +1,49 @@
+"""Validation issues: where in which file, which field, what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Iterable
+
+Path = tuple[str | int, ...]
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def format_path(path: Path) -> str:
+    """`("secrets", 0, "rotation", "every_days")` -> `secrets[0].rotation.every_days`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            text += f".{part}" if text else part
+        else:
+            text += f'["{part}"]'
+    return text or "(document)"
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem in a declaration, positioned for an editor (lines and columns start at 1)."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def as_text(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.path}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class DeclarationError(Exception):
+    """A declaration that must not reach Pulumi. Carries every issue found, sorted by position."""
+
+    def __init__(self, issues: Iterable[Issue]):
+        self.issues = sorted(set(issues), key=lambda issue: (issue.file, issue.line, issue.column, issue.path))
+        super().__init__("\n".join(issue.as_text() for issue in self.issues))

@@ -1,0 +1,325 @@
+"""Rules that relate several fields: AWS limits, layout rules and "no secret values in git".
+
+Each rule is a small function over the validated declaration that yields `(path, message)`;
+the loader turns paths into FILE:LINE:COLUMN. Messages say what is wrong, why, and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from typing import Callable, Iterator
+
+from secrets_layout.credentials import credential_findings
+from secrets_layout.errors import Path
+from policies.schedule import RateSchedule, ScheduleError, parse_schedule, secrets_manager_problems
+from secrets_layout.models import (
+    Declaration,
+    Rotation,
+    Secret,
+    SecretFormat,
+    SecretKind,
+)
+
+Finding = tuple[Path, str]
+Rule = Callable[[Declaration], Iterator[Finding]]
+
+MAX_SECRET_VALUE_BYTES = 65536
+MAX_TAGS = 50
+MAX_WINDOW_HOURS = 24
+MAX_PARAMETER_DEPTH = 15
+RESERVED_TAGS = ("kind", "managed-by", "rotation-exempt")
+"""Tags the layout sets itself; `environment` may be written but must match."""
+ADDED_TAGS = ("environment", "kind", "managed-by", "rotation-exempt")
+VALUE_SOURCES = ("generate", "from_config", "external")
+
+
+def check_declaration(declaration: Declaration) -> list[Finding]:
+    """Every finding of every rule, in rule order."""
+    return [finding for rule in RULES for finding in rule(declaration)]
+
+
+def _secrets(declaration: Declaration) -> Iterator[tuple[Path, Secret]]:
+    for index, secret in enumerate(declaration.secrets):
+        yield ("secrets", index), secret
+
+
+def secret_names_start_with_environment(declaration: Declaration) -> Iterator[Finding]:
+    prefix = f"{declaration.environment}/"
+    for path, secret in _secrets(declaration):
+        if not secret.name.startswith(prefix):
+            yield path + ("name",), (
+                f"secret names start with the environment ('{prefix}...') so that a role's access "
+                f"can be scoped by name; rename it to {prefix}<service>/<name>"
+            )
+
+
+def secret_names_are_unique(declaration: Declaration) -> Iterator[Finding]:
+    first_index: dict[str, int] = {}
+    for path, secret in _secrets(declaration):
+        if secret.name in first_index:
+            yield path + ("name",), (
+                f"duplicate secret name '{secret.name}' (also secrets[{first_index[secret.name]}]); "
+                "every secret needs its own name: rename or remove one"
+            )
+        first_index.setdefault(secret.name, path[1])
+
+
+def value_comes_from_exactly_one_source(declaration: Declaration) -> Iterator[Finding]:
+    for path, secret in _secrets(declaration):
+        value = secret.value
+        given = [source for source in VALUE_SOURCES if getattr(value, source) is not None]
+        if len(given) != 1:
+            which = f"it gives {' and '.join(given)}" if given else "it gives none"
+            yield path + ("value",), (
+                f"value needs exactly one of generate, from_config or external ({which}); "
+                "a literal value is never allowed"
+            )
+        if value.template is not None and value.generate is None:
+            yield path + ("value", "template"), "template is the non-secret part of a generated value; add value.generate or remove template"
+        is_json = secret.effective_format is SecretFormat.JSON
+        if value.template is not None and not is_json:
+            yield path + ("value", "template"), "template builds a JSON value; set format: json or remove template"
+        if value.generate is not None:
+            if is_json and value.generate.key is None:
+                yield path + ("value", "generate"), "a JSON secret needs generate.key: the JSON key that receives the generated value (e.g. password)"
+            if not is_json and value.generate.key is not None:
+                yield path + ("value", "generate", "key"), "generate.key names a JSON field; remove it or set format: json"
+            excluded = value.generate.exclude_characters or ""
+            if any(character not in string.punctuation for character in excluded):
+                yield path + ("value", "generate", "exclude_characters"), (
+                    "exclude_characters may only list punctuation (letters and digits keep the value strong); "
+                    "remove the letters, digits and spaces"
+                )
+
+
+def value_fits_in_a_secret(declaration: Declaration) -> Iterator[Finding]:
+    for path, secret in _secrets(declaration):
+        generate = secret.value.generate
+        if generate is None:
+            continue
+        rendered = (
+            json.dumps({**(secret.value.template or {}), generate.key or "value": "x" * generate.length})
+            if secret.effective_format is SecretFormat.JSON else "x" * generate.length
+        )
+        size = len(rendered.encode("utf-8"))
+        if size > MAX_SECRET_VALUE_BYTES:
+            yield path + ("value",), (
+                f"the rendered value would be {size} bytes; Secrets Manager stores at most "
+                f"{MAX_SECRET_VALUE_BYTES}: shorten the template or the generated length"
+            )
+
+
+def rotation_is_well_formed(declaration: Declaration) -> Iterator[Finding]:
+    for path, secret in _secrets(declaration):
+        if secret.rotation is not None:
+            yield from _rotation_findings(declaration, secret, secret.rotation, path + ("rotation",))
+
+
+def _rotation_findings(declaration: Declaration, secret: Secret, rotation: Rotation, path: Path) -> Iterator[Finding]:
+    if not rotation.enabled:
+        if rotation.reason is None:
+            yield path + ("reason",), "an exemption from rotation needs a reason (it becomes the rotation-exempt tag); add reason: \"...\""
+        configured = [field for field in ("managed", "function", "lambda_arn", "vpc", "every_days", "schedule", "window")
+                      if getattr(rotation, field) is not None]
+        if configured:
+            yield path, f"rotation is disabled but sets {', '.join(configured)}; remove them or set enabled: true"
+        return
+    if rotation.reason is not None:
+        yield path + ("reason",), "reason documents a disabled rotation; remove it or set enabled: false"
+    methods = [field for field in ("managed", "function", "lambda_arn") if getattr(rotation, field) is not None]
+    if len(methods) != 1:
+        which = f"it gives {' and '.join(methods)}" if methods else "it gives none"
+        yield path, f"rotation needs exactly one function: managed:, function: or lambda_arn: ({which})"
+    if rotation.managed is not None and (secret.kind is not SecretKind.DATABASE or secret.effective_format is not SecretFormat.JSON):
+        yield path + ("managed",), (
+            "AWS-managed rotation rotates database credentials stored as JSON; use it with kind: database "
+            "and format: json, or rotate with function: api-key-rotator or lambda_arn:"
+        )
+    if rotation.vpc is not None and rotation.lambda_arn is not None:
+        yield path + ("vpc",), "vpc places a function this layout deploys; an existing lambda_arn keeps its own network: remove vpc"
+    if rotation.lambda_arn is not None:
+        function_region = rotation.lambda_arn.split(":")[3]
+        if function_region != declaration.primary_region:
+            yield path + ("lambda_arn",), (
+                f"the rotation function is in {function_region} but the secret is in {declaration.primary_region}; "
+                "Secrets Manager only invokes a function in the secret's own region"
+            )
+    if rotation.every_days is not None and rotation.schedule is not None:
+        yield path, "give either every_days or schedule, not both"
+    elif rotation.every_days is None and rotation.schedule is None:
+        yield path, "rotation needs an interval: add every_days: N or schedule: \"rate(...)\" / \"cron(...)\""
+    yield from _interval_findings(rotation, path)
+
+
+class _InvalidSchedule(ValueError):
+    pass
+
+
+def _shortest_interval_hours(rotation: Rotation) -> float | None:
+    """Hours between two rotations at the closest; a window may not last that long."""
+    if rotation.every_days is not None:
+        return rotation.every_days * 24.0
+    if rotation.schedule is None:
+        return None
+    try:
+        problems = secrets_manager_problems(rotation.schedule)
+        schedule = parse_schedule(rotation.schedule)
+    except ScheduleError as error:
+        raise _InvalidSchedule(
+            f"{error.reason}; write rate(N hours|days) (at least 4 hours) or "
+            "cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 4 ? * SUN *)"
+        ) from None
+    if problems:
+        raise _InvalidSchedule("; ".join(problems))
+    if isinstance(schedule, RateSchedule):
+        return schedule.interval_days * 24.0
+    times = sorted(schedule.times_of_day)
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    return min(gaps) / 60.0 if gaps else 24.0
+
+
+def _interval_findings(rotation: Rotation, path: Path) -> Iterator[Finding]:
+    try:
+        interval_hours = _shortest_interval_hours(rotation)
+    except _InvalidSchedule as problem:
+        yield path + ("schedule",), str(problem)
+        return
+    if rotation.window is None or interval_hours is None:
+        return
+    window_hours = int(rotation.window[:-1])
+    if not 1 <= window_hours <= MAX_WINDOW_HOURS:
+        yield path + ("window",), f"a rotation window is 1h to {MAX_WINDOW_HOURS}h; shorten it"
+    elif window_hours >= interval_hours:
+        yield path + ("window",), (
+            f"the window ({window_hours}h) must be shorter than the time between rotations ({interval_hours:g}h), "
+            "or one rotation would still run when the next starts; shorten the window"
+        )
+
+
+def replicas_are_other_regions(declaration: Declaration) -> Iterator[Finding]:
+    for path, secret in _secrets(declaration):
+        seen: set[str] = set()
+        for index, region in enumerate(secret.replicas):
+            if region == declaration.primary_region:
+                yield path + ("replicas", index), (
+                    f"{region} is the primary region; a replica must be another region: remove it"
+                )
+            elif region in seen:
+                yield path + ("replicas", index), f"{region} is listed twice; remove one"
+            seen.add(region)
+
+
+def readers_name_known_accounts(declaration: Declaration) -> Iterator[Finding]:
+    known = ", ".join(sorted(declaration.accounts)) or "none declared"
+    for path, secret in _secrets(declaration):
+        for index, reader in enumerate(secret.readers):
+            if reader.account not in declaration.accounts:
+                yield path + ("readers", index, "account"), (
+                    f"account '{reader.account}' is not in accounts: ({known}); add it there or fix the name"
+                )
+
+
+def accounts_are_consumers(declaration: Declaration) -> Iterator[Finding]:
+    names_by_id: dict[str, str] = {}
+    for name, account in declaration.accounts.items():
+        if account.id == declaration.security_account:
+            yield ("accounts", name), (
+                "this is the security account itself; accounts: lists consumer accounts, and readers "
+                "never get the security account's own root: remove it"
+            )
+        elif account.id in names_by_id:
+            yield ("accounts", name), f"same account ID as '{names_by_id[account.id]}'; give each account one name"
+        names_by_id.setdefault(account.id, name)
+        if account.deploy_role_arn is not None and account.deploy_role_arn.split(":")[4] != account.id:
+            yield ("accounts", name, "deploy_role_arn"), "deploy_role_arn must be a role in this account; fix the account ID in the ARN"
+
+
+def tags_within_aws_limits(declaration: Declaration) -> Iterator[Finding]:
+    tagged = [(path, secret.tags, True) for path, secret in _secrets(declaration)]
+    tagged += [(("parameters", index), parameter.tags, False) for index, parameter in enumerate(declaration.parameters)]
+    for path, tags, is_secret in tagged:
+        for key, value in tags.items():
+            if key.lower().startswith("aws:"):
+                yield path + ("tags", key), "tag keys starting with aws: are reserved by AWS; rename the tag"
+            if is_secret and key in RESERVED_TAGS:
+                yield path + ("tags", key), f"the layout sets the {key} tag itself; remove it"
+            if key == "environment" and value != declaration.environment:
+                yield path + ("tags", key), (
+                    f"the environment tag must be '{declaration.environment}' (policies and cost reports rely on it); fix or remove it"
+                )
+        total = len(tags.keys() | set(ADDED_TAGS)) if is_secret else len(tags)
+        if total > MAX_TAGS:
+            yield path + ("tags",), f"{total} tags with the layout's own; AWS allows {MAX_TAGS}: remove some"
+
+
+def parameters_are_well_formed(declaration: Declaration) -> Iterator[Finding]:
+    prefix = f"/{declaration.environment}/"
+    first_index: dict[str, int] = {}
+    for index, parameter in enumerate(declaration.parameters):
+        path = ("parameters", index, "name")
+        if not parameter.name.startswith(prefix):
+            yield path, f"parameter names start with '{prefix}' like the secrets of this environment; rename it"
+        if parameter.name.strip("/").count("/") + 1 > MAX_PARAMETER_DEPTH:
+            yield path, f"Parameter Store allows at most {MAX_PARAMETER_DEPTH} levels; shorten the name"
+        if parameter.name in first_index:
+            yield path, f"duplicate parameter name (also parameters[{first_index[parameter.name]}]); remove one"
+        first_index.setdefault(parameter.name, index)
+
+
+def kms_keys_are_in_their_region(declaration: Declaration) -> Iterator[Finding]:
+    for region, arn in declaration.kms.keys.items():
+        key_region = arn.split(":")[3]
+        if key_region != region:
+            yield ("kms", "keys", region), (
+                f"this key is in {key_region}, not {region}; a secret and its replicas need a key in their own region"
+            )
+
+
+def imports_name_their_secret(declaration: Declaration) -> Iterator[Finding]:
+    for path, secret in _secrets(declaration):
+        if secret.import_id is None:
+            continue
+        region, name_part = secret.import_id.split(":")[3], secret.import_id.split(":secret:", 1)[1]
+        if region != declaration.primary_region:
+            yield path + ("import_id",), f"this secret is in {region}; the environment's primary region is {declaration.primary_region}"
+        if name_part.rsplit("-", 1)[0] != secret.name:
+            yield path + ("import_id",), (
+                "import_id adopts an existing secret of the same name; this ARN names another secret: "
+                f"use the ARN of {secret.name} or rename the secret"
+            )
+
+
+def no_secret_values_in_git(declaration: Declaration) -> Iterator[Finding]:
+    literals: list[tuple[Path, str, object]] = []
+    for path, secret in _secrets(declaration):
+        for key, value in (secret.value.template or {}).items():
+            literals.append((path + ("value", "template", key), key, value))
+        literals.extend((path + ("tags", key), key, value) for key, value in secret.tags.items())
+    for index, parameter in enumerate(declaration.parameters):
+        literals.append((("parameters", index, "value"), parameter.name.rsplit("/", 1)[-1], parameter.value))
+        literals.extend((("parameters", index, "tags", key), key, value) for key, value in parameter.tags.items())
+    findings = credential_findings((key, value) for _, key, value in literals)
+    for (path, _, _), reasons in zip(literals, findings):
+        if reasons:
+            yield path, (
+                f"this looks like a credential ({', '.join(reasons)}); secret values never go into git: "
+                "use value.generate, value.from_config (pulumi config set --secret) or value.external"
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    secret_names_start_with_environment,
+    secret_names_are_unique,
+    value_comes_from_exactly_one_source,
+    value_fits_in_a_secret,
+    rotation_is_well_formed,
+    replicas_are_other_regions,
+    readers_name_known_accounts,
+    accounts_are_consumers,
+    tags_within_aws_limits,
+    parameters_are_well_formed,
+    kms_keys_are_in_their_region,
+    imports_name_their_secret,
+    no_secret_values_in_git,
+)

@@ -1,0 +1,188 @@
+"""YAML that remembers where every value came from.
+
+PyYAML's own loaders lose positions, silently keep the last of two equal keys and expand
+aliases without limit. This module composes the node graph (PyYAML's C composer when present)
+and builds plain Python data from it itself, so that:
+- every mapping key and value has its line and column in a `SourceMap`;
+- a duplicate key is an error at the second occurrence;
+- anchors, aliases and `<<` merge keys work, but their expansion is bounded;
+- nesting depth is bounded, so hostile input cannot exhaust the stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+
+from secrets_layout.errors import Path
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - libyaml is part of the PyYAML wheels we install
+    from yaml import SafeLoader as _Loader
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_ALIAS_EXPANSION = 10_000
+"""Nodes that aliases may add on top of the document's own nodes."""
+MAX_DEPTH = 64
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int
+    column: int
+
+
+@dataclass
+class SourceMap:
+    """Where each path of the loaded data was written. Lines and columns start at 1."""
+
+    file: str
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+
+    def locate(self, path: Path) -> Position:
+        """The position of `path`, or of its nearest ancestor that was written in the file."""
+        for end in range(len(path), -1, -1):
+            position = self.values.get(path[:end])
+            if position is not None:
+                return position
+        return Position(1, 1)
+
+    def locate_key(self, path: Path) -> Position:
+        """The position of the mapping key that introduces `path` (its value's, if it has no key)."""
+        return self.keys.get(path) or self.locate(path)
+
+    def known_prefix(self, path: Path) -> Path:
+        """The longest prefix of `path` that was written in the file."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.values:
+                return path[:end]
+        return ()
+
+    def alias(self, source: Path, target: Path) -> None:
+        """Record that the data at `target` was copied from `source` (inherited defaults)."""
+        for table in (self.values, self.keys):
+            copied = {target + path[len(source):]: position for path, position in table.items()
+                      if path[: len(source)] == source}
+            table.update(copied)
+
+
+class YamlSourceError(Exception):
+    """A document that cannot be read as YAML; carries the position and a message with the fix."""
+
+    def __init__(self, position: Position, path: Path, message: str):
+        self.position = position
+        self.path = path
+        self.message = message
+        super().__init__(message)
+
+
+def _position(mark: yaml.Mark | None) -> Position:
+    return Position(mark.line + 1, mark.column + 1) if mark is not None else Position(1, 1)
+
+
+def load_yaml(text: str, file: str) -> tuple[object, SourceMap]:
+    """Parse one YAML document into plain data and the positions of everything in it."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "invalid YAML"
+        fix = ("a declaration is one YAML document: remove the second '---'" if "another document" in problem
+               else "fix the YAML at this position")
+        raise YamlSourceError(_position(mark), (), f"YAML syntax error: {problem}; {fix}") from None
+    except yaml.YAMLError as error:
+        raise YamlSourceError(Position(1, 1), (), f"YAML error: {error}") from None
+    source_map = SourceMap(file)
+    if root is None:
+        return None, source_map
+    builder = _Builder(source_map)
+    return builder.build(root, (), depth=0), source_map
+
+
+class _Builder:
+    def __init__(self, source_map: SourceMap):
+        self.source_map = source_map
+        self.constructor = SafeConstructor()
+        self.seen_nodes: set[int] = set()
+        self.alias_expansion = 0
+
+    def build(self, node: yaml.Node, path: Path, depth: int) -> object:
+        if depth > MAX_DEPTH:
+            raise YamlSourceError(
+                _position(node.start_mark), path[:4],
+                f"nesting deeper than {MAX_DEPTH} levels (a recursive alias?); flatten the document",
+            )
+        if id(node) in self.seen_nodes:
+            self.alias_expansion += 1
+            if self.alias_expansion > MAX_ALIAS_EXPANSION:
+                raise YamlSourceError(
+                    _position(node.start_mark), path[:4],
+                    f"aliases expand to more than {MAX_ALIAS_EXPANSION} extra values; "
+                    "write the repeated part out or use fewer nested aliases",
+                )
+        else:
+            self.seen_nodes.add(id(node))
+        self.source_map.values.setdefault(path, _position(node.start_mark))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (index,), depth + 1) for index, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path) -> object:
+        construct = SafeConstructor.yaml_constructors.get(node.tag)
+        if construct is None or node.tag == _MERGE_TAG:
+            raise YamlSourceError(
+                _position(node.start_mark), path,
+                f"unsupported YAML tag {node.tag}; write a plain value (quote it to make it text)",
+            )
+        try:
+            return construct(self.constructor, node)
+        except (ConstructorError, ValueError) as error:
+            problem = getattr(error, "problem", None) or "cannot read this value"
+            raise YamlSourceError(_position(node.start_mark), path, f"{problem}; quote it to make it text") from None
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
+        result: dict = {}
+        explicit_keys: set = set()
+        inherited: list[tuple[yaml.Node, Path]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                inherited.append((value_node, path))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlSourceError(_position(key_node.start_mark), path, "a mapping key must be a plain value")
+            key = self._scalar(key_node, path)
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                key = str(key_node.value)
+            if key in explicit_keys:
+                first = self.source_map.keys[path + (key,)]
+                raise YamlSourceError(
+                    _position(key_node.start_mark), path + (key,),
+                    f"duplicate key '{key}' (first at line {first.line}); YAML would silently keep only "
+                    "the last one: remove or rename one of them",
+                )
+            explicit_keys.add(key)
+            # setdefault: keys written in the mapping itself keep their position over merged ones
+            self.source_map.keys.setdefault(path + (key,), _position(key_node.start_mark))
+            result[key] = self.build(value_node, path + (key,), depth + 1)
+        for merge_node, merge_path in inherited:
+            self._merge(merge_node, merge_path, result, depth)
+        return result
+
+    def _merge(self, merge_node: yaml.Node, path: Path, into: dict, depth: int) -> None:
+        """`<<: *base` or `<<: [*a, *b]`: keys written in the mapping itself win, then earlier sources."""
+        sources = merge_node.value if isinstance(merge_node, yaml.SequenceNode) else [merge_node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise YamlSourceError(_position(source.start_mark), path, "'<<' merges mappings only; point it at a mapping anchor")
+            merged = self._mapping(source, path, depth + 1)
+            self.alias_expansion += len(merged)
+            for key, value in merged.items():
+                into.setdefault(key, value)
