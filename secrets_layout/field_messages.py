@@ -86,7 +86,7 @@ def message_for(root: type[BaseModel], error: dict, path: Path) -> str:
     kind = error["type"]
     context = error.get("ctx") or {}
     description, _ = describe(root, path)
-    hint = f" ({description})" if description else ""
+    hint = f" — {description}" if description else ""
     if kind == "missing":
         return f"required field '{path[-1]}' is missing; add it{hint}"
     if kind == "extra_forbidden":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -148,10 +148,11 @@ class Account(DeclarationModel):
 
 
 def _account_from_id(value: object) -> object:
-    return {"id": value} if isinstance(value, str) else value
+    """`prod-app: "222222222222"` is short for `prod-app: {id: "222222222222"}`."""
+    return value if isinstance(value, dict) else {"id": value}
 
 
-AccountEntry = Annotated[Account, BeforeValidator(_account_from_id)]
+AccountEntry = Annotated[Account, BeforeValidator(_account_from_id, json_schema_input_type=AccountId | Account)]
 
 
 class KmsSettings(DeclarationModel):
@@ -204,10 +205,23 @@ class ValueSource(DeclarationModel):
         pattern=r"^[A-Za-z][A-Za-z0-9_.:-]*$",
         description="Read the value from the stack's secret config: pulumi config set --secret NAME.",
     )
-    external: Literal[True] | None = Field(
+    external: bool | None = Field(
         None,
-        description="The secret is a container only: its owner puts the value; no version is managed.",
+        description="true: the secret is a container only; its owner puts the value, no version is managed.",
     )
+
+
+def _no_literal_value(value: object) -> object:
+    # The literal itself is never repeated in the message: it may be the secret.
+    if not isinstance(value, dict):
+        raise ValueError(
+            "a literal value is never allowed (it would be committed to git); write "
+            "value: {generate: {...}}, value: {from_config: NAME} or value: {external: true}"
+        )
+    return value
+
+
+ValueSourceEntry = Annotated[ValueSource, BeforeValidator(_no_literal_value, json_schema_input_type=ValueSource)]
 
 
 class Vpc(DeclarationModel):
@@ -287,7 +301,7 @@ class Secret(DeclarationModel):
     format: SecretFormat | None = Field(
         None, description="json | plaintext (default json for kind database, plaintext otherwise)."
     )
-    value: ValueSource = Field(description="Where the value comes from. Never a literal secret.")
+    value: ValueSourceEntry = Field(description="Where the value comes from. Never a literal secret.")
     rotation: Rotation | None = Field(None, description="Rotation settings (merged over defaults.rotation).")
     readers: list[Reader] = Field(default_factory=list, description="Who may read the secret, across accounts.")
     replicas: list[Region] = Field(default_factory=list, description="Regions the secret is replicated to.")
@@ -334,7 +348,11 @@ def _scalar_as_text(value: object) -> object:
     return value
 
 
-ParameterValue = Annotated[str, BeforeValidator(_scalar_as_text), StringConstraints(min_length=1, max_length=4096)]
+ParameterValue = Annotated[
+    str,
+    BeforeValidator(_scalar_as_text, json_schema_input_type=str | int | float | bool),
+    StringConstraints(min_length=1, max_length=4096),
+]
 
 
 class Parameter(DeclarationModel):
@@ -356,7 +374,7 @@ class Declaration(DeclarationModel):
         pattern=r"^[a-z][a-z0-9-]{0,31}$",
         description="Lowercase slug (dev, prod, shared-services); the first segment of every secret name.",
     )
-    security_account: AccountId = Field(description="The account that holds the secrets.")
+    security_account: AccountId = Field(description='The 12-digit ID of the account that holds the secrets, quoted: "111111111111".')
     organization_id: str | None = Field(
         None,
         pattern=r"^o-[a-z0-9]{10,32}$",

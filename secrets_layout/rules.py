@@ -68,7 +68,9 @@ def secret_names_are_unique(declaration: Declaration) -> Iterator[Finding]:
 def value_comes_from_exactly_one_source(declaration: Declaration) -> Iterator[Finding]:
     for path, secret in _secrets(declaration):
         value = secret.value
-        given = [source for source in VALUE_SOURCES if getattr(value, source) is not None]
+        if value.external is False:
+            yield path + ("value", "external"), "external is either true or absent; remove it or write external: true"
+        given = [source for source in VALUE_SOURCES if getattr(value, source) not in (None, False)]
         if len(given) != 1:
             which = f"it gives {' and '.join(given)}" if given else "it gives none"
             yield path + ("value",), (

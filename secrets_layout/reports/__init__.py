@@ -1,0 +1,1 @@
+"""Reporters: they format results for people and machines, and decide nothing."""

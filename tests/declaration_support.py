@@ -1,0 +1,42 @@
+"""Shared helpers for declaration tests: a small valid declaration and a way to collect issues."""
+
+from __future__ import annotations
+
+import textwrap
+
+from secrets_layout.errors import DeclarationError, Issue
+from secrets_layout.loader import LoadedDeclaration, parse_declaration
+
+HEADER = """\
+environment: prod
+security_account: "111111111111"
+primary_region: us-east-1
+accounts:
+  prod-app: "222222222222"
+"""
+"""Five lines; a case's own lines start at line 6."""
+
+VALID_SECRET = """\
+secrets:
+  - name: prod/app/api-key
+    kind: api-key
+    value: {from_config: appApiKey}
+    rotation: {function: api-key-rotator, every_days: 30}
+    readers: [{account: prod-app, roles: [AppRole]}]
+"""
+
+
+def declaration(body: str, header: str = HEADER) -> str:
+    return header + textwrap.dedent(body)
+
+
+def issues_of(text: str, file: str = "env.yaml") -> list[Issue]:
+    try:
+        parse_declaration(text, file)
+    except DeclarationError as error:
+        return error.issues
+    return []
+
+
+def load(text: str, file: str = "env.yaml") -> LoadedDeclaration:
+    return parse_declaration(text, file)

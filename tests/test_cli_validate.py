@@ -1,0 +1,86 @@
+"""`secrets-layout validate` and `schema` through the installed entry point (SPEC section 7)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli_support import ROOT, assert_no_traceback, run_cli
+from declaration_support import VALID_SECRET, declaration
+
+pytestmark = pytest.mark.slow
+
+
+def test_validate_defaults_to_every_environment():
+    result = run_cli("validate")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        "environments/dev.yaml: valid (3 secrets, 2 parameters)",
+        "environments/prod.yaml: valid (5 secrets, 3 parameters)",
+        "environments/shared-services.yaml: valid (3 secrets, 2 parameters)",
+        "environments/staging.yaml: valid (3 secrets, 1 parameter)",
+    ]
+
+
+@pytest.fixture
+def invalid_file(tmp_path):
+    file = tmp_path / "prod.yaml"
+    file.write_text(declaration(VALID_SECRET.replace("every_days: 30", "every_days: 0") + "    colour: blue\n"))
+    return file
+
+
+def test_invalid_declaration_prints_one_line_per_error_and_exits_1(invalid_file):
+    result = run_cli("validate", str(invalid_file))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{invalid_file}:10:55: secrets[0].rotation.every_days: must be at least 1 — Rotate every N days (1-1000).",
+        f"{invalid_file}:12:5: secrets[0].colour: unknown field 'colour'; allowed fields: description, format, "
+        "import_id, kind, name, protect, readers, recovery_window_days, replicas, rotation, tags, value",
+    ]
+    assert_no_traceback(result)
+
+
+def test_json_format_is_the_spec_document(invalid_file):
+    result = run_cli("validate", "--format", "json", str(invalid_file), "environments/dev.yaml")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {
+        "valid": False,
+        "errors": [
+            {"file": str(invalid_file), "line": 10, "column": 55, "path": "secrets[0].rotation.every_days",
+             "message": "must be at least 1 — Rotate every N days (1-1000)."},
+            {"file": str(invalid_file), "line": 12, "column": 5, "path": "secrets[0].colour",
+             "message": "unknown field 'colour'; allowed fields: description, format, import_id, kind, name, "
+                        "protect, readers, recovery_window_days, replicas, rotation, tags, value"},
+        ],
+    }
+
+
+def test_json_format_of_valid_files():
+    result = run_cli("validate", "--format", "json", "environments")
+    assert (result.returncode, json.loads(result.stdout)) == (0, {"valid": True, "errors": []})
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (("validate", "missing.yaml"), "secrets-layout validate: error: missing.yaml: no such file"),
+    (("validate", "--colour"), "secrets-layout: error: unrecognized arguments: --colour"),
+    (("validate", "--format", "xml"), "argument --format: invalid choice: 'xml'"),
+    (("frobnicate",), "argument COMMAND: invalid choice: 'frobnicate'"),
+])
+def test_usage_errors_exit_2(arguments, message):
+    result = run_cli(*arguments)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert_no_traceback(result)
+
+
+def test_validate_without_declarations_is_a_usage_error(tmp_path):
+    result = run_cli("validate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no declarations match environments/*.yaml" in result.stderr
+
+
+def test_schema_command_prints_the_checked_in_schema():
+    result = run_cli("schema")
+    assert result.returncode == 0
+    assert result.stdout == (ROOT / "environments" / "schema.json").read_text()
