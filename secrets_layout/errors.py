@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass
 from typing import Iterable
@@ -9,6 +10,12 @@ from typing import Iterable
 Path = tuple[str | int, ...]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text with control characters escaped, so one issue stays one line."""
+    return _CONTROL.sub(lambda match: json.dumps(match.group())[1:-1], text)
 
 
 def format_path(path: Path) -> str:
@@ -20,7 +27,7 @@ def format_path(path: Path) -> str:
         elif _PLAIN_KEY.match(part):
             text += f".{part}" if text else part
         else:
-            text += f'["{part}"]'
+            text += f"[{json.dumps(part)}]"
     return text or "(document)"
 
 
@@ -35,7 +42,7 @@ class Issue:
     message: str
 
     def as_text(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.path}: {self.message}"
+        return f"{printable(self.file)}:{self.line}:{self.column}: {self.path}: {printable(self.message)}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
