@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from secrets_layout.errors import DeclarationError, Issue, Path, format_path
 from secrets_layout.field_messages import message_for
 from secrets_layout.models import Declaration
-from secrets_layout.rules import check_declaration
+from secrets_layout.rules import check_declaration, no_secret_values_in_git
 from secrets_layout.yaml_source import MAX_FILE_BYTES, Position, SourceMap, YamlSourceError, load_yaml
 
 # Within rotation, these keys are alternatives: a secret that sets one of a group drops the
@@ -75,13 +75,14 @@ def parse_declaration(text: str, file: str) -> LoadedDeclaration:
                                       "a declaration is a mapping with environment:, security_account:, secrets: ...; "
                                       "see environments/schema.json")])
     data = merge_defaults(data, source_map)
+    credential_issues = [_issue(source_map, path, message) for path, message in no_secret_values_in_git(data)]
     try:
         declaration = Declaration.model_validate(data)
     except ValidationError as error:
-        raise DeclarationError(_pydantic_issues(error, source_map)) from None
+        raise DeclarationError(_without_inherited_repeats(_pydantic_issues(error, source_map) + credential_issues)) from None
     issues = [_issue(source_map, path, message) for path, message in check_declaration(declaration)]
-    if issues:
-        raise DeclarationError(issues)
+    if issues or credential_issues:
+        raise DeclarationError(_without_inherited_repeats(issues + credential_issues))
     return LoadedDeclaration(declaration, source_map)
 
 
@@ -143,7 +144,7 @@ def _pydantic_issues(error: ValidationError, source_map: SourceMap) -> list[Issu
             location = source_map.known_prefix(location) or location
             position = source_map.locate(location)
         issues.append(_issue(source_map, location, message, position))
-    return _without_inherited_repeats(issues)
+    return issues
 
 
 def _issue(source_map: SourceMap, path: Path, message: str, position: Position | None = None) -> Issue:

@@ -292,22 +292,42 @@ def imports_name_their_secret(declaration: Declaration) -> Iterator[Finding]:
             )
 
 
-def no_secret_values_in_git(declaration: Declaration) -> Iterator[Finding]:
-    literals: list[tuple[Path, str, object]] = []
-    for path, secret in _secrets(declaration):
-        for key, value in (secret.value.template or {}).items():
-            literals.append((path + ("value", "template", key), key, value))
-        literals.extend((path + ("tags", key), key, value) for key, value in secret.tags.items())
-    for index, parameter in enumerate(declaration.parameters):
-        literals.append((("parameters", index, "value"), parameter.name.rsplit("/", 1)[-1], parameter.value))
-        literals.extend((("parameters", index, "tags", key), key, value) for key, value in parameter.tags.items())
+def no_secret_values_in_git(data: dict) -> list[Finding]:
+    """Credential-looking literals in templates, parameters and tags.
+
+    Runs on the raw document, before and whatever the models say, so a committed password is
+    reported in the same run as any other mistake in the file.
+    """
+    literals = list(_literals(data))
     findings = credential_findings((key, value) for _, key, value in literals)
-    for (path, _, _), reasons in zip(literals, findings):
-        if reasons:
-            yield path, (
-                f"this looks like a credential ({', '.join(reasons)}); secret values never go into git: "
-                "use value.generate, value.from_config (pulumi config set --secret) or value.external"
-            )
+    return [
+        (path, f"this looks like a credential ({', '.join(reasons)}); secret values never go into git: "
+               "use value.generate, value.from_config (pulumi config set --secret) or value.external")
+        for (path, _, _), reasons in zip(literals, findings) if reasons
+    ]
+
+
+def _literals(data: dict) -> Iterator[tuple[Path, str, object]]:
+    def mapping(node: object) -> dict:
+        return node if isinstance(node, dict) else {}
+
+    def items(node: object) -> list:
+        return node if isinstance(node, list) else []
+
+    for key, value in mapping(mapping(data.get("defaults")).get("tags")).items():
+        yield ("defaults", "tags", key), str(key), value
+    for index, secret in enumerate(items(data.get("secrets"))):
+        secret = mapping(secret)
+        for key, value in mapping(mapping(secret.get("value")).get("template")).items():
+            yield ("secrets", index, "value", "template", key), str(key), value
+        for key, value in mapping(secret.get("tags")).items():
+            yield ("secrets", index, "tags", key), str(key), value
+    for index, parameter in enumerate(items(data.get("parameters"))):
+        parameter = mapping(parameter)
+        if "value" in parameter:
+            yield ("parameters", index, "value"), str(parameter.get("name", "")).rsplit("/", 1)[-1], parameter["value"]
+        for key, value in mapping(parameter.get("tags")).items():
+            yield ("parameters", index, "tags", key), str(key), value
 
 
 RULES: tuple[Rule, ...] = (
@@ -323,5 +343,5 @@ RULES: tuple[Rule, ...] = (
     parameters_are_well_formed,
     kms_keys_are_in_their_region,
     imports_name_their_secret,
-    no_secret_values_in_git,
 )
+"""Rules over the validated declaration. `no_secret_values_in_git` runs on the raw document."""

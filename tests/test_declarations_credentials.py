@@ -80,3 +80,15 @@ def test_a_credential_literal_is_rejected_without_echoing_it(text, path, line):
     assert issues[0].message.startswith("this looks like a credential (")
     assert issues[0].message.endswith(FIX)
     assert SECRET_VALUE not in issues[0].message and "hunter2" not in issues[0].message
+
+
+def test_a_credential_in_default_tags_is_reported_once_at_defaults():
+    text = declaration("defaults:\n  tags: {note: SECRETVALUE}\n" + VALID_SECRET + VALID_SECRET.split("\n", 1)[1].replace("prod/app/api-key", "prod/app/other-key"))
+    issues = issues_of(text.replace("SECRETVALUE", SECRET_VALUE))
+    assert [(issue.line, issue.path) for issue in issues] == [(7, "defaults.tags.note")]
+
+
+def test_credentials_are_reported_together_with_other_mistakes():
+    text = declaration(VALID_SECRET.replace("every_days: 30", "every_days: 0") + "    tags: {note: SECRETVALUE}\n")
+    issues = issues_of(text.replace("SECRETVALUE", SECRET_VALUE))
+    assert [issue.path for issue in issues] == ["secrets[0].rotation.every_days", "secrets[0].tags.note"]
