@@ -1,0 +1,79 @@
+"""RegionalKey: the environment's customer managed key in one region.
+
+Secrets shared across accounts cannot use the AWS managed key (aws/secretsmanager): its
+policy cannot be changed, so other accounts could never decrypt. Each region used by the
+environment (primary and replica regions) gets its own key, because a replica is encrypted
+with a key of its own region.
+
+    RegionalKey "<name>"                          secrets-layout:kms:RegionalKey
+    ├── aws:kms/key:Key "<name>-key"              rotation on, policy from kms_key_policy
+    └── aws:kms/alias:Alias "<name>-alias"        alias/secrets/<environment>
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.policy_documents import kms_key_policy
+from secrets_layout.models import MANAGED_BY
+
+
+@dataclass
+class RegionalKeyArgs:
+    environment: str
+    """The environment slug: the alias is alias/secrets/<environment>."""
+    region: str
+    """The key's region; readers may decrypt only via Secrets Manager in this region."""
+    security_account: str
+    """The account that owns the key (its root keeps administration)."""
+    reader_account_ids: Sequence[str]
+    """Consumer accounts allowed to decrypt through Secrets Manager."""
+    provider: aws.Provider
+    """The provider of `region` in the security account."""
+    protect: bool = False
+    """Protect the key: deleting it makes every secret encrypted with it unreadable."""
+    deletion_window_in_days: int = 30
+    """Waiting period before a deleted key is destroyed (7-30); the longest by default."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def key_alias(environment: str) -> str:
+    return f"alias/secrets/{environment}"
+
+
+class RegionalKey(pulumi.ComponentResource):
+    """A KMS key with rotation on, its alias and a key policy for cross-account reads."""
+
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+    key_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: RegionalKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("secrets-layout:kms:RegionalKey", name, None, opts)
+        policy = kms_key_policy(
+            region=args.region,
+            security_account=args.security_account,
+            reader_account_ids=args.reader_account_ids,
+        )
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"Secrets Manager secrets of {args.environment} ({args.region})",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.deletion_window_in_days,
+            policy=json.dumps(policy),
+            tags={**args.tags, "environment": args.environment, "managed-by": MANAGED_BY},
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=args.protect),
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=key_alias(args.environment),
+            target_key_id=self.key.key_id,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+        )
+        self.key_arn = self.key.arn
+        self.register_outputs({"key_arn": self.key.arn, "alias_name": self.alias.name})

@@ -1,0 +1,245 @@
+"""Rotation decisions as pure functions: which function rotates a secret, and how often.
+
+- `rotation_rules`: the declaration's schedule -> SecretRotation's rotation_rules;
+- `ROTATION_APPLICATIONS` / `sar_application_id` / `sar_parameters`: the AWS Serverless
+  Application Repository rotation application of each `managed:` engine, pinned, and the
+  parameters its template takes;
+- `managed_rotation_groups` / `bundled_rotation_groups`: which secrets share one deployed
+  rotation function (one per environment, engine and network placement);
+- `physical_name`: AWS names (functions, stacks, roles) within AWS's length limits.
+
+Decision on `rotate_immediately`: always false. The first value is written by the deployment
+(generated, or from config); rotating at once would race the consumers and, for a generated
+database password, fail because the database has not been given that password yet. Secrets
+Manager still exercises the function's testSecret step when rotation is configured, and the
+first rotation happens one interval later (or on demand: `aws secretsmanager rotate-secret`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from secrets_layout.models import BundledFunction, ManagedRotation, Rotation, Secret, Vpc
+
+ROTATE_IMMEDIATELY = False
+SAR_ACCOUNT = "297356227824"
+SAR_REGION = "us-east-1"
+SAR_CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY")
+MAX_FUNCTION_NAME = 64
+
+
+@dataclass(frozen=True)
+class RotationApplication:
+    """An AWS-published rotation application in the Serverless Application Repository."""
+
+    name: str
+    semantic_version: str
+    multi_user: bool
+
+
+# Names and versions as the AWS CDK pins them (aws-cdk-lib SecretRotationApplication); the
+# DocumentDB functions are published under the MongoDB name. Pinned so that a deploy never
+# picks up a new function version unreviewed.
+ROTATION_APPLICATIONS: Mapping[ManagedRotation, RotationApplication] = MappingProxyType(
+    {
+        ManagedRotation.RDS_POSTGRESQL_SINGLE_USER: RotationApplication("SecretsManagerRDSPostgreSQLRotationSingleUser", "1.1.671", False),
+        ManagedRotation.RDS_POSTGRESQL_MULTI_USER: RotationApplication("SecretsManagerRDSPostgreSQLRotationMultiUser", "1.1.671", True),
+        ManagedRotation.RDS_MYSQL_SINGLE_USER: RotationApplication("SecretsManagerRDSMySQLRotationSingleUser", "1.1.671", False),
+        ManagedRotation.RDS_MYSQL_MULTI_USER: RotationApplication("SecretsManagerRDSMySQLRotationMultiUser", "1.1.671", True),
+        ManagedRotation.RDS_MARIADB_SINGLE_USER: RotationApplication("SecretsManagerRDSMariaDBRotationSingleUser", "1.1.670", False),
+        ManagedRotation.RDS_MARIADB_MULTI_USER: RotationApplication("SecretsManagerRDSMariaDBRotationMultiUser", "1.1.670", True),
+        ManagedRotation.RDS_ORACLE_SINGLE_USER: RotationApplication("SecretsManagerRDSOracleRotationSingleUser", "1.1.671", False),
+        ManagedRotation.RDS_ORACLE_MULTI_USER: RotationApplication("SecretsManagerRDSOracleRotationMultiUser", "1.1.671", True),
+        ManagedRotation.RDS_SQLSERVER_SINGLE_USER: RotationApplication("SecretsManagerRDSSQLServerRotationSingleUser", "1.1.670", False),
+        ManagedRotation.RDS_SQLSERVER_MULTI_USER: RotationApplication("SecretsManagerRDSSQLServerRotationMultiUser", "1.1.671", True),
+        ManagedRotation.REDSHIFT_SINGLE_USER: RotationApplication("SecretsManagerRedshiftRotationSingleUser", "1.1.671", False),
+        ManagedRotation.REDSHIFT_MULTI_USER: RotationApplication("SecretsManagerRedshiftRotationMultiUser", "1.1.671", True),
+        ManagedRotation.DOCUMENTDB_SINGLE_USER: RotationApplication("SecretsManagerMongoDBRotationSingleUser", "1.1.671", False),
+        ManagedRotation.DOCUMENTDB_MULTI_USER: RotationApplication("SecretsManagerMongoDBRotationMultiUser", "1.1.671", True),
+    }
+)
+
+MASTER_SECRET_KEY = "masterarn"
+"""The JSON key of a multi-user secret that names the master (superuser) secret, as the AWS
+rotation functions read it; its value must also be given to the application's template."""
+
+
+def rotation_rules(rotation: Rotation) -> dict[str, Any]:
+    """Rotation rules in SecretRotationRotationRulesArgs' terms.
+
+    every_days -> automatically_after_days; schedule (rate()/cron()) -> schedule_expression;
+    window -> duration (the hours a rotation may take, e.g. "3h").
+    """
+    rules: dict[str, Any] = {}
+    if rotation.every_days is not None:
+        rules["automatically_after_days"] = rotation.every_days
+    if rotation.schedule is not None:
+        rules["schedule_expression"] = rotation.schedule
+    if rotation.window is not None:
+        rules["duration"] = rotation.window
+    return rules
+
+
+def rotation_method(secret: Secret) -> str | None:
+    """managed / function / lambda_arn when the secret rotates, else None.
+
+    A rotation that is enabled but names no function (e.g. only a schedule inherited from
+    defaults) deploys no SecretRotation: there is nothing to invoke. The policy pack's
+    secret-rotation-required reports such secrets.
+    """
+    if not secret.rotates or secret.rotation is None:
+        return None
+    return secret.rotation.method
+
+
+def sar_application_id(managed: ManagedRotation) -> str:
+    return f"arn:aws:serverlessrepo:{SAR_REGION}:{SAR_ACCOUNT}:applications/{ROTATION_APPLICATIONS[managed].name}"
+
+
+def secretsmanager_endpoint(region: str) -> str:
+    return f"https://secretsmanager.{region}.amazonaws.com"
+
+
+def sar_parameters(
+    *,
+    managed: ManagedRotation,
+    region: str,
+    function_name: str,
+    vpc: Vpc | None,
+    kms_key_arn: str | None = None,
+    master_secret_arn: str | None = None,
+    master_secret_kms_key_arn: str | None = None,
+) -> dict[str, str]:
+    """Parameters of the rotation application's template (all strings, lists comma-joined).
+
+    kmsKeyArn lets the function's role use the secret's customer managed key; multi-user
+    applications also take the master secret (and its key) they log in with.
+    """
+    parameters = {"endpoint": secretsmanager_endpoint(region), "functionName": function_name}
+    if vpc is not None:
+        parameters["vpcSubnetIds"] = ",".join(vpc.subnet_ids)
+        parameters["vpcSecurityGroupIds"] = ",".join(vpc.security_group_ids)
+    if kms_key_arn is not None:
+        parameters["kmsKeyArn"] = kms_key_arn
+    if ROTATION_APPLICATIONS[managed].multi_user:
+        if master_secret_arn is None:
+            raise ValueError(
+                f"{managed.value} rotation needs the master secret: put its ARN under "
+                f"'{MASTER_SECRET_KEY}' in the secret's value template"
+            )
+        parameters["masterSecretArn"] = master_secret_arn
+        if master_secret_kms_key_arn is not None:
+            parameters["masterSecretKmsKeyArn"] = master_secret_kms_key_arn
+    return parameters
+
+
+def short_hash(*parts: str, length: int = 6) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:length]
+
+
+def physical_name(*parts: str, limit: int = MAX_FUNCTION_NAME) -> str:
+    """parts joined by '-', cut to `limit` with a hash of the whole when too long (stable)."""
+    name = "-".join(part for part in parts if part)
+    if len(name) <= limit:
+        return name
+    digest = short_hash(name, length=8)
+    return f"{name[: limit - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def placement_key(vpc: Vpc | None, *extra: str | None) -> str:
+    """'' for a function outside any VPC, else a short stable hash of its placement."""
+    if vpc is None and not any(extra):
+        return ""
+    subnets = ",".join(sorted(vpc.subnet_ids)) if vpc else ""
+    groups = ",".join(sorted(vpc.security_group_ids)) if vpc else ""
+    return short_hash(subnets, groups, *(value or "" for value in extra))
+
+
+@dataclass(frozen=True)
+class ManagedRotationGroup:
+    """Secrets rotated by one deployed rotation application."""
+
+    managed: ManagedRotation
+    vpc: Vpc | None
+    master_secret_arn: str | None
+    placement: str
+    secret_names: tuple[str, ...]
+
+    def function_name(self, environment: str) -> str:
+        return physical_name(environment, self.managed.value, self.placement)
+
+
+@dataclass(frozen=True)
+class BundledRotationGroup:
+    """Secrets rotated by one deployment of a bundled rotation function."""
+
+    function: BundledFunction
+    vpc: Vpc | None
+    placement: str
+    secret_names: tuple[str, ...]
+
+    def function_name(self, environment: str) -> str:
+        return physical_name(environment, self.function.value, self.placement)
+
+
+def master_secret_arn(secret: Secret) -> str | None:
+    template = secret.value.template or {}
+    value = template.get(MASTER_SECRET_KEY)
+    return value if isinstance(value, str) and value else None
+
+
+def managed_rotation_groups(secrets: Iterable[Secret]) -> list[ManagedRotationGroup]:
+    """One application per (engine, VPC, master secret), in order of first use.
+
+    An engine's application is deployed once per environment and shared by every secret of
+    that engine in the same network placement (and, for multi-user, with the same master).
+    """
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for secret in secrets:
+        if rotation_method(secret) != "managed" or secret.rotation is None or secret.rotation.managed is None:
+            continue
+        managed = secret.rotation.managed
+        master = master_secret_arn(secret) if ROTATION_APPLICATIONS[managed].multi_user else None
+        placement = placement_key(secret.rotation.vpc, master)
+        entry = groups.setdefault(
+            (managed.value, placement),
+            {"managed": managed, "vpc": secret.rotation.vpc, "master": master, "names": []},
+        )
+        entry["names"].append(secret.name)
+    return [
+        ManagedRotationGroup(
+            managed=entry["managed"],
+            vpc=entry["vpc"],
+            master_secret_arn=entry["master"],
+            placement=placement,
+            secret_names=tuple(entry["names"]),
+        )
+        for (_, placement), entry in groups.items()
+    ]
+
+
+def bundled_rotation_groups(secrets: Iterable[Secret]) -> list[BundledRotationGroup]:
+    """One deployment of each bundled function per VPC placement, in order of first use."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for secret in secrets:
+        if rotation_method(secret) != "function" or secret.rotation is None or secret.rotation.function is None:
+            continue
+        placement = placement_key(secret.rotation.vpc)
+        entry = groups.setdefault(
+            (secret.rotation.function.value, placement),
+            {"function": secret.rotation.function, "vpc": secret.rotation.vpc, "names": []},
+        )
+        entry["names"].append(secret.name)
+    return [
+        BundledRotationGroup(
+            function=entry["function"],
+            vpc=entry["vpc"],
+            placement=placement,
+            secret_names=tuple(entry["names"]),
+        )
+        for (_, placement), entry in groups.items()
+    ]

@@ -1,0 +1,104 @@
+"""Per-secret decisions as pure functions: tags, the generated value, ARNs by region.
+
+Nothing here touches Pulumi; components call these and wire the results into resources.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from secrets_layout.models import MANAGED_BY, Parameter, Secret, SecretFormat, SecretKind
+
+DEFAULT_GENERATED_KEY = "password"
+"""The JSON key of the generated value when `generate.key` is not given."""
+
+RANDOM_SPECIAL_CHARACTERS = "!@#$%&*()-_=+[]{}<>:?"
+"""pulumi_random's default special characters (RandomPassword without override_special)."""
+
+DATABASE_EXCLUDED_CHARACTERS = "\"'/@ "
+"""Characters RDS rejects in master passwords; the default exclusion for kind database."""
+
+INITIAL_VERSION_STAGE = "secrets-layout-initial"
+"""A custom staging label on the version the deployment wrote, when the secret rotates.
+
+Rotation moves AWSCURRENT/AWSPREVIOUS away from that version; after two rotations it would
+have no label left, Secrets Manager treats unlabeled versions as deprecated and may delete
+them, and the provider would then plan to create the version again, writing the old value
+back. A label of our own keeps the version alive and readers never see it (their resource
+policy allows only their stages)."""
+
+
+def secret_tags(secret: Secret, environment: str) -> dict[str, str]:
+    """The secret's tags (defaults already merged) plus the layout's own.
+
+    The layout's keys win over user tags of the same name: environment/kind/managed-by are
+    what the policy pack checks. A documented exemption becomes `rotation-exempt=<reason>`.
+    """
+    tags = dict(secret.tags)
+    tags.update({"environment": environment, "kind": secret.kind.value, "managed-by": MANAGED_BY})
+    if secret.rotation is not None and not secret.rotation.enabled and secret.rotation.reason:
+        tags["rotation-exempt"] = secret.rotation.reason
+    return tags
+
+
+def parameter_tags(parameter: Parameter, environment: str) -> dict[str, str]:
+    return {**parameter.tags, "environment": environment, "managed-by": MANAGED_BY}
+
+
+def password_settings(secret: Secret) -> dict[str, Any]:
+    """RandomPassword arguments (snake_case) for a generated value.
+
+    No keepers: the password is created once and stays the same on every later deploy;
+    only a change of these settings replaces it.
+    """
+    generate = secret.value.generate
+    if generate is None:
+        raise ValueError(f"{secret.name}: the value is not generated")
+    excluded = generate.exclude_characters
+    if excluded is None and secret.kind is SecretKind.DATABASE:
+        excluded = DATABASE_EXCLUDED_CHARACTERS
+    special = "".join(character for character in RANDOM_SPECIAL_CHARACTERS if character not in (excluded or ""))
+    settings: dict[str, Any] = {"length": generate.length}
+    if generate.exclude_punctuation or not special:
+        settings["special"] = False
+    else:
+        settings["special"] = True
+        settings["override_special"] = special
+    return settings
+
+
+def render_generated_value(secret: Secret, generated: str) -> str:
+    """The secret string: the generated value itself, or for JSON the template plus it."""
+    if secret.effective_format is SecretFormat.PLAINTEXT:
+        return generated
+    key = (secret.value.generate.key if secret.value.generate else None) or DEFAULT_GENERATED_KEY
+    return json.dumps({**(secret.value.template or {}), key: generated})
+
+
+def replica_arn(primary_arn: str, region: str) -> str:
+    """A replica's ARN: the primary's with the region swapped (same name and suffix)."""
+    parts = primary_arn.split(":")
+    if len(parts) < 7 or parts[2] != "secretsmanager":
+        raise ValueError(f"not a Secrets Manager ARN: {primary_arn}")
+    parts[3] = region
+    return ":".join(parts)
+
+
+def arns_by_region(primary_arn: str, primary_region: str, replica_regions: Sequence[str]) -> dict[str, str]:
+    return {primary_region: primary_arn, **{region: replica_arn(primary_arn, region) for region in replica_regions}}
+
+
+def secret_regions(secret: Secret, primary_region: str) -> list[str]:
+    return [primary_region, *secret.replicas]
+
+
+def parameter_resource_suffix(parameter_name: str) -> str:
+    """'/prod/orders/log-level' -> 'prod/orders/log-level' for Pulumi resource names."""
+    return parameter_name.lstrip("/")
+
+
+def secrets_output(arn_maps: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, dict[str, str]]]:
+    """The `secrets` stack output: {name: {"arn_by_region": {region: arn}}}."""
+    return {name: {"arn_by_region": dict(arns)} for name, arns in arn_maps.items()}

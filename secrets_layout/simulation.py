@@ -1,0 +1,711 @@
+"""Run a Pulumi program on the SDK's mock engine and record every registration.
+
+This is the deployment simulator behind the mock-engine tests and the offline
+`secrets-layout preview`: it runs the real program (a file such as `__main__.py`, or a
+callable) exactly the way the Pulumi language host does (`run_in_stack`), but against an
+in-process resource monitor instead of the engine. Nothing talks to a network:
+
+- every registration is recorded as a `RegisteredResource` (URN, type, name, parent,
+  provider, inputs, outputs and the resource options the engine would see: protect,
+  ignore_changes, import_id, depends_on, additional_secret_outputs, ...);
+- a fake cloud (`FakeCloud`) answers with deterministic IDs and ARNs derived from names,
+  account and region, and every output is known (it is a simulated `up`, not a preview
+  with unknowns);
+- values that arrive marked secret never appear in plain form: they are wrapped in
+  `SecretValue`, whose str/repr is `[secret]`; `mask()` turns any recorded structure into
+  plain data with secrets masked, for reports.
+
+Usage::
+
+    from secrets_layout.simulation import simulate
+
+    run = simulate(Path("__main__.py"), project="secrets-layout", stack="prod",
+                   config={"secrets-layout:declaration": "environments/prod.yaml"},
+                   secret_config={"stripeApiKey": "sk_test_..."})
+    for resource in run.resources:
+        print(resource.type, resource.name, resource.protect)
+    print(mask(run.outputs))
+
+`simulate` can run any number of times in one process: each run configures fresh runtime
+settings, config and root stack, and restores the config afterwards.
+
+This module knows nothing about the components it runs; it imports only the Pulumi SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import runpy
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime import config as pulumi_config
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "DEFAULT_REGION",
+    "FakeCloud",
+    "RegisteredResource",
+    "SecretValue",
+    "Simulation",
+    "fake_arn_suffix",
+    "mask",
+    "simulate",
+]
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+"""Account used for fake ARNs when a provider does not pin one (allowed_account_ids / assume_roles)."""
+
+DEFAULT_REGION = "us-east-1"
+"""Region used when neither the provider nor `aws:region` config names one."""
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+_ID_NAMESPACE = uuid.UUID("6f1c43a4-7a55-4c5e-9a44-5ad0c0b7a1e2")
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class SecretValue:
+    """A value that was marked secret. Its str/repr is `[secret]`; `reveal()` returns it.
+
+    Equality compares the hidden values, so tests can assert on them deliberately.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def reveal(self) -> Any:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "[secret]"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretValue) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("SecretValue", repr(type(self._value))))
+
+
+SECRET_MASK = "[secret]"
+
+
+def mask(value: Any) -> Any:
+    """Plain data (dicts, lists, scalars) with every `SecretValue` replaced by "[secret]"."""
+    if isinstance(value, SecretValue):
+        return SECRET_MASK
+    if isinstance(value, Mapping):
+        return {key: mask(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask(item) for item in value]
+    return value
+
+
+def _reveal(value: Any) -> Any:
+    """The same structure with secrets unwrapped (for the fake cloud's own calculations)."""
+    if isinstance(value, SecretValue):
+        return _reveal(value.reveal())
+    if isinstance(value, Mapping):
+        return {key: _reveal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_reveal(item) for item in value]
+    return value
+
+
+def _wrap_secrets(value: Any) -> Any:
+    """Replace the SDK's RPC secret envelopes ({sig: secret, value: ...}) by SecretValue."""
+    if rpc.is_rpc_secret(value):
+        return SecretValue(_wrap_secrets(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, dict):
+        return {key: _wrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wrap_secrets(item) for item in value]
+    return value
+
+
+def _to_rpc(value: Any) -> Any:
+    """SecretValue back to the SDK's RPC secret envelope, for answers sent to the program."""
+    if isinstance(value, SecretValue):
+        return rpc.wrap_rpc_secret(_to_rpc(value.reveal()))
+    if isinstance(value, dict):
+        return {key: _to_rpc(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_to_rpc(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    """One resource registration, as the engine would have received it.
+
+    `inputs` and `outputs` hold plain Python values; any value that was marked secret is a
+    `SecretValue` (top-level properties: the SDK lifts secretness to the top-level property).
+    `secret_inputs` names those input properties. `depends_on` holds the explicit
+    dependencies (all `dependencies` that no input property accounts for).
+    """
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    id: str | None
+    parent: str | None
+    provider: str | None
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    secret_inputs: frozenset[str]
+    protect: bool | None
+    ignore_changes: tuple[str, ...]
+    import_id: str | None
+    depends_on: tuple[str, ...]
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    additional_secret_outputs: tuple[str, ...]
+    replace_on_changes: tuple[str, ...]
+    delete_before_replace: bool | None
+    retain_on_delete: bool | None
+    providers: dict[str, str] = field(default_factory=dict)
+    read: bool = False
+    """True for `Resource.get` (ReadResource): an existing resource read, not managed."""
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith("pulumi:providers:")
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The result of one simulated deployment."""
+
+    project: str
+    stack: str
+    stack_urn: str
+    resources: list[RegisteredResource]
+    """Every registration except the root stack, in the order the monitor received them."""
+    outputs: dict[str, Any]
+    """The stack outputs; secret outputs are `SecretValue`."""
+
+    def by_type(self, type_: str) -> list[RegisteredResource]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def by_urn(self) -> dict[str, RegisteredResource]:
+        return {resource.urn: resource for resource in self.resources}
+
+    def get(self, name: str, type_: str | None = None) -> RegisteredResource:
+        """The single resource with that logical name (and type); KeyError otherwise."""
+        found = [r for r in self.resources if r.name == name and (type_ is None or r.type == type_)]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r} (type {type_!r})")
+        return found[0]
+
+    def children(self, parent: RegisteredResource | str) -> list[RegisteredResource]:
+        urn = parent if isinstance(parent, str) else parent.urn
+        return [resource for resource in self.resources if resource.parent == urn]
+
+    @property
+    def secret_outputs(self) -> frozenset[str]:
+        return frozenset(name for name, value in self.outputs.items() if isinstance(value, SecretValue))
+
+
+def fake_arn_suffix(name: str) -> str:
+    """The six characters AWS appends to a secret's ARN, here derived from the name."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return "".join(_SUFFIX_ALPHABET[byte % len(_SUFFIX_ALPHABET)] for byte in digest[:6])
+
+
+def _fake_uuid(*parts: str) -> str:
+    return str(uuid.uuid5(_ID_NAMESPACE, "/".join(parts)))
+
+
+def _json_or_value(value: Any) -> Any:
+    """Provider config arrives JSON-encoded for non-string values; accept either form."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return json.loads(value)
+    return value
+
+
+@dataclass(frozen=True)
+class _Place:
+    region: str
+    account: str
+
+
+class FakeCloud(Mocks):
+    """Deterministic answers for AWS and random resources, derived from names.
+
+    Region and account come from the resource's provider (`region`; `allowedAccountIds[0]`
+    or the account of `assumeRoles[0].roleArn`), else `aws:region` config / the defaults.
+    Unknown types echo their inputs with the id `<name>-id`.
+    """
+
+    def __init__(self, *, account_id: str = DEFAULT_ACCOUNT_ID, region: str = DEFAULT_REGION) -> None:
+        self.account_id = account_id
+        self.region = region
+        self._providers: dict[str, _Place] = {}
+        self._lock = threading.Lock()
+
+    # -- providers ---------------------------------------------------------------------------
+    def register_provider(self, urn: str, inputs: Mapping[str, Any]) -> None:
+        plain = _reveal(dict(inputs))
+        region = plain.get("region") or self.region
+        account = self.account_id
+        allowed = _json_or_value(plain.get("allowedAccountIds"))
+        assume_roles = _json_or_value(plain.get("assumeRoles"))
+        if isinstance(allowed, list) and allowed:
+            account = str(allowed[0])
+        elif isinstance(assume_roles, list) and assume_roles and isinstance(assume_roles[0], dict):
+            role_arn = str(assume_roles[0].get("roleArn", ""))
+            if role_arn.count(":") >= 5:
+                account = role_arn.split(":")[4] or account
+        with self._lock:
+            self._providers[urn] = _Place(region=str(region), account=account)
+
+    def place_of(self, provider_ref: str | None, inputs: Mapping[str, Any]) -> _Place:
+        place = _Place(self.region, self.account_id)
+        if provider_ref:
+            urn = provider_ref.rsplit("::", 1)[0]
+            with self._lock:
+                place = self._providers.get(urn, place)
+        region = inputs.get("region")
+        if isinstance(region, str) and region:
+            place = _Place(region, place.account)
+        return place
+
+    # -- Mocks -------------------------------------------------------------------------------
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        place = self.place_of(args.provider, {})
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": place.account,
+                "arn": f"arn:aws:iam::{place.account}:role/simulation",
+                "userId": "AROASIMULATION",
+                "id": place.account,
+            }, None
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": place.region, "region": place.region, "id": place.region}, None
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+        return {}, None
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
+        if not args.custom and not args.typ.startswith("pulumi:providers:"):
+            return "", {}
+        inputs = dict(args.inputs)
+        if args.typ.startswith("pulumi:providers:"):
+            return _fake_uuid("provider", args.name), inputs
+        place = self.place_of(args.provider, inputs)
+        handler = _FAKE_RESOURCES.get(args.typ)
+        resource_id, computed = (
+            handler(args.name, _reveal(inputs), place) if handler else (f"{args.name}-id", {})
+        )
+        if args.resource_id:
+            # An adopted (imported) resource keeps its real identity.
+            resource_id = args.resource_id
+            if "arn" in computed and args.resource_id.startswith("arn:"):
+                computed["arn"] = args.resource_id
+        return resource_id, {**inputs, **computed}
+
+
+def _kms_key(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    key_id = _fake_uuid("kms", place.account, place.region, name)
+    return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{place.region}:{place.account}:key/{key_id}"}
+
+
+def _kms_alias(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    alias = inputs.get("name") or f"alias/{name}"
+    target = inputs.get("targetKeyId", "")
+    return alias, {
+        "arn": f"arn:aws:kms:{place.region}:{place.account}:{alias}",
+        "targetKeyArn": target if str(target).startswith("arn:") else f"arn:aws:kms:{place.region}:{place.account}:key/{target}",
+    }
+
+
+def _secret(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    secret_name = inputs.get("name") or name
+    arn = f"arn:aws:secretsmanager:{place.region}:{place.account}:secret:{secret_name}-{fake_arn_suffix(secret_name)}"
+    replicas = [
+        {**replica, "status": "InSync", "statusMessage": "Replication succeeded"}
+        for replica in inputs.get("replicas", []) or []
+    ]
+    computed: dict[str, Any] = {"arn": arn, "name": secret_name}
+    if replicas:
+        computed["replicas"] = replicas
+    return arn, computed
+
+
+def _secret_version(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    secret_id = str(inputs.get("secretId", name))
+    version_id = _fake_uuid("version", secret_id, name)
+    return f"{secret_id}|{version_id}", {
+        "arn": secret_id,
+        "versionId": version_id,
+        "versionStages": inputs.get("versionStages") or ["AWSCURRENT"],
+    }
+
+
+def _secret_policy(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    return str(inputs.get("secretArn", f"{name}-id")), {}
+
+
+def _secret_rotation(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    return str(inputs.get("secretId", f"{name}-id")), {"rotationEnabled": True}
+
+
+def _lambda_function(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    function_name = inputs.get("name") or name
+    arn = f"arn:aws:lambda:{place.region}:{place.account}:function:{function_name}"
+    return function_name, {
+        "name": function_name,
+        "arn": arn,
+        "qualifiedArn": f"{arn}:$LATEST",
+        "invokeArn": f"arn:aws:apigateway:{place.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+        "version": "$LATEST",
+    }
+
+
+def _lambda_permission(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    statement = inputs.get("statementId") or name
+    return statement, {"statementId": statement}
+
+
+def _iam_role(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    role_name = inputs.get("name") or name
+    path = inputs.get("path") or "/"
+    return role_name, {
+        "name": role_name,
+        "arn": f"arn:aws:iam::{place.account}:role{path}{role_name}",
+        "uniqueId": "AROA" + hashlib.sha256(role_name.encode()).hexdigest()[:17].upper(),
+    }
+
+
+def _iam_role_policy(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    policy_name = inputs.get("name") or name
+    return f"{inputs.get('role', '')}:{policy_name}", {"name": policy_name}
+
+
+def _iam_role_policy_attachment(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    return f"{inputs.get('role', '')}/{inputs.get('policyArn', name)}", {}
+
+
+def _sar_stack(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    stack_name = inputs.get("name") or name
+    parameters = inputs.get("parameters") or {}
+    function_name = parameters.get("functionName") or stack_name
+    stack_id = (
+        f"arn:aws:cloudformation:{place.region}:{place.account}:stack/serverlessrepo-{stack_name}/"
+        f"{_fake_uuid('sar', place.account, place.region, stack_name)}"
+    )
+    return stack_id, {
+        "name": stack_name,
+        "outputs": {"RotationLambdaARN": f"arn:aws:lambda:{place.region}:{place.account}:function:{function_name}"},
+    }
+
+
+def _ssm_parameter(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    parameter_name = str(inputs.get("name") or name)
+    separator = "" if parameter_name.startswith("/") else "/"
+    return parameter_name, {
+        "name": parameter_name,
+        "arn": f"arn:aws:ssm:{place.region}:{place.account}:parameter{separator}{parameter_name}",
+        "version": 1,
+    }
+
+
+def _random_password(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    length = int(inputs.get("length", 16))
+    stream = b""
+    counter = 0
+    while len(stream) < length:
+        stream += hashlib.sha256(f"{name}/{counter}".encode()).digest()
+        counter += 1
+    # Letters and digits only: deterministic, and valid whatever characters were excluded.
+    result = base64.b32encode(stream).decode().replace("=", "")[:length]
+    return "none", {"result": result, "bcryptHash": "$2a$10$" + hashlib.sha256(result.encode()).hexdigest()[:53]}
+
+
+_FAKE_RESOURCES: dict[str, Callable[[str, dict, _Place], tuple[str, dict]]] = {
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _kms_alias,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "aws:secretsmanager/secretPolicy:SecretPolicy": _secret_policy,
+    "aws:secretsmanager/secretRotation:SecretRotation": _secret_rotation,
+    "aws:lambda/function:Function": _lambda_function,
+    "aws:lambda/permission:Permission": _lambda_permission,
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/rolePolicy:RolePolicy": _iam_role_policy,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _iam_role_policy_attachment,
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
+    "aws:ssm/parameter:Parameter": _ssm_parameter,
+    "random:index/randomPassword:RandomPassword": _random_password,
+}
+
+
+class _RecordingMonitor(MockMonitor):
+    """MockMonitor that records each request with its resource options.
+
+    `Mocks.new_resource` never sees protect / ignoreChanges / importId / dependencies, so this
+    monitor handles RegisterResource itself (the same steps as MockMonitor.RegisterResource),
+    keeps the request's options, and applies `additionalSecretOutputs` to the answer the way
+    the engine does, so the program sees those outputs as secrets.
+    """
+
+    def __init__(self, cloud: FakeCloud) -> None:
+        super().__init__(cloud)
+        self.cloud = cloud
+        self.recorded: list[RegisteredResource] = []
+        self.stack_urn = ""
+        self.stack_outputs: dict[str, Any] = {}
+        self._record_lock = threading.Lock()
+        self._thread_loops: list[asyncio.AbstractEventLoop] = []
+
+    def _ensure_thread_loop(self) -> None:
+        """The SDK's RPC calls arrive on executor threads that need an event loop of their
+        own (MockMonitor creates one and never closes it); create it here to close it later."""
+        try:
+            asyncio.get_event_loop()
+        except RuntimeError:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._record_lock:
+                self._thread_loops.append(loop)
+
+    def close(self) -> None:
+        with self._record_lock:
+            loops, self._thread_loops = self._thread_loops, []
+        for loop in loops:
+            with contextlib.suppress(Exception):
+                loop.close()
+
+    def Invoke(self, request):  # noqa: N802 (gRPC method name)
+        self._ensure_thread_loop()
+        return super().Invoke(request)
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            self.stack_urn = urn
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+
+        self._ensure_thread_loop()
+        raw_inputs = rpc.deserialize_properties(request.object)
+        if request.type.startswith("pulumi:providers:"):
+            self.cloud.register_provider(urn, _wrap_secrets(raw_inputs))
+        resource_args = MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=raw_inputs,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        resource_id, state = self.cloud.new_resource(resource_args)
+        state = dict(state)
+        for key in request.additionalSecretOutputs:
+            if key in state and not rpc.is_rpc_secret(state[key]):
+                state[key] = rpc.wrap_rpc_secret(state[key])
+        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+
+        inputs = _wrap_secrets(raw_inputs)
+        property_dependencies = {
+            key: tuple(sorted(value.urns)) for key, value in request.propertyDependencies.items()
+        }
+        implied = {dep for deps in property_dependencies.values() for dep in deps}
+        dependencies = tuple(sorted(request.dependencies))
+        self._record(
+            RegisteredResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                id=resource_id or None,
+                parent=request.parent or None,
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+                providers={key: ref.rsplit("::", 1)[0] for key, ref in request.providers.items()},
+                inputs=inputs,
+                outputs=_wrap_secrets(state),
+                secret_inputs=frozenset(key for key, value in inputs.items() if isinstance(value, SecretValue)),
+                protect=request.protect if request.HasField("protect") else None,
+                ignore_changes=tuple(request.ignoreChanges),
+                import_id=request.importId or None,
+                depends_on=tuple(dep for dep in dependencies if dep not in implied),
+                dependencies=dependencies,
+                property_dependencies=property_dependencies,
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                replace_on_changes=tuple(request.replaceOnChanges),
+                delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+                retain_on_delete=request.retainOnDelete if request.HasField("retainOnDelete") else None,
+            )
+        )
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=obj_proto)
+
+    def ReadResource(self, request):  # noqa: N802 (gRPC method name)
+        self._ensure_thread_loop()
+        response = super().ReadResource(request)
+        registration = self.resources[response.urn]
+        inputs = _wrap_secrets(rpc.deserialize_properties(request.properties))
+        self._record(
+            RegisteredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                id=registration.id,
+                parent=request.parent or None,
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+                inputs=inputs,
+                outputs=_wrap_secrets(registration.state),
+                secret_inputs=frozenset(key for key, value in inputs.items() if isinstance(value, SecretValue)),
+                protect=None,
+                ignore_changes=(),
+                import_id=None,
+                depends_on=tuple(sorted(request.dependencies)),
+                dependencies=tuple(sorted(request.dependencies)),
+                property_dependencies={},
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                replace_on_changes=(),
+                delete_before_replace=None,
+                retain_on_delete=None,
+                read=True,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 (gRPC method name)
+        if request.urn == self.stack_urn:
+            self._ensure_thread_loop()
+            self.stack_outputs = _wrap_secrets(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+    def _record(self, resource: RegisteredResource) -> None:
+        with self._record_lock:
+            self.recorded.append(resource)
+
+
+def _qualified(key: str, project: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+@contextlib.contextmanager
+def _program_environment(directory: Path | None) -> Iterator[None]:
+    """cwd and sys.path[0] as the Pulumi language host sets them: the project directory."""
+    if directory is None:
+        yield
+        return
+    previous_cwd = os.getcwd()
+    path_entry = str(directory)
+    sys.path.insert(0, path_entry)
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        with contextlib.suppress(ValueError):
+            sys.path.remove(path_entry)
+
+
+def simulate(
+    program: Path | str | Callable[[], Any],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    secret_config: Mapping[str, str] | None = None,
+    root_directory: Path | str | None = None,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    organization: str = "organization",
+    logger: logging.Logger | None = None,
+) -> Simulation:
+    """Run `program` on the mock engine and return every registration and the stack outputs.
+
+    program: a Pulumi program file (run with runpy as `__main__`, like the language host
+        does) or a callable that creates resources (and may call `pulumi.export`).
+    project, stack: what `pulumi.get_project()` / `pulumi.get_stack()` return.
+    config / secret_config: stack config; keys without a namespace get the project's
+        (`stripeApiKey` -> `secrets-layout:stripeApiKey`). Secret config is read back by the
+        program as secret outputs (`Config.require_secret`) and recorded as `SecretValue`.
+    root_directory: the project directory: cwd and sys.path[0] during the run (default: the
+        program file's directory; unchanged for a callable).
+    account_id: the account of fake ARNs for providers that do not pin one.
+
+    Exceptions raised by the program propagate unchanged, after the runtime is cleaned up.
+    """
+    values = {_qualified(key, project): value for key, value in (config or {}).items()}
+    secrets = {_qualified(key, project): value for key, value in (secret_config or {}).items()}
+    region = values.get("aws:region", DEFAULT_REGION)
+    cloud = FakeCloud(account_id=account_id, region=region)
+    monitor = _RecordingMonitor(cloud)
+
+    if callable(program):
+        body: Callable[[], Any] = program
+        directory = Path(root_directory) if root_directory is not None else None
+    else:
+        program_path = Path(program).resolve()
+        directory = Path(root_directory).resolve() if root_directory is not None else program_path.parent
+
+        def body() -> None:
+            runpy.run_path(str(program_path), run_name="__main__")
+
+    # A fresh settings bag per run: new RPC manager, output set, lock and monitor.
+    fresh = settings.Settings(
+        project=project,
+        stack=stack,
+        monitor=monitor,
+        engine=MockEngine(logger),
+        dry_run=False,
+        organization=organization,
+        root_directory=str(directory) if directory is not None else None,
+    )
+    settings.configure(fresh)
+    pulumi_config.set_all_config({**values, **secrets}, secret_keys=sorted(secrets))
+    previous_root = settings.get_root_resource()
+    settings.ROOT.set(None)
+    try:
+        with _program_environment(directory):
+            _run(body)
+    finally:
+        monitor.close()
+        pulumi_config.set_all_config({}, secret_keys=[])
+        settings.ROOT.set(previous_root)
+    return Simulation(
+        project=project,
+        stack=stack,
+        stack_urn=monitor.stack_urn,
+        resources=list(monitor.recorded),
+        outputs=dict(monitor.stack_outputs),
+    )
+
+
+def _run(body: Callable[[], Any]) -> None:
+    """run_in_stack on an event loop of our own, closed afterwards whatever happens."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(run_in_stack(body))
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        asyncio.set_event_loop(None)
