@@ -1,0 +1,170 @@
+"""Adapter for OAuth2 client credentials (RFC 6749 section 4.4): a rotation fetches a fresh access token."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import ClassVar
+from urllib.parse import quote_plus, urlencode
+
+from adapters import AdapterSettings, ConfigurationError, ProviderError
+from provider_http import FORM_TYPE, JSON_TYPE, bearer, send
+
+logger = logging.getLogger("rotation.oauth2_client_credentials")
+
+CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+@dataclass(frozen=True)
+class OAuthClientValue:
+    """A stored JSON object: client_id, client_secret, access_token, expires_at (ISO 8601 UTC), other fields kept."""
+
+    document: Mapping[str, object] = field(repr=False)
+
+    @classmethod
+    def parse(cls, secret_string: str) -> OAuthClientValue:
+        try:
+            document = json.loads(secret_string)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise ValueError("the OAuth2 secret value is not a JSON object")
+        for required in ("client_id", "client_secret"):
+            if not isinstance(document.get(required), str) or not document[required]:
+                raise ValueError(f"the OAuth2 secret value has no non-empty string field '{required}'")
+        return cls(document)
+
+    @property
+    def client_id(self) -> str:
+        return self.document["client_id"]
+
+    @property
+    def client_secret(self) -> str:
+        return self.document["client_secret"]
+
+    @property
+    def access_token(self) -> str | None:
+        token = self.document.get("access_token")
+        return token if isinstance(token, str) and token else None
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return parse_instant(self.document.get("expires_at"))
+
+    def with_token(self, access_token: str, expires_at: datetime | None, token_type: str | None) -> str:
+        document = dict(self.document)
+        document["access_token"] = access_token
+        document["expires_at"] = None if expires_at is None else format_instant(expires_at)
+        if token_type is not None:
+            document["token_type"] = token_type
+        return json.dumps(document)
+
+
+@dataclass(frozen=True)
+class OAuth2ClientCredentialsAdapter:
+    """POST token-url issues a token; verify-url (optional) checks it; revoke-url (optional, RFC 7009) revokes it."""
+
+    name: ClassVar[str] = "oauth2-client-credentials"
+
+    token_url: str
+    scope: str | None = None
+    verify_url: str | None = None
+    revoke_url: str | None = None
+    client_auth: str = "client_secret_basic"
+    timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: AdapterSettings) -> OAuth2ClientCredentialsAdapter:
+        client_auth = settings.get("client-auth", "client_secret_basic")
+        if client_auth not in CLIENT_AUTH_METHODS:
+            raise ConfigurationError(f"setting 'client-auth' must be one of {', '.join(CLIENT_AUTH_METHODS)}")
+        return cls(
+            token_url=settings.url("token-url"),
+            scope=settings.get("scope"),
+            verify_url=settings.url("verify-url", required=False),
+            revoke_url=settings.url("revoke-url", required=False),
+            client_auth=client_auth,
+            timeout_seconds=settings.timeout_seconds(),
+        )
+
+    def issue(self, current_value: str) -> str:
+        client = OAuthClientValue.parse(current_value)
+        form = {"grant_type": "client_credentials"}
+        if self.scope:
+            form["scope"] = self.scope
+        response = self._post_as_client("token", self.token_url, client, form)
+        response.raise_unless_ok()
+        answer = response.json_object()
+        access_token = answer.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise ProviderError("token: the answer has no non-empty string field 'access_token'")
+        expires_in = answer.get("expires_in")
+        expires_at = None
+        if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool):
+            expires_at = datetime.now(timezone.utc) + timedelta(seconds=expires_in)
+        token_type = answer.get("token_type")
+        return client.with_token(access_token, expires_at, token_type if isinstance(token_type, str) else None)
+
+    def verify(self, candidate_value: str) -> None:
+        candidate = OAuthClientValue.parse(candidate_value)
+        if candidate.access_token is None:
+            raise ProviderError("verify: the pending value holds no access_token")
+        expires_at = candidate.expires_at
+        if expires_at is not None and expires_at <= datetime.now(timezone.utc):
+            raise ProviderError("verify: the pending access token has already expired")
+        if self.verify_url is None:
+            return
+        send(
+            "verify",
+            "GET",
+            self.verify_url,
+            headers={**bearer(candidate.access_token), "Accept": JSON_TYPE},
+            timeout=self.timeout_seconds,
+        ).raise_unless_ok()
+
+    def revoke(self, retiring_value: str, current_value: str) -> None:
+        retiring = OAuthClientValue.parse(retiring_value)
+        if self.revoke_url is None:
+            logger.info("revoke: no revoke-url configured; the retiring access token lapses at its expiry")
+            return
+        if retiring.access_token is None:
+            return
+        form = {"token": retiring.access_token, "token_type_hint": "access_token"}
+        # RFC 7009 answers 200 for tokens that are already invalid, so a repeat revocation succeeds too.
+        self._post_as_client("revoke", self.revoke_url, retiring, form).raise_unless_ok()
+
+    def _post_as_client(self, operation: str, url: str, client: OAuthClientValue, form: dict[str, str]):
+        headers = {"Content-Type": FORM_TYPE, "Accept": JSON_TYPE}
+        if self.client_auth == "client_secret_basic":
+            headers["Authorization"] = basic_authorization(client.client_id, client.client_secret)
+        else:
+            form = {**form, "client_id": client.client_id, "client_secret": client.client_secret}
+        body = urlencode(form).encode()
+        return send(operation, "POST", url, headers=headers, body=body, timeout=self.timeout_seconds)
+
+
+def basic_authorization(client_id: str, client_secret: str) -> str:
+    # RFC 6749 section 2.3.1: form-encode each part before joining them for HTTP Basic.
+    pair = f"{quote_plus(client_id)}:{quote_plus(client_secret)}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+def format_instant(instant: datetime) -> str:
+    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_instant(value: object) -> datetime | None:
+    """expires_at as ISO 8601 (naive means UTC) or as epoch seconds; anything else counts as unknown."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)

@@ -1,0 +1,214 @@
+"""A third-party provider for the rotation tests: an API-key manager and an OAuth2 server on 127.0.0.1.
+
+Operations that tests can make fail: "issue", "verify" and "revoke", on both APIs alike.
+Failed answers echo the request's credentials in their bodies, so tests can prove those bodies never
+reach a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote_plus, urlsplit
+
+
+@dataclass
+class IssuedKey:
+    key_id: str
+    api_key: str
+    active: bool = True
+
+
+class FakeProvider:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.reset()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeProvider:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.keys: dict[str, IssuedKey] = {}
+            self.clients: dict[str, str] = {}
+            self.tokens: dict[str, bool] = {}
+            self.calls: Counter[str] = Counter()
+            self.failing: dict[str, int] = {}
+            self.issue_delay_seconds = 0.0
+            self.last_token_request: dict[str, str] = {}
+
+    # --- what tests arrange -------------------------------------------------------------------
+
+    def add_key(self) -> IssuedKey:
+        with self._lock:
+            return self._new_key()
+
+    def add_client(self) -> tuple[str, str]:
+        client_id, client_secret = f"client-{secrets.token_hex(4)}", f"cs-{secrets.token_urlsafe(24)}"
+        with self._lock:
+            self.clients[client_id] = client_secret
+        return client_id, client_secret
+
+    def issue_token(self) -> str:
+        with self._lock:
+            return self._new_token()
+
+    def fail(self, operation: str, status: int = 500) -> None:
+        self.failing[operation] = status
+
+    def recover(self) -> None:
+        self.failing.clear()
+
+    # --- what tests check ---------------------------------------------------------------------
+
+    def key_is_active(self, api_key: str) -> bool:
+        return any(key.api_key == api_key and key.active for key in self.keys.values())
+
+    def token_is_active(self, token: str) -> bool:
+        return self.tokens.get(token, False)
+
+    def active_keys(self) -> set[str]:
+        return {key.api_key for key in self.keys.values() if key.active}
+
+    def every_secret(self) -> list[str]:
+        """Everything this provider ever handed out that must never show up in a log."""
+        with self._lock:
+            return [key.api_key for key in self.keys.values()] + list(self.clients.values()) + list(self.tokens)
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _new_key(self) -> IssuedKey:
+        key = IssuedKey(key_id=f"key-{secrets.token_hex(6)}", api_key=f"sk-test-{secrets.token_urlsafe(24)}")
+        self.keys[key.key_id] = key
+        return key
+
+    def _new_token(self) -> str:
+        token = f"at-{secrets.token_urlsafe(24)}"
+        self.tokens[token] = True
+        return token
+
+    def _key_named_by(self, authorization: str) -> IssuedKey | None:
+        if not authorization.startswith("Bearer "):
+            return None
+        presented = authorization.removeprefix("Bearer ")
+        return next((key for key in self.keys.values() if key.api_key == presented and key.active), None)
+
+    def _client_of(self, authorization: str, form: dict[str, str]) -> str | None:
+        if authorization.startswith("Basic "):
+            pair = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+            client_id, _, client_secret = pair.partition(":")
+            client_id, client_secret = unquote_plus(client_id), unquote_plus(client_secret)
+        else:
+            client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+        return client_id if self.clients.get(client_id) == client_secret and client_id else None
+
+    def answer(self, method: str, path: str, authorization: str, form: dict[str, str]) -> tuple[int, object]:
+        operation = _operation_of(method, path)
+        with self._lock:
+            self.calls[operation] += 1
+            if operation in self.failing:
+                return self.failing[operation], {"error": "injected failure", "echo": authorization, "form": form}
+        if operation == "issue" and self.issue_delay_seconds:
+            time.sleep(self.issue_delay_seconds)
+        with self._lock:
+            return self._answer_unlocked(method, path, authorization, form)
+
+    def _answer_unlocked(self, method, path, authorization, form) -> tuple[int, object]:
+        if (method, path) == ("POST", "/v1/keys"):
+            if self._key_named_by(authorization) is None:
+                return 401, {"error": "unauthorized"}
+            key = self._new_key()
+            return 201, {"key_id": key.key_id, "api_key": key.api_key}
+        if (method, path) == ("GET", "/v1/whoami"):
+            key = self._key_named_by(authorization)
+            return (200, {"key_id": key.key_id}) if key else (401, {"error": "unauthorized"})
+        if method == "DELETE" and path.startswith("/v1/keys/"):
+            if self._key_named_by(authorization) is None:
+                return 401, {"error": "unauthorized"}
+            key = self.keys.get(path.removeprefix("/v1/keys/"))
+            if key is None or not key.active:
+                return 404, {"error": "no such key"}
+            key.active = False
+            return 204, None
+        if (method, path) == ("GET", "/v1/moved"):
+            return 302, None
+        if (method, path) == ("POST", "/oauth/token"):
+            client_id = self._client_of(authorization, form)
+            if client_id is None or form.get("grant_type") != "client_credentials":
+                return 401, {"error": "invalid_client"}
+            self.last_token_request = {"scope": form.get("scope", ""), "auth": authorization.split(" ")[0] or "post"}
+            return 200, {"access_token": self._new_token(), "token_type": "Bearer", "expires_in": 3600}
+        if (method, path) == ("GET", "/oauth/me"):
+            token = authorization.removeprefix("Bearer ")
+            return (200, {"active": True}) if self.tokens.get(token) else (401, {"error": "invalid_token"})
+        if (method, path) == ("POST", "/oauth/revoke"):
+            if self._client_of(authorization, form) is None:
+                return 401, {"error": "invalid_client"}
+            if form.get("token") in self.tokens:
+                self.tokens[form["token"]] = False
+            return 200, None
+        return 404, {"error": "no such endpoint"}
+
+
+def _operation_of(method: str, path: str) -> str:
+    if (method, path) in {("POST", "/v1/keys"), ("POST", "/oauth/token")}:
+        return "issue"
+    if (method, path) in {("GET", "/v1/whoami"), ("GET", "/oauth/me")}:
+        return "verify"
+    if (method == "DELETE" and path.startswith("/v1/keys/")) or (method, path) == ("POST", "/oauth/revoke"):
+        return "revoke"
+    return f"{method} {path}"
+
+
+def _handler_for(provider: FakeProvider) -> type[BaseHTTPRequestHandler]:
+    class ProviderRequestHandler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._respond()
+
+        def do_POST(self) -> None:
+            self._respond()
+
+        def do_DELETE(self) -> None:
+            self._respond()
+
+        def _respond(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else ""
+            form = {}
+            if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                form = {name: values[0] for name, values in parse_qs(body).items()}
+            path = urlsplit(self.path).path
+            status, document = provider.answer(self.command, path, self.headers.get("Authorization", ""), form)
+            payload = b"" if document is None else json.dumps(document).encode()
+            self.send_response(status)
+            if status == 302:
+                self.send_header("Location", f"{provider.base_url}/v1/whoami")
+            if payload:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            pass
+
+    return ProviderRequestHandler

@@ -1,0 +1,445 @@
+"""The rotation Lambda against Secrets Manager over HTTP (moto server) and a provider over HTTP (http.server).
+
+Every test ends by checking that no credential the provider ever handed out reached a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+import rotation_support.lambda_code  # noqa: F401  (puts rotation/ on sys.path)
+from rotation_support.provider_fixtures import provider, provider_server  # noqa: F401  (fixtures)
+from rotation_support.fake_provider import FakeProvider
+from rotation_support.rotating_secret import (
+    ALL_KINDS,
+    JSON_API_KEY,
+    OAUTH2_TOKEN,
+    PLAINTEXT_API_KEY,
+    STEPS,
+    RotatingSecret,
+    api_key_tags,
+)
+from rotation_support.secrets_manager import REGION, MotoSecretsManager, RotationInProgress
+
+import handler
+import secret_versions
+from adapters import ConfigurationError, ProviderError
+
+pytestmark = pytest.mark.slow
+
+CURRENT, PENDING, PREVIOUS = "AWSCURRENT", "AWSPENDING", "AWSPREVIOUS"
+KIND_IDS = [kind.id for kind in ALL_KINDS]
+
+
+@pytest.fixture(scope="module")
+def secrets_manager():
+    with pytest.MonkeyPatch.context() as patches, MotoSecretsManager().running(patches) as service:
+        yield service
+
+
+@pytest.fixture
+def client(secrets_manager, monkeypatch):
+    """The function's environment: boto3 finds moto through AWS_ENDPOINT_URL_SECRETS_MANAGER."""
+    for name in ("AWS_PROFILE", "SECRETS_MANAGER_ENDPOINT", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets_manager.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    monkeypatch.setenv("ROTATION_ALLOWED_HOSTS", "127.0.0.1")
+    return boto3.client("secretsmanager")
+
+
+@pytest.fixture(autouse=True)
+def logs_never_hold_secrets(caplog, provider):
+    caplog.set_level(logging.INFO)
+    yield caplog
+    leaked = [secret for secret in provider.every_secret() if secret in caplog.text]
+    assert not leaked, "a credential reached the logs"
+
+
+def rotating(client, secrets_manager, provider, kind, **options) -> RotatingSecret:
+    return RotatingSecret.create(client, secrets_manager, provider, kind, **options)
+
+
+def assert_no_secret_in(text: str, provider: FakeProvider) -> None:
+    assert not [secret for secret in provider.every_secret() if secret in text], "a credential reached an error"
+
+
+# --- a whole rotation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS, ids=KIND_IDS)
+def test_full_rotation_moves_labels_step_by_step(client, secrets_manager, provider, kind):
+    secret = rotating(client, secrets_manager, provider, kind)
+    old = secret.initial_version
+    old_value = secret.value(stage=CURRENT)
+    token = secret.begin()
+
+    expected_after_step = {
+        "createSecret": {old: [CURRENT], token: [PENDING]},
+        "setSecret": {old: [CURRENT], token: [PENDING]},
+        "testSecret": {old: [CURRENT], token: [PENDING]},
+        "finishSecret": {old: [PREVIOUS], token: [CURRENT]},
+    }
+    for step in STEPS:
+        secret.invoke(step, token)
+        assert secret.labels() == expected_after_step[step], step
+
+    new_value = secret.value(stage=CURRENT)
+    assert new_value != old_value
+    assert secret.value(stage=PREVIOUS) == old_value
+    assert secret.is_active(token)
+    assert secret.is_active(old), "readers cache for an hour: AWSPREVIOUS must keep working"
+    assert provider.calls["issue"] == 1 and provider.calls["revoke"] == 0
+
+
+def test_rotation_keeps_the_value_shape_and_its_other_fields(client, secrets_manager, provider):
+    plaintext = rotating(client, secrets_manager, provider, PLAINTEXT_API_KEY)
+    plaintext.rotate()
+    assert plaintext.value(stage=CURRENT).startswith("sk-test-"), "a plaintext key stays plaintext"
+
+    structured = rotating(client, secrets_manager, provider, JSON_API_KEY)
+    structured.rotate()
+    rotated = json.loads(structured.value(stage=CURRENT))
+    assert set(rotated) == {"api_key", "key_id", "base_url"}
+    assert rotated["base_url"] == "https://api.example.test"
+    assert provider.keys[rotated["key_id"]].api_key == rotated["api_key"]
+
+    oauth = rotating(client, secrets_manager, provider, OAUTH2_TOKEN)
+    before = json.loads(oauth.value(stage=CURRENT))
+    oauth.rotate()
+    after = json.loads(oauth.value(stage=CURRENT))
+    assert (after["client_id"], after["client_secret"]) == (before["client_id"], before["client_secret"])
+    assert after["access_token"] != before["access_token"]
+    assert after["expires_at"].endswith("Z") and after["expires_at"] < "2099"
+    assert provider.last_token_request == {"scope": "read:items write:items", "auth": "Basic"}
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS, ids=KIND_IDS)
+def test_previous_credential_is_revoked_only_when_it_leaves_awsprevious(client, secrets_manager, provider, kind):
+    secret = rotating(client, secrets_manager, provider, kind)
+    first = secret.initial_version
+
+    second = secret.rotate()
+    assert secret.labels() == {first: [PREVIOUS], second: [CURRENT]}
+    assert secret.is_active(first) and secret.is_active(second)
+
+    third = secret.rotate()
+    assert secret.labels() == {second: [PREVIOUS], third: [CURRENT]}
+    assert not secret.is_active(first), "the credential that left AWSPREVIOUS is revoked"
+    assert secret.is_active(second) and secret.is_active(third)
+
+    fourth = secret.rotate()
+    assert secret.labels() == {third: [PREVIOUS], fourth: [CURRENT]}
+    assert [secret.is_active(version) for version in (first, second, third, fourth)] == [False, False, True, True]
+    assert provider.calls["revoke"] == 2
+
+
+# --- retries, interruptions, races --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS, ids=KIND_IDS)
+def test_every_step_retried_twice_changes_nothing_more(client, secrets_manager, provider, kind):
+    secret = rotating(client, secrets_manager, provider, kind)
+    first = secret.initial_version
+    second = secret.rotate()
+    provider.calls.clear()
+    third = secret.begin()
+
+    in_progress = {first: [PREVIOUS], second: [CURRENT], third: [PENDING]}
+    expected_after_step = {
+        "createSecret": in_progress,
+        "setSecret": in_progress,
+        "testSecret": in_progress,
+        "finishSecret": {second: [PREVIOUS], third: [CURRENT]},
+    }
+    for step in STEPS:
+        for attempt in range(3):
+            secret.invoke(step, third)
+            assert secret.labels() == expected_after_step[step], f"{step}, attempt {attempt + 1}"
+        if step == "createSecret":
+            pending_value = secret.value(stage=PENDING)
+    assert secret.value(stage=CURRENT) == pending_value
+    assert provider.calls["issue"] == 1, "retries of createSecret never issue a second credential"
+    assert provider.calls["revoke"] == 1, "retries of finishSecret never revoke twice"
+    assert not secret.is_active(first)
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS, ids=KIND_IDS)
+def test_rotation_interrupted_after_set_secret_resumes(client, secrets_manager, provider, kind):
+    secret = rotating(client, secrets_manager, provider, kind)
+    old = secret.initial_version
+    token = secret.begin()
+    secret.invoke("createSecret", token)
+    secret.invoke("setSecret", token)
+    pending_value = secret.value(stage=PENDING)
+
+    assert secret.labels() == {old: [CURRENT], token: [PENDING]}
+    assert secret.is_active(old), "nothing is in service yet but the old credential"
+
+    # Secrets Manager retries a failed rotation from the start, with the same token.
+    for step in STEPS:
+        secret.invoke(step, token)
+
+    assert secret.labels() == {old: [PREVIOUS], token: [CURRENT]}
+    assert secret.value(stage=CURRENT) == pending_value
+    assert provider.calls["issue"] == 1
+
+
+def test_finish_interrupted_before_awscurrent_moves_still_revokes_on_retry(client, secrets_manager, provider):
+    secret = rotating(client, secrets_manager, provider, JSON_API_KEY)
+    first = secret.initial_version
+    second = secret.rotate()
+    third = secret.begin()
+    for step in ("createSecret", "setSecret", "testSecret"):
+        secret.invoke(step, third)
+
+    secrets_manager.fail_next_current_move()
+    with pytest.raises(ClientError):
+        secret.invoke("finishSecret", third)
+    assert secret.labels() == {
+        first: [PREVIOUS, f"PENDING-REVOCATION-{first}"],
+        second: [CURRENT],
+        third: [PENDING],
+    }
+    assert secret.is_active(first), "still AWSPREVIOUS, so still in service"
+
+    secret.invoke("finishSecret", third)
+    assert secret.labels() == {second: [PREVIOUS], third: [CURRENT]}
+    assert not secret.is_active(first)
+
+
+def test_twin_invocations_racing_through_every_step_leave_one_new_credential(client, secrets_manager, provider):
+    secret = rotating(client, secrets_manager, provider, JSON_API_KEY)
+    first = secret.initial_version
+    second = secret.rotate()
+    third = secret.begin()
+    provider.issue_delay_seconds = 0.3  # both twins get a key from the provider before either stores one
+    at_each_step = threading.Barrier(2, timeout=20)
+    failures: list[BaseException] = []
+
+    def twin() -> None:
+        try:
+            for step in STEPS:
+                at_each_step.wait()
+                secret.invoke(step, third)
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            failures.append(error)
+
+    twins = [threading.Thread(target=twin) for _ in range(2)]
+    for thread in twins:
+        thread.start()
+    for thread in twins:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert secret.labels() == {second: [PREVIOUS], third: [CURRENT]}
+    assert provider.calls["issue"] == 3, "the first rotation's key, then one per twin"
+    assert provider.active_keys() == {
+        json.loads(secret.value(version_id=second))["api_key"],
+        json.loads(secret.value(version_id=third))["api_key"],
+    }, "the twin whose key was not stored revoked it, and the retired key is revoked"
+    assert not secret.is_active(first)
+
+
+def test_rotation_requested_while_another_is_pending_is_refused(client, secrets_manager, provider):
+    secret = rotating(client, secrets_manager, provider, PLAINTEXT_API_KEY)
+    old = secret.initial_version
+    token = secret.begin()
+    secret.invoke("createSecret", token)
+
+    with pytest.raises(RotationInProgress):
+        secret.begin()
+    stray_token = "f" * 36
+    with pytest.raises(ValueError, match="has no stage for rotation"):
+        secret.invoke("createSecret", stray_token)
+    assert secret.labels() == {old: [CURRENT], token: [PENDING]}
+
+    for step in STEPS[1:]:
+        secret.invoke(step, token)
+    assert secret.labels() == {old: [PREVIOUS], token: [CURRENT]}
+    assert provider.calls["issue"] == 1
+
+
+# --- a provider that fails ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS, ids=KIND_IDS)
+@pytest.mark.parametrize(
+    ("operation", "failing_step", "pending_holds_value"),
+    [("issue", "createSecret", False), ("verify", "testSecret", True)],
+    ids=["fails-on-create", "fails-on-verify"],
+)
+def test_provider_failure_leaves_awscurrent_unchanged(
+    client, secrets_manager, provider, caplog, kind, operation, failing_step, pending_holds_value
+):
+    secret = rotating(client, secrets_manager, provider, kind)
+    old = secret.initial_version
+    old_value = secret.value(stage=CURRENT)
+    token = secret.begin()
+    provider.fail(operation)
+
+    for step in STEPS[: STEPS.index(failing_step)]:
+        secret.invoke(step, token)
+    with pytest.raises(ProviderError, match="HTTP 500") as raised:
+        secret.invoke(failing_step, token)
+
+    assert secret.labels() == {old: [CURRENT], token: [PENDING]}
+    assert secret.value(stage=CURRENT) == old_value and secret.is_active(old)
+    if pending_holds_value:
+        assert secret.value(stage=PENDING)
+    else:
+        with pytest.raises(ClientError, match="ResourceNotFoundException"):
+            secret.value(version_id=token)
+    assert f"{failing_step} failed for secret {secret.name}, version {token}" in caplog.text
+    assert "HTTP 500" in caplog.text
+    assert "injected failure" not in caplog.text, "the provider's answer body stays out of the logs"
+    assert_no_secret_in(str(raised.value), provider)
+
+    provider.recover()
+    for step in STEPS:  # Secrets Manager's retry of the whole rotation
+        secret.invoke(step, token)
+    assert secret.labels() == {old: [PREVIOUS], token: [CURRENT]}
+    assert secret.is_active(token)
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS, ids=KIND_IDS)
+@pytest.mark.parametrize("retried_by", ["finishSecret-retried", "next-rotation"])
+def test_failed_revocation_keeps_the_rotation_and_is_retried(
+    client, secrets_manager, provider, caplog, kind, retried_by
+):
+    secret = rotating(client, secrets_manager, provider, kind)
+    first = secret.initial_version
+    second = secret.rotate()
+    provider.fail("revoke")
+
+    third = secret.rotate()  # finishSecret succeeds although revocation fails
+
+    assert secret.labels() == {
+        first: [f"PENDING-REVOCATION-{first}"],
+        second: [PREVIOUS],
+        third: [CURRENT],
+    }
+    assert secret.is_active(first), "revocation failed, and the label remembers it"
+    assert f"could not revoke the credential of retired version {first}" in caplog.text
+
+    provider.recover()
+    if retried_by == "finishSecret-retried":
+        secret.invoke("finishSecret", third)
+        assert secret.labels() == {second: [PREVIOUS], third: [CURRENT]}
+        assert not secret.is_active(first) and secret.is_active(second)
+    else:
+        fourth = secret.rotate()
+        assert secret.labels() == {third: [PREVIOUS], fourth: [CURRENT]}
+        assert not secret.is_active(first) and not secret.is_active(second)
+        assert secret.is_active(third) and secret.is_active(fourth)
+
+
+def test_credential_issued_but_not_stored_is_revoked(client, secrets_manager, provider, monkeypatch):
+    secret = rotating(client, secrets_manager, provider, JSON_API_KEY)
+    token = secret.begin()
+
+    def store_fails(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutSecretValue")
+
+    monkeypatch.setattr(secret_versions.SecretVersions, "store_pending", store_fails)
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        secret.invoke("createSecret", token)
+
+    assert provider.calls["issue"] == 1 and provider.calls["revoke"] == 1
+    assert provider.active_keys() == {json.loads(secret.value(stage=CURRENT))["api_key"]}
+
+
+# --- requests the function refuses --------------------------------------------------------------
+
+
+def test_refuses_a_secret_without_rotation_enabled(client, secrets_manager, provider):
+    name = f"test/rotation/not-enabled-{uuid.uuid4().hex[:12]}"
+    client.create_secret(Name=name, SecretString=provider.add_key().api_key)
+    event = {"SecretId": name, "ClientRequestToken": "a" * 36, "Step": "createSecret"}
+    with pytest.raises(ValueError, match="not enabled for rotation"):
+        handler.lambda_handler(event, None)
+    assert provider.calls == {}
+
+
+@pytest.mark.parametrize(
+    ("which_token", "step", "refusal"),
+    [
+        ("unknown", "createSecret", "has no stage for rotation"),
+        ("previous", "createSecret", "is not AWSPENDING"),
+        ("previous", "finishSecret", "is not AWSPENDING"),
+        ("pending", "rotateSecret", "unknown rotation step"),
+    ],
+)
+def test_refuses_tokens_and_steps_outside_the_rotation(client, secrets_manager, provider, which_token, step, refusal):
+    secret = rotating(client, secrets_manager, provider, PLAINTEXT_API_KEY)
+    first = secret.initial_version
+    second = secret.rotate()
+    third = secret.begin()
+    provider.calls.clear()
+    token = {"unknown": "0" * 36, "previous": first, "pending": third}[which_token]
+    before = secret.labels()
+
+    with pytest.raises(ValueError, match=refusal):
+        secret.invoke(step, token)
+
+    assert secret.labels() == before == {first: [PREVIOUS], second: [CURRENT], third: [PENDING]}
+    assert provider.calls == {}
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_token_already_awscurrent_is_a_finished_rotation(client, secrets_manager, provider, step):
+    secret = rotating(client, secrets_manager, provider, PLAINTEXT_API_KEY)
+    token = secret.rotate()
+    provider.calls.clear()
+
+    secret.invoke(step, token)
+
+    assert secret.labels() == {secret.initial_version: [PREVIOUS], token: [CURRENT]}
+    assert provider.calls == {}
+
+
+# --- where the adapter comes from ---------------------------------------------------------------
+
+
+def test_adapter_and_endpoints_from_the_function_environment(client, secrets_manager, provider, monkeypatch):
+    for tag, value in api_key_tags(provider.base_url).items():
+        monkeypatch.setenv(tag.upper().replace("-", "_"), value)
+    secret = rotating(client, secrets_manager, provider, PLAINTEXT_API_KEY, tags={"owner": "platform-team"})
+
+    token = secret.rotate()
+
+    assert secret.labels() == {secret.initial_version: [PREVIOUS], token: [CURRENT]}
+
+
+def test_adapter_tag_wins_over_the_environment(client, secrets_manager, provider, monkeypatch):
+    monkeypatch.setenv("ROTATION_ADAPTER", "http-api-key")
+    secret = rotating(client, secrets_manager, provider, OAUTH2_TOKEN)
+
+    token = secret.rotate()
+
+    assert secret.labels() == {secret.initial_version: [PREVIOUS], token: [CURRENT]}
+    assert provider.last_token_request["scope"] == "read:items write:items"
+
+
+def test_tag_endpoint_outside_the_allowed_hosts_is_refused(client, secrets_manager, provider, monkeypatch):
+    monkeypatch.setenv("ROTATION_ALLOWED_HOSTS", "keys.example.com")
+    secret = rotating(client, secrets_manager, provider, PLAINTEXT_API_KEY)
+    token = secret.begin()
+
+    with pytest.raises(ConfigurationError, match="not in the function variable ROTATION_ALLOWED_HOSTS"):
+        secret.invoke("createSecret", token)
+
+    assert provider.calls == {}, "the current key was sent nowhere"
+    assert secret.labels() == {secret.initial_version: [CURRENT], token: [PENDING]}
