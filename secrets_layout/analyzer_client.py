@@ -1,0 +1,729 @@
+"""Drive the CrossGuard pack in ``policies/`` over Pulumi's analyzer gRPC protocol, as the CLI does.
+
+The Pulumi CLI starts a policy pack as its own process, reads the port it prints, and then calls
+``GetAnalyzerInfo``, ``Configure`` (with the ``--policy-pack-config`` file reconciled against the
+policies' defaults and config schemas), ``Analyze`` once per resource and ``AnalyzeStack`` once with
+every resource.  :class:`AnalyzerClient` does the same without the CLI::
+
+    with AnalyzerClient() as client:                      # starts `python -u policies/__main__.py`
+        client.configure(config_file="policies/config/prod.json")
+        result = client.run([Resource("aws:secretsmanager/secret:Secret", "db", {"name": "prod/db/main"})])
+    for violation in result.violations:
+        print(violation.level, violation.policy, violation.urn, violation.message)
+
+One process serves a whole run (``run`` pipelines the ``Analyze`` calls); :func:`analyze_resources`
+is the one-call form.  Values unknown during a preview are Pulumi's sentinel :data:`UNKNOWN` in the
+properties.  Only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Deque, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+__all__ = [
+    "DEFAULT_PACK_DIR",
+    "UNKNOWN",
+    "ENFORCEMENT_LEVELS",
+    "AnalyzerError",
+    "PolicyPackStartError",
+    "PolicyPackCrashed",
+    "PolicyConfigError",
+    "Resource",
+    "Provider",
+    "Violation",
+    "NotApplicable",
+    "PolicyInfo",
+    "PackInfo",
+    "AnalysisResult",
+    "AnalyzerClient",
+    "analyze_resources",
+    "load_policy_config",
+    "reconcile_config",
+    "make_urn",
+    "secret",
+    "to_struct",
+]
+
+DEFAULT_PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
+
+#: Pulumi's sentinel for a string (or any) value that is unknown during a preview.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+_LEVEL_TO_PROTO = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "remediate": analyzer_pb2.REMEDIATE,
+    "disabled": analyzer_pb2.DISABLED,
+}
+_PROTO_TO_LEVEL = {value: key for key, value in _LEVEL_TO_PROTO.items()}
+_MAX_MESSAGE = 400 * 1024 * 1024          # the CLI's and pulumi_policy's gRPC limit
+_GRPC_OPTIONS = [("grpc.max_receive_message_length", _MAX_MESSAGE),
+                 ("grpc.max_send_message_length", _MAX_MESSAGE),
+                 ("grpc.enable_http_proxy", 0)]   # never route 127.0.0.1 through a proxy
+_IN_FLIGHT = 16                                  # pipelined Analyze calls
+
+
+# ------------------------------------------------------------------------------------------------
+# Errors
+# ------------------------------------------------------------------------------------------------
+
+
+class AnalyzerError(RuntimeError):
+    """Talking to the policy pack failed."""
+
+
+class PolicyPackStartError(AnalyzerError):
+    """The policy pack process did not start (or did not print its port)."""
+
+
+class PolicyPackCrashed(AnalyzerError):
+    """The policy pack process died while it was being used."""
+
+
+class PolicyConfigError(AnalyzerError, ValueError):
+    """The policy pack configuration is invalid (what ``pulumi preview`` would refuse)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# Data
+# ------------------------------------------------------------------------------------------------
+
+
+def make_urn(resource_type: str, name: str, *, stack: str = "dev", project: str = "secrets-layout",
+             parent_type: Optional[str] = None) -> str:
+    """``urn:pulumi:<stack>::<project>::[<parent type>$]<type>::<name>``."""
+    qualified = f"{parent_type}${resource_type}" if parent_type else resource_type
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def secret(value: Any) -> Dict[str, Any]:
+    """A property value marked secret, the way the engine marks it on the wire."""
+    return {_SIG_KEY: _SECRET_SIG, "value": value}
+
+
+@dataclass
+class Provider:
+    """The provider of a resource (``AnalyzerProviderResource``)."""
+
+    type: str
+    name: str
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    urn: Optional[str] = None
+
+
+@dataclass
+class Resource:
+    """One resource to analyze: its type token, name and (camelCase) properties, plus options.
+
+    For ``Analyze`` the properties are the resource's inputs; for ``AnalyzeStack`` the engine sends
+    outputs (which include ``id``/``arn``), so pass what you have.  ``urn`` defaults to
+    :func:`make_urn` of type and name.
+    """
+
+    type: str
+    name: str
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    urn: Optional[str] = None
+    protect: bool = False
+    parent: str = ""
+    dependencies: Sequence[str] = ()
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    provider: Optional[Provider] = None
+    ignore_changes: Sequence[str] = ()
+    delete_before_replace: Optional[bool] = None
+    aliases: Sequence[str] = ()
+    additional_secret_outputs: Sequence[str] = ()
+
+    @property
+    def resolved_urn(self) -> str:
+        return self.urn or make_urn(self.type, self.name)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A policy diagnostic.  ``message`` is what the CLI prints: the policy description, a newline and
+    the policy's own message (:attr:`detail`), or pulumi_policy's "can't run policy ... during
+    preview" advisory for unknown values."""
+
+    policy: str
+    level: str            # "advisory" | "mandatory" | "remediate" | "disabled"
+    urn: str
+    message: str
+    description: str = ""
+    pack: str = ""
+
+    @property
+    def detail(self) -> str:
+        prefix = self.description + "\n"
+        return self.message[len(prefix):] if self.description and self.message.startswith(prefix) else self.message
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    policy: str
+    reason: str
+    urn: str = ""
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    description: str
+    enforcement_level: str
+    kind: str                                   # "resource" | "stack" | "unknown"
+    config_schema: Optional[Dict[str, Any]]     # {"properties": {...}, "required": [...]} or None
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    name: str
+    version: str
+    description: str
+    policies: Tuple[PolicyInfo, ...]
+    initial_config: Dict[str, Dict[str, Any]]
+
+    def policy(self, name: str) -> PolicyInfo:
+        for policy in self.policies:
+            if policy.name == name:
+                return policy
+        raise KeyError(name)
+
+
+@dataclass
+class AnalysisResult:
+    violations: List[Violation] = field(default_factory=list)
+    not_applicable: List[NotApplicable] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> List[Violation]:
+        return [v for v in self.violations if v.level == "mandatory"]
+
+    @property
+    def advisory(self) -> List[Violation]:
+        return [v for v in self.violations if v.level == "advisory"]
+
+    def by_policy(self, policy: str) -> List[Violation]:
+        return [v for v in self.violations if v.policy == policy]
+
+    def extend(self, other: "AnalysisResult") -> "AnalysisResult":
+        self.violations.extend(other.violations)
+        self.not_applicable.extend(other.not_applicable)
+        return self
+
+
+# ------------------------------------------------------------------------------------------------
+# Values and config
+# ------------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any, path: str) -> Any:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, Mapping):
+        result = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path}: property names must be strings, got {key!r}")
+            result[key] = _plain(item, f"{path}.{key}")
+        return result
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    raise TypeError(f"{path}: {type(value).__name__} values cannot be sent to the policy pack")
+
+
+def to_struct(properties: Optional[Mapping[str, Any]]) -> struct_pb2.Struct:
+    """Resource properties -> ``google.protobuf.Struct`` (numbers become doubles, as on the wire)."""
+    struct = struct_pb2.Struct()
+    if properties:
+        struct.update(_plain(properties, "properties"))
+    return struct
+
+
+def _intify(value: Any) -> Any:
+    """Undo protobuf's double-only numbers for display: 7.0 -> 7."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _intify(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_intify(v) for v in value]
+    return value
+
+
+def _parse_config(data: Any, source: str) -> Dict[str, Dict[str, Any]]:
+    """The CLI's parsing of a ``--policy-pack-config`` document: policy -> level string or object."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise PolicyConfigError(f"{source}: the policy pack config must be a JSON object of policy name -> config")
+    result: Dict[str, Dict[str, Any]] = {}
+    for name, value in data.items():
+        if isinstance(value, str):
+            entry: Dict[str, Any] = {"enforcementLevel": value}
+        elif isinstance(value, Mapping):
+            entry = dict(value)
+        else:
+            raise PolicyConfigError(f"{source}: parsing {name!r}: {value!r} is not a valid value; "
+                                    "must be a string or object")
+        level = entry.get("enforcementLevel")
+        if level is not None and level not in ENFORCEMENT_LEVELS:
+            raise PolicyConfigError(f"{source}: parsing enforcement level for {name!r}: {level!r} is not a valid "
+                                    f"enforcement level ({', '.join(ENFORCEMENT_LEVELS)})")
+        if entry:
+            result[name] = entry
+    return result
+
+
+def load_policy_config(path: Union[str, os.PathLike]) -> Dict[str, Dict[str, Any]]:
+    """Read a ``--policy-pack-config`` file: ``{"policy": "mandatory" | {"enforcementLevel": ..., key: value}}``.
+
+    String values are normalised to ``{"enforcementLevel": value}``.  Raises :class:`PolicyConfigError`.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise PolicyConfigError(f"cannot read policy pack config {path}: {error.strerror or error}") from None
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise PolicyConfigError(f"{path}: not valid JSON: {error}") from None
+    return _parse_config(data, str(path))
+
+
+def _apply(result: Dict[str, Dict[str, Any]], config: Mapping[str, Mapping[str, Any]]) -> None:
+    everything = config.get("all", {})
+    if everything.get("enforcementLevel"):
+        for entry in result.values():
+            entry["enforcementLevel"] = everything["enforcementLevel"]
+    for name, given in config.items():
+        entry = result.setdefault(name, {"enforcementLevel": None, "properties": {}})
+        for key, value in given.items():
+            if key == "enforcementLevel":
+                entry["enforcementLevel"] = value
+            else:
+                entry["properties"][key] = value
+
+
+def reconcile_config(policies: Sequence[PolicyInfo], config: Optional[Mapping[str, Any]] = None,
+                     initial: Optional[Mapping[str, Any]] = None) -> Dict[str, Dict[str, Any]]:
+    """What the CLI sends to ``Configure``: every policy's default level and schema defaults, then the
+    pack's initial config, then ``config`` (``"all"`` sets every level), validated against each
+    policy's config schema.  Returns ``{policy: {"enforcementLevel": str, "properties": dict}}``.
+    Raises :class:`PolicyConfigError` with every schema error, as ``pulumi preview`` refuses to run.
+    """
+    import jsonschema  # a dependency of the project; imported here to keep start-up light
+
+    result: Dict[str, Dict[str, Any]] = {}
+    for policy in policies:
+        defaults = {}
+        for key, schema in ((policy.config_schema or {}).get("properties") or {}).items():
+            if isinstance(schema, Mapping) and "default" in schema:
+                defaults[key] = schema["default"]
+        result[policy.name] = {"enforcementLevel": policy.enforcement_level, "properties": defaults}
+    if initial:
+        _apply(result, _parse_config(initial, "initial config"))
+    if config:
+        _apply(result, _parse_config(config, "policy pack config"))
+    errors = []
+    for policy in policies:
+        if not policy.config_schema:
+            continue
+        schema: Dict[str, Any] = {"type": "object"}
+        if policy.config_schema.get("properties"):
+            schema["properties"] = policy.config_schema["properties"]
+        if policy.config_schema.get("required"):
+            schema["required"] = policy.config_schema["required"]
+        validator = jsonschema.Draft7Validator(schema)
+        for error in sorted(validator.iter_errors(result[policy.name]["properties"]), key=lambda e: list(e.path)):
+            where = ".".join(str(p) for p in error.path)
+            errors.append(f"{policy.name}: {where + ': ' if where else ''}{error.message}")
+    if errors:
+        raise PolicyConfigError("policy pack configuration is invalid:\n  " + "\n  ".join(errors))
+    for name, entry in result.items():
+        if entry["enforcementLevel"] is None:
+            entry["enforcementLevel"] = "advisory"
+        entry["properties"] = _intify(entry["properties"])
+    return result
+
+
+# ------------------------------------------------------------------------------------------------
+# The process
+# ------------------------------------------------------------------------------------------------
+
+
+def _kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _pump(stream, sink: Deque[str], first_line: Optional["queue.Queue[Optional[str]]"]) -> None:
+    try:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if first_line is not None:
+                first_line.put(line)
+                first_line = None
+            else:
+                sink.append(line)
+    except (OSError, ValueError):
+        pass
+    finally:
+        if first_line is not None:
+            first_line.put(None)
+
+
+class AnalyzerClient:
+    """A running policy pack and a gRPC connection to it.  Use as a context manager.
+
+    ``launcher="script"`` starts ``python -u <pack>/__main__.py``; ``launcher="pulumi"`` starts it
+    exactly as the Pulumi CLI's ``pulumi-analyzer-policy-python`` does: ``python -u -m pulumi.policy
+    <engine address> <pack dir>``.
+    """
+
+    def __init__(self, pack_dir: Union[str, os.PathLike] = DEFAULT_PACK_DIR, *, python: Optional[str] = None,
+                 launcher: str = "script", startup_timeout: float = 60.0, rpc_timeout: float = 120.0,
+                 env: Optional[Mapping[str, str]] = None) -> None:
+        if launcher not in ("script", "pulumi"):
+            raise ValueError("launcher must be 'script' or 'pulumi'")
+        self.pack_dir = Path(pack_dir).resolve()
+        self.python = python or sys.executable
+        self.launcher = launcher
+        self.startup_timeout = startup_timeout
+        self.rpc_timeout = rpc_timeout
+        self._extra_env = dict(env or {})
+        self._process: Optional[subprocess.Popen] = None
+        self._channel: Optional[grpc.Channel] = None
+        self._stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
+        self._stderr: Deque[str] = collections.deque(maxlen=400)
+        self._stdout: Deque[str] = collections.deque(maxlen=100)
+        self._threads: List[threading.Thread] = []
+        self._finalizer = None
+        self._info: Optional[PackInfo] = None
+        self._config: Optional[Dict[str, Dict[str, Any]]] = None
+        self.port: Optional[int] = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def __enter__(self) -> "AnalyzerClient":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._process.pid if self._process else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def stderr(self) -> str:
+        """What the pack wrote to stderr so far (the last lines)."""
+        return "\n".join(self._stderr)
+
+    def _command(self) -> List[str]:
+        if self.launcher == "pulumi":
+            return [self.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)]
+        return [self.python, "-u", str(self.pack_dir / "__main__.py")]
+
+    def _output_tail(self, lines: int = 40) -> str:
+        tail = list(self._stderr)[-lines:] + list(self._stdout)[-10:]
+        return ("\n--- policy pack output ---\n" + "\n".join(tail)) if tail else ""
+
+    def start(self) -> "AnalyzerClient":
+        """Start the pack, read its port and connect.  Raises :class:`PolicyPackStartError`."""
+        if self._process is not None:
+            return self
+        if not (self.pack_dir / "__main__.py").is_file():
+            raise PolicyPackStartError(f"no policy pack at {self.pack_dir}: __main__.py is missing")
+        if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
+            raise PolicyPackStartError(f"no policy pack at {self.pack_dir}: PulumiPolicy.yaml is missing")
+        environment = dict(os.environ)
+        environment.update(self._extra_env)
+        environment["PYTHONUNBUFFERED"] = "1"
+        try:
+            process = subprocess.Popen(self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, cwd=str(self.pack_dir), env=environment)
+        except OSError as error:
+            raise PolicyPackStartError(f"cannot start the policy pack with {self.python}: {error}") from None
+        self._process = process
+        self._finalizer = weakref.finalize(self, _kill, process)
+        first_line: "queue.Queue[Optional[str]]" = queue.Queue()
+        for stream, sink, first in ((process.stdout, self._stdout, first_line), (process.stderr, self._stderr, None)):
+            thread = threading.Thread(target=_pump, args=(stream, sink, first), daemon=True,
+                                      name=f"policy-pack-{process.pid}")
+            thread.start()
+            self._threads.append(thread)
+        try:
+            self.port = self._read_port(first_line)
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}", options=_GRPC_OPTIONS)
+            try:
+                grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
+            except grpc.FutureTimeoutError:
+                raise PolicyPackStartError(f"the policy pack listens on port {self.port} but did not accept a "
+                                           f"connection within {self.startup_timeout:g}s{self._output_tail()}") from None
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _read_port(self, first_line: "queue.Queue[Optional[str]]") -> int:
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            try:
+                line = first_line.get(timeout=0.05)
+                break
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    raise PolicyPackStartError(f"the policy pack did not print its port within "
+                                               f"{self.startup_timeout:g}s{self._output_tail()}") from None
+        if line is None:
+            code = self._process.wait(timeout=10)
+            for thread in self._threads:
+                thread.join(timeout=2)
+            raise PolicyPackStartError(f"the policy pack at {self.pack_dir} exited with code {code} before it "
+                                       f"printed its port{self._output_tail()}")
+        try:
+            port = int(line.strip())
+        except ValueError:
+            raise PolicyPackStartError(f"the policy pack printed {line!r} instead of its port; nothing may be "
+                                       f"printed to stdout before PolicyPack starts{self._output_tail()}") from None
+        if not 0 < port < 65536:
+            raise PolicyPackStartError(f"the policy pack printed an invalid port {port}")
+        return port
+
+    def close(self) -> None:
+        """Disconnect and stop the pack process (terminate, then kill).  Safe to call twice."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        self._stub = None
+        process, self._process = self._process, None
+        if process is not None:
+            _kill(process)
+            for thread in self._threads:
+                thread.join(timeout=5)
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
+            if self._finalizer is not None:
+                self._finalizer.detach()
+        self._threads = []
+
+    # -- RPC -------------------------------------------------------------------------------------
+
+    def _failure(self, method: str, error: grpc.RpcError) -> AnalyzerError:
+        process = self._process
+        if process is not None:
+            try:
+                process.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+        if process is None or process.poll() is not None:
+            code = None if process is None else process.returncode
+            for thread in self._threads:
+                thread.join(timeout=2)
+            return PolicyPackCrashed(f"the policy pack exited (code {code}) during {method}{self._output_tail()}")
+        code = error.code() if hasattr(error, "code") else None
+        details = error.details() if hasattr(error, "details") else str(error)
+        return AnalyzerError(f"{method} failed: {code.name if code else 'error'}: {details}{self._output_tail()}")
+
+    def _call(self, method: str, request: Any) -> Any:
+        if self._stub is None:
+            raise AnalyzerError("the analyzer client is not started (use `with AnalyzerClient() as client:`)")
+        try:
+            return getattr(self._stub, method)(request, timeout=self.rpc_timeout)
+        except grpc.RpcError as error:
+            raise self._failure(method, error) from None
+
+    def info(self) -> PackInfo:
+        """``GetAnalyzerInfo``: the pack's name, version and policies (cached)."""
+        if self._info is None:
+            reply = self._call("GetAnalyzerInfo", empty_pb2.Empty())
+            policies = []
+            for p in reply.policies:
+                schema = None
+                if p.HasField("configSchema") and (len(p.configSchema.properties) or p.configSchema.required):
+                    schema = {"properties": _intify(json_format.MessageToDict(p.configSchema.properties)),
+                              "required": list(p.configSchema.required)}
+                kind = {analyzer_pb2.POLICY_TYPE_RESOURCE: "resource",
+                        analyzer_pb2.POLICY_TYPE_STACK: "stack"}.get(p.policy_type, "unknown")
+                policies.append(PolicyInfo(p.name, p.description, _PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
+                                           kind, schema))
+            initial = {}
+            for name, config in reply.initialConfig.items():
+                entry = _intify(json_format.MessageToDict(config.properties))
+                entry["enforcementLevel"] = _PROTO_TO_LEVEL.get(config.enforcementLevel, "advisory")
+                initial[name] = entry
+            self._info = PackInfo(reply.name, reply.version, reply.description, tuple(policies), initial)
+        return self._info
+
+    def plugin_version(self) -> str:
+        """``GetPluginInfo``: the pulumi_policy version serving the pack."""
+        return self._call("GetPluginInfo", empty_pb2.Empty()).version
+
+    def configure(self, config: Optional[Mapping[str, Any]] = None, *,
+                  config_file: Optional[Union[str, os.PathLike]] = None) -> Dict[str, Dict[str, Any]]:
+        """``Configure`` with a ``--policy-pack-config`` file (or the same structure as a mapping),
+        reconciled as the CLI does (:func:`reconcile_config`).  Returns what was sent."""
+        if config is not None and config_file is not None:
+            raise ValueError("give config or config_file, not both")
+        given = load_policy_config(config_file) if config_file is not None else config
+        info = self.info()
+        reconciled = reconcile_config(info.policies, given, info.initial_config)
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, entry in reconciled.items():
+            policy_config = request.policyConfig[name]
+            policy_config.enforcementLevel = _LEVEL_TO_PROTO[entry["enforcementLevel"]]
+            policy_config.properties.CopyFrom(to_struct(entry["properties"]))
+        self._call("Configure", request)
+        self._config = reconciled
+        return reconciled
+
+    @property
+    def configured(self) -> Optional[Dict[str, Dict[str, Any]]]:
+        return self._config
+
+    def _ensure_configured(self) -> None:
+        if self._config is None:
+            self.configure()
+
+    @staticmethod
+    def _options(resource: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
+        return analyzer_pb2.AnalyzerResourceOptions(
+            protect=bool(resource.protect),
+            ignoreChanges=list(resource.ignore_changes),
+            deleteBeforeReplace=bool(resource.delete_before_replace),
+            deleteBeforeReplaceDefined=resource.delete_before_replace is not None,
+            additionalSecretOutputs=list(resource.additional_secret_outputs),
+            aliases=list(resource.aliases),
+            parent=resource.parent or "",
+        )
+
+    @staticmethod
+    def _provider(resource: Resource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+        provider = resource.provider
+        if provider is None:
+            return None
+        return analyzer_pb2.AnalyzerProviderResource(
+            type=provider.type, name=provider.name, properties=to_struct(provider.properties),
+            urn=provider.urn or make_urn(provider.type, provider.name))
+
+    def _analyze_request(self, resource: Resource) -> analyzer_pb2.AnalyzeRequest:
+        request = analyzer_pb2.AnalyzeRequest(type=resource.type, properties=to_struct(resource.properties),
+                                              urn=resource.resolved_urn, name=resource.name,
+                                              options=self._options(resource))
+        provider = self._provider(resource)
+        if provider is not None:
+            request.provider.CopyFrom(provider)
+        return request
+
+    @staticmethod
+    def _collect(reply: analyzer_pb2.AnalyzeResponse, urn: str, result: AnalysisResult) -> None:
+        for d in reply.diagnostics:
+            result.violations.append(Violation(
+                policy=d.policyName, level=_PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory"),
+                urn=d.urn or urn, message=d.message, description=d.description, pack=d.policyPackName))
+        for n in reply.not_applicable:
+            result.not_applicable.append(NotApplicable(n.policy_name, n.reason, urn))
+
+    def analyze(self, resource: Resource) -> AnalysisResult:
+        """``Analyze`` one resource (configuring with defaults first if :meth:`configure` was not called)."""
+        self._ensure_configured()
+        result = AnalysisResult()
+        self._collect(self._call("Analyze", self._analyze_request(resource)), resource.resolved_urn, result)
+        return result
+
+    def analyze_many(self, resources: Iterable[Resource]) -> AnalysisResult:
+        """``Analyze`` every resource, with up to 16 calls in flight; results in resource order."""
+        self._ensure_configured()
+        if self._stub is None:
+            raise AnalyzerError("the analyzer client is not started")
+        result = AnalysisResult()
+        pending: Deque[Tuple[Resource, Any]] = collections.deque()
+
+        def drain_one() -> None:
+            resource, future = pending.popleft()
+            try:
+                reply = future.result()
+            except grpc.RpcError as error:
+                for _, other in pending:
+                    other.cancel()
+                raise self._failure("Analyze", error) from None
+            self._collect(reply, resource.resolved_urn, result)
+
+        for resource in resources:
+            pending.append((resource, self._stub.Analyze.future(self._analyze_request(resource),
+                                                                timeout=self.rpc_timeout)))
+            if len(pending) >= _IN_FLIGHT:
+                drain_one()
+        while pending:
+            drain_one()
+        return result
+
+    def analyze_stack(self, resources: Sequence[Resource]) -> AnalysisResult:
+        """``AnalyzeStack`` once with every resource (parents, dependencies and property dependencies)."""
+        self._ensure_configured()
+        request = analyzer_pb2.AnalyzeStackRequest()
+        for resource in resources:
+            item = request.resources.add()
+            item.type = resource.type
+            item.name = resource.name
+            item.urn = resource.resolved_urn
+            item.properties.CopyFrom(to_struct(resource.properties))
+            item.options.CopyFrom(self._options(resource))
+            item.parent = resource.parent or ""
+            item.dependencies.extend(resource.dependencies)
+            for key, urns in resource.property_dependencies.items():
+                item.propertyDependencies[key].urns.extend(urns)
+            provider = self._provider(resource)
+            if provider is not None:
+                item.provider.CopyFrom(provider)
+        result = AnalysisResult()
+        self._collect(self._call("AnalyzeStack", request), "", result)
+        return result
+
+    def run(self, resources: Sequence[Resource]) -> AnalysisResult:
+        """What a preview does: ``Analyze`` per resource, then one ``AnalyzeStack``."""
+        resources = list(resources)
+        return self.analyze_many(resources).extend(self.analyze_stack(resources))
+
+
+def analyze_resources(resources: Sequence[Resource], *, config: Optional[Mapping[str, Any]] = None,
+                      config_file: Optional[Union[str, os.PathLike]] = None,
+                      pack_dir: Union[str, os.PathLike] = DEFAULT_PACK_DIR, **client_options: Any) -> AnalysisResult:
+    """One run in one pack process: start, configure, ``Analyze`` each resource, ``AnalyzeStack``, stop."""
+    with AnalyzerClient(pack_dir, **client_options) as client:
+        client.configure(config, config_file=config_file)
+        return client.run(resources)

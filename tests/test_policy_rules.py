@@ -1,0 +1,346 @@
+"""Fast unit tests of the pure rule functions (policies/rules.py), without a pack process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from policies import rules
+from policies.rules import (
+    KMS_KEY,
+    SECRET,
+    SECRET_POLICY,
+    SECRET_ROTATION,
+    CannotCheck,
+    NotApplicable,
+    Resource,
+)
+from policy_support import key_arn, policy_document, secret_props
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+PROD = {"environment": "prod"}
+
+
+def secret(**changes):
+    props = secret_props("prod")
+    for key, value in changes.items():
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    return Resource(SECRET, props, urn="urn:secret", name="db", protect=True)
+
+
+def secret_policy(document, block=True):
+    return Resource(SECRET_POLICY, {"secretArn": "arn", "blockPublicPolicy": block, "policy": document}, urn="urn:pol")
+
+
+def rotation(rules_value=None, **props):
+    props.setdefault("secretId", "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/orders/database-AbCdEf")
+    if rules_value is not None:
+        props["rotationRules"] = rules_value
+    return Resource(SECRET_ROTATION, props, urn="urn:rot", name="rot")
+
+
+# -- secret-name-convention ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["prod/orders/database", "prod/payments/stripe-api-key", "prod/a/b/c/d",
+                                  "prod/legacy/partner-token", "prod/x/keys-abcde"])
+def test_good_names(name):
+    assert rules.check_secret_name(secret(name=name), PROD) == []
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("prod/orders", "it has 2 segments, at least 3 are needed"),
+    ("prod", "it has 1 segment, at least 3 are needed"),
+    ("staging/orders/db", 'the first segment is "staging", not the environment "prod"'),
+    ("prod/Orders/db", 'segment "Orders" is not lowercase [a-z0-9-]'),
+    ("prod/orders/db_main", 'segment "db_main" is not lowercase'),
+    ("prod//db", 'segment "" is not lowercase'),
+    ("prod/orders/db-abc123", 'it ends in "-abc123", a hyphen and 6 characters'),
+])
+def test_bad_names(name, problem):
+    [message] = rules.check_secret_name(secret(name=name), PROD)
+    assert problem in message and f'Secret name "{name}"' in message and "Rename it" in message
+
+
+def test_name_suggestions():
+    assert rules.suggest_name("Prod/Orders_DB", "prod") == "prod/orders-db/<name>"
+    assert rules.suggest_name("orders/db", "prod") == "prod/orders/db"
+    assert rules.suggest_name("prod/orders/db-abc123", "prod") == "prod/orders/dbabc123"
+
+
+def test_name_needs_environment_and_a_fixed_name():
+    with pytest.raises(NotApplicable) as caught:
+        rules.check_secret_name(secret(), {})
+    assert '"environment" is missing' in caught.value.reason
+    with pytest.raises(CannotCheck) as unknown:
+        rules.check_secret_name(secret(name=UNKNOWN), PROD)
+    assert unknown.value.message.startswith("cannot check during preview: ")
+    [message] = rules.check_secret_name(secret(name=None, namePrefix="prod/orders/db"), PROD)
+    assert message.startswith('The secret has no fixed name: name_prefix "prod/orders/db" makes AWS append')
+
+
+# -- secret-recovery-window ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, config, expected", [
+    (30, {}, None), (7, {}, None), (7.0, {"minimumDays": 7.0}, None), (14, {"minimumDays": 14}, None),
+    (None, {}, "recovery_window_in_days is not set"),
+    (0, {}, "recovery_window_in_days is 0, which force-deletes"),
+    (6, {}, "recovery_window_in_days is 6, below the minimum of 7 days"),
+    (10, {"minimumDays": 14}, "below the minimum of 14 days"),
+    (31, {}, "AWS accepts at most 30 days"),
+    (7.5, {}, "not a whole number of days"),
+    ("7", {}, "not a whole number of days"),
+])
+def test_recovery_window(value, config, expected):
+    messages = rules.check_recovery_window(secret(recoveryWindowInDays=value), config)
+    if expected is None:
+        assert messages == []
+    else:
+        [message] = messages
+        assert expected in message and "Set recovery_window_in_days to a value from" in message
+
+
+def test_recovery_window_unknown():
+    with pytest.raises(CannotCheck):
+        rules.check_recovery_window(secret(recoveryWindowInDays=UNKNOWN), {})
+
+
+# -- secret-rotation-max-interval ----------------------------------------------------------------
+
+@pytest.mark.parametrize("rotation_rules, maximum, violates", [
+    ({"automaticallyAfterDays": 30}, 30, False),
+    ({"automaticallyAfterDays": 31}, 30, True),
+    ({"automaticallyAfterDays": 30.0}, 30, False),
+    ({"scheduleExpression": "rate(7 days)"}, 7, False),
+    ({"scheduleExpression": "rate(8 days)"}, 7, True),
+    ({"scheduleExpression": "cron(0 4 ? * SUN *)"}, 7, False),
+    ({"scheduleExpression": "cron(0 0 ? * 2#1 *)"}, 30, True),       # first Monday: up to 35 days
+    ({"scheduleExpression": "cron(0 0 1 * ? *)"}, 30, True),          # monthly: 31 days
+    ({"scheduleExpression": "cron(0 0 1 * ? *)"}, 31, False),
+    ({"scheduleExpression": "cron(0 0 1 */3 ? *)"}, 90, True),        # quarterly: 92 days
+    ({"scheduleExpression": "rate(12 hours)", "duration": "2h"}, 1, False),
+])
+def test_rotation_interval(rotation_rules, maximum, violates):
+    messages = rules.check_rotation_interval(rotation(rotation_rules), {"maximumDays": maximum})
+    assert bool(messages) is violates
+
+
+def test_rotation_interval_messages():
+    [days] = rules.check_rotation_interval(rotation({"automaticallyAfterDays": 30}), {"maximumDays": 7})
+    assert days.startswith("The secret rotates every 30 days (automatically_after_days), longer than the maximum "
+                           "of 7 days.")
+    [finite] = rules.check_rotation_interval(rotation({"scheduleExpression": "cron(0 0 1 * ? 2030)"}), {})
+    assert finite.startswith('The rotation schedule "cron(0 0 1 * ? 2030)" stops running after 2030-12-01 00:00 UTC')
+    [invalid] = rules.check_rotation_interval(rotation({"scheduleExpression": "cron(0 0 1 * * *)"}), {})
+    assert invalid.startswith('The rotation schedule "cron(0 0 1 * * *)" cannot be judged: exactly one of')
+    [both] = rules.check_rotation_interval(
+        rotation({"automaticallyAfterDays": 1, "scheduleExpression": "rate(1 day)"}), {})
+    assert "sets both" in both
+    [none] = rules.check_rotation_interval(rotation(), {})
+    assert none.startswith("The rotation has no rotation_rules")
+    assert rules.check_rotation_interval(rotation(rotationEnabled=False), {}) == []
+    with pytest.raises(CannotCheck):
+        rules.check_rotation_interval(rotation({"scheduleExpression": UNKNOWN}), {})
+
+
+# -- keys ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key, ok", [
+    (key_arn("us-east-1"), True), ("alias/secrets/prod", True), ("1234abcd-12ab-34cd-56ef-1234567890ab", True),
+    (None, False), ("", False), ("alias/aws/secretsmanager", False),
+    ("arn:aws:kms:us-east-1:111111111111:alias/aws/secretsmanager", False),
+])
+def test_customer_managed_key(key, ok):
+    props = {"kmsKeyId": key} if key is not None else {"kmsKeyId": None}
+    assert (rules.check_customer_managed_key(secret(**props), {}) == []) is ok
+
+
+def test_replica_keys():
+    good = secret(replicas=[{"region": "us-west-2", "kmsKeyId": key_arn("us-west-2")},
+                            {"region": "eu-west-1", "kmsKeyId": "alias/secrets/prod"}])
+    assert rules.check_replica_keys(good, {}) == []
+    assert rules.check_replica_keys(secret(replicas=[]), {}) == []
+    bad = secret(replicas=[{"region": "us-west-2"}, {"region": "eu-west-1", "kmsKeyId": key_arn("us-east-1")},
+                           {"region": "ap-south-1", "kmsKeyId": "alias/aws/secretsmanager"}])
+    messages = rules.check_replica_keys(bad, {})
+    assert [m.split(" ")[1] for m in messages] == ["0", "1", "2"]
+    with pytest.raises(CannotCheck):
+        rules.check_replica_keys(secret(replicas=[{"region": "us-west-2", "kmsKeyId": UNKNOWN}]), {})
+    # a definite problem wins over an unknown elsewhere
+    mixed = secret(replicas=[{"region": "us-west-2", "kmsKeyId": UNKNOWN}, {"region": "eu-west-1"}])
+    assert len(rules.check_replica_keys(mixed, {})) == 1
+
+
+# -- resource policies -----------------------------------------------------------------------------
+
+PUBLIC = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:*"}]})
+
+
+def test_no_public_access():
+    assert rules.check_no_public_access(secret_policy(policy_document("prod", "x")), {}) == []
+    assert len(rules.check_no_public_access(secret_policy(PUBLIC), {})) == 1
+    [block] = rules.check_no_public_access(secret_policy(policy_document("prod", "x"), block=None), {})
+    assert block.startswith("block_public_policy is not true")
+    # a Secret's inline policy is checked too; "{}" means no policy
+    assert len(rules.check_no_public_access(secret(policy=PUBLIC), {})) == 1
+    assert rules.check_no_public_access(secret(policy="{}"), {}) == []
+    assert rules.check_no_public_access(secret(), {}) == []
+    [bad] = rules.check_no_public_access(secret_policy("{oops"), {})
+    assert bad.startswith("The resource policy cannot be read: the policy is not valid JSON")
+    with pytest.raises(CannotCheck):
+        rules.check_no_public_access(secret_policy(UNKNOWN), {})
+    with pytest.raises(CannotCheck):
+        rules.check_no_public_access(secret_policy(policy_document("prod", "x"), block=UNKNOWN), {})
+
+
+def test_allowed_accounts():
+    config = {"allowedAccounts": ["111111111111", "222222222222", "333333333333"]}
+    assert rules.check_allowed_accounts(secret_policy(policy_document("prod", "x")), config) == []
+    foreign = policy_document("prod", "x", readers={"prod-app": ["AppRole"], "444444444444": ["DevRole"]})
+    [message] = rules.check_allowed_accounts(secret_policy(foreign), config)
+    assert "allows account 444444444444, which is not one of the allowed accounts" in message
+    with pytest.raises(NotApplicable):
+        rules.check_allowed_accounts(secret_policy(foreign), {})
+
+
+def test_deny_outside():
+    assert rules.check_deny_outside(secret_policy(policy_document("prod", "x")), {}) == []
+    assert rules.check_deny_outside(secret_policy(policy_document("prod", "x", organization=None)), {}) == []
+    no_deny = json.dumps({"Statement": [json.loads(policy_document("prod", "x"))["Statement"][0]]})
+    [message] = rules.check_deny_outside(secret_policy(no_deny), {})
+    assert message.startswith("The resource policy has no explicit Deny for principals outside")
+    assert rules.check_deny_outside(secret(), {}) == []
+
+
+# -- tags, protect, KMS rotation, regions ------------------------------------------------------------
+
+def test_required_tags():
+    config = {"requiredTags": ["owner", "environment"], "environment": "prod"}
+    assert rules.check_required_tags(secret(), config) == []
+    [missing] = rules.check_required_tags(secret(tags={"environment": "prod", "owner": ""}), config)
+    assert missing.startswith("The secret is missing the required tag owner.")
+    [wrong] = rules.check_required_tags(secret(tags={"environment": "dev", "owner": "x"}), config)
+    assert wrong.startswith('The tag environment is "dev" but this policy pack is configured for environment "prod"')
+    # provider default tags count, as AWS applies them
+    with_defaults = secret(tags={"environment": "prod"})
+    with_defaults.provider_props = {"region": "us-east-1", "defaultTags": json.dumps({"tags": {"owner": "team"}})}
+    assert rules.check_required_tags(with_defaults, config) == []
+    # without an environment configured only presence is checked
+    assert rules.check_required_tags(secret(tags={"environment": "dev", "owner": "x"}), {}) == []
+    with pytest.raises(CannotCheck):
+        rules.check_required_tags(secret(tags=UNKNOWN), config)
+    with pytest.raises(CannotCheck):
+        rules.check_required_tags(secret(tags={"environment": UNKNOWN, "owner": "x"}), config)
+
+
+def test_protected():
+    assert rules.check_protected(secret(), {}) == []
+    unprotected = secret()
+    unprotected.protect = False
+    [message] = rules.check_protected(unprotected, {})
+    assert message.startswith("The secret is not protected")
+
+
+def test_key_rotation():
+    key = Resource(KMS_KEY, {"enableKeyRotation": True})
+    assert rules.check_key_rotation(key, {}) == []
+    assert len(rules.check_key_rotation(Resource(KMS_KEY, {}), {})) == 1
+    assert len(rules.check_key_rotation(Resource(KMS_KEY, {"enableKeyRotation": False}), {})) == 1
+    with pytest.raises(NotApplicable):
+        rules.check_key_rotation(Resource(KMS_KEY, {"customerMasterKeySpec": "RSA_2048", "keyUsage": "SIGN_VERIFY"}), {})
+    with pytest.raises(NotApplicable):
+        rules.check_key_rotation(Resource(KMS_KEY, {"customKeyStoreId": "cks-1234"}), {})
+    with pytest.raises(CannotCheck):
+        rules.check_key_rotation(Resource(KMS_KEY, {"enableKeyRotation": UNKNOWN}), {})
+
+
+def test_replica_regions():
+    config = {"allowedRegions": ["us-east-1", "us-west-2"]}
+    assert rules.check_replica_regions(secret(replicas=[{"region": "us-west-2"}]), config) == []
+    [message] = rules.check_replica_regions(secret(replicas=[{"region": "eu-west-1"}]), config)
+    assert message.startswith("Replica 0 is in region eu-west-1, which is not one of the allowed regions")
+    with pytest.raises(NotApplicable):
+        rules.check_replica_regions(secret(), {})
+
+
+# -- secret-rotation-required --------------------------------------------------------------------------
+
+def _stack(*rotations, secret_resource=None):
+    return [secret_resource or secret(), *rotations]
+
+
+def test_rotation_required_links():
+    arn = secret_props("prod")["arn"]
+    by_arn = rotation({"automaticallyAfterDays": 30}, secretId=arn)
+    by_partial_arn = rotation({"automaticallyAfterDays": 30}, secretId=arn[:-7])
+    by_name = rotation({"automaticallyAfterDays": 30}, secretId="prod/orders/database")
+    by_dependency = rotation({"automaticallyAfterDays": 30}, secretId=UNKNOWN)
+    by_dependency.property_dependencies = {"secretId": ("urn:secret",)}
+    for linked in (by_arn, by_partial_arn, by_name, by_dependency):
+        assert rules.check_rotation_required(_stack(linked), {}) == ([], None)
+
+
+def test_rotation_required_violations():
+    violations, undecided = rules.check_rotation_required(_stack(), {})
+    assert undecided is None
+    assert violations == [("urn:secret", 'Secret "prod/orders/database" has no SecretRotation. A credential that is '
+                                         "never rotated stays valid forever after it leaks. Add an "
+                                         "aws.secretsmanager.SecretRotation with secret_id set to this secret and "
+                                         "rotation_rules, or, if it cannot be rotated, tag it kind=generic or "
+                                         'rotation-exempt="<reason>".')]
+    other = rotation({"automaticallyAfterDays": 30}, secretId="prod/other/secret")
+    assert len(rules.check_rotation_required(_stack(other), {})[0]) == 1
+    disabled = rotation(secretId="prod/orders/database", rotationEnabled=False)
+    [(urn, message)] = rules.check_rotation_required(_stack(disabled), {})[0]
+    assert "has a SecretRotation (rot) that is disabled" in message
+
+
+def test_rotation_exemptions():
+    generic = secret(tags={"kind": "generic", "owner": "x", "environment": "prod"})
+    assert rules.check_rotation_required(_stack(secret_resource=generic), {}) == ([], None)
+    exempt = secret(tags={"kind": "api-key", "rotation-exempt": "vendor cannot rotate", "owner": "x"})
+    assert rules.check_rotation_required(_stack(secret_resource=exempt), {}) == ([], None)
+    no_reason = secret(tags={"kind": "api-key", "rotation-exempt": " ", "owner": "x"})
+    [(_, message)] = rules.check_rotation_required(_stack(secret_resource=no_reason), {})[0]
+    assert "(its rotation-exempt tag gives no reason, so it does not count)" in message
+
+
+def test_rotation_required_unknowns_are_undecided():
+    unlinked = rotation({"automaticallyAfterDays": 30}, secretId=UNKNOWN)
+    violations, undecided = rules.check_rotation_required(_stack(unlinked), {})
+    assert violations == []
+    assert undecided.startswith("cannot check during preview: whether prod/orders/database is rotated depends on values")
+
+
+def test_catalog_is_complete():
+    names = set(rules.RESOURCE_RULES) | set(rules.STACK_RULES)
+    assert names == {
+        "secret-name-convention", "secret-recovery-window", "secret-rotation-required",
+        "secret-rotation-max-interval", "secret-customer-managed-key", "secret-replica-customer-managed-key",
+        "secret-policy-no-public-access", "secret-policy-allowed-accounts", "secret-policy-deny-outside",
+        "secret-required-tags", "secret-protected", "kms-key-rotation-enabled", "secret-replica-regions-allowed"}
+
+
+def test_pack_modules_import_nothing_of_ours():
+    """policies/ runs in its own process and in other teams' stacks: no secrets_layout, no components;
+    the pure modules do not even import Pulumi."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    root = Path(rules.__file__).parent
+    pure = {"schedule.py", "resource_policy.py", "rules.py", "__init__.py"}
+    for path in root.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module.split(".")[0])
+        allowed = set(sys.stdlib_module_names) | {"policies"}
+        if path.name not in pure:
+            allowed |= {"pulumi", "pulumi_policy"}
+        assert imported <= allowed, (path.name, imported - allowed)
