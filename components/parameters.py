@@ -4,7 +4,8 @@
     └── aws:ssm/parameter:Parameter "<name>-<path>"         type String, one per declared parameter
 
 Parameters are plain Strings on purpose: the declaration rejects anything that looks like a
-credential, and secrets belong in Secrets Manager.
+credential, and secrets belong in Secrets Manager. Their values go to `insecure_value`, so a
+preview shows what changes (the SDK makes `value` a secret output).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ class ParameterSet(pulumi.ComponentResource):
                 f"{name}-{parameter_resource_suffix(parameter.name)}",
                 name=parameter.name,
                 type="String",
-                value=parameter.value,
+                # `value` is always a secret in the SDK; these values are not secret by
+                # construction (credentials are rejected), so previews may show them.
+                insecure_value=parameter.value,
                 description=parameter.description,
                 tags=parameter_tags(parameter, args.environment),
                 opts=pulumi.ResourceOptions(parent=self, provider=args.provider),

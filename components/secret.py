@@ -63,7 +63,8 @@ class ManagedSecretArgs:
     resource_policy: Mapping[str, Any]
     """The secret's resource policy document (policy_documents.secret_resource_policy)."""
     rotation_lambda_arn: pulumi.Input[str] | None = None
-    """The function that rotates the secret; None: no SecretRotation, value not ignored."""
+    """The function that rotates the secret (which must declare an enabled rotation);
+    None: no SecretRotation, and the value is deployed on every change."""
     rotation_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
     """Resources the rotation waits for, e.g. the function's lambda.Permission."""
     protect: bool = False
@@ -88,6 +89,11 @@ class ManagedSecret(pulumi.ComponentResource):
         declared = args.secret
         primary = args.providers[args.primary_region]
         rotates = args.rotation_lambda_arn is not None
+        if rotates and not declared.rotates:
+            raise ValueError(
+                f"{declared.name}: a rotation function was given but the secret declares no enabled "
+                "rotation; add rotation: {every_days: N} (or schedule) to the secret"
+            )
 
         self.secret = aws.secretsmanager.Secret(
             f"{name}-secret",
@@ -132,7 +138,7 @@ class ManagedSecret(pulumi.ComponentResource):
         )
 
         self.rotation = None
-        if rotates and declared.rotation is not None:
+        if rotates and declared.rotation is not None:  # declared.rotates implies a rotation
             self.rotation = aws.secretsmanager.SecretRotation(
                 f"{name}-rotation",
                 secret_id=self.secret.id,

@@ -5,12 +5,14 @@ Everything runs on secrets_layout.simulation (the SDK's mock engine): no Pulumi 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
 
 from secrets_layout.models import Declaration
@@ -54,8 +56,11 @@ SECRET_CONFIG: dict[str, dict[str, str]] = {
 
 
 def stack_config(stack: str) -> dict[str, str]:
-    """The plain (non-secret) config of Pulumi.<stack>.yaml."""
-    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
+    """The plain (non-secret) config of Pulumi.<stack>.yaml ({} for a stack without one)."""
+    path = ROOT / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        return {}
+    document = yaml.safe_load(path.read_text()) or {}
     return {key: value for key, value in (document.get("config") or {}).items() if isinstance(value, str)}
 
 
@@ -174,6 +179,12 @@ def planned_changes(before: Simulation, after: Simulation) -> dict[str, set[str]
 
 
 def _reveal(value: Any) -> Any:
+    """Plain comparable data: secrets unwrapped, assets and archives by content (as the engine
+    compares them: by hash)."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: _reveal(asset) for name, asset in value.assets.items()}}
+    if isinstance(value, pulumi.FileAsset):
+        return {"asset": hashlib.sha256(Path(value.path).read_bytes()).hexdigest()}
     if isinstance(value, SecretValue):
         return _reveal(value.reveal())
     if isinstance(value, dict):

@@ -1,0 +1,201 @@
+"""secrets_layout.simulation: a Pulumi program on the SDK's mock engine, every registration recorded."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+import pytest
+
+from secrets_layout import simulation
+from secrets_layout.simulation import SecretValue, fake_arn_suffix, mask, simulate
+
+PROJECT = "demo"
+
+
+def small_program() -> None:
+    """A provider, a protected key, an imported secret, a secret version and exports."""
+    provider = aws.Provider("west", region="us-west-2", allowed_account_ids=["111111111111"])
+    key = aws.kms.Key("key", enable_key_rotation=True, opts=pulumi.ResourceOptions(provider=provider, protect=True))
+    secret = aws.secretsmanager.Secret(
+        "secret",
+        name="prod/app/token",
+        kms_key_id=key.arn,
+        opts=pulumi.ResourceOptions(
+            provider=provider,
+            import_="arn:aws:secretsmanager:us-west-2:111111111111:secret:prod/app/token-AbCdEf",
+        ),
+    )
+    password = random.RandomPassword("password", length=20)
+    aws.secretsmanager.SecretVersion(
+        "version",
+        secret_id=secret.id,
+        secret_string=pulumi.Config().require_secret("token"),
+        opts=pulumi.ResourceOptions(provider=provider, ignore_changes=["secret_string"], depends_on=[key]),
+    )
+    pulumi.export("secret_arn", secret.arn)
+    pulumi.export("password", password.result)
+    pulumi.export("region", pulumi.Config("aws").get("region"))
+
+
+def run_small(**overrides):
+    arguments = {"project": PROJECT, "stack": "prod", "secret_config": {"token": "s3cr3t-token-value"}}
+    arguments.update(overrides)
+    return simulate(small_program, **arguments)
+
+
+def test_records_every_registration_with_its_options():
+    run = run_small()
+    assert [resource.name for resource in run.resources if resource.custom] == [
+        resource.name for resource in run.resources
+    ]
+    assert {resource.name: resource.type for resource in run.resources} == {
+        "west": "pulumi:providers:aws",
+        "key": "aws:kms/key:Key",
+        "secret": "aws:secretsmanager/secret:Secret",
+        "password": "random:index/randomPassword:RandomPassword",
+        "version": "aws:secretsmanager/secretVersion:SecretVersion",
+    }
+    key, secret, version = run.get("key"), run.get("secret"), run.get("version")
+    provider_urn = run.get("west").urn
+    assert key.protect is True and secret.protect is None
+    assert key.provider == provider_urn and secret.provider == provider_urn
+    assert run.get("password").provider is None
+    assert secret.import_id == "arn:aws:secretsmanager:us-west-2:111111111111:secret:prod/app/token-AbCdEf"
+    assert version.ignore_changes == ("secretString",)
+    assert version.depends_on == (key.urn,)
+    assert secret.urn in version.dependencies
+    assert version.property_dependencies["secretId"] == (secret.urn,)
+    assert version.additional_secret_outputs == ("secretBinary", "secretString", "secretStringWo")
+    assert all(resource.parent == run.stack_urn for resource in run.resources)
+    assert run.stack_urn == "urn:pulumi:prod::demo::pulumi:pulumi:Stack::demo-prod"
+    assert key.urn == "urn:pulumi:prod::demo::aws:kms/key:Key::key"
+
+
+def test_secret_values_are_wrapped_and_masked():
+    run = run_small()
+    version = run.get("version")
+    assert version.secret_inputs == frozenset({"secretString"})
+    assert isinstance(version.inputs["secretString"], SecretValue)
+    assert version.inputs["secretString"].reveal() == "s3cr3t-token-value"
+    assert repr(version.inputs["secretString"]) == "[secret]" and str(version.inputs["secretString"]) == "[secret]"
+    # additional_secret_outputs are applied the way the engine applies them.
+    assert isinstance(run.get("password").outputs["result"], SecretValue)
+    assert run.secret_outputs == frozenset({"password"})
+    recorded = json.dumps(
+        [mask({"inputs": r.inputs, "outputs": r.outputs}) for r in run.resources] + [mask(run.outputs)]
+    )
+    assert "s3cr3t-token-value" not in recorded
+    assert run.get("password").outputs["result"].reveal() not in recorded
+
+
+def test_fake_cloud_answers_are_deterministic_and_derived_from_names():
+    first, second = run_small(), run_small()
+    assert first.outputs == second.outputs
+    key = first.get("key")
+    assert key.outputs["arn"] == f"arn:aws:kms:us-west-2:111111111111:key/{key.id}"
+    # An adopted secret keeps the identity it was imported with.
+    assert first.outputs["secret_arn"] == "arn:aws:secretsmanager:us-west-2:111111111111:secret:prod/app/token-AbCdEf"
+    assert first.get("version").id.startswith("arn:aws:secretsmanager:us-west-2:111111111111:secret:prod/app/token-AbCdEf|")
+    assert len(first.get("password").outputs["result"].reveal()) == 20
+
+
+def test_created_secret_arn_suffix_is_derived_from_the_name():
+    def program() -> None:
+        aws.secretsmanager.Secret("s", name="prod/db/credentials")
+
+    run = simulate(program, project=PROJECT, stack="dev", account_id="999999999999")
+    suffix = fake_arn_suffix("prod/db/credentials")
+    assert len(suffix) == 6 and suffix.isalpha()
+    assert run.get("s").outputs["arn"] == f"arn:aws:secretsmanager:us-east-1:999999999999:secret:prod/db/credentials-{suffix}"
+
+
+def test_config_with_and_without_namespace_and_default_region():
+    run = run_small(config={"aws:region": "eu-central-1", "other": "x"})
+    assert run.outputs["region"] == "eu-central-1"
+    assert pulumi.runtime.get_config("demo:other") is None, "config is restored after the run"
+
+
+def test_runs_are_independent():
+    """Several runs in one process: fresh settings, config, root stack and monitor each time."""
+    first = run_small()
+    other = simulate(lambda: pulumi.export("only", "one"), project="other", stack="dev")
+    again = run_small()
+    assert other.resources == [] and other.outputs == {"only": "one"}
+    assert other.stack_urn == "urn:pulumi:dev::other::pulumi:pulumi:Stack::other-dev"
+    assert sorted(r.urn for r in first.resources) == sorted(r.urn for r in again.resources)
+    assert first.outputs == again.outputs
+
+
+def test_program_errors_propagate_and_the_next_run_works():
+    def broken() -> None:
+        aws.kms.Key("k")
+        raise RuntimeError("declaration exploded")
+
+    with pytest.raises(RuntimeError, match="declaration exploded"):
+        simulate(broken, project=PROJECT, stack="dev")
+    assert run_small().get("key").type == "aws:kms/key:Key"
+
+
+def test_missing_secret_config_fails_like_pulumi():
+    with pytest.raises(pulumi.ConfigMissingError, match="demo:token"):
+        run_small(secret_config={})
+
+
+def test_runs_a_program_file_as_the_language_host_does(tmp_path: Path):
+    (tmp_path / "helper.py").write_text("NAME = 'from-helper'\n")
+    (tmp_path / "__main__.py").write_text(
+        textwrap.dedent(
+            """
+            import os
+            import pulumi
+            import helper  # the project directory is on sys.path
+
+            pulumi.export("name", helper.NAME)
+            pulumi.export("cwd", os.getcwd())
+            pulumi.export("stack", pulumi.get_stack())
+            pulumi.export("value", pulumi.Config().require("value"))
+            """
+        )
+    )
+    before = os.getcwd()
+    run = simulate(tmp_path / "__main__.py", project=PROJECT, stack="qa", config={"value": "v"})
+    assert run.outputs == {"name": "from-helper", "cwd": str(tmp_path), "stack": "qa", "value": "v"}
+    assert os.getcwd() == before
+
+
+def test_components_are_recorded_with_their_children():
+    class Box(pulumi.ComponentResource):
+        def __init__(self, name: str) -> None:
+            super().__init__("demo:box:Box", name, None, None)
+            self.key = aws.kms.Key(f"{name}-key", opts=pulumi.ResourceOptions(parent=self, protect=True))
+            self.register_outputs({})
+
+    run = simulate(lambda: Box("b"), project=PROJECT, stack="dev")
+    box, key = run.get("b"), run.get("b-key")
+    assert box.custom is False and box.id is None
+    assert run.children(box) == [key]
+    assert key.urn == "urn:pulumi:dev::demo::demo:box:Box$aws:kms/key:Key::b-key"
+
+
+def test_mask_handles_nested_structures():
+    assert mask({"a": [SecretValue("x"), {"b": SecretValue({"c": 1})}], "d": 2}) == {
+        "a": ["[secret]", {"b": "[secret]"}],
+        "d": 2,
+    }
+
+
+def test_simulation_knows_no_components():
+    """It runs programs; it must stay importable without components/ (the preview reuses it)."""
+    tree = ast.parse(Path(simulation.__file__).read_text())
+    imported = {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not any(name.split(".")[0] in {"components", "policies"} for name in imported)
+    assert not any(name.startswith("secrets_layout") for name in imported)
