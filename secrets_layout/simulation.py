@@ -200,7 +200,8 @@ class Simulation:
     stack: str
     stack_urn: str
     resources: list[RegisteredResource]
-    """Every registration except the root stack, in the order the monitor received them."""
+    """Every registration except the root stack, in a deterministic tree order: each resource
+    before its children, siblings by URN (the arrival order varies, RPCs run on threads)."""
     outputs: dict[str, Any]
     """The stack outputs; secret outputs are `SecretValue`."""
 
@@ -609,6 +610,22 @@ class _RecordingMonitor(MockMonitor):
             self.recorded.append(resource)
 
 
+def _tree_order(resources: list[RegisteredResource]) -> list[RegisteredResource]:
+    """Depth first from the roots (resources whose parent is not recorded), siblings by URN."""
+    recorded = {resource.urn for resource in resources}
+    children: dict[str | None, list[RegisteredResource]] = {}
+    for resource in resources:
+        parent = resource.parent if resource.parent in recorded else None
+        children.setdefault(parent, []).append(resource)
+    ordered: list[RegisteredResource] = []
+    pending = sorted(children.get(None, []), key=lambda resource: resource.urn, reverse=True)
+    while pending:
+        resource = pending.pop()
+        ordered.append(resource)
+        pending.extend(sorted(children.get(resource.urn, []), key=lambda child: child.urn, reverse=True))
+    return ordered
+
+
 def _qualified(key: str, project: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
@@ -698,7 +715,7 @@ def simulate(
         project=project,
         stack=stack,
         stack_urn=monitor.stack_urn,
-        resources=list(monitor.recorded),
+        resources=_tree_order(monitor.recorded),
         outputs=dict(monitor.stack_outputs),
     )
 

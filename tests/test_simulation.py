@@ -184,6 +184,24 @@ def test_components_are_recorded_with_their_children():
     assert key.urn == "urn:pulumi:dev::demo::demo:box:Box$aws:kms/key:Key::b-key"
 
 
+def test_resources_come_in_a_stable_tree_order():
+    class Box(pulumi.ComponentResource):
+        def __init__(self, name: str) -> None:
+            super().__init__("demo:box:Box", name, None, None)
+            for index in range(5):
+                aws.kms.Key(f"{name}-key-{index}", opts=pulumi.ResourceOptions(parent=self))
+            self.register_outputs({})
+
+    def program() -> None:
+        for name in ("b", "a"):
+            Box(name)
+
+    orders = {tuple(r.name for r in simulate(program, project=PROJECT, stack="dev").resources) for _ in range(3)}
+    assert orders == {
+        ("a", *(f"a-key-{i}" for i in range(5)), "b", *(f"b-key-{i}" for i in range(5))),
+    }
+
+
 def test_mask_handles_nested_structures():
     assert mask({"a": [SecretValue("x"), {"b": SecretValue({"c": 1})}], "d": 2}) == {
         "a": ["[secret]", {"b": "[secret]"}],

@@ -1,0 +1,58 @@
+"""The layout each example stack deploys passes the organisation's policies (policies/config/<env>.json).
+
+The pack's rules are pure functions (policies/rules.py); here they judge the resources that
+__main__.py registers on the mock engine, with each environment's policy config, the way the
+analyzer would (resource rules per resource, the stack rule over all of them).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components_support import ROOT, run_program
+from policies import rules
+from secrets_layout.simulation import RegisteredResource, mask
+
+STACKS = ["dev", "staging", "prod", "shared-services"]
+
+
+def as_policy_resource(resource: RegisteredResource) -> rules.Resource:
+    return rules.Resource(
+        type=resource.type,
+        props=mask({**resource.inputs, **resource.outputs}),
+        urn=resource.urn,
+        name=resource.name,
+        protect=bool(resource.protect),
+        dependencies=resource.dependencies,
+        property_dependencies=dict(resource.property_dependencies),
+    )
+
+
+def policy_config(stack: str) -> dict[str, dict]:
+    return json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_example_layouts_have_no_policy_violation(stack):
+    simulation = run_program(stack)
+    resources = [as_policy_resource(r) for r in simulation.resources if r.custom]
+    config = policy_config(stack)
+    violations = []
+    for name, (types, rule) in rules.RESOURCE_RULES.items():
+        settings = dict(config.get(name, {}))
+        if settings.pop("enforcementLevel", "mandatory") == "disabled":
+            continue
+        for resource in resources:
+            if resource.type not in types:
+                continue
+            try:
+                violations += [(name, resource.name, message) for message in rule(resource, settings)]
+            except (rules.NotApplicable, rules.CannotCheck):
+                continue
+    stack_settings = dict(config.get("secret-rotation-required", {}))
+    stack_settings.pop("enforcementLevel", None)
+    stack_violations, undecided = rules.check_rotation_required(resources, stack_settings)
+    assert violations == []
+    assert stack_violations == [] and undecided is None
