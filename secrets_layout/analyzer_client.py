@@ -66,6 +66,8 @@ DEFAULT_PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+_ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 
 ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 _LEVEL_TO_PROTO = {
@@ -235,6 +237,26 @@ class AnalysisResult:
 # ------------------------------------------------------------------------------------------------
 
 
+def _asset(value: Any, path: str) -> Optional[Dict[str, Any]]:
+    """Assets and archives the way the engine puts them on the wire (signature maps), else None."""
+    import pulumi  # the SDK is loaded anyway by the generated protobuf modules
+
+    if isinstance(value, pulumi.FileAsset):
+        return {_SIG_KEY: _ASSET_SIG, "path": value.path}
+    if isinstance(value, pulumi.StringAsset):
+        return {_SIG_KEY: _ASSET_SIG, "text": value.text}
+    if isinstance(value, pulumi.RemoteAsset):
+        return {_SIG_KEY: _ASSET_SIG, "uri": value.uri}
+    if isinstance(value, pulumi.AssetArchive):
+        return {_SIG_KEY: _ARCHIVE_SIG,
+                "assets": {k: _plain(v, f"{path}.assets.{k}") for k, v in value.assets.items()}}
+    if isinstance(value, pulumi.FileArchive):
+        return {_SIG_KEY: _ARCHIVE_SIG, "path": value.path}
+    if isinstance(value, pulumi.RemoteArchive):
+        return {_SIG_KEY: _ARCHIVE_SIG, "uri": value.uri}
+    return None
+
+
 def _plain(value: Any, path: str) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -249,6 +271,9 @@ def _plain(value: Any, path: str) -> Any:
         return result
     if isinstance(value, (list, tuple)):
         return [_plain(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    asset = _asset(value, path)
+    if asset is not None:
+        return asset
     raise TypeError(f"{path}: {type(value).__name__} values cannot be sent to the policy pack")
 
 

@@ -87,6 +87,17 @@ def test_to_struct_keeps_unknowns_and_nesting():
         to_struct({"bad": object()})
 
 
+def test_to_struct_sends_assets_and_archives_like_the_engine():
+    import pulumi
+
+    struct = to_struct({"code": pulumi.AssetArchive({"index.py": pulumi.StringAsset("print(1)")}),
+                        "file": pulumi.FileArchive("./lambda")})
+    sig = "4dabf18193072939515e22adb298388d"
+    assert struct["code"][sig] == "0def7320c3a5731c473e5ecbe6d01bc7"
+    assert struct["code"]["assets"]["index.py"]["text"] == "print(1)"
+    assert struct["file"]["path"] == "./lambda"
+
+
 POLICIES = [
     PolicyInfo("a", "A", "mandatory", "resource",
                {"properties": {"days": {"type": "integer", "minimum": 1, "default": 5}}, "required": []}),
