@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .resource_policy import (
-    ACCOUNT_RE,
     PolicyDocumentError,
     allow_principal_accounts,
     find_deny_outside,

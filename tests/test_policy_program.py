@@ -4,8 +4,6 @@ and a change that breaks a rule is caught on the real resources."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from policy_support import ENVIRONMENTS, ROOT, SECRET, config_file
