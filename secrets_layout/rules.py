@@ -7,6 +7,7 @@ the loader turns paths into FILE:LINE:COLUMN. Messages say what is wrong, why, a
 from __future__ import annotations
 
 import json
+import re
 import string
 from typing import Callable, Iterator
 
@@ -22,6 +23,7 @@ from secrets_layout.models import (
 )
 
 Finding = tuple[Path, str]
+_AWS_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
 Rule = Callable[[Declaration], Iterator[Finding]]
 
 MAX_SECRET_VALUE_BYTES = 65536
@@ -138,6 +140,13 @@ def _rotation_findings(declaration: Declaration, secret: Secret, rotation: Rotat
             "AWS-managed rotation rotates database credentials stored as JSON; use it with kind: database "
             "and format: json, or rotate with function: api-key-rotator or lambda_arn:"
         )
+    if rotation.managed is not None and rotation.managed.value.endswith("-multi-user"):
+        master = (secret.value.template or {}).get("masterarn")
+        if not (isinstance(master, str) and _AWS_SECRET_ARN.match(master)):
+            yield path + ("managed",), (
+                "multi-user rotation signs in with a superuser secret to create the alternating user; add "
+                "masterarn: <ARN of that secret> to value.template (or use the -single-user function)"
+            )
     if rotation.vpc is not None and rotation.lambda_arn is not None:
         yield path + ("vpc",), "vpc places a function this layout deploys; an existing lambda_arn keeps its own network: remove vpc"
     if rotation.lambda_arn is not None:

@@ -318,6 +318,11 @@ INVALID_DECLARATIONS = [
         9, 'secrets[0].value.template',
         'template builds a JSON value; set format: json or remove template',
         id='template-without-json',
+    ),    pytest.param(
+        declaration(VALID_SECRET.replace("kind: api-key", "kind: database").replace("{from_config: appApiKey}", "{generate: {key: password}, template: {username: app}}").replace("function: api-key-rotator", "managed: rds-postgresql-multi-user")),
+        10, 'secrets[0].rotation.managed',
+        "multi-user rotation signs in with a superuser secret to create the alternating user; add masterarn: <ARN of that secret> to value.template (or use the -single-user function)",
+        id='multi-user-without-master-secret',
     ),
 ]
 
