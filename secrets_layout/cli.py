@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
+
+from rich.console import Console
 
 from secrets_layout.errors import DeclarationError
 from secrets_layout.loader import load_declaration
@@ -42,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="*", metavar="PATH", help="declaration files or folders of them")
     validate.add_argument("--format", choices=("text", "json"), default="text")
     validate.set_defaults(handler=_validate)
+
+    preview = commands.add_parser("preview", help="offline plan, policy report and cost of one declaration")
+    preview.add_argument("path", metavar="PATH", help="the declaration, e.g. environments/prod.yaml")
+    preview.add_argument("--policy-config", metavar="FILE",
+                         help="policy pack config (default: policies/config/<environment>.json)")
+    preview.add_argument("--base", metavar="GITREF", help="also preview PATH at this revision and show the changes")
+    preview.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text")
+    preview.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    preview.set_defaults(handler=_preview)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of a declaration")
     schema.set_defaults(handler=_schema)
@@ -80,6 +93,67 @@ def _validate_file(file: Path) -> validation_report.FileResult:
     except OSError as error:
         raise UsageError(f"{file}: {error.strerror}") from None
     return validation_report.FileResult(str(file), [], len(loaded.declaration.secrets), len(loaded.declaration.parameters))
+
+
+def _preview(arguments: argparse.Namespace) -> int:
+    # Imported here: the preview pulls in the Pulumi SDK, which `validate` does not need.
+    from secrets_layout.preview import PreviewUsageError, run_preview
+    from secrets_layout.reports import preview_json, preview_markdown, preview_sarif, preview_text
+
+    path = Path(arguments.path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    if arguments.policy_config and not Path(arguments.policy_config).is_file():
+        raise UsageError(f"{arguments.policy_config}: no such file")
+    try:
+        with _progress_line() as progress:
+            report = run_preview(path, policy_config=arguments.policy_config, base=arguments.base, progress=progress)
+    except DeclarationError as error:
+        invalid = {
+            "json": lambda: validation_report.as_json([validation_report.FileResult(str(path), error.issues)]),
+            "sarif": lambda: preview_sarif.render_invalid(error.issues),
+            "markdown": lambda: preview_markdown.render_invalid(error.issues),
+        }
+        _emit(invalid.get(arguments.format, lambda: validation_report.as_text(
+            [validation_report.FileResult(str(path), error.issues)]))(), arguments.output)
+        return EXIT_FINDINGS
+    except PreviewUsageError as error:
+        raise UsageError(str(error)) from None
+    renderers = {
+        "text": lambda: preview_text.render(report, color=arguments.output is None and sys.stdout.isatty()),
+        "json": lambda: preview_json.render(report),
+        "markdown": lambda: preview_markdown.render(report, link_base=_repository_link_base()),
+        "sarif": lambda: preview_sarif.render(report),
+    }
+    _emit(renderers[arguments.format](), arguments.output)
+    return EXIT_FINDINGS if report.mandatory else EXIT_OK
+
+
+@contextlib.contextmanager
+def _progress_line():
+    """A status line on a terminal's stderr while the preview runs; nothing when redirected."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    with console.status("previewing") as status:
+        yield lambda message: status.update(message)
+
+
+def _repository_link_base() -> str | None:
+    """In GitHub Actions, link violations to the commit being previewed."""
+    server, repository, sha = (os.environ.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+    return f"{server}/{repository}/blob/{sha}" if server and repository and sha else None
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"{output}: {error.strerror}") from None
 
 
 def _schema(arguments: argparse.Namespace) -> int:

@@ -7,48 +7,16 @@ from __future__ import annotations
 import pytest
 
 from policy_support import ENVIRONMENTS, ROOT, SECRET, config_file
-from secrets_layout.analyzer_client import AnalyzerClient, Provider, Resource, secret
-
-simulation = pytest.importorskip("secrets_layout.simulation")
+from secrets_layout.analyzer_client import AnalyzerClient
+from secrets_layout.loader import load_declaration
+from secrets_layout.preview import analyzer_resources, simulate_declaration
 
 pytestmark = pytest.mark.slow
 
-SECRET_CONFIG = {key: "not-a-real-value" for key in
-                 ("stripeApiKey", "crmOauthClient", "sendgridApiKey", "pagerdutyApiKey")}
-
-
-def _plain(value):
-    if isinstance(value, simulation.SecretValue):
-        return secret(_plain(value.reveal()))
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
-
 
 def recorded(env):
-    """(Analyze inputs, AnalyzeStack outputs) of a simulated deployment of environments/<env>.yaml."""
-    run = simulation.simulate(ROOT / "__main__.py", project="secrets-layout", stack=env, secret_config=SECRET_CONFIG)
-    providers = {r.urn: r for r in run.resources if r.is_provider}
-    inputs, outputs = [], []
-    for r in run.resources:
-        if r.type == "pulumi:pulumi:Stack":
-            continue
-        provider = None
-        if r.provider:
-            found = providers.get(r.provider.rsplit("::", 1)[0])
-            if found is not None:
-                provider = Provider(found.type, found.name, _plain(found.inputs), found.urn)
-        common = dict(urn=r.urn, protect=bool(r.protect), parent=r.parent or "", dependencies=list(r.dependencies),
-                      property_dependencies={k: list(v) for k, v in r.property_dependencies.items()},
-                      provider=provider)
-        inputs.append(Resource(r.type, r.name, _plain(r.inputs), **common))
-        state = dict(_plain(r.inputs), **_plain(r.outputs))
-        if r.id:
-            state["id"] = r.id
-        outputs.append(Resource(r.type, r.name, state, **common))
-    return inputs, outputs
+    """(Analyze inputs, AnalyzeStack states) of a simulated deployment of environments/<env>.yaml."""
+    return analyzer_resources(simulate_declaration(load_declaration(ROOT / "environments" / f"{env}.yaml")))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,233 @@
+"""`secrets-layout preview`: an offline plan, policy report and cost for one declaration.
+
+1. validate the declaration (nothing else runs on an invalid one);
+2. run the real program (__main__.py) on the SDK's mock engine as a simulated deployment;
+3. drive the real policy pack over Pulumi's analyzer protocol (Analyze per resource, then
+   AnalyzeStack), with policies/config/<environment>.json unless another config is given;
+4. trace each violation to the declaration line that produced the resource;
+5. with a base revision, simulate the declaration as it was there and classify the changes;
+6. estimate the monthly cost of both.
+No network, no cloud credentials, no Pulumi CLI. Secret values stay inside the simulation.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, Provider, Resource, secret
+from secrets_layout.changes import PlannedChange, plan_changes
+from secrets_layout.cost import CostEstimate, estimate
+from secrets_layout.errors import DeclarationError
+from secrets_layout.loader import LoadedDeclaration, load_declaration
+from secrets_layout.simulation import RegisteredResource, SecretValue, Simulation, simulate
+from secrets_layout.tracing import locate_resources
+from secrets_layout.yaml_source import Position
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROGRAM = PROJECT_ROOT / "__main__.py"
+POLICY_CONFIG_DIR = PROJECT_ROOT / "policies" / "config"
+PROJECT = "secrets-layout"
+CONFIG_PLACEHOLDER = "preview-placeholder"
+"""What a `from_config` value is in a preview: the real one lives encrypted in the stack config."""
+
+Progress = Callable[[str], None]
+
+
+class PreviewUsageError(Exception):
+    """The preview cannot start: no policy config, an unknown base revision. Exit 2."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    level: str
+    urn: str
+    message: str
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    change: PlannedChange
+    file: str
+    line: int | None
+    """Declaration line of what made it; None for a deleted resource (it is no longer declared)."""
+
+
+@dataclass(frozen=True)
+class PreviewReport:
+    environment: str
+    file: str
+    policy_config: str
+    resources: list[PlannedResource]
+    violations: list[Violation]
+    cost: CostEstimate
+    base: str | None = None
+    base_cost: CostEstimate | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [violation for violation in self.violations if violation.level == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Violation]:
+        return [violation for violation in self.violations if violation.level == "advisory"]
+
+    def count(self, change: str) -> int:
+        return sum(1 for resource in self.resources if resource.change.change == change)
+
+
+def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLike[str] | None = None,
+                base: str | None = None, today: date | None = None, progress: Progress | None = None) -> PreviewReport:
+    """Preview one declaration. Raises DeclarationError (invalid) or PreviewUsageError."""
+    report_progress = progress or (lambda message: None)
+    file = os.fspath(path)
+    loaded = load_declaration(file)
+    environment = loaded.declaration.environment
+    config_file = Path(policy_config) if policy_config is not None else POLICY_CONFIG_DIR / f"{environment}.json"
+    if not config_file.is_file():
+        raise PreviewUsageError(f"{config_file}: no such policy config; pass --policy-config FILE")
+
+    report_progress(f"simulating the deployment of {file}")
+    simulation = simulate_declaration(loaded)
+    base_resources, base_cost, warnings = None, None, []
+    if base is not None:
+        report_progress(f"simulating the deployment of {file} at {base}")
+        base_resources, base_cost, warnings = _simulate_base(Path(file), base)
+
+    report_progress(f"checking {len(simulation.resources)} resources against the policy pack")
+    inputs, states = analyzer_resources(simulation)
+    with AnalyzerClient(DEFAULT_PACK_DIR) as pack:
+        pack.configure(config_file=config_file)
+        analysis = pack.analyze_many(inputs).extend(pack.analyze_stack(states))
+
+    positions = locate_resources(simulation.resources, loaded)
+    violations = [
+        Violation(found.policy, found.level, found.urn, found.detail, file, *_line_and_column(positions.get(found.urn), loaded))
+        for found in analysis.violations
+    ]
+    changes = plan_changes(simulation.resources, base_resources, today or date.today())
+    resources = [
+        PlannedResource(change, file, positions[change.urn].line if change.urn in positions else None)
+        for change in changes
+    ]
+    return PreviewReport(
+        environment=environment, file=file, policy_config=_shown(config_file), resources=resources,
+        violations=violations, cost=estimate(loaded.declaration), base=base, base_cost=base_cost, warnings=warnings,
+    )
+
+
+def _shown(path: Path) -> str:
+    """A path as a reader wants it: relative to the working directory when it lies below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _simulate_base(file: Path, revision: str) -> tuple[list[RegisteredResource], CostEstimate, list[str]]:
+    """The same declaration path at `revision`, deployed with today's code.
+
+    A file that did not exist there, or was invalid there, is an empty layout: everything is new.
+    """
+    top = _git(file.resolve().parent, "rev-parse", "--show-toplevel").strip()
+    relative = file.resolve().relative_to(top).as_posix()
+    if not _git_succeeds(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"):
+        raise PreviewUsageError(f"--base {revision}: not a revision of the repository at {top}")
+    if not _git_succeeds(top, "cat-file", "-e", f"{revision}:{relative}"):
+        return [], CostEstimate(()), [f"{relative} does not exist at {revision}: every resource is new"]
+    with tempfile.TemporaryDirectory(prefix="secrets-layout-base-") as folder:
+        # The program reads its declaration by path, so the old revision is simulated from a copy.
+        copy = Path(folder) / file.name
+        copy.write_text(_git(top, "show", f"{revision}:{relative}"), encoding="utf-8")
+        try:
+            loaded = load_declaration(copy)
+        except DeclarationError as error:
+            return [], CostEstimate(()), [
+                f"{relative} at {revision} is not a valid declaration ({len(error.issues)} problems): "
+                "changes are shown against an empty layout"]
+        return simulate_declaration(loaded).resources, estimate(loaded.declaration), []
+
+
+def _line_and_column(position: Position | None, loaded: LoadedDeclaration) -> tuple[int, int]:
+    position = position or loaded.source_map.locate_key(("environment",))
+    return position.line, position.column
+
+
+def simulate_declaration(loaded: LoadedDeclaration) -> Simulation:
+    """The real program on the mock engine, deploying this declaration."""
+    declaration = loaded.declaration
+    secret_config = {
+        secret.value.from_config: CONFIG_PLACEHOLDER for secret in declaration.secrets if secret.value.from_config
+    }
+    return simulate(
+        PROGRAM, project=PROJECT, stack=declaration.environment,
+        config={"secrets-layout:declaration": str(Path(loaded.file).resolve())},
+        secret_config=secret_config,
+        account_id=declaration.security_account,
+    )
+
+
+def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Resource]]:
+    """What the engine sends the pack: inputs per resource (Analyze), and the resulting state of
+    every resource (AnalyzeStack), with their options, parents, providers and dependencies."""
+    providers = {resource.urn: resource for resource in simulation.resources if resource.is_provider}
+    inputs, states = [], []
+    for resource in simulation.resources:
+        common: dict[str, Any] = dict(
+            urn=resource.urn, protect=bool(resource.protect), parent=resource.parent or "",
+            dependencies=list(resource.dependencies),
+            property_dependencies={name: list(urns) for name, urns in resource.property_dependencies.items()},
+            provider=_provider(resource, providers),
+            ignore_changes=list(resource.ignore_changes),
+            additional_secret_outputs=list(resource.additional_secret_outputs),
+        )
+        inputs.append(Resource(resource.type, resource.name, _wire(resource.inputs), **common))
+        state = {**_wire(resource.inputs), **_wire(resource.outputs)}
+        if resource.id:
+            state["id"] = resource.id
+        states.append(Resource(resource.type, resource.name, state, **common))
+    return inputs, states
+
+
+def _provider(resource: RegisteredResource, providers: dict[str, RegisteredResource]) -> Provider | None:
+    if not resource.provider:
+        return None
+    # A provider reference is "<urn>::<id>".
+    found = providers.get(resource.provider.rsplit("::", 1)[0])
+    return Provider(found.type, found.name, _wire(found.inputs), found.urn) if found else None
+
+
+def _wire(value: Any) -> Any:
+    """Simulation values as the analyzer protocol carries them: secrets keep their secret mark."""
+    if isinstance(value, SecretValue):
+        return secret(_wire(value.reveal()))
+    if isinstance(value, dict):
+        return {key: _wire(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wire(item) for item in value]
+    return value
+
+
+def _git(directory: str | Path, *arguments: str) -> str:
+    try:
+        return subprocess.run(["git", "-C", str(directory), *arguments], capture_output=True, text=True,
+                              check=True).stdout
+    except FileNotFoundError:
+        raise PreviewUsageError("--base needs git, which is not installed") from None
+    except subprocess.CalledProcessError as error:
+        raise PreviewUsageError(f"--base: git {' '.join(arguments)} failed: {error.stderr.strip()}") from None
+
+
+def _git_succeeds(directory: str | Path, *arguments: str) -> bool:
+    return subprocess.run(["git", "-C", str(directory), *arguments], capture_output=True, check=False).returncode == 0

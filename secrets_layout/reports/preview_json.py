@@ -1,0 +1,79 @@
+"""`preview --format json`: the SPEC section 7 document, stable keys, sorted for diffing.
+
+Everything SPEC names is there with its name; additions (changed_properties, notes, the base
+cost and delta, counts per change) only add keys. The document's JSON Schema is
+secrets_layout/reports/preview.schema.json, and a test holds every output to it.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from secrets_layout.cost import CostEstimate
+from secrets_layout.preview import PreviewReport
+
+CHANGES = ("create", "update", "delete", "same")
+
+
+def as_document(report: PreviewReport) -> dict:
+    document = {
+        "environment": report.environment,
+        "file": report.file,
+        "policy_config": report.policy_config,
+        "base": report.base,
+        "resources": [
+            {
+                "urn": resource.change.urn,
+                "type": resource.change.type,
+                "name": resource.change.name,
+                "change": resource.change.change,
+                "changed_properties": list(resource.change.changed_properties),
+                "note": resource.change.note,
+                "file": resource.file,
+                "line": resource.line,
+            }
+            for resource in report.resources
+        ],
+        "violations": [
+            {
+                "policy": violation.policy,
+                "level": violation.level,
+                "urn": violation.urn,
+                "message": violation.message,
+                "file": violation.file,
+                "line": violation.line,
+                "column": violation.column,
+            }
+            for violation in report.violations
+        ],
+        "cost": _cost(report.cost, report.base_cost),
+        "summary": {
+            "resources": len(report.resources),
+            "mandatory": len(report.mandatory),
+            "advisory": len(report.advisory),
+            **{change: report.count(change) for change in CHANGES},
+        },
+        "warnings": list(report.warnings),
+    }
+    return document
+
+
+def _cost(cost: CostEstimate, base: CostEstimate | None) -> dict:
+    document = {
+        "monthly_usd": _usd(cost.monthly_usd),
+        "prices_as_of": cost.prices_as_of.isoformat(),
+        "items": [{"what": item.what, "monthly_usd": _usd(item.monthly_usd)} for item in cost.items],
+    }
+    if base is not None:
+        document["base_monthly_usd"] = _usd(base.monthly_usd)
+        document["delta_monthly_usd"] = _usd(cost.monthly_usd - base.monthly_usd)
+    return document
+
+
+def _usd(amount: Decimal) -> float:
+    return float(amount.quantize(Decimal("0.0001")))
+
+
+def render(report: PreviewReport) -> str:
+    return json.dumps(as_document(report), indent=2) + "\n"

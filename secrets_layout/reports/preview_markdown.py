@@ -1,0 +1,108 @@
+"""`preview --format markdown`: a pull-request comment.
+
+Summary first, then what blocks the merge (violations, each linked to its YAML line), the
+changes, and the cost delta. Unchanged resources fold away.
+"""
+
+from __future__ import annotations
+
+from secrets_layout.preview import PreviewReport
+
+MARKER = "<!-- secrets-layout-preview -->"
+FOLD_ABOVE = 25
+"""Change lists longer than this start folded, so violations stay on the first screen."""
+"""Lets a workflow find and update its own comment instead of adding a new one per push."""
+LEVEL_ICON = {"mandatory": "🔴", "advisory": "🟡"}
+CHANGE_ICON = {"create": "➕", "update": "✏️", "delete": "➖", "same": ""}
+
+
+def render(report: PreviewReport, *, link_base: str | None = None) -> str:
+    """`link_base`: where file links point (e.g. https://github.com/org/repo/blob/<sha>); relative if None."""
+    lines = [f"{MARKER}", f"### secrets-layout preview: `{report.environment}` ({_cell(report.file)})", ""]
+    lines.append(_headline(report))
+    lines.extend(f"> ⚠️ {_cell(warning)}" for warning in report.warnings)
+    lines.append("")
+    lines.extend(_violations(report, link_base))
+    lines.extend(_changes(report, link_base))
+    lines.extend(_cost(report))
+    lines.append(f"<sub>Simulated offline with the policy config `{report.policy_config}`; "
+                 "secret values are never shown.</sub>")
+    return "\n".join(lines) + "\n"
+
+
+def _headline(report: PreviewReport) -> str:
+    mandatory = len(report.mandatory)
+    verdict = f"❌ **{mandatory} mandatory policy violation{'s' if mandatory != 1 else ''}**" if mandatory else "✅ no mandatory policy violation"
+    changes = " · ".join(f"{report.count(change)} to {change}" for change in ("create", "update", "delete"))
+    cost = f"**{report.cost.monthly_usd:.2f} USD/month**"
+    if report.base_cost is not None:
+        cost += f" ({report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f} against `{report.base}`)"
+    return f"{verdict} · {len(report.advisory)} advisory · {changes} · {cost}"
+
+
+def _link(file: str, line: int | None, link_base: str | None) -> str:
+    if line is None:
+        return _cell(file)
+    target = f"{link_base.rstrip('/')}/{file}" if link_base else file
+    return f"[{_cell(file)}:{line}]({target}#L{line})"
+
+
+def _violations(report: PreviewReport, link_base: str | None) -> list[str]:
+    if not report.violations:
+        return []
+    lines = ["#### Policy violations", "", "| level | policy | where | message |", "|---|---|---|---|"]
+    for violation in sorted(report.violations, key=lambda found: (found.level != "mandatory", found.line)):
+        lines.append(f"| {LEVEL_ICON.get(violation.level, '')} {violation.level} | `{violation.policy}` | "
+                     f"{_link(violation.file, violation.line, link_base)} | {_cell(violation.message)} |")
+    return lines + [""]
+
+
+def _changes(report: PreviewReport, link_base: str | None) -> list[str]:
+    changed = [resource for resource in report.resources if resource.change.change != "same"]
+    lines = ["#### Changes", ""]
+    if len(changed) > FOLD_ABOVE:
+        lines += [f"<details><summary>{len(changed)} changed resources</summary>", ""]
+    if changed:
+        lines += ["| change | resource | type | declared at | details |", "|---|---|---|---|---|"]
+        for resource in changed:
+            change = resource.change
+            details = ", ".join(f"`{name}`" for name in change.changed_properties)
+            if change.note:
+                details = f"{details} {_cell(change.note)}".strip()
+            lines.append(f"| {CHANGE_ICON[change.change]} {change.change} | `{_cell(change.name)}` | `{change.type}` | "
+                         f"{_link(resource.file, resource.line, link_base)} | {details} |")
+    else:
+        lines.append("No resource changes.")
+    if len(changed) > FOLD_ABOVE:
+        lines += ["", "</details>"]
+    unchanged = report.count("same")
+    if unchanged:
+        lines += ["", f"<details><summary>{unchanged} unchanged resources</summary>", ""]
+        lines += [f"- `{_cell(resource.change.name)}` ({resource.change.type})"
+                  for resource in report.resources if resource.change.change == "same"]
+        lines += ["", "</details>"]
+    return lines + [""]
+
+
+def _cost(report: PreviewReport) -> list[str]:
+    lines = [f"#### Monthly cost (AWS list prices of {report.cost.prices_as_of.isoformat()})", "",
+             "| item | USD/month |", "|---|---:|"]
+    lines += [f"| {_cell(item.what)} | {item.monthly_usd:.2f} |" for item in report.cost.items]
+    lines.append(f"| **total** | **{report.cost.monthly_usd:.2f}** |")
+    if report.base_cost is not None:
+        lines.append(f"| at `{report.base}` | {report.base_cost.monthly_usd:.2f} |")
+        lines.append(f"| **change** | **{report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f}** |")
+    return lines + [""]
+
+
+def _cell(text: str) -> str:
+    """Text that stays inside one table cell."""
+    return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def render_invalid(issues) -> str:
+    """The comment for a declaration that does not validate: every problem, one per line."""
+    lines = [MARKER, "### secrets-layout preview: ❌ the declaration is not valid", "", "```"]
+    lines += [issue.as_text() for issue in issues]
+    lines += ["```", "", "Run `secrets-layout validate` locally; nothing was previewed."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,77 @@
+"""`preview --format text`: rich tables for a terminal or a CI log."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from secrets_layout.preview import PreviewReport
+
+CHANGE_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red"), "same": (" ", "dim")}
+LEVEL_STYLE = {"mandatory": "bold red", "advisory": "yellow"}
+
+
+def render(report: PreviewReport, *, color: bool = False, width: int = 160) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
+    base = f", against {report.base}" if report.base else ""
+    console.print(f"secrets-layout preview of {report.file} (environment {report.environment}, "
+                  f"policy config {report.policy_config}{base})")
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", style="yellow")
+    console.print(_resources(report))
+    console.print(_violations(report) if report.violations else "No policy violations.", soft_wrap=True)
+    console.print(_cost(report))
+    console.print(_summary(report))
+    return buffer.getvalue()
+
+
+def _resources(report: PreviewReport) -> Table:
+    table = Table(title="Resources", title_justify="left", show_edge=False)
+    for column in ("", "type", "name", "line", "changes"):
+        table.add_column(column, overflow="fold")
+    for resource in report.resources:
+        change = resource.change
+        if change.change == "same":
+            continue
+        sign, style = CHANGE_STYLE[change.change]
+        details = ", ".join(change.changed_properties)
+        if change.note:
+            details = f"{details}; {change.note}" if details else change.note
+        table.add_row(f"{sign} {change.change}", change.type, change.name,
+                      str(resource.line) if resource.line else "", details, style=style)
+    return table
+
+
+def _violations(report: PreviewReport) -> Text:
+    """One line per violation, FILE:LINE:COLUMN first like `validate`, so editors and CI annotate it."""
+    lines = Text("Policy violations\n", style="italic")
+    for violation in report.violations:
+        lines.append(f"{violation.file}:{violation.line}:{violation.column}: {violation.level} {violation.policy}: ",
+                     style=LEVEL_STYLE.get(violation.level))
+        lines.append(violation.message + "\n")
+    return lines
+
+
+def _cost(report: PreviewReport) -> Table:
+    table = Table(title=f"Monthly cost (AWS list prices of {report.cost.prices_as_of.isoformat()})",
+                  title_justify="left", show_edge=False)
+    table.add_column("item", overflow="fold")
+    table.add_column("USD/month", justify="right")
+    for item in report.cost.items:
+        table.add_row(item.what, f"{item.monthly_usd:.2f}")
+    table.add_row("total", f"{report.cost.monthly_usd:.2f}", style="bold")
+    if report.base_cost is not None:
+        delta = report.cost.monthly_usd - report.base_cost.monthly_usd
+        table.add_row(f"change against {report.base}", f"{delta:+.2f}", style="bold")
+    return table
+
+
+def _summary(report: PreviewReport) -> str:
+    changes = ", ".join(f"{report.count(change)} to {change}" for change in ("create", "update", "delete"))
+    unchanged = f", {report.count('same')} unchanged" if report.base else ""
+    return (f"{changes}{unchanged}; {len(report.mandatory)} mandatory and {len(report.advisory)} advisory "
+            f"policy violations; {report.cost.monthly_usd:.2f} USD per month")

@@ -1,0 +1,83 @@
+"""Which declaration line made a resource: so a violation points at the YAML the author wrote.
+
+A resource belongs to the nearest component above it (parents are recorded by the simulation):
+- anything under a ManagedSecret -> that secret's `- name:` item;
+- a RegionalKey -> `kms.keys.<region>` or the line that first names the region;
+- a rotation function or app -> the `rotation:` of the first secret that uses it;
+- ConsumerGrants -> the account under `accounts:`;
+- an SSM parameter -> its item under `parameters:`;
+- anything else (providers, the layout itself) -> the `environment:` line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from secrets_layout.loader import LoadedDeclaration
+from secrets_layout.simulation import RegisteredResource
+from secrets_layout.yaml_source import Position
+
+SECRET_COMPONENT = "secrets-layout:secret:ManagedSecret"
+KEY_COMPONENT = "secrets-layout:kms:RegionalKey"
+ROTATION_COMPONENTS = ("secrets-layout:rotation:ManagedRotationApp", "secrets-layout:rotation:BundledRotationFunction")
+CONSUMER_COMPONENT = "secrets-layout:consumer:ConsumerGrants"
+PARAMETER_TYPE = "aws:ssm/parameter:Parameter"
+
+
+def locate_resources(resources: Iterable[RegisteredResource], loaded: LoadedDeclaration) -> dict[str, Position]:
+    """The declaration position of every resource, by URN."""
+    by_urn = {resource.urn: resource for resource in resources}
+    return {urn: _locate(resource, by_urn, loaded) for urn, resource in by_urn.items()}
+
+
+def _ancestors(resource: RegisteredResource, by_urn: Mapping[str, RegisteredResource]) -> Iterable[RegisteredResource]:
+    current: RegisteredResource | None = resource
+    while current is not None:
+        yield current
+        current = by_urn.get(current.parent) if current.parent else None
+
+
+def _locate(resource: RegisteredResource, by_urn: Mapping[str, RegisteredResource], loaded: LoadedDeclaration) -> Position:
+    declaration, source_map = loaded.declaration, loaded.source_map
+    for owner in _ancestors(resource, by_urn):
+        if owner.type == SECRET_COMPONENT:
+            return loaded.secret_position(owner.name)
+        if owner.type == PARAMETER_TYPE:
+            names = [parameter.name for parameter in declaration.parameters]
+            name = owner.inputs.get("name")
+            if name in names:
+                return source_map.locate(("parameters", names.index(name)))
+        if owner.type == KEY_COMPONENT:
+            return _region_position(owner.name.rsplit("-kms-", 1)[-1], loaded)
+        if owner.type in ROTATION_COMPONENTS:
+            return _rotation_position(owner.name, loaded)
+        if owner.type == CONSUMER_COMPONENT:
+            account = owner.name.split("-consumer-", 1)[-1]
+            return source_map.locate_key(("accounts", account))
+    return source_map.locate_key(("environment",))
+
+
+def _region_position(region: str, loaded: LoadedDeclaration) -> Position:
+    declaration, source_map = loaded.declaration, loaded.source_map
+    if region in declaration.kms.keys:
+        return source_map.locate(("kms", "keys", region))
+    if region == declaration.primary_region:
+        return source_map.locate(("primary_region",))
+    for index, secret in enumerate(declaration.secrets):
+        if region in secret.replicas:
+            return source_map.locate(("secrets", index, "replicas", secret.replicas.index(region)))
+    return source_map.locate_key(("environment",))
+
+
+def _rotation_position(component_name: str, loaded: LoadedDeclaration) -> Position:
+    """`<env>-rotation-<engine or function>[-<placement>]` -> the first secret rotated by it."""
+    declaration = loaded.declaration
+    used = component_name.split("-rotation-", 1)[-1]
+    for index, secret in enumerate(declaration.secrets):
+        rotation = secret.rotation
+        if rotation is None or not rotation.enabled:
+            continue
+        method = rotation.managed or rotation.function
+        if method is not None and used.startswith(method.value):
+            return loaded.source_map.locate_key(("secrets", index, "rotation"))
+    return loaded.source_map.locate_key(("environment",))

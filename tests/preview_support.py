@@ -1,0 +1,33 @@
+"""Declarations with known policy violations, and a throw-away git repository for --base."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROD = (ROOT / "environments" / "prod.yaml").read_text()
+DEV = (ROOT / "environments" / "dev.yaml").read_text()
+
+
+def git(repository: Path, *arguments: str) -> str:
+    return subprocess.run(["git", "-C", str(repository), *arguments], check=True, capture_output=True, text=True).stdout
+
+
+def repository_with(tmp_path: Path, name: str, first: str) -> tuple[Path, Path]:
+    """A git repository holding environments/<name>.yaml at one commit; returns (repo, file)."""
+    repository = tmp_path / "repo"
+    (repository / "environments").mkdir(parents=True)
+    git(repository, "init", "--quiet", "--initial-branch=main")
+    git(repository, "config", "user.email", "tests@example.invalid")
+    git(repository, "config", "user.name", "tests")
+    file = repository / "environments" / f"{name}.yaml"
+    file.write_text(first)
+    git(repository, "add", ".")
+    git(repository, "commit", "--quiet", "-m", "first")
+    return repository, file
+
+
+def line_of(text: str, fragment: str) -> int:
+    """1-based line of the first line containing `fragment`."""
+    return next(number for number, line in enumerate(text.splitlines(), 1) if fragment in line)
