@@ -234,6 +234,29 @@ def kms_key_policy(*, region: str, security_account: str, reader_account_ids: It
     return _document(statements)
 
 
+def decrypt_key_resource(*, region: str, security_account: str, key_arn: str | None = None) -> str:
+    """How an identity policy names the environment's key of one region for kms:Decrypt.
+
+    IAM matches KMS keys only by key ARN: an alias ARN in `Resource` names the alias, never
+    the key behind it, so a Decrypt grant on `alias/...` allows nothing. Hence:
+    - a key ARN (`kms.keys` gives one) is used as it is;
+    - an alias ARN (`kms.keys` may give one), or no ARN (the key the layout creates, whose ID
+      exists only after deployment), becomes every key of that account in that region,
+      `arn:aws:kms:<region>:<account>:key/*`.
+    The wildcard stays narrow where it matters: the key must also grant the reader's account in
+    its key policy (cross-account use needs both sides), and consumer_read_policy allows Decrypt
+    only via Secrets Manager, which decrypts only for the secrets the role may read.
+    """
+    if key_arn is not None:
+        parts = key_arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "kms" and parts[5].startswith("key/"):
+            return key_arn
+        if len(parts) == 6 and parts[2] == "kms" and parts[5].startswith("alias/"):
+            return f"arn:{parts[1]}:kms:{parts[3]}:{parts[4]}:key/*"
+        raise ValueError(f"not a KMS key or alias ARN: {key_arn}")
+    return f"arn:{PARTITION}:kms:{region}:{security_account}:key/*"
+
+
 def consumer_read_policy(
     *,
     secrets: Mapping[str, Sequence[str]],

@@ -1,0 +1,316 @@
+"""`consumer-policy SECRET --account NAME`: the reader role's identity policy, and its refusals."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from components.policy_documents import consumer_read_policy, decrypt_key_resource
+from secrets_layout.consumer_policy import (
+    NotAReaderError,
+    UnknownAccountError,
+    UnknownSecretError,
+    consumer_policy,
+    consumer_policy_note,
+    default_declaration_path,
+)
+from secrets_layout.loader import load_declaration, parse_declaration
+
+ROOT = Path(__file__).resolve().parent.parent
+PROD_SECRETS = ("prod/database/credentials, prod/orders/mysql-credentials, prod/payments/stripe-api-key, "
+                "prod/notifications/sendgrid-api-key, prod/legacy/partner-token")
+VIA_SECRETS_MANAGER = {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
+
+
+def example(environment: str):
+    return load_declaration(ROOT / "environments" / f"{environment}.yaml")
+
+
+def inline(text: str, file: str = "environments/test.yaml"):
+    return parse_declaration(textwrap.dedent(text), file)
+
+
+def read_policy(secret_arns, key_arns):
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadSecrets",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+                "Resource": secret_arns,
+            },
+            {
+                "Sid": "DecryptViaSecretsManager",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": key_arns,
+                "Condition": VIA_SECRETS_MANAGER,
+            },
+        ],
+    }
+
+
+KEYED = """\
+environment: test
+security_account: "111111111111"
+primary_region: us-east-1
+accounts:
+  test-app: "222222222222"
+  test-data: "333333333333"
+kms:
+  keys:
+    us-west-2: arn:aws:kms:us-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab
+    eu-west-1: arn:aws:kms:eu-west-1:111111111111:alias/secrets/test
+secrets:
+  - name: test/app/api-key
+    kind: api-key
+    value: {from_config: appApiKey}
+    rotation: {function: api-key-rotator, every_days: 30}
+    replicas: [us-west-2, eu-west-1]
+    readers:
+      - {account: test-app, roles: [AppRole]}
+      - {account: test-app, roles: [team/BatchRole], stages: [AWSCURRENT, AWSPREVIOUS]}
+  - name: test/app/unread
+    kind: generic
+    value: {external: true}
+"""
+
+
+# ------------------------------------------------------------------------------------------------
+# The documents
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environment", "secret", "account", "expected"),
+    [
+        (
+            "prod", "prod/database/credentials", "prod-app",
+            read_policy(
+                [
+                    "arn:aws:secretsmanager:eu-west-1:111111111111:secret:prod/database/credentials-??????",
+                    "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/database/credentials-??????",
+                    "arn:aws:secretsmanager:us-west-2:111111111111:secret:prod/database/credentials-??????",
+                ],
+                [
+                    "arn:aws:kms:eu-west-1:111111111111:key/*",
+                    "arn:aws:kms:us-east-1:111111111111:key/*",
+                    "arn:aws:kms:us-west-2:111111111111:key/*",
+                ],
+            ),
+        ),
+        (
+            "prod", "prod/database/credentials", "prod-data",
+            read_policy(
+                [
+                    "arn:aws:secretsmanager:eu-west-1:111111111111:secret:prod/database/credentials-??????",
+                    "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/database/credentials-??????",
+                    "arn:aws:secretsmanager:us-west-2:111111111111:secret:prod/database/credentials-??????",
+                ],
+                [
+                    "arn:aws:kms:eu-west-1:111111111111:key/*",
+                    "arn:aws:kms:us-east-1:111111111111:key/*",
+                    "arn:aws:kms:us-west-2:111111111111:key/*",
+                ],
+            ),
+        ),
+        (
+            # replicas: [] overrides the defaults: the primary region only, written as single values.
+            "prod", "prod/payments/stripe-api-key", "prod-app",
+            read_policy(
+                "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/payments/stripe-api-key-??????",
+                "arn:aws:kms:us-east-1:111111111111:key/*",
+            ),
+        ),
+        (
+            "staging", "staging/crm/oauth-client-credentials", "staging-app",
+            read_policy(
+                [
+                    "arn:aws:secretsmanager:us-east-1:111111111111:secret:staging/crm/oauth-client-credentials-??????",
+                    "arn:aws:secretsmanager:us-west-2:111111111111:secret:staging/crm/oauth-client-credentials-??????",
+                ],
+                ["arn:aws:kms:us-east-1:111111111111:key/*", "arn:aws:kms:us-west-2:111111111111:key/*"],
+            ),
+        ),
+        (
+            "dev", "dev/tools/feature-flag-sdk-key", "dev-app",
+            read_policy(
+                "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/tools/feature-flag-sdk-key-??????",
+                "arn:aws:kms:us-east-1:111111111111:key/*",
+            ),
+        ),
+        (
+            "shared-services", "shared-services/monitoring/grafana-database", "shared-monitoring",
+            read_policy(
+                [
+                    "arn:aws:secretsmanager:us-east-1:111111111111:secret:shared-services/monitoring/grafana-database-??????",
+                    "arn:aws:secretsmanager:us-west-2:111111111111:secret:shared-services/monitoring/grafana-database-??????",
+                ],
+                ["arn:aws:kms:us-east-1:111111111111:key/*", "arn:aws:kms:us-west-2:111111111111:key/*"],
+            ),
+        ),
+    ],
+)
+def test_policy_for_the_examples(environment, secret, account, expected):
+    assert consumer_policy(example(environment), secret, account) == expected
+
+
+def test_given_keys_are_named_by_key_arn_and_alias_arns_become_the_regions_keys():
+    # us-east-1: created by the layout -> key/*; us-west-2: a key ARN as given;
+    # eu-west-1: an alias ARN, which IAM would not resolve -> key/* of that region.
+    assert consumer_policy(inline(KEYED), "test/app/api-key", "test-app") == read_policy(
+        [
+            "arn:aws:secretsmanager:eu-west-1:111111111111:secret:test/app/api-key-??????",
+            "arn:aws:secretsmanager:us-east-1:111111111111:secret:test/app/api-key-??????",
+            "arn:aws:secretsmanager:us-west-2:111111111111:secret:test/app/api-key-??????",
+        ],
+        [
+            "arn:aws:kms:eu-west-1:111111111111:key/*",
+            "arn:aws:kms:us-east-1:111111111111:key/*",
+            "arn:aws:kms:us-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ],
+    )
+
+
+def test_it_is_the_document_the_layout_deploys_for_consumer_grants():
+    loaded = example("prod")
+    assert consumer_policy(loaded, "prod/orders/mysql-credentials", "prod-app") == consumer_read_policy(
+        secrets={"prod/orders/mysql-credentials": ["us-east-1", "us-west-2", "eu-west-1"]},
+        security_account="111111111111",
+        kms_key_arns=[f"arn:aws:kms:{region}:111111111111:key/*" for region in ("us-east-1", "us-west-2", "eu-west-1")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("key_arn", "expected"),
+    [
+        (None, "arn:aws:kms:us-west-2:111111111111:key/*"),
+        ("arn:aws:kms:us-west-2:444444444444:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+         "arn:aws:kms:us-west-2:444444444444:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        ("arn:aws:kms:us-west-2:444444444444:alias/secrets/prod", "arn:aws:kms:us-west-2:444444444444:key/*"),
+        ("arn:aws-us-gov:kms:us-gov-west-1:444444444444:alias/x", "arn:aws-us-gov:kms:us-gov-west-1:444444444444:key/*"),
+    ],
+)
+def test_decrypt_key_resource(key_arn, expected):
+    assert decrypt_key_resource(region="us-west-2", security_account="111111111111", key_arn=key_arn) == expected
+
+
+@pytest.mark.parametrize("key_arn", ["alias/secrets/prod", "arn:aws:s3:::bucket", "arn:aws:kms:us-west-2:1:grant/x"])
+def test_decrypt_key_resource_refuses_what_is_not_a_key_or_alias_arn(key_arn):
+    with pytest.raises(ValueError, match="not a KMS key or alias ARN"):
+        decrypt_key_resource(region="us-west-2", security_account="111111111111", key_arn=key_arn)
+
+
+@pytest.mark.parametrize(
+    ("loaded", "secret", "account", "note"),
+    [
+        (lambda: example("prod"), "prod/database/credentials", "prod-data",
+         "attach this policy to ReportingRole, EtlRole in prod-data (333333333333); call GetSecretValue with "
+         "VersionStage=AWSCURRENT: the secret's resource policy allows only requests that name that stage"),
+        (lambda: inline(KEYED), "test/app/api-key", "test-app",
+         "attach this policy to AppRole, team/BatchRole in test-app (222222222222); call GetSecretValue with "
+         "VersionStage=AWSCURRENT or AWSPREVIOUS: the secret's resource policy allows only requests that name one "
+         "of those stages"),
+    ],
+)
+def test_note(loaded, secret, account, note):
+    assert consumer_policy_note(loaded(), secret, account) == note
+
+
+# ------------------------------------------------------------------------------------------------
+# Refusals (exit 1)
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("loaded", "secret", "account", "error", "message"),
+    [
+        (lambda: example("prod"), "prod/databse/credentials", "prod-app", UnknownSecretError,
+         "unknown secret 'prod/databse/credentials' in " + str(ROOT / "environments/prod.yaml")
+         + "; did you mean 'prod/database/credentials'? Known secrets: " + PROD_SECRETS + "."),
+        (lambda: example("prod"), "zzz", "prod-app", UnknownSecretError,
+         "unknown secret 'zzz' in " + str(ROOT / "environments/prod.yaml") + ". Known secrets: " + PROD_SECRETS + "."),
+        (lambda: inline("environment: test\nsecurity_account: '111111111111'\nprimary_region: us-east-1\n"),
+         "test/app/x", "test-app", UnknownSecretError,
+         "unknown secret 'test/app/x': environments/test.yaml declares no secrets"),
+        (lambda: inline(KEYED), "test/app/api-key", "test-ap", UnknownAccountError,
+         "unknown account 'test-ap' in environments/test.yaml; did you mean 'test-app'? "
+         "Known accounts: test-app, test-data."),
+        (lambda: inline(KEYED), "test/app/api-key", "billing", UnknownAccountError,
+         "unknown account 'billing' in environments/test.yaml. Known accounts: test-app, test-data."),
+        (lambda: inline(KEYED), "test/app/api-key", "222222222222", UnknownAccountError,
+         "222222222222 is the ID of account 'test-app': give the account's name, --account test-app."),
+        (lambda: inline(textwrap.dedent("""\
+            environment: test
+            security_account: "111111111111"
+            primary_region: us-east-1
+            secrets:
+              - {name: test/app/x, kind: generic, value: {external: true}}
+            """)), "test/app/x", "test-app", UnknownAccountError,
+         "unknown account 'test-app': environments/test.yaml declares no accounts; add the consumer account "
+         "under accounts: and to the secret's readers: first"),
+        (lambda: inline(KEYED), "test/app/api-key", "test-data", NotAReaderError,
+         "account 'test-data' does not read 'test/app/api-key' (its readers: test-app). Add it to the secret's "
+         "readers: first, e.g. readers: [{account: test-data, roles: [RoleName]}] in environments/test.yaml, and "
+         "deploy: an identity policy alone grants nothing, because the secret's resource policy allows only the "
+         "roles of its readers."),
+        (lambda: inline(KEYED), "test/app/unread", "test-app", NotAReaderError,
+         "account 'test-app' does not read 'test/app/unread' (it has no readers). Add it to the secret's "
+         "readers: first, e.g. readers: [{account: test-app, roles: [RoleName]}] in environments/test.yaml, and "
+         "deploy: an identity policy alone grants nothing, because the secret's resource policy allows only the "
+         "roles of its readers."),
+    ],
+)
+def test_refusals(loaded, secret, account, error, message):
+    declaration = loaded()
+    with pytest.raises(error) as raised:
+        consumer_policy(declaration, secret, account)
+    assert str(raised.value) == message
+    with pytest.raises(error):
+        consumer_policy_note(declaration, secret, account)
+
+
+# ------------------------------------------------------------------------------------------------
+# The default declaration of a secret (--file not given)
+# ------------------------------------------------------------------------------------------------
+
+KNOWN_ENVIRONMENTS = "Known environments: dev, prod, shared-services, staging."
+
+
+@pytest.mark.parametrize(
+    ("secret", "expected"),
+    [
+        ("prod/database/credentials", ROOT / "environments/prod.yaml"),
+        ("shared-services/ci/github-app-key", ROOT / "environments/shared-services.yaml"),
+        ("prod/not/declared", ROOT / "environments/prod.yaml"),  # the declaration then says which secrets exist
+        ("prdo/database/credentials",
+         "unknown secret 'prdo/database/credentials': its first segment names the environment, and there is no "
+         f"environments/prdo.yaml; did you mean 'prod'? {KNOWN_ENVIRONMENTS} Name the declaration with --file PATH."),
+        ("qa/app/key",
+         "unknown secret 'qa/app/key': its first segment names the environment, and there is no "
+         f"environments/qa.yaml. {KNOWN_ENVIRONMENTS} Name the declaration with --file PATH."),
+        ("../etc/passwd",
+         "unknown secret '../etc/passwd': secret names start with their environment (<environment>/<service>/<name>)."
+         f" {KNOWN_ENVIRONMENTS} Name the declaration with --file PATH."),
+        ("schema/x/y",
+         "unknown secret 'schema/x/y': its first segment names the environment, and there is no "
+         f"environments/schema.yaml. {KNOWN_ENVIRONMENTS} Name the declaration with --file PATH."),
+    ],
+)
+def test_default_declaration_path(secret, expected):
+    if isinstance(expected, Path):
+        assert default_declaration_path(secret, ROOT) == expected
+    else:
+        with pytest.raises(UnknownSecretError) as raised:
+            default_declaration_path(secret, ROOT)
+        assert str(raised.value) == expected
+
+
+def test_default_declaration_path_in_an_empty_root(tmp_path):
+    with pytest.raises(UnknownSecretError) as raised:
+        default_declaration_path("prod/db/x", tmp_path)
+    assert str(raised.value) == ("unknown secret 'prod/db/x': its first segment names the environment, and there is "
+                                 "no environments/prod.yaml. Name the declaration with --file PATH.")

@@ -1,0 +1,358 @@
+"""`init ENV`: the three scaffolded files, their validity, and never overwriting without force."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policies.pack import CATALOG
+from secrets_layout.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
+from secrets_layout.loader import load_declaration, parse_declaration
+from secrets_layout.scaffold import (
+    ScaffoldInputError,
+    ScaffoldTargetsExist,
+    parse_account_assignment,
+    scaffold_environment,
+    scaffold_paths,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SECURITY = "111111111111"
+
+# The seeds in environments/, as `init` options: scaffolding them reproduces their stack file and
+# (except dev, whose config also allows a spare region) their policy config byte for byte.
+SEEDS = {
+    "dev": {"accounts": {"dev-app": "444444444444"}},
+    "staging": {"accounts": {"staging-app": "555555555555"}, "replicas": ["us-west-2"]},
+    "prod": {
+        "accounts": {"prod-app": "222222222222", "prod-data": "333333333333"},
+        "replicas": ["us-west-2", "eu-west-1"],
+        "organization_id": "o-a1b2c3d4e5",
+    },
+    "shared-services": {
+        "accounts": {"shared-ci": "666666666666", "shared-monitoring": "777777777777"},
+        "replicas": ["us-west-2"],
+        "organization_id": "o-a1b2c3d4e5",
+    },
+}
+
+
+def relative(paths: list[Path], root: Path) -> list[str]:
+    return [str(path.relative_to(root)) for path in paths]
+
+
+def pack_policies() -> list[PolicyInfo]:
+    """The pack's catalog as GetAnalyzerInfo reports it (without starting the pack)."""
+    return [
+        PolicyInfo(name, description, level.value, "resource", {"properties": schema} if schema else None)
+        for name, (description, level, schema) in CATALOG.items()
+    ]
+
+
+def uncommented_example(text: str) -> str:
+    """The declaration with its commented example secret put in place of `secrets: []`."""
+    lines = text.splitlines()
+    start = lines.index("secrets: []")
+    end = next(index for index, line in enumerate(lines) if line.startswith("parameters:"))
+    example = [line[2:] for line in lines[start + 1 : end] if line.startswith("# ")]
+    example = example[example.index("secrets:") :]
+    return "\n".join(lines[:start] + example + lines[end:]) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------
+# What is written
+# ------------------------------------------------------------------------------------------------
+
+
+def test_writes_the_three_files(tmp_path):
+    written = scaffold_environment("qa", tmp_path)
+    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json"]
+    assert written == scaffold_paths("qa", tmp_path)
+    assert all(path.is_file() for path in written)
+
+
+def test_new_environment_policy_config_exact(tmp_path):
+    scaffold_environment(
+        "qa",
+        tmp_path,
+        security_account="999999999999",
+        region="eu-central-1",
+        accounts=[("qa-app", "888888888888"), ("qa-data", "777777777777")],
+        replicas=["eu-west-1"],
+    )
+    text = (tmp_path / "policies/config/qa.json").read_text()
+    assert text.endswith("}\n")
+    assert json.loads(text) == {
+        "secret-name-convention": {"enforcementLevel": "mandatory", "environment": "qa"},
+        "secret-recovery-window": {"enforcementLevel": "mandatory", "minimumDays": 7},
+        "secret-rotation-required": {"enforcementLevel": "mandatory"},
+        "secret-rotation-max-interval": {"enforcementLevel": "mandatory", "maximumDays": 90},
+        "secret-customer-managed-key": {"enforcementLevel": "mandatory"},
+        "secret-replica-customer-managed-key": {"enforcementLevel": "mandatory"},
+        "secret-policy-no-public-access": {"enforcementLevel": "mandatory"},
+        "secret-policy-allowed-accounts": {
+            "enforcementLevel": "mandatory",
+            "allowedAccounts": ["999999999999", "888888888888", "777777777777"],
+        },
+        "secret-policy-deny-outside": {"enforcementLevel": "advisory"},
+        "secret-required-tags": {
+            "enforcementLevel": "mandatory",
+            "requiredTags": ["owner", "environment"],
+            "environment": "qa",
+        },
+        "secret-protected": {"enforcementLevel": "disabled"},
+        "kms-key-rotation-enabled": {"enforcementLevel": "mandatory"},
+        "secret-replica-regions-allowed": {"enforcementLevel": "advisory", "allowedRegions": ["eu-central-1", "eu-west-1"]},
+    }
+    assert list(json.loads(text)) == list(CATALOG)
+    assert (tmp_path / "Pulumi.qa.yaml").read_text() == (
+        "# Stack qa: deploys environments/qa.yaml into the security account.\n"
+        "# Values that come from config (value: {from_config: NAME}) are set encrypted with:\n"
+        "#   pulumi config set --secret --stack qa NAME\n"
+        "config:\n"
+        "  aws:region: eu-central-1\n"
+        "  secrets-layout:declaration: environments/qa.yaml\n"
+    )
+
+
+@pytest.mark.parametrize("environment", sorted(SEEDS))
+def test_seed_stack_files_are_reproduced(tmp_path, environment):
+    scaffold_environment(environment, tmp_path, **SEEDS[environment])
+    name = f"Pulumi.{environment}.yaml"
+    assert (tmp_path / name).read_text() == (ROOT / name).read_text()
+
+
+@pytest.mark.parametrize("environment", ["staging", "prod", "shared-services"])
+def test_seed_policy_configs_are_reproduced(tmp_path, environment):
+    scaffold_environment(environment, tmp_path, **SEEDS[environment])
+    name = f"policies/config/{environment}.json"
+    assert (tmp_path / name).read_text() == (ROOT / name).read_text()
+
+
+def test_dev_policy_config_differs_from_the_seed_only_by_its_spare_region(tmp_path):
+    scaffold_environment("dev", tmp_path, **SEEDS["dev"])
+    ours = json.loads((tmp_path / "policies/config/dev.json").read_text())
+    seed = json.loads((ROOT / "policies/config/dev.json").read_text())
+    assert ours["secret-replica-regions-allowed"]["allowedRegions"] == ["us-east-1"]
+    seed["secret-replica-regions-allowed"]["allowedRegions"] = ["us-east-1"]
+    assert ours == seed
+
+
+@pytest.mark.parametrize(
+    ("environment", "options", "expected"),
+    [
+        ("qa", {}, {"accounts": {}, "replicas": [], "every_days": 30, "recovery": 30, "organization_id": None}),
+        ("dev", SEEDS["dev"], {"accounts": {"dev-app": "444444444444"}, "replicas": [], "every_days": 7, "recovery": 7,
+                               "organization_id": None}),
+        ("staging", SEEDS["staging"], {"accounts": {"staging-app": "555555555555"}, "replicas": ["us-west-2"],
+                                       "every_days": 30, "recovery": 14, "organization_id": None}),
+        ("prod", SEEDS["prod"], {"accounts": {"prod-app": "222222222222", "prod-data": "333333333333"},
+                                 "replicas": ["us-west-2", "eu-west-1"], "every_days": 30, "recovery": 30,
+                                 "organization_id": "o-a1b2c3d4e5"}),
+        ("shared-services", SEEDS["shared-services"],
+         {"accounts": {"shared-ci": "666666666666", "shared-monitoring": "777777777777"}, "replicas": ["us-west-2"],
+          "every_days": 60, "recovery": 30, "organization_id": "o-a1b2c3d4e5"}),
+        ("team-b", {"security_account": "123456789012", "region": "ap-southeast-2", "owner": "team b",
+                    "accounts": {"team-b-app": "210987654321"}},
+         {"accounts": {"team-b-app": "210987654321"}, "replicas": [], "every_days": 30, "recovery": 30,
+          "organization_id": None}),
+    ],
+)
+def test_scaffolded_declaration_validates(tmp_path, environment, options, expected):
+    scaffold_environment(environment, tmp_path, **options)
+    path = tmp_path / "environments" / f"{environment}.yaml"
+    text = path.read_text()
+    assert text.startswith("# yaml-language-server: $schema=schema.json\n")
+    declaration = load_declaration(path).declaration
+    assert declaration.environment == environment
+    assert declaration.security_account == options.get("security_account", SECURITY)
+    assert declaration.primary_region == options.get("region", "us-east-1")
+    assert {name: account.id for name, account in declaration.accounts.items()} == expected["accounts"]
+    assert declaration.organization_id == expected["organization_id"]
+    assert declaration.defaults.replicas == expected["replicas"]
+    assert declaration.defaults.rotation.every_days == expected["every_days"]
+    assert declaration.defaults.recovery_window_days == expected["recovery"]
+    assert declaration.defaults.tags == {"owner": options.get("owner", "platform-team")}
+    assert declaration.secrets == [] and declaration.parameters == []
+    # The placeholder account says to replace it; a given account does not.
+    assert ("REPLACE this placeholder" in text) == ("security_account" not in options)
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod", "team-b"])
+def test_the_commented_example_validates_once_uncommented(tmp_path, environment):
+    options = SEEDS.get(environment, {"accounts": {"team-b-app": "210987654321"}})
+    scaffold_environment(environment, tmp_path, **options)
+    text = (tmp_path / "environments" / f"{environment}.yaml").read_text()
+    declaration = parse_declaration(uncommented_example(text), "example.yaml").declaration
+    [secret] = declaration.secrets
+    assert secret.name == f"{environment}/orders/database-credentials"
+    assert secret.rotates and secret.rotation.managed.value == "rds-postgresql-single-user"
+    assert [(reader.account, reader.roles) for reader in secret.readers] == [
+        (next(iter(options["accounts"])), ["OrdersServiceRole"])
+    ]
+
+
+def test_without_accounts_the_example_says_to_add_its_reader_account(tmp_path):
+    scaffold_environment("qa", tmp_path)
+    text = (tmp_path / "environments/qa.yaml").read_text()
+    assert 'accounts: {}                          # this environment\'s consumer accounts by name, e.g. {qa-app: "222222222222"}\n' in text
+    assert "#       - {account: qa-app, roles: [OrdersServiceRole]}   # a name from accounts: (add qa-app there first)\n" in text
+
+
+@pytest.mark.parametrize("environment", ["qa", *sorted(SEEDS)])
+def test_scaffolded_policy_config_is_accepted_by_the_pack_schema(tmp_path, environment):
+    options = SEEDS.get(environment, {"accounts": {"qa-app": "888888888888"}})
+    scaffold_environment(environment, tmp_path, **options)
+    config = load_policy_config(tmp_path / "policies" / "config" / f"{environment}.json")
+    sent = reconcile_config(pack_policies(), config)
+    assert set(sent) == set(CATALOG)
+    assert sent["secret-name-convention"]["properties"] == {"environment": environment}
+    assert sent["secret-policy-allowed-accounts"]["properties"]["allowedAccounts"] == [
+        SECURITY, *options["accounts"].values()
+    ]
+    expected_maximum = {"dev": 7, "staging": 30}.get(environment, 90)
+    assert sent["secret-rotation-max-interval"] == {"enforcementLevel": "mandatory",
+                                                    "properties": {"maximumDays": expected_maximum}}
+    protected = environment in ("prod", "shared-services")
+    assert sent["secret-protected"]["enforcementLevel"] == ("mandatory" if protected else "disabled")
+    assert sent["secret-policy-deny-outside"]["enforcementLevel"] == ("mandatory" if environment == "prod" else "advisory")
+
+
+# ------------------------------------------------------------------------------------------------
+# Never overwrite without force
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("existing", "message"),
+    [
+        (["environments/qa.yaml"], "environments/qa.yaml already exists; nothing was written. Use --force to overwrite."),
+        (["Pulumi.qa.yaml"], "Pulumi.qa.yaml already exists; nothing was written. Use --force to overwrite."),
+        (["policies/config/qa.json"], "policies/config/qa.json already exists; nothing was written. Use --force to overwrite."),
+        (["environments/qa.yaml", "policies/config/qa.json"],
+         "environments/qa.yaml, policies/config/qa.json already exist; nothing was written. Use --force to overwrite."),
+    ],
+)
+def test_refuses_to_overwrite_and_writes_nothing(tmp_path, existing, message):
+    for name in existing:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(f"mine: {name}\n")
+    with pytest.raises(ScaffoldTargetsExist) as raised:
+        scaffold_environment("qa", tmp_path)
+    assert str(raised.value) == message
+    assert relative(raised.value.paths, tmp_path) == existing
+    for path in scaffold_paths("qa", tmp_path):
+        name = str(path.relative_to(tmp_path))
+        if name in existing:
+            assert path.read_text() == f"mine: {name}\n"
+        else:
+            assert not path.exists()
+
+
+def test_force_overwrites(tmp_path):
+    for path in scaffold_paths("qa", tmp_path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("old\n")
+    written = scaffold_environment("qa", tmp_path, accounts={"qa-app": "888888888888"}, force=True)
+    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json"]
+    assert load_declaration(tmp_path / "environments/qa.yaml").declaration.accounts["qa-app"].id == "888888888888"
+    assert json.loads((tmp_path / "policies/config/qa.json").read_text())["secret-policy-allowed-accounts"][
+        "allowedAccounts"] == [SECURITY, "888888888888"]
+    assert "aws:region: us-east-1" in (tmp_path / "Pulumi.qa.yaml").read_text()
+
+
+def test_a_second_init_of_the_same_environment_is_refused(tmp_path):
+    scaffold_environment("qa", tmp_path)
+    before = {path: path.read_text() for path in scaffold_paths("qa", tmp_path)}
+    with pytest.raises(ScaffoldTargetsExist) as raised:
+        scaffold_environment("qa", tmp_path, region="eu-west-1")
+    assert str(raised.value) == ("environments/qa.yaml, Pulumi.qa.yaml, policies/config/qa.json already exist; "
+                                 "nothing was written. Use --force to overwrite.")
+    assert {path: path.read_text() for path in scaffold_paths("qa", tmp_path)} == before
+
+
+def test_a_file_created_after_the_check_is_not_overwritten_and_nothing_is_left_behind(tmp_path, monkeypatch):
+    late = tmp_path / "policies/config/qa.json"
+    late.parent.mkdir(parents=True)
+    late.write_text("created meanwhile\n")
+    monkeypatch.setattr(Path, "exists", lambda self: False)  # as if it appeared after the check
+    with pytest.raises(ScaffoldTargetsExist) as raised:
+        scaffold_environment("qa", tmp_path)
+    monkeypatch.undo()
+    assert str(raised.value) == "policies/config/qa.json already exists; nothing was written. Use --force to overwrite."
+    assert late.read_text() == "created meanwhile\n"
+    assert not (tmp_path / "environments/qa.yaml").exists()
+    assert not (tmp_path / "Pulumi.qa.yaml").exists()
+
+
+# ------------------------------------------------------------------------------------------------
+# Bad input: a clear message, nothing written
+# ------------------------------------------------------------------------------------------------
+
+BAD_ENVIRONMENT = ("environment '{}' is not a valid name: use a lowercase slug of 1-32 letters, digits and '-', "
+                   "starting with a letter (dev, staging, prod, shared-services)")
+
+
+@pytest.mark.parametrize(
+    ("environment", "options", "message"),
+    [
+        ("Prod", {}, BAD_ENVIRONMENT.format("Prod")),
+        ("1dev", {}, BAD_ENVIRONMENT.format("1dev")),
+        ("", {}, BAD_ENVIRONMENT.format("")),
+        ("dev_1", {}, BAD_ENVIRONMENT.format("dev_1")),
+        ("../etc", {}, BAD_ENVIRONMENT.format("../etc")),
+        ("a" * 33, {}, BAD_ENVIRONMENT.format("a" * 33)),
+        ("qa", {"security_account": "12345"},
+         "security account '12345' is not an AWS account ID: use its 12 digits, e.g. 111111111111"),
+        ("qa", {"security_account": "1111111111111"},
+         "security account '1111111111111' is not an AWS account ID: use its 12 digits, e.g. 111111111111"),
+        ("qa", {"region": "us-east-9"}, "region 'us-east-9' is not an AWS region: use a region code such as us-east-1"),
+        ("qa", {"accounts": {"QA": "222222222222"}},
+         "account name 'QA' is not valid: use lowercase letters, digits and '-' (e.g. prod-app)"),
+        ("qa", {"accounts": {"qa-app": "22222222222"}},
+         "account 'qa-app': '22222222222' is not an AWS account ID: use its 12 digits, e.g. 222222222222"),
+        ("qa", {"accounts": {"qa-app": "111111111111"}},
+         "account 'qa-app' is the security account 111111111111: accounts are the consumer accounts that read the "
+         "secrets; remove it"),
+        ("qa", {"accounts": [("qa-app", "222222222222"), ("qa-app", "333333333333")]},
+         "account 'qa-app' is given twice; give each account once"),
+        ("qa", {"accounts": {"qa-app": "222222222222", "qa-data": "222222222222"}},
+         "accounts 'qa-app' and 'qa-data' have the same ID 222222222222; give each account one name"),
+        ("qa", {"replicas": ["us-east-1"]},
+         "replica region us-east-1 is the primary region; a replica must be another region"),
+        ("qa", {"replicas": ["us-west-2", "us-west-2"]},
+         "replica region us-west-2 is given twice; a replica must be another region"),
+        ("qa", {"replicas": ["mars-1"]},
+         "replica region 'mars-1' is not an AWS region: use a region code such as us-east-1"),
+        ("qa", {"organization_id": "o-short"},
+         "organization ID 'o-short' is not valid: it looks like o-a1b2c3d4e5 (o- and 10-32 lowercase letters or digits)"),
+        ("qa", {"owner": "team#1"},
+         "owner 'team#1' is not a valid tag value: use up to 256 letters, digits, spaces or _.:/=+-@"),
+    ],
+)
+def test_bad_input_is_refused_before_writing(tmp_path, environment, options, message):
+    with pytest.raises(ScaffoldInputError) as raised:
+        scaffold_environment(environment, tmp_path, **options)
+    assert str(raised.value) == message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("qa-app=222222222222", ("qa-app", "222222222222")),
+        (" qa-app = 222222222222 ", ("qa-app", "222222222222")),
+        ("qa-app", "--account qa-app: write NAME=ID, e.g. --account app=222222222222"),
+        ("qa-app=2222", "account 'qa-app': '2222' is not an AWS account ID: use its 12 digits, e.g. 222222222222"),
+        ("=222222222222", "account name '' is not valid: use lowercase letters, digits and '-' (e.g. prod-app)"),
+    ],
+)
+def test_parse_account_assignment(text, expected):
+    if isinstance(expected, tuple):
+        assert parse_account_assignment(text) == expected
+    else:
+        with pytest.raises(ScaffoldInputError) as raised:
+            parse_account_assignment(text)
+        assert str(raised.value) == expected
