@@ -143,6 +143,7 @@ class SecretsLayout(pulumi.ComponentResource):
                     vpc=bundled.vpc,
                     code_directory=args.rotation_code_directory,
                     tags=tags,
+                    allowed_hosts=bundled.allowed_hosts,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

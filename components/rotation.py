@@ -144,6 +144,15 @@ class BundledRotationFunctionArgs:
     code_directory: Path = ROTATION_CODE_DIRECTORY
     """The function's source folder; packaged without tests and caches."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    allowed_hosts: Sequence[str] = ()
+    """Hosts that provider URLs from the secrets' `rotation-*-url` tags may name (ROTATION_ALLOWED_HOSTS)."""
+
+
+def function_environment(region: str, allowed_hosts: Sequence[str]) -> dict[str, str]:
+    variables = {"SECRETS_MANAGER_ENDPOINT": secretsmanager_endpoint(region)}
+    if allowed_hosts:
+        variables["ROTATION_ALLOWED_HOSTS"] = ",".join(allowed_hosts)
+    return variables
 
 
 class BundledRotationFunction(pulumi.ComponentResource):
@@ -198,9 +207,7 @@ class BundledRotationFunction(pulumi.ComponentResource):
             handler=LAMBDA_HANDLER,
             code=rotation_code_archive(args.code_directory),
             timeout=LAMBDA_TIMEOUT_SECONDS,
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={"SECRETS_MANAGER_ENDPOINT": secretsmanager_endpoint(args.region)}
-            ),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=function_environment(args.region, args.allowed_hosts)),
             vpc_config=(
                 aws.lambda_.FunctionVpcConfigArgs(
                     subnet_ids=list(args.vpc.subnet_ids), security_group_ids=list(args.vpc.security_group_ids)

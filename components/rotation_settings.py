@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from secrets_layout.models import BundledFunction, ManagedRotation, Rotation, Secret, Vpc
 
@@ -181,6 +182,8 @@ class BundledRotationGroup:
     vpc: Vpc | None
     placement: str
     secret_names: tuple[str, ...]
+    allowed_hosts: tuple[str, ...] = ()
+    """Hosts the function may call for these secrets (its ROTATION_ALLOWED_HOSTS)."""
 
     def function_name(self, environment: str) -> str:
         return physical_name(environment, self.function.value, self.placement)
@@ -231,15 +234,31 @@ def bundled_rotation_groups(secrets: Iterable[Secret]) -> list[BundledRotationGr
         placement = placement_key(secret.rotation.vpc)
         entry = groups.setdefault(
             (secret.rotation.function.value, placement),
-            {"function": secret.rotation.function, "vpc": secret.rotation.vpc, "names": []},
+            {"function": secret.rotation.function, "vpc": secret.rotation.vpc, "names": [], "hosts": set()},
         )
         entry["names"].append(secret.name)
+        entry["hosts"].update(rotation_url_hosts(secret.tags))
     return [
         BundledRotationGroup(
             function=entry["function"],
             vpc=entry["vpc"],
             placement=placement,
             secret_names=tuple(entry["names"]),
+            allowed_hosts=tuple(sorted(entry["hosts"])),
         )
         for (_, placement), entry in groups.items()
     ]
+
+
+def rotation_url_hosts(tags: Mapping[str, str]) -> set[str]:
+    """Hosts named by a secret's `rotation-*-url` tags (the bundled function's endpoints).
+
+    The function only calls a URL taken from a tag when its host is in ROTATION_ALLOWED_HOSTS,
+    which comes from its environment: the hosts reviewed in the declaration, in git. Someone who
+    may tag a secret in the console but not read it cannot point the next rotation elsewhere.
+    """
+    return {
+        urlsplit(value).hostname
+        for key, value in tags.items()
+        if key.startswith("rotation-") and key.endswith("-url") and urlsplit(value).hostname
+    }

@@ -58,6 +58,23 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON Schema of a declaration")
     schema.set_defaults(handler=_schema)
+
+    init = commands.add_parser("init", help="scaffold environments/ENV.yaml, Pulumi.ENV.yaml and policies/config/ENV.json")
+    init.add_argument("environment", metavar="ENV", help="the new environment's slug, e.g. qa")
+    init.add_argument("--security-account", metavar="ID", default=None, help="the account that holds the secrets")
+    init.add_argument("--region", default="us-east-1", help="primary region (default us-east-1)")
+    init.add_argument("--account", metavar="NAME=ID", action="append", default=[], help="a consumer account (repeatable)")
+    init.add_argument("--replica", metavar="REGION", action="append", default=[], help="a default replica region (repeatable)")
+    init.add_argument("--organization-id", metavar="ID", help="AWS Organizations ID, e.g. o-a1b2c3d4e5")
+    init.add_argument("--owner", default="platform-team", help="the owner tag of every secret")
+    init.add_argument("--force", action="store_true", help="overwrite files that already exist")
+    init.set_defaults(handler=_init)
+
+    consumer = commands.add_parser("consumer-policy", help="print the IAM policy a reader role needs for a secret")
+    consumer.add_argument("secret", metavar="SECRET", help="the secret's name, e.g. prod/database/credentials")
+    consumer.add_argument("--account", metavar="NAME", required=True, help="the reader account's name from accounts:")
+    consumer.add_argument("--file", metavar="PATH", help="the declaration (default environments/<first segment>.yaml)")
+    consumer.set_defaults(handler=_consumer_policy)
     return parser
 
 
@@ -154,6 +171,59 @@ def _emit(text: str, output: str | None) -> None:
         Path(output).write_text(text, encoding="utf-8")
     except OSError as error:
         raise UsageError(f"{output}: {error.strerror}") from None
+
+
+def _init(arguments: argparse.Namespace) -> int:
+    from secrets_layout.scaffold import (
+        ScaffoldInputError,
+        ScaffoldTargetsExist,
+        parse_account_assignment,
+        scaffold_environment,
+    )
+
+    try:
+        accounts = [parse_account_assignment(text) for text in arguments.account]
+        options = {"security_account": arguments.security_account} if arguments.security_account else {}
+        written = scaffold_environment(
+            arguments.environment, Path("."), region=arguments.region, accounts=accounts,
+            replicas=arguments.replica, organization_id=arguments.organization_id, owner=arguments.owner,
+            force=arguments.force, **options,
+        )
+    except ScaffoldInputError as error:
+        raise UsageError(str(error)) from None
+    except ScaffoldTargetsExist as error:
+        sys.stderr.write(f"secrets-layout init: {error}\n")
+        return EXIT_FINDINGS
+    sys.stdout.write("".join(f"wrote {path.as_posix()}\n" for path in written))
+    return EXIT_OK
+
+
+def _consumer_policy(arguments: argparse.Namespace) -> int:
+    import json
+
+    from secrets_layout.consumer_policy import (
+        ConsumerPolicyError,
+        consumer_policy,
+        consumer_policy_note,
+        default_declaration_path,
+    )
+
+    try:
+        path = Path(arguments.file) if arguments.file else default_declaration_path(arguments.secret)
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+        loaded = load_declaration(path)
+        document = consumer_policy(loaded, arguments.secret, arguments.account)
+        note = consumer_policy_note(loaded, arguments.secret, arguments.account)
+    except DeclarationError as error:
+        sys.stdout.write(validation_report.as_text([validation_report.FileResult(str(path), error.issues)]))
+        return EXIT_FINDINGS
+    except ConsumerPolicyError as error:
+        sys.stderr.write(f"secrets-layout consumer-policy: {error}\n")
+        return EXIT_FINDINGS
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    sys.stderr.write(note + "\n")
+    return EXIT_OK
 
 
 def _schema(arguments: argparse.Namespace) -> int:

@@ -80,8 +80,13 @@ LambdaArn = Annotated[
 ]
 KmsKeyArn = Annotated[
     str,
-    StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$"),
-    Field(description="The ARN of an existing customer managed KMS key (or its alias) in that region."),
+    StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"),
+    Field(
+        description=(
+            "The key ARN (arn:aws:kms:<region>:<account>:key/<id>) of an existing customer managed key in "
+            "that region; not an alias: IAM grants and key policies match keys by key ARN only."
+        )
+    ),
 ]
 TagKey = Annotated[
     str,

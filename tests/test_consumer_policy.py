@@ -63,7 +63,7 @@ accounts:
 kms:
   keys:
     us-west-2: arn:aws:kms:us-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab
-    eu-west-1: arn:aws:kms:eu-west-1:111111111111:alias/secrets/test
+    eu-west-1: arn:aws:kms:eu-west-1:111111111111:key/abcd1234-ab12-cd34-ef56-abcdef123456
 secrets:
   - name: test/app/api-key
     kind: api-key
@@ -158,9 +158,9 @@ def test_policy_for_the_examples(environment, secret, account, expected):
     assert consumer_policy(example(environment), secret, account) == expected
 
 
-def test_given_keys_are_named_by_key_arn_and_alias_arns_become_the_regions_keys():
-    # us-east-1: created by the layout -> key/*; us-west-2: a key ARN as given;
-    # eu-west-1: an alias ARN, which IAM would not resolve -> key/* of that region.
+def test_given_keys_are_named_by_key_arn_and_created_keys_by_the_regions_keys():
+    # us-east-1: created by the layout (its ID exists only after deployment) -> key/*;
+    # us-west-2 and eu-west-1: key ARNs as given (declarations cannot name keys by alias).
     assert consumer_policy(inline(KEYED), "test/app/api-key", "test-app") == read_policy(
         [
             "arn:aws:secretsmanager:eu-west-1:111111111111:secret:test/app/api-key-??????",
@@ -168,7 +168,7 @@ def test_given_keys_are_named_by_key_arn_and_alias_arns_become_the_regions_keys(
             "arn:aws:secretsmanager:us-west-2:111111111111:secret:test/app/api-key-??????",
         ],
         [
-            "arn:aws:kms:eu-west-1:111111111111:key/*",
+            "arn:aws:kms:eu-west-1:111111111111:key/abcd1234-ab12-cd34-ef56-abcdef123456",
             "arn:aws:kms:us-east-1:111111111111:key/*",
             "arn:aws:kms:us-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         ],

@@ -323,6 +323,11 @@ INVALID_DECLARATIONS = [
         10, 'secrets[0].rotation.managed',
         "multi-user rotation signs in with a superuser secret to create the alternating user; add masterarn: <ARN of that secret> to value.template (or use the -single-user function)",
         id='multi-user-without-master-secret',
+    ),    pytest.param(
+        declaration('kms:\n  keys: {us-east-1: "arn:aws:kms:us-east-1:111111111111:alias/secrets/prod"}\n' + VALID_SECRET),
+        7, 'kms.keys.us-east-1',
+        "is not in the expected form — The key ARN (arn:aws:kms:<region>:<account>:key/<id>) of an existing customer managed key in that region; not an alias: IAM grants and key policies match keys by key ARN only.",
+        id='kms-alias-instead-of-key',
     ),
 ]
 

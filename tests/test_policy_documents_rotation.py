@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from components.rotation import function_environment
 from components.rotation_settings import (
     ROTATE_IMMEDIATELY,
     ROTATION_APPLICATIONS,
     SAR_CAPABILITIES,
     bundled_rotation_groups,
+    rotation_url_hosts,
     managed_rotation_groups,
     physical_name,
     rotation_method,
@@ -196,6 +198,31 @@ def test_bundled_functions_are_shared_per_placement():
         ("api-key-rotator", ("prod/c",), True),
     ]
     assert groups[0].function_name("prod") == "prod-api-key-rotator"
+
+
+@pytest.mark.parametrize(("tags", "hosts"), [
+    pytest.param({"rotation-create-url": "https://keys.example.com/v1/keys"}, {"keys.example.com"}, id="create-url"),
+    pytest.param({"rotation-token-url": "https://auth.example.com/token", "rotation-verify-url": "https://api.example.com/me"},
+                 {"auth.example.com", "api.example.com"}, id="two-urls"),
+    pytest.param({"rotation-adapter": "http-api-key", "owner": "https://not-a-rotation-url.example.com"}, set(), id="other-tags"),
+    pytest.param({"rotation-create-url": "not a url"}, set(), id="no-host"),
+])
+def test_rotation_url_hosts(tags, hosts):
+    assert rotation_url_hosts(tags) == hosts
+
+
+def test_bundled_function_allows_the_hosts_its_secrets_name():
+    def tagged(name, url):
+        return Secret.model_validate({"name": name, "kind": "api-key", "value": {"external": True},
+                                      "rotation": {"function": "api-key-rotator"}, "tags": {"rotation-create-url": url}})
+
+    groups = bundled_rotation_groups([tagged("prod/a", "https://b.example.com/k"), tagged("prod/b", "https://a.example.com/k")])
+    assert groups[0].allowed_hosts == ("a.example.com", "b.example.com")
+    assert function_environment("us-east-1", groups[0].allowed_hosts) == {
+        "SECRETS_MANAGER_ENDPOINT": "https://secretsmanager.us-east-1.amazonaws.com",
+        "ROTATION_ALLOWED_HOSTS": "a.example.com,b.example.com",
+    }
+    assert "ROTATION_ALLOWED_HOSTS" not in function_environment("us-east-1", ())
 
 
 @pytest.mark.parametrize(

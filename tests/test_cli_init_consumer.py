@@ -1,0 +1,65 @@
+"""`secrets-layout init` and `consumer-policy` through the installed entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli_support import ROOT, assert_no_traceback, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_init_scaffolds_three_files_that_validate(tmp_path):
+    result = run_cli("init", "qa", "--account", "qa-app=888888888888", "--security-account", "111111111111", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "wrote environments/qa.yaml\nwrote Pulumi.qa.yaml\nwrote policies/config/qa.json\n")
+    validated = run_cli("validate", cwd=tmp_path)
+    assert (validated.returncode, validated.stdout) == (0, "environments/qa.yaml: valid (0 secrets, 0 parameters)\n")
+    config = json.loads((tmp_path / "policies" / "config" / "qa.json").read_text())
+    assert config["secret-policy-allowed-accounts"]["allowedAccounts"] == ["111111111111", "888888888888"]
+
+
+def test_init_never_overwrites_without_force(tmp_path):
+    (tmp_path / "environments").mkdir()
+    mine = tmp_path / "environments" / "qa.yaml"
+    mine.write_text("# my own work\n")
+    result = run_cli("init", "qa", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == ("secrets-layout init: environments/qa.yaml already exists; nothing was written. "
+                             "Use --force to overwrite.\n")
+    assert mine.read_text() == "# my own work\n" and not (tmp_path / "Pulumi.qa.yaml").exists()
+    assert run_cli("init", "qa", "--force", cwd=tmp_path).returncode == 0
+    assert mine.read_text() != "# my own work\n"
+
+
+@pytest.mark.parametrize("arguments", [("init", "Q_A"), ("init", "qa", "--account", "qa-app=123"), ("init",)])
+def test_init_usage_errors_exit_2(tmp_path, arguments):
+    result = run_cli(*arguments, cwd=tmp_path)
+    assert result.returncode == 2
+    assert_no_traceback(result)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_consumer_policy_prints_the_reader_roles_policy():
+    result = run_cli("consumer-policy", "prod/payments/stripe-api-key", "--account", "prod-app")
+    assert result.returncode == 0
+    document = json.loads(result.stdout)
+    assert document["Statement"][0]["Resource"] == (
+        "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/payments/stripe-api-key-??????")
+    assert document["Statement"][1]["Condition"] == {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
+    assert "PaymentsRole in prod-app (222222222222)" in result.stderr
+
+
+@pytest.mark.parametrize(("arguments", "code", "message"), [
+    (("consumer-policy", "prod/payments/stripe-api-key", "--account", "prod-web"), 1, "unknown account 'prod-web'"),
+    (("consumer-policy", "prod/payments/stripe-api-kee", "--account", "prod-app"), 1, "did you mean 'prod/payments/stripe-api-key'"),
+    (("consumer-policy", "prod/payments/stripe-api-key", "--account", "prod-data"), 1, "readers:"),
+    (("consumer-policy", "prod/payments/stripe-api-key"), 2, "the following arguments are required: --account"),
+    (("consumer-policy", "x", "--account", "a", "--file", "missing.yaml"), 2, "missing.yaml: no such file"),
+])
+def test_consumer_policy_refusals(arguments, code, message):
+    result = run_cli(*arguments)
+    assert result.returncode == code
+    assert message in result.stderr
+    assert_no_traceback(result)
