@@ -100,6 +100,8 @@ def test_text_format_lists_violations_with_file_and_line(tmp_path):
     assert f"{file}:{line_of(text, 'name: prod/payments/stripe-api-key')}" in result.stdout
     assert "secret-protected" in result.stdout
     assert "1 mandatory and 0 advisory policy violations" in result.stdout
+    # Type tokens print as they are (rich would turn ":secret:" into an emoji).
+    assert "secrets-layout:secret:ManagedSecret" in result.stdout
 
 
 def test_markdown_is_a_pull_request_comment_linking_each_violation(tmp_path):

@@ -16,7 +16,9 @@ LEVEL_STYLE = {"mandatory": "bold red", "advisory": "yellow"}
 
 def render(report: PreviewReport, *, color: bool = False, width: int = 160) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
+    # Names such as "secrets-layout:secret:ManagedSecret" must not become emoji or markup.
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
+                      emoji=False, markup=False)
     base = f", against {report.base}" if report.base else ""
     console.print(f"secrets-layout preview of {report.file} (environment {report.environment}, "
                   f"policy config {report.policy_config}{base})")
