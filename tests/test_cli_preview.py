@@ -234,3 +234,33 @@ def test_no_secret_value_in_any_format():
         output = run_cli("preview", "environments/prod.yaml", "--format", output_format)
         for value in generated | {CONFIG_PLACEHOLDER}:
             assert value not in output.stdout + output.stderr, f"a secret value leaked into --format {output_format}"
+
+
+def test_a_terminal_sees_a_progress_line(tmp_path):
+    """On a terminal the preview says what it is doing on stderr; redirected, it stays quiet."""
+    import os
+    import pty
+    import subprocess
+
+    from cli_support import COMMAND
+
+    primary, secondary = pty.openpty()
+    output = tmp_path / "report.txt"
+    process = subprocess.run([str(COMMAND), "preview", "environments/dev.yaml", "--output", str(output)],
+                             cwd=ROOT, stdin=secondary, stderr=secondary, stdout=subprocess.DEVNULL,
+                             timeout=300, check=False)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(primary)
+    assert process.returncode == 0
+    # The status line is redrawn in place; at least one of its steps is on screen long enough.
+    assert b"simulating the deployment of environments/dev.yaml" in seen or b"checking 30 resources" in seen
+    assert output.read_text().startswith("secrets-layout preview of environments/dev.yaml")
