@@ -97,6 +97,7 @@ def merge_defaults(data: dict, source_map: SourceMap) -> dict:
     if not isinstance(defaults, dict) or not isinstance(secrets, list):
         return data
     merged = dict(data, secrets=[])
+    written_defaults = source_map.within(("defaults",))
     for index, secret in enumerate(secrets):
         if isinstance(secret, dict):
             secret = dict(secret)
@@ -104,29 +105,31 @@ def merge_defaults(data: dict, source_map: SourceMap) -> dict:
                 source, target = ("defaults", field), ("secrets", index, field)
                 if field not in secret:
                     secret[field] = copy.deepcopy(inherited)
-                    source_map.alias(source, target)
+                    source_map.alias(source, target, written_defaults)
                 elif field == "rotation":
-                    secret[field] = _merge_rotation(inherited, secret[field], source, target, source_map)
+                    secret[field] = _merge_rotation(inherited, secret[field], source, target, source_map, written_defaults)
                 elif field in _MERGED_MAPPINGS:
-                    secret[field] = _merge_mapping(inherited, secret[field], source, target, source_map)
+                    secret[field] = _merge_mapping(inherited, secret[field], source, target, source_map, written_defaults)
         merged["secrets"].append(secret)
     return merged
 
 
-def _merge_mapping(inherited: object, own: object, source: Path, target: Path, source_map: SourceMap) -> object:
+def _merge_mapping(inherited: object, own: object, source: Path, target: Path, source_map: SourceMap,
+                   written_defaults: SourceMap) -> object:
     if not isinstance(inherited, dict) or not isinstance(own, dict):
         return own
     for key in inherited.keys() - own.keys():
-        source_map.alias(source + (key,), target + (key,))
+        source_map.alias(source + (key,), target + (key,), written_defaults)
     return {**copy.deepcopy(inherited), **own}
 
 
-def _merge_rotation(inherited: object, own: object, source: Path, target: Path, source_map: SourceMap) -> object:
+def _merge_rotation(inherited: object, own: object, source: Path, target: Path, source_map: SourceMap,
+                    written_defaults: SourceMap) -> object:
     if not isinstance(inherited, dict) or not isinstance(own, dict) or own.get("enabled") is False:
         return own
     dropped = set().union(*(group for group in _ROTATION_ALTERNATIVES if group & own.keys()))
     kept = {key: value for key, value in inherited.items() if key not in dropped}
-    return _merge_mapping(kept, own, source, target, source_map)
+    return _merge_mapping(kept, own, source, target, source_map, written_defaults)
 
 
 def _pydantic_issues(error: ValidationError, source_map: SourceMap) -> list[Issue]:

@@ -29,6 +29,7 @@ MAX_ALIAS_EXPANSION = 10_000
 MAX_DEPTH = 64
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 @dataclass(frozen=True)
@@ -39,23 +40,28 @@ class Position:
 
 @dataclass
 class SourceMap:
-    """Where each path of the loaded data was written. Lines and columns start at 1."""
+    """Where each path of the loaded data was written. Lines and columns start at 1.
+
+    The tables hold PyYAML's marks as the parser made them (zero-based); a Position is made only
+    for the few paths that are looked up, which keeps loading a large declaration fast.
+    """
 
     file: str
-    values: dict[Path, Position] = field(default_factory=dict)
-    keys: dict[Path, Position] = field(default_factory=dict)
+    values: dict[Path, yaml.Mark] = field(default_factory=dict)
+    keys: dict[Path, yaml.Mark] = field(default_factory=dict)
 
     def locate(self, path: Path) -> Position:
         """The position of `path`, or of its nearest ancestor that was written in the file."""
         for end in range(len(path), -1, -1):
-            position = self.values.get(path[:end])
-            if position is not None:
-                return position
+            mark = self.values.get(path[:end])
+            if mark is not None:
+                return _position(mark)
         return Position(1, 1)
 
     def locate_key(self, path: Path) -> Position:
         """The position of the mapping key that introduces `path` (its value's, if it has no key)."""
-        return self.keys.get(path) or self.locate(path)
+        mark = self.keys.get(path)
+        return _position(mark) if mark is not None else self.locate(path)
 
     def known_prefix(self, path: Path) -> Path:
         """The longest prefix of `path` that was written in the file."""
@@ -64,12 +70,23 @@ class SourceMap:
                 return path[:end]
         return ()
 
-    def alias(self, source: Path, target: Path) -> None:
-        """Record that the data at `target` was copied from `source` (inherited defaults)."""
-        for table in (self.values, self.keys):
-            copied = {target + path[len(source):]: position for path, position in table.items()
-                      if path[: len(source)] == source}
-            table.update(copied)
+    def within(self, prefix: Path) -> "SourceMap":
+        """The positions under `prefix` only: a small map to copy from many times."""
+        def under(table: dict[Path, yaml.Mark]) -> dict[Path, yaml.Mark]:
+            return {path: position for path, position in table.items() if path[: len(prefix)] == prefix}
+
+        return SourceMap(self.file, under(self.values), under(self.keys))
+
+    def alias(self, source: Path, target: Path, origin: "SourceMap | None" = None) -> None:
+        """Record that the data at `target` was copied from `source` (inherited defaults).
+
+        `origin` holds the positions under `source` (default: this map); pass a `within` map when
+        copying the same small subtree many times, so each copy costs its own size only.
+        """
+        origin = origin or self
+        for table, origin_table in ((self.values, origin.values), (self.keys, origin.keys)):
+            table.update({target + path[len(source):]: position for path, position in origin_table.items()
+                          if path[: len(source)] == source})
 
 
 class YamlSourceError(Exception):
@@ -128,7 +145,7 @@ class _Builder:
                 )
         else:
             self.seen_nodes.add(id(node))
-        self.source_map.values.setdefault(path, _position(node.start_mark))
+        self.source_map.values.setdefault(path, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -136,6 +153,8 @@ class _Builder:
         return self._scalar(node, path)
 
     def _scalar(self, node: yaml.ScalarNode, path: Path) -> object:
+        if node.tag == _STR_TAG:  # most values: skip the constructor table
+            return node.value
         construct = SafeConstructor.yaml_constructors.get(node.tag)
         if construct is None or node.tag == _MERGE_TAG:
             raise YamlSourceError(
@@ -162,7 +181,7 @@ class _Builder:
             if not isinstance(key, str | int) or isinstance(key, bool):
                 key = str(key_node.value)
             if key in explicit_keys:
-                first = self.source_map.keys[path + (key,)]
+                first = _position(self.source_map.keys[path + (key,)])
                 raise YamlSourceError(
                     _position(key_node.start_mark), path + (key,),
                     f"duplicate key '{key}' (first at line {first.line}); YAML would silently keep only "
@@ -170,7 +189,7 @@ class _Builder:
                 )
             explicit_keys.add(key)
             # setdefault: keys written in the mapping itself keep their position over merged ones
-            self.source_map.keys.setdefault(path + (key,), _position(key_node.start_mark))
+            self.source_map.keys.setdefault(path + (key,), key_node.start_mark)
             result[key] = self.build(value_node, path + (key,), depth + 1)
         for merge_node, merge_path in inherited:
             self._merge(merge_node, merge_path, result, depth)
