@@ -30,6 +30,7 @@ test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(TEST_STAMP)
+	@test -x .venv-checkov/bin/checkov || { $(PYTHON) -m venv .venv-checkov && .venv-checkov/bin/python -m pip install --quiet --upgrade pip && .venv-checkov/bin/python -m pip install --quiet checkov; } || echo "bench: checkov could not be installed into .venv-checkov; the report says so"
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -1,0 +1,652 @@
+"""`make bench`: the performance report of SPEC section 8.
+
+Builds a 1,000-secret declaration (2 replicas, rotation, 2 readers each) and the same layout as
+Terraform (benchmarks/generate.py), then measures in one run:
+
+    validate      load_declaration in-process (after imports and a warm-up), and the CLI's
+                  `secrets-layout validate FILE` wall time including interpreter start-up
+    preview       `secrets-layout preview FILE --policy-config CFG --format json`: wall time
+                  and peak memory (RSS summed over its process tree, sampled)
+    checkov       `checkov -d DIR --framework terraform` on the equivalent Terraform, wall time
+    registration  the layout on the SDK mock engine (secrets_layout.simulation.simulate):
+                  through components (SecretsLayout, as __main__.py builds it) and registered
+                  with the raw SDK (benchmarks/raw_program.py: the same resources and inputs,
+                  no components), both on the same loaded declaration; and the real program
+                  __main__.py end to end (load + components)
+    scaling       validate and registration at 10,000 secrets against 1,000
+
+and prints each against its target (PASS / FAIL). The exit code is 0 whatever the results:
+this is a report. Every measurement runs in a fresh subprocess (this file with --worker), so
+memory and caches of one never help another.
+
+    .venv/bin/python benchmarks/run.py [--secrets 1000] [--scale 10000] [--skip-checkov]
+                                        [--scale-budget 300] [--full-scale] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import generate  # noqa: E402
+
+BIN = Path(sys.executable).parent
+CLI = BIN / "secrets-layout"
+DEFAULT_JSON = ROOT / "benchmarks" / "results.json"
+CHECKOV_VENV = ROOT / ".venv-checkov"
+WORKER_KINDS = ("validate", "program", "components", "raw")
+
+VALIDATE_TARGET_SECONDS = 0.5
+COMPONENT_OVERHEAD_TARGET = 0.30
+SCALE_TARGET_RATIO = 11.0
+
+
+# -- subprocesses with their peak memory -----------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    """One subprocess: wall seconds, exit code, output, and its peak memory."""
+
+    seconds: float
+    returncode: int | None
+    stdout: str
+    stderr: str
+    peak_rss_mb: float
+    """Largest resident set of any one process of the tree (getrusage of the waited child)."""
+    peak_tree_rss_mb: float
+    """Largest sum of resident sets over the process tree, sampled every 0.2 s (when asked for)."""
+    cpu_seconds: float = 0.0
+    """User + system CPU time of the process and the children it waited for."""
+    timed_out: bool = False
+
+
+def _children_of(pid: int) -> list[int]:
+    """Every descendant of pid (from /proc; empty where /proc is missing)."""
+    parents: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stream:
+                stat = stream.read().decode(errors="replace")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    found, pending = [], [pid]
+    while pending:
+        for child in parents.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as stream:
+            pages = int(stream.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def run_measured(
+    command: list[str], *, timeout: float, cwd: Path = ROOT, env: dict[str, str] | None = None, sample_tree: bool = False
+) -> Measured:
+    """Run command; wall time, CPU time, exit code, output and peak memory. Killed (its group) after timeout.
+
+    sample_tree: also sample the RSS summed over the process tree (for commands that start
+    helper processes, like the preview's policy pack); costs a little CPU in this process.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        peak_tree = 0.0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_tree
+            while not done.is_set():
+                tree = [process.pid, *_children_of(process.pid)]
+                peak_tree = max(peak_tree, sum(_rss_mb(pid) for pid in tree))
+                done.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        if sample_tree:
+            sampler.start()
+        timer = threading.Timer(timeout, lambda: _kill_group(process.pid))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+            done.set()
+            if sample_tree:
+                sampler.join()
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        timed_out = seconds >= timeout and process.returncode < 0
+        out.seek(0)
+        err.seek(0)
+        return Measured(
+            seconds=seconds,
+            returncode=process.returncode,
+            stdout=out.read().decode(errors="replace"),
+            stderr=err.read().decode(errors="replace"),
+            peak_rss_mb=usage.ru_maxrss / 1024,  # Linux: KiB
+            peak_tree_rss_mb=max(peak_tree, usage.ru_maxrss / 1024),
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+            timed_out=timed_out,
+        )
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, 9)  # the group of the process we started (start_new_session)
+    except ProcessLookupError:
+        pass
+
+
+# -- workers: one in-process measurement each, in a fresh interpreter ------------------------------
+
+
+def _prepared_declaration(path: Path):
+    """The Declaration in `path`, for the registration benchmarks (untimed).
+
+    `parse_declaration` is the loader without its 1 MiB file bound, so the 10,000-secret file
+    (about 6 MB) loads too; `validate` measures the loader itself.
+    """
+    from secrets_layout.loader import parse_declaration
+
+    return parse_declaration(path.read_bytes().decode("utf-8"), str(path)).declaration
+
+
+def _worker(kind: str, path: Path, warmup: Path) -> dict[str, Any]:
+    if kind == "validate":
+        from secrets_layout.loader import load_declaration, parse_declaration
+        from secrets_layout.yaml_source import MAX_FILE_BYTES
+
+        load_declaration(warmup)  # imports done, lazy initialisation (credential scanner) done
+        over_limit = path.stat().st_size > MAX_FILE_BYTES
+        started = time.perf_counter()
+        if over_limit:
+            # Every check but the size bound: the file is over the 1 MiB a declaration may have.
+            loaded = parse_declaration(path.read_bytes().decode("utf-8"), str(path))
+        else:
+            loaded = load_declaration(path)
+        seconds = time.perf_counter() - started
+        return {"seconds": seconds, "secrets": len(loaded.declaration.secrets), "size_limit_bypassed": over_limit}
+
+    from secrets_layout.simulation import simulate
+
+    if kind == "program":
+        program = ROOT / "__main__.py"
+
+        def run(declaration_file: Path):
+            return simulate(
+                program, project="secrets-layout", stack="prod", root_directory=ROOT,
+                config={"secrets-layout:declaration": str(declaration_file)},
+            )
+
+        run(warmup)
+        started = time.perf_counter()
+        simulation = run(path)
+    else:
+        from benchmarks.raw_program import component_program, raw_program
+
+        make = component_program if kind == "components" else raw_program
+        simulate(make(_prepared_declaration(warmup)), project="secrets-layout", stack="prod", root_directory=ROOT)
+        declaration = _prepared_declaration(path)
+        started = time.perf_counter()
+        simulation = simulate(make(declaration), project="secrets-layout", stack="prod", root_directory=ROOT)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "resources": len(simulation.resources),
+        "custom_resources": sum(1 for resource in simulation.resources if resource.custom),
+    }
+
+
+def measure_worker(kind: str, path: Path, warmup: Path, *, timeout: float) -> dict[str, Any]:
+    """Run one worker in a fresh interpreter; its JSON answer plus peak memory, or an error."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, str(path), "--warmup", str(warmup)]
+    measured = run_measured(command, timeout=timeout)
+    if measured.timed_out:
+        return {"error": f"timed out after {timeout:.0f} s", "timed_out": True, "seconds_at_least": timeout}
+    lines = [line for line in measured.stdout.splitlines() if line.startswith("{")]
+    if measured.returncode != 0 or not lines:
+        tail = (measured.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit {measured.returncode}: {tail}"}
+    answer = json.loads(lines[-1])
+    answer["peak_rss_mb"] = round(measured.peak_rss_mb, 1)
+    answer["process_cpu_seconds"] = round(measured.cpu_seconds, 2)
+    return answer
+
+
+# -- the measurements ------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    what: str
+    value: str
+    target: str = ""
+    verdict: str = ""  # PASS | FAIL | INFO | N/A | ERROR
+    note: str = ""
+
+
+@dataclass
+class Report:
+    started: str
+    machine: dict[str, Any]
+    secrets: int
+    scale: int
+    measurements: dict[str, Any] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
+
+
+def cli_available(command: str) -> tuple[bool, str]:
+    """Whether `secrets-layout COMMAND` exists (its --help exits 0)."""
+    if not CLI.exists():
+        return False, f"{CLI} not found (make install)"
+    result = subprocess.run([str(CLI), command, "--help"], capture_output=True, text=True, cwd=ROOT)
+    if result.returncode != 0:
+        return False, f"secrets-layout {command} not found"
+    return True, ""
+
+
+def find_checkov() -> Path | None:
+    explicit = os.environ.get("CHECKOV")
+    candidates = [Path(explicit)] if explicit else []
+    candidates.append(CHECKOV_VENV / "bin" / "checkov")
+    found = shutil.which("checkov")
+    if found:
+        candidates.append(Path(found))
+    return next((candidate for candidate in candidates if candidate.is_file() and os.access(candidate, os.X_OK)), None)
+
+
+def _no_network_prefix() -> list[str]:
+    """`unshare -n` (a network namespace with no interfaces up) where it works, else nothing."""
+    unshare = shutil.which("unshare")
+    if unshare and subprocess.run([unshare, "-n", "true"], capture_output=True).returncode == 0:
+        return [unshare, "-n"]
+    return []
+
+
+def measure_checkov(terraform_dir: Path, expected_resources: int, *, timeout: float) -> dict[str, Any]:
+    checkov = find_checkov()
+    if checkov is None:
+        return {"error": "checkov not installed (make bench creates .venv-checkov; or set CHECKOV=/path/to/checkov)"}
+    # checkov calls home (guidelines, version check): keep it offline. No network namespace
+    # where unshare is refused; then the skip flags and a proxy on a closed local port.
+    env = dict(
+        os.environ,
+        BC_SKIP_MAPPING="TRUE",
+        CKV_SKIP_PACKAGE_UPDATE_CHECK="TRUE",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        HTTP_PROXY="http://127.0.0.1:9",
+        NO_PROXY="",
+    )
+    version = subprocess.run([str(checkov), "--version"], capture_output=True, text=True, env=env).stdout.strip()
+    command = [
+        *_no_network_prefix(), str(checkov), "-d", str(terraform_dir), "--framework", "terraform",
+        "--quiet", "--compact", "--skip-download", "-o", "json",
+    ]
+    measured = run_measured(command, timeout=timeout, cwd=terraform_dir.parent, env=env, sample_tree=True)
+    result: dict[str, Any] = {
+        "seconds": measured.seconds,
+        "cpu_seconds": round(measured.cpu_seconds, 2),
+        "peak_rss_mb": round(measured.peak_tree_rss_mb, 1),
+        "version": version,
+        "isolated_network": bool(_no_network_prefix()),
+    }
+    if measured.timed_out:
+        return {**result, "error": f"timed out after {timeout:.0f} s"}
+    try:
+        output = json.loads(measured.stdout)
+    except ValueError:
+        tail = (measured.stderr.strip().splitlines() or ["no output"])[-1]
+        return {**result, "error": f"exit {measured.returncode}, no JSON report: {tail}"}
+    summary = (output[0] if isinstance(output, list) else output).get("summary", {})
+    result.update(
+        resources=summary.get("resource_count"),
+        passed=summary.get("passed"),
+        failed=summary.get("failed"),
+        parsing_errors=summary.get("parsing_errors"),
+    )
+    if summary.get("parsing_errors") or summary.get("resource_count") != expected_resources:
+        result["error"] = (
+            f"checkov read {summary.get('resource_count')} of {expected_resources} resources "
+            f"({summary.get('parsing_errors')} parsing errors): its time is not comparable"
+        )
+    return result
+
+
+def measure_preview(declaration: Path, policy_config: Path, *, timeout: float) -> dict[str, Any]:
+    available, why = cli_available("preview")
+    if not available:
+        return {"error": f"not available ({why})", "unavailable": True}
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "preview.json"
+        command = [
+            str(CLI), "preview", str(declaration), "--policy-config", str(policy_config),
+            "--format", "json", "--output", str(report),
+        ]
+        measured = run_measured(command, timeout=timeout, sample_tree=True)
+        result: dict[str, Any] = {
+            "seconds": measured.seconds,
+            "cpu_seconds": round(measured.cpu_seconds, 2),
+            "exit_code": measured.returncode,
+            "peak_rss_mb": round(measured.peak_tree_rss_mb, 1),
+            "peak_rss_largest_process_mb": round(measured.peak_rss_mb, 1),
+        }
+        if measured.timed_out:
+            return {**result, "error": f"timed out after {timeout:.0f} s"}
+        if measured.returncode not in (0, 1) or not report.exists():
+            tail = (measured.stderr.strip().splitlines() or ["no output"])[-1]
+            return {**result, "error": f"exit {measured.returncode}: {tail}"}
+        summary = json.loads(report.read_text()).get("summary", {})
+        result.update(
+            resources=summary.get("resources"), mandatory=summary.get("mandatory"), advisory=summary.get("advisory")
+        )
+        return result
+
+
+def measure_cli_validate(declaration: Path, *, timeout: float) -> dict[str, Any]:
+    measured = run_measured([str(CLI), "validate", str(declaration)], timeout=timeout)
+    if measured.timed_out:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    if measured.returncode != 0:
+        return {"seconds": measured.seconds, "error": f"exit {measured.returncode}: {measured.stdout.strip()[:300]}"}
+    return {"seconds": measured.seconds, "cpu_seconds": round(measured.cpu_seconds, 2), "peak_rss_mb": round(measured.peak_rss_mb, 1)}
+
+
+# -- scaling ---------------------------------------------------------------------------------
+
+
+def fit_growth(n1: int, t1: float, n2: int, t2: float) -> tuple[float, float]:
+    """(a, b) of t = a*n + b*n^2 through two points, neither negative."""
+    b = (t2 / n2 - t1 / n1) / (n2 - n1)
+    a = t1 / n1 - b * n1
+    if b < 0:
+        return t2 / n2, 0.0
+    if a < 0:
+        return 0.0, t2 / n2**2
+    return a, b
+
+
+def measure_scaling(
+    kind: str, base: dict[str, Any], probe: dict[str, Any], *, n_probe: int, n_base: int, n_scale: int,
+    scale_path: Path, warmup: Path, budget: float, full: bool,
+) -> dict[str, Any]:
+    """The 10,000-secret time of one worker kind: measured when it fits the budget, else projected."""
+    if "seconds" not in base or "seconds" not in probe:
+        return {"error": "no base measurement"}
+    a, b = fit_growth(n_probe, probe["seconds"], n_base, base["seconds"])
+    projected = a * n_scale + b * n_scale**2
+    result: dict[str, Any] = {
+        "probe_seconds": probe["seconds"],
+        "projected_seconds": projected,
+        "growth_fit": {"a": a, "b": b},
+    }
+    if projected <= budget or full:
+        answer = measure_worker(kind, scale_path, warmup, timeout=max(3 * projected, 120.0))
+        result.update(answer)
+        if "seconds" in answer:
+            result["ratio"] = answer["seconds"] / base["seconds"]
+            result["measured"] = True
+            return result
+        if answer.get("timed_out"):
+            result["ratio_at_least"] = answer["seconds_at_least"] / base["seconds"]
+    result["measured"] = False
+    result["ratio"] = projected / base["seconds"]
+    return result
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def _verdict(ok: bool | None) -> str:
+    return "N/A" if ok is None else "PASS" if ok else "FAIL"
+
+
+def build_rows(report: Report) -> None:
+    m = report.measurements
+    n, s = report.secrets, report.scale
+    rows = report.rows
+
+    v = m.get("validate", {})
+    if "seconds" in v:
+        rows.append(Row(f"validate {n:,} secrets (load_declaration, in-process)", _seconds(v["seconds"]),
+                        f"<= {VALIDATE_TARGET_SECONDS} s", _verdict(v["seconds"] <= VALIDATE_TARGET_SECONDS)))
+    else:
+        rows.append(Row(f"validate {n:,} secrets (load_declaration, in-process)", "-", f"<= {VALIDATE_TARGET_SECONDS} s", "ERROR", v.get("error", "")))
+    c = m.get("validate_cli", {})
+    rows.append(Row("validate CLI wall time (incl. interpreter start-up)", _seconds(c.get("seconds")), "", "INFO" if "seconds" in c and "error" not in c else "ERROR", c.get("error", "")))
+
+    p, k = m.get("preview", {}), m.get("checkov", {})
+    checkov_ok = "seconds" in k and "error" not in k
+    rows.append(Row("checkov scan of the equivalent Terraform" + (f" ({k['resources']} resources)" if k.get("resources") else ""), _seconds(k.get("seconds")) if "seconds" in k else "-",
+                    "", "INFO" if checkov_ok else "ERROR" if not k.get("skipped") else "N/A",
+                    k.get("error", "") or f"checkov {k.get('version', '')}, {k.get('failed', '?')} failed checks; CPU {_seconds(k.get('cpu_seconds'))}"))
+    if "seconds" in p and "error" not in p:
+        target = f"<= checkov ({_seconds(k['seconds'])})" if checkov_ok else "<= checkov"
+        rows.append(Row(f"preview {n:,} secrets (CLI, --format json)", _seconds(p["seconds"]), target,
+                        _verdict(p["seconds"] <= k["seconds"]) if checkov_ok else "N/A",
+                        f"{p.get('resources')} resources, {p.get('mandatory')} mandatory / {p.get('advisory')} advisory violations; "
+                        f"CPU {_seconds(p.get('cpu_seconds'))}"))
+        rows.append(Row("preview peak memory (RSS of its process tree)", f"{p['peak_rss_mb']:.0f} MB", "", "INFO",
+                        f"largest single process {p['peak_rss_largest_process_mb']:.0f} MB"))
+    else:
+        rows.append(Row(f"preview {n:,} secrets", "-", "<= checkov", "N/A" if p.get("unavailable") else "ERROR", p.get("error", "")))
+
+    comp, raw, prog = m.get("components", {}), m.get("raw", {}), m.get("program", {})
+    rows.append(Row(f"raw SDK registration, {n:,} secrets (mock engine)", _seconds(raw.get("seconds")), "", "INFO" if "seconds" in raw else "ERROR",
+                    raw.get("error", f"{raw.get('custom_resources')} resources")))
+    rows.append(Row(f"components registration, {n:,} secrets (mock engine)", _seconds(comp.get("seconds")), "", "INFO" if "seconds" in comp else "ERROR",
+                    comp.get("error", f"{comp.get('resources')} registrations incl. components")))
+    if "seconds" in comp and "seconds" in raw:
+        overhead = comp["seconds"] / raw["seconds"] - 1
+        m["component_overhead"] = overhead
+        rows.append(Row("components over raw registration", f"{overhead:+.0%}", f"<= +{COMPONENT_OVERHEAD_TARGET:.0%}",
+                        _verdict(overhead <= COMPONENT_OVERHEAD_TARGET)))
+    rows.append(Row(f"__main__.py end to end, {n:,} secrets (load + components)", _seconds(prog.get("seconds")), "", "INFO" if "seconds" in prog else "ERROR",
+                    prog.get("error", f"peak {prog.get('peak_rss_mb', 0):.0f} MB")))
+
+    for kind, label in (("validate", "validate"), ("components", "components registration"), ("raw", "raw registration")):
+        scaled = m.get("scale", {}).get(kind)
+        if not scaled:
+            continue
+        what = f"{label} {s:,} vs {n:,} secrets"
+        if "ratio" not in scaled:
+            rows.append(Row(what, "-", f"<= {SCALE_TARGET_RATIO:g}x", "ERROR", scaled.get("error", "")))
+            continue
+        ratio = scaled["ratio"]
+        if scaled.get("measured"):
+            note = f"{_seconds(scaled['seconds'])} at {s:,}"
+            if scaled.get("size_limit_bypassed"):
+                note += " (over the 1 MiB file bound: parse_declaration, every other check)"
+            rows.append(Row(what, f"{ratio:.1f}x", f"<= {SCALE_TARGET_RATIO:g}x", _verdict(ratio <= SCALE_TARGET_RATIO), note))
+        else:
+            note = (f"projected: {s:,} would take ~{_seconds(scaled['projected_seconds'])} "
+                    f"(t = a*n + b*n^2 through {scaled['probe_n']:,} and {n:,}); not run")
+            if "ratio_at_least" in scaled:
+                note = f"timed out: at least {scaled['ratio_at_least']:.1f}x; " + note
+            rows.append(Row(what, f"~{ratio:.1f}x", f"<= {SCALE_TARGET_RATIO:g}x", _verdict(ratio <= SCALE_TARGET_RATIO) + " (projected)", note))
+    if m.get("scale"):
+        size = m["scale"].get("declaration_mb", 0)
+        why = (f"a declaration file is limited to 1 MiB and {s:,} secrets take {size:.1f} MB, so the CLI refuses it"
+               if size > 1 else "the preview is measured at the main size only")
+        rows.append(Row(f"preview {s:,} secrets", "-", "", "N/A",
+                        f"not measured: {why}; scaling is measured on validate and registration"))
+
+
+def print_report(report: Report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=max(140, shutil.get_terminal_size((140, 40)).columns))
+    table = Table(title=f"secrets-layout benchmark (SPEC section 8): {report.secrets:,} secrets, scale {report.scale:,}")
+    for column in ("measurement", "value", "target", "result", "note"):
+        table.add_column(column, overflow="fold")
+    styles = {"PASS": "bold green", "FAIL": "bold red", "ERROR": "bold red", "N/A": "yellow", "INFO": "dim"}
+    for row in report.rows:
+        style = styles.get(row.verdict.split()[0] if row.verdict else "", "")
+        table.add_row(row.what, row.value, row.target, f"[{style}]{row.verdict}[/]" if style else row.verdict, row.note)
+    console.print(table)
+    machine = report.machine
+    console.print(
+        f"machine: {machine['cpus']} CPUs ({machine['processor']}), Python {machine['python']}; load average "
+        f"{machine['load_average_at_start'][0]:.2f} at start, {machine.get('load_average_at_end', (0,))[0]:.2f} at end"
+    )
+    if max(machine["load_average_at_start"][0], machine.get("load_average_at_end", (0,))[0]) > 0.5 * (machine["cpus"] or 1) + 1:
+        console.print("[yellow]other processes were busy on this machine: wall times are inflated[/]")
+    failed = [row.what for row in report.rows if row.verdict.startswith(("FAIL", "ERROR"))]
+    if failed:
+        console.print(f"[bold red]FAIL[/]: {len(failed)} of the targets/measurements: " + "; ".join(failed))
+    else:
+        console.print("[bold green]All targets met.[/]")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--secrets", type=int, default=1000, help="secrets of the main measurement (default 1000)")
+    parser.add_argument("--scale", type=int, default=10000, help="secrets of the scaling measurement (default 10000; 0: skip)")
+    parser.add_argument("--scale-budget", type=float, default=300.0,
+                        help="run a scaling measurement only when projected to take at most this many seconds, else report the projection (default 300)")
+    parser.add_argument("--full-scale", action="store_true", help="run every scaling measurement whatever its projection")
+    parser.add_argument("--skip-checkov", action="store_true")
+    parser.add_argument("--timeout", type=float, default=900.0, help="limit of each measurement at --secrets (default 900 s)")
+    parser.add_argument("--workdir", type=Path, help="where the generated inputs go (default: a temporary folder, removed)")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON.relative_to(ROOT)})")
+    parser.add_argument("--worker", choices=WORKER_KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("worker_path", nargs="?", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--warmup", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        print(json.dumps(_worker(args.worker, args.worker_path, args.warmup)))
+        return 0
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="secrets-layout-bench-"))
+    try:
+        return _run(args, workdir)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, workdir: Path) -> int:
+    n, scale = args.secrets, args.scale
+    n_probe = max(n // 2, 1)
+    report = Report(
+        started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        machine={
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "processor": _cpu_model(),
+            "load_average_at_start": os.getloadavg(),
+        },
+        secrets=n,
+        scale=scale,
+    )
+    m = report.measurements
+    log = lambda message: print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)  # noqa: E731
+
+    log(f"generating {n:,}, {n_probe:,} and {scale:,}-secret inputs in {workdir}")
+    main_inputs = generate.write_inputs(n, workdir / f"n{n}")
+    warmup = generate.write_inputs(3, workdir / "warmup")["declaration"]
+    probe = generate.write_inputs(n_probe, workdir / f"n{n_probe}")["declaration"]
+    declaration = main_inputs["declaration"]
+    m["declaration_mb"] = declaration.stat().st_size / 2**20
+    m["terraform_mb"] = sum(path.stat().st_size for path in main_inputs["terraform"].glob("*.tf")) / 2**20
+    expected = generate.expected_resources(n)
+
+    log("validate (in-process load_declaration)")
+    m["validate"] = measure_worker("validate", declaration, warmup, timeout=args.timeout)
+    log(f"  {m['validate']}")
+    log("validate (CLI)")
+    m["validate_cli"] = measure_cli_validate(declaration, timeout=args.timeout)
+    log(f"  {m['validate_cli']}")
+    log("preview (CLI)")
+    m["preview"] = measure_preview(declaration, main_inputs["policy_config"], timeout=args.timeout)
+    log(f"  {m['preview']}")
+    if args.skip_checkov:
+        m["checkov"] = {"skipped": True, "error": "skipped (--skip-checkov)"}
+    else:
+        log("checkov")
+        m["checkov"] = measure_checkov(main_inputs["terraform"], sum(expected.values()), timeout=args.timeout)
+        log(f"  {m['checkov']}")
+    for kind in ("raw", "components", "program"):
+        log(f"registration: {kind}")
+        m[kind] = measure_worker(kind, declaration, warmup, timeout=args.timeout)
+        log(f"  {m[kind]}")
+
+    if scale:
+        scale_path = generate.write_inputs(scale, workdir / f"n{scale}")["declaration"]
+        m["scale"] = {"declaration_mb": scale_path.stat().st_size / 2**20}
+        for kind in ("validate", "raw", "components"):
+            log(f"scaling: {kind} at {n_probe:,} (probe)")
+            probe_answer = measure_worker(kind, probe, warmup, timeout=args.timeout)
+            log(f"  {probe_answer}")
+            log(f"scaling: {kind} at {scale:,} (when projected within {args.scale_budget:.0f} s)")
+            scaled = measure_scaling(
+                kind, m[kind], probe_answer, n_probe=n_probe, n_base=n, n_scale=scale, scale_path=scale_path,
+                warmup=warmup, budget=args.scale_budget, full=args.full_scale,
+            )
+            scaled["probe_n"] = n_probe
+            m["scale"][kind] = scaled
+            log(f"  {scaled}")
+
+    report.machine["load_average_at_end"] = os.getloadavg()
+    build_rows(report)
+    print_report(report)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(asdict(report), indent=2, default=str) + "\n")
+        print(f"results: {args.json}")
+    return 0
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as stream:
+            for line in stream:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
