@@ -217,3 +217,29 @@ def test_simulation_knows_no_components():
     } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not any(name.split(".")[0] in {"components", "policies"} for name in imported)
     assert not any(name.startswith("secrets_layout") for name in imported)
+
+
+def test_a_failing_output_fails_the_run_and_the_sdk_wait_is_restored():
+    from pulumi.runtime import stack as pulumi_stack
+
+    sdk_wait = pulumi_stack.wait_for_rpcs
+
+    def failing_apply() -> None:
+        key = aws.kms.Key("k")
+        pulumi.export("broken", key.arn.apply(lambda arn: 1 / 0))
+
+    with pytest.raises(ZeroDivisionError):
+        simulate(failing_apply, project=PROJECT, stack="dev")
+    assert pulumi_stack.wait_for_rpcs is sdk_wait
+
+
+def test_outputs_that_depend_on_each_other_all_resolve():
+    def chained() -> None:
+        previous = aws.kms.Key("k0")
+        for index in range(1, 40):
+            previous = aws.kms.Key(f"k{index}", description=previous.arn.apply(lambda arn: f"after {arn}"))
+        pulumi.export("last", previous.description)
+
+    run = simulate(chained, project=PROJECT, stack="dev")
+    assert len(run.by_type("aws:kms/key:Key")) == 40
+    assert run.outputs["last"].startswith("after arn:aws:kms:")
