@@ -34,7 +34,7 @@ from components.policy_documents import (
     ReaderGrant,
 )
 from components.rotation_settings import physical_name, placement_key, sar_application_id, ROTATION_APPLICATIONS
-from components.secret_settings import DATABASE_EXCLUDED_CHARACTERS, RANDOM_SPECIAL_CHARACTERS
+from components.secret_settings import RANDOM_SPECIAL_CHARACTERS
 from secrets_layout.models import ManagedRotation, Vpc
 
 ENVIRONMENT = "prod"
@@ -400,7 +400,7 @@ def terraform_files(n: int) -> dict[str, str]:
                     f'semantic_version = "{ROTATION_APPLICATIONS[managed].semantic_version}"',
                     'capabilities     = ["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"]',
                     f"parameters = merge({_hcl(parameters, 1)}, {{ kmsKeyArn = {_kms_ref(PRIMARY_REGION)} }})",
-                    f'tags             = {{ "managed-by" = "secrets-layout" }}',
+                    'tags             = { "managed-by" = "secrets-layout" }',
                 ],
             )
         )
@@ -538,7 +538,7 @@ def _secret_blocks(secret: BenchSecret, sar_idents: dict) -> list[str]:
         if secret.kind == KIND_DATABASE:
             excluded = "\"@/\\"
             special = "".join(c for c in RANDOM_SPECIAL_CHARACTERS if c not in excluded)
-            password = [f"length           = 32", "special          = true", f"override_special = {_hcl(special)}"]
+            password = ["length           = 32", "special          = true", f"override_special = {_hcl(special)}"]
             value = f"jsonencode(merge({_hcl(secret.template, 1)}, {{ password = random_password.{ident}.result }}))"
         else:
             password = ["length  = 40", "special = false"]
