@@ -409,7 +409,7 @@ def terraform_files(n: int) -> dict[str, str]:
     if api_keys:
         function_name = f"{ENVIRONMENT}-{BUNDLED_FUNCTION}"
         role_policy = rotation_function_policy(
-            secret_names=api_keys, region=PRIMARY_REGION, security_account=SECURITY_ACCOUNT, kms_key_arns=["KEYS"]
+            function_name=function_name, region=PRIMARY_REGION, security_account=SECURITY_ACCOUNT, kms_key_arns=["KEYS"]
         )
         # The key ARNs are resource references in Terraform: put them in after rendering.
         key_refs = "[" + ", ".join(_kms_ref(region) for region in REGIONS) + "]"

@@ -159,7 +159,7 @@ def raw_layout(declaration: Declaration, config: pulumi.Config | None = None) ->
             policy=pulumi.Output.all(*kms_key_arns.values()).apply(
                 lambda key_arns, bundled=bundled: json.dumps(
                     rotation_function_policy(
-                        secret_names=bundled.secret_names,
+                        function_name=bundled.function_name(declaration.environment),
                         region=primary_region,
                         security_account=declaration.security_account,
                         kms_key_arns=key_arns,

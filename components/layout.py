@@ -137,7 +137,6 @@ class SecretsLayout(pulumi.ComponentResource):
                     function_name=bundled.function_name(environment),
                     region=primary_region,
                     security_account=declaration.security_account,
-                    secret_names=bundled.secret_names,
                     kms_key_arns=list(self.kms_key_arns.values()),
                     provider=primary,
                     vpc=bundled.vpc,

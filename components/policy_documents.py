@@ -306,28 +306,34 @@ def lambda_assume_role_policy() -> dict[str, Any]:
     )
 
 
+def rotation_function_arn(*, function_name: str, region: str, security_account: str) -> str:
+    return f"arn:{PARTITION}:lambda:{region}:{security_account}:function:{function_name}"
+
+
 def rotation_function_policy(
     *,
-    secret_names: Iterable[str],
+    function_name: str,
     region: str,
     security_account: str,
     kms_key_arns: Iterable[str],
 ) -> dict[str, Any]:
     """Least privilege for a rotation function of this layout.
 
-    Exactly the secrets that rotate with it (by name pattern, in the primary region where
-    rotation runs; Secrets Manager replicates the result), random values from Secrets
-    Manager, and the environment's keys only through Secrets Manager.
+    Exactly the secrets that name this function as their rotation function
+    (`secretsmanager:resource/AllowRotationLambdaArn`, which only RotateSecret can change),
+    random values from Secrets Manager, and the environment's keys only through Secrets
+    Manager. The size stays the same whatever the number of secrets: a list of secret ARNs
+    would outgrow IAM's 10,240 characters of inline policy per role at about a hundred secrets.
     """
-    names = sorted(set(secret_names))
-    resources = [secret_arn_pattern(region=region, account_id=security_account, secret_name=name) for name in names]
+    function_arn = rotation_function_arn(function_name=function_name, region=region, security_account=security_account)
     return _document(
         [
             {
                 "Sid": "RotateItsSecrets",
                 "Effect": "Allow",
                 "Action": list(ROTATION_SECRET_ACTIONS),
-                "Resource": resources[0] if len(resources) == 1 else resources,
+                "Resource": f"arn:{PARTITION}:secretsmanager:{region}:{security_account}:secret:*",
+                "Condition": {"ArnEquals": {"secretsmanager:resource/AllowRotationLambdaArn": function_arn}},
             },
             {
                 "Sid": "GenerateRandomValues",

@@ -135,8 +135,6 @@ class BundledRotationFunctionArgs:
     """The primary region: rotation runs where the primary secret lives."""
     security_account: str
     """The account of the function; only Secrets Manager of this account may invoke it."""
-    secret_names: Sequence[str]
-    """The secrets this function rotates: its role can touch these and no others."""
     kms_key_arns: Sequence[pulumi.Input[str]]
     """The environment's keys (all regions: replicas are re-encrypted on each new value)."""
     provider: aws.Provider
@@ -181,7 +179,7 @@ class BundledRotationFunction(pulumi.ComponentResource):
             policy=pulumi.Output.all(*args.kms_key_arns).apply(
                 lambda key_arns: json.dumps(
                     rotation_function_policy(
-                        secret_names=args.secret_names,
+                        function_name=args.function_name,
                         region=args.region,
                         security_account=args.security_account,
                         kms_key_arns=key_arns,

@@ -180,7 +180,6 @@ def test_bundled_function_with_its_own_code(tmp_path: Path):
                 function_name="team-rotator",
                 region="eu-west-1",
                 security_account=ACCOUNT,
-                secret_names=["team/a"],
                 kms_key_arns=["arn:aws:kms:eu-west-1:111111111111:key/k"],
                 provider=provider,
                 code_directory=tmp_path,

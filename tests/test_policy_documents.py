@@ -359,9 +359,9 @@ def test_consumer_read_policy(secrets, key_arns, expected_resources, expected_ke
     }
 
 
-def test_rotation_function_policy_covers_exactly_its_secrets():
+def test_rotation_function_policy_covers_exactly_the_secrets_it_rotates():
     assert rotation_function_policy(
-        secret_names=["prod/payments/stripe-api-key", "prod/notifications/sendgrid-api-key"],
+        function_name="prod-api-key-rotator",
         region="us-east-1",
         security_account=SECURITY,
         kms_key_arns=["arn:aws:kms:us-east-1:111111111111:key/k1"],
@@ -377,10 +377,9 @@ def test_rotation_function_policy_covers_exactly_its_secrets():
                     "secretsmanager:PutSecretValue",
                     "secretsmanager:UpdateSecretVersionStage",
                 ],
-                "Resource": [
-                    "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/notifications/sendgrid-api-key-??????",
-                    "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/payments/stripe-api-key-??????",
-                ],
+                "Resource": "arn:aws:secretsmanager:us-east-1:111111111111:secret:*",
+                "Condition": {"ArnEquals": {"secretsmanager:resource/AllowRotationLambdaArn":
+                              "arn:aws:lambda:us-east-1:111111111111:function:prod-api-key-rotator"}},
             },
             {
                 "Sid": "GenerateRandomValues",
