@@ -119,7 +119,7 @@ def _preview(arguments: argparse.Namespace) -> int:
 
     path = Path(arguments.path)
     if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+        raise UsageError(f"{path}: {'not a file' if path.exists() else 'no such file'}")
     if arguments.policy_config and not Path(arguments.policy_config).is_file():
         raise UsageError(f"{arguments.policy_config}: no such file")
     try:
