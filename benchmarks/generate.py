@@ -35,6 +35,7 @@ from components.policy_documents import (
 )
 from components.rotation_settings import physical_name, placement_key, sar_application_id, ROTATION_APPLICATIONS
 from components.secret_settings import RANDOM_SPECIAL_CHARACTERS
+from secrets_layout.scaffold import render_policy_config
 from secrets_layout.models import ManagedRotation, Vpc
 
 ENVIRONMENT = "prod"
@@ -213,29 +214,9 @@ def declaration_yaml(n: int) -> str:
 
 
 def policy_config() -> dict[str, object]:
-    """A --policy-config for the benchmark's accounts (policies/config/prod.json's shape)."""
-    return {
-        "secret-name-convention": {"enforcementLevel": "mandatory", "environment": ENVIRONMENT},
-        "secret-recovery-window": {"enforcementLevel": "mandatory", "minimumDays": 7},
-        "secret-rotation-required": {"enforcementLevel": "mandatory"},
-        "secret-rotation-max-interval": {"enforcementLevel": "mandatory", "maximumDays": 90},
-        "secret-customer-managed-key": {"enforcementLevel": "mandatory"},
-        "secret-replica-customer-managed-key": {"enforcementLevel": "mandatory"},
-        "secret-policy-no-public-access": {"enforcementLevel": "mandatory"},
-        "secret-policy-allowed-accounts": {
-            "enforcementLevel": "mandatory",
-            "allowedAccounts": sorted({SECURITY_ACCOUNT, *ACCOUNTS.values()}),
-        },
-        "secret-policy-deny-outside": {"enforcementLevel": "mandatory"},
-        "secret-required-tags": {
-            "enforcementLevel": "mandatory",
-            "requiredTags": ["owner", "environment"],
-            "environment": ENVIRONMENT,
-        },
-        "secret-protected": {"enforcementLevel": "mandatory"},
-        "kms-key-rotation-enabled": {"enforcementLevel": "mandatory"},
-        "secret-replica-regions-allowed": {"enforcementLevel": "advisory", "allowedRegions": list(REGIONS)},
-    }
+    """A --policy-config for the benchmark's accounts: what `secrets-layout init prod` writes for them."""
+    return json.loads(render_policy_config(ENVIRONMENT, security_account=SECURITY_ACCOUNT, accounts=ACCOUNTS,
+                                           regions=list(REGIONS)))
 
 
 # -- what both should make ------------------------------------------------------------------------
