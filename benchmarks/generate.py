@@ -35,8 +35,8 @@ from components.policy_documents import (
 )
 from components.rotation_settings import physical_name, placement_key, sar_application_id, ROTATION_APPLICATIONS
 from components.secret_settings import RANDOM_SPECIAL_CHARACTERS
-from secrets_layout.scaffold import render_policy_config
 from secrets_layout.models import ManagedRotation, Vpc
+from secrets_layout.scaffold import render_policy_config
 
 ENVIRONMENT = "prod"
 SECURITY_ACCOUNT = "111111111111"
