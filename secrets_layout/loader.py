@@ -8,7 +8,6 @@ issue with FILE:LINE:COLUMN, the field path and the fix; nothing reaches Pulumi 
 from __future__ import annotations
 
 import contextlib
-import copy
 import gc
 import os
 from collections.abc import Iterator
@@ -126,7 +125,8 @@ def merge_defaults(data: dict, source_map: SourceMap) -> dict:
             for field, inherited in defaults.items():
                 source, target = ("defaults", field), ("secrets", index, field)
                 if field not in secret:
-                    secret[field] = copy.deepcopy(inherited)
+                    # Shared, not copied: the merged document is only read (by the models and the rules).
+                    secret[field] = inherited
                     source_map.alias(source, target, written_defaults)
                 elif field == "rotation":
                     secret[field] = _merge_rotation(inherited, secret[field], source, target, source_map, written_defaults)
@@ -142,7 +142,7 @@ def _merge_mapping(inherited: object, own: object, source: Path, target: Path, s
         return own
     for key in inherited.keys() - own.keys():
         source_map.alias(source + (key,), target + (key,), written_defaults)
-    return {**copy.deepcopy(inherited), **own}
+    return {**inherited, **own}
 
 
 def _merge_rotation(inherited: object, own: object, source: Path, target: Path, source_map: SourceMap,
