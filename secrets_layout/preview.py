@@ -21,12 +21,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, Provider, Resource, secret
+from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, Provider, Resource
 from secrets_layout.changes import PlannedChange, plan_changes
 from secrets_layout.cost import CostEstimate, estimate
 from secrets_layout.errors import DeclarationError
 from secrets_layout.loader import LoadedDeclaration, load_declaration
-from secrets_layout.simulation import RegisteredResource, SecretValue, Simulation, simulate
+from secrets_layout.simulation import RegisteredResource, Simulation, simulate, to_wire
 from secrets_layout.tracing import locate_resources
 from secrets_layout.yaml_source import Position
 
@@ -192,8 +192,9 @@ def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Res
             ignore_changes=list(resource.ignore_changes),
             additional_secret_outputs=list(resource.additional_secret_outputs),
         )
-        inputs.append(Resource(resource.type, resource.name, _wire(resource.inputs), **common))
-        state = {**_wire(resource.inputs), **_wire(resource.outputs)}
+        wired_inputs = to_wire(resource.inputs)
+        inputs.append(Resource(resource.type, resource.name, wired_inputs, **common))
+        state = {**wired_inputs, **to_wire(resource.outputs)}
         if resource.id:
             state["id"] = resource.id
         states.append(Resource(resource.type, resource.name, state, **common))
@@ -205,18 +206,7 @@ def _provider(resource: RegisteredResource, providers: dict[str, RegisteredResou
         return None
     # A provider reference is "<urn>::<id>".
     found = providers.get(resource.provider.rsplit("::", 1)[0])
-    return Provider(found.type, found.name, _wire(found.inputs), found.urn) if found else None
-
-
-def _wire(value: Any) -> Any:
-    """Simulation values as the analyzer protocol carries them: secrets keep their secret mark."""
-    if isinstance(value, SecretValue):
-        return secret(_wire(value.reveal()))
-    if isinstance(value, dict):
-        return {key: _wire(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_wire(item) for item in value]
-    return value
+    return Provider(found.type, found.name, to_wire(found.inputs), found.urn) if found else None
 
 
 def _git(directory: str | Path, *arguments: str) -> str:

@@ -68,6 +68,7 @@ __all__ = [
     "fake_arn_suffix",
     "mask",
     "simulate",
+    "to_wire",
 ]
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -143,14 +144,15 @@ def _wrap_secrets(value: Any) -> Any:
     return value
 
 
-def _to_rpc(value: Any) -> Any:
-    """SecretValue back to the SDK's RPC secret envelope, for answers sent to the program."""
+def to_wire(value: Any) -> Any:
+    """SecretValue back to the engine protocol's secret envelope: for answers sent to the program,
+    and for what the policy pack is sent (the analyzer protocol marks secrets the same way)."""
     if isinstance(value, SecretValue):
-        return rpc.wrap_rpc_secret(_to_rpc(value.reveal()))
+        return rpc.wrap_rpc_secret(to_wire(value.reveal()))
     if isinstance(value, dict):
-        return {key: _to_rpc(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_to_rpc(item) for item in value]
+        return {key: to_wire(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_wire(item) for item in value]
     return value
 
 
