@@ -8,6 +8,7 @@ issue with FILE:LINE:COLUMN, the field path and the fix; nothing reaches Pulumi 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 from collections.abc import Iterator
@@ -43,11 +44,21 @@ class LoadedDeclaration:
         return self.source_map.file
 
     def secret_position(self, secret_name: str) -> Position:
-        """Where the secret of that name is declared (its `- name:` item)."""
-        for index, secret in enumerate(self.declaration.secrets):
-            if secret.name == secret_name:
-                return self.source_map.locate(("secrets", index))
-        raise KeyError(secret_name)
+        """Where the secret of that name is declared (its `- name:` item). KeyError if none is."""
+        return self.source_map.locate(("secrets", self._secret_indexes[secret_name]))
+
+    def parameter_position(self, parameter_name: str) -> Position:
+        """Where the parameter of that name is declared. KeyError if none is."""
+        return self.source_map.locate(("parameters", self._parameter_indexes[parameter_name]))
+
+    @functools.cached_property
+    def _parameter_indexes(self) -> dict[str, int]:
+        return {parameter.name: index for index, parameter in enumerate(self.declaration.parameters)}
+
+    @functools.cached_property
+    def _secret_indexes(self) -> dict[str, int]:
+        # Looked up once per resource by the preview: an index, not a scan of every secret.
+        return {secret.name: index for index, secret in enumerate(self.declaration.secrets)}
 
 
 def load_declaration(path: str | os.PathLike[str]) -> LoadedDeclaration:

@@ -11,6 +11,7 @@ A resource belongs to the nearest component above it (parents are recorded by th
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 
 from secrets_layout.loader import LoadedDeclaration
@@ -38,15 +39,13 @@ def _ancestors(resource: RegisteredResource, by_urn: Mapping[str, RegisteredReso
 
 
 def _locate(resource: RegisteredResource, by_urn: Mapping[str, RegisteredResource], loaded: LoadedDeclaration) -> Position:
-    declaration, source_map = loaded.declaration, loaded.source_map
+    source_map = loaded.source_map
     for owner in _ancestors(resource, by_urn):
         if owner.type == SECRET_COMPONENT:
             return loaded.secret_position(owner.name)
         if owner.type == PARAMETER_TYPE:
-            names = [parameter.name for parameter in declaration.parameters]
-            name = owner.inputs.get("name")
-            if name in names:
-                return source_map.locate(("parameters", names.index(name)))
+            with contextlib.suppress(KeyError):
+                return loaded.parameter_position(owner.inputs.get("name"))
         if owner.type == KEY_COMPONENT:
             return _region_position(owner.name.rsplit("-kms-", 1)[-1], loaded)
         if owner.type in ROTATION_COMPONENTS:
