@@ -31,8 +31,8 @@ class RegionalKeyArgs:
     """The key's region; readers may decrypt only via Secrets Manager in this region."""
     security_account: str
     """The account that owns the key (its root keeps administration)."""
-    reader_account_ids: Sequence[str]
-    """Consumer accounts allowed to decrypt through Secrets Manager."""
+    reader_roles: Sequence[tuple[str, str]]
+    """(account ID, role) of the reader roles allowed to decrypt through Secrets Manager."""
     provider: aws.Provider
     """The provider of `region` in the security account."""
     protect: bool = False
@@ -58,7 +58,7 @@ class RegionalKey(pulumi.ComponentResource):
         policy = kms_key_policy(
             region=args.region,
             security_account=args.security_account,
-            reader_account_ids=args.reader_account_ids,
+            reader_roles=args.reader_roles,
         )
         self.key = aws.kms.Key(
             f"{name}-key",

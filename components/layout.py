@@ -30,7 +30,7 @@ import pulumi_aws as aws
 from components.consumer import ConsumerGrants, ConsumerGrantsArgs
 from components.kms import RegionalKey, RegionalKeyArgs
 from components.parameters import ParameterSet, ParameterSetArgs
-from components.policy_documents import reader_account_ids, secret_policy_for
+from components.policy_documents import reader_roles, secret_policy_for
 from components.providers import regional_providers
 from components.rotation import (
     ROTATION_CODE_DIRECTORY,
@@ -86,7 +86,7 @@ class SecretsLayout(pulumi.ComponentResource):
 
         self.keys = {}
         self.kms_key_arns = {}
-        readers = reader_account_ids(declaration)
+        readers = reader_roles(declaration)
         for region in declaration.regions:
             existing = declaration.kms.keys.get(region)
             if existing is not None:
@@ -98,7 +98,7 @@ class SecretsLayout(pulumi.ComponentResource):
                     environment=environment,
                     region=region,
                     security_account=declaration.security_account,
-                    reader_account_ids=readers,
+                    reader_roles=readers,
                     provider=self.providers[region],
                     protect=declaration.protected_by_default,
                 ),
@@ -120,6 +120,8 @@ class SecretsLayout(pulumi.ComponentResource):
                     provider=primary,
                     vpc=group.vpc,
                     kms_key_arn=self.kms_key_arns[primary_region],
+                    kms_key_arns=dict(self.kms_key_arns),
+                    security_account=declaration.security_account,
                     master_secret_arn=group.master_secret_arn,
                     tags=tags,
                 ),
@@ -137,7 +139,7 @@ class SecretsLayout(pulumi.ComponentResource):
                     function_name=bundled.function_name(environment),
                     region=primary_region,
                     security_account=declaration.security_account,
-                    kms_key_arns=list(self.kms_key_arns.values()),
+                    kms_key_arns=dict(self.kms_key_arns),
                     provider=primary,
                     vpc=bundled.vpc,
                     code_directory=args.rotation_code_directory,

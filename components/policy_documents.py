@@ -8,11 +8,17 @@ Conventions, so that `pulumi refresh` shows no drift: a list with one element is
 that element (AWS stores it that way), values are sorted where order has no meaning, and
 Sids are letters and digits only (IAM's rule).
 
-A consequence to keep in mind: AWS rejects a resource policy that names a principal which does
-not exist (MalformedPolicyDocumentException), so every reader role must exist before the
-policy is deployed. If a reader role is deleted and recreated later, AWS shows its old unique
-ID in place of the ARN and the new role has no access until the next `pulumi up` rewrites the
-policy (refresh shows the drift).
+Reader roles are never named in `Principal`. A resource policy that names a role which does not
+exist is rejected (Secrets Manager: MalformedPolicyDocumentException, "unsupported principal";
+KMS: "Policy contains a statement with one or more invalid principals"), and a role deleted and
+re-created is stored as the old role's unique ID, which the new role does not match
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html,
+"IAM roles" and "Specifying a role as a principal"; the provider then reads a principal that is
+no ARN, hashicorp/terraform-provider-aws#29496). So the policies name the reader ACCOUNTS
+(`arn:aws:iam::<id>:root`) and pin the roles with `ArnEquals` on `aws:PrincipalArn`, which for an
+assumed role is the role's ARN (path included) and is compared as text at request time
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn):
+a missing reader role never fails the deploy, and a re-created role reads again at once.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ ROTATION_SECRET_ACTIONS = (
     "secretsmanager:UpdateSecretVersionStage",
 )
 ROTATION_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+REPLICA_KEY_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey")
+CURRENT_STAGE = "AWSCURRENT"
 
 
 @dataclass(frozen=True)
@@ -87,15 +95,24 @@ def _document(statements: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"Version": POLICY_VERSION, "Statement": [dict(statement) for statement in statements]}
 
 
-def _deny_unless(condition_key: str, allowed: str | list[str], sid: str) -> dict[str, Any]:
+def _deny_unless(condition_key: str, allowed: str | list[str], sid: str, *, security_account: str) -> dict[str, Any]:
     """Deny every Secrets Manager action to callers outside `allowed`.
 
     AWS services calling with their own service principal carry no account or organization,
     so `aws:PrincipalIsAWSService` (BoolIfExists: absent means "not a service") exempts them;
     services acting for a principal (forward access sessions) carry that principal's account
-    and organization, and are judged like it. The security account is always inside the
-    allowed set, so its administrators, the deployment and the rotation functions keep access.
+    and organization, and are judged like it.
+
+    The security account's own principals are exempt from every deny (break-glass): a wrong
+    `organization_id` would otherwise deny its administrators and the deployment
+    PutResourcePolicy on every secret, and only the account root could repair the policies.
+    Both keys sit in one `StringNotEquals` block, so the statement denies only callers that are
+    outside `allowed` AND outside the security account (keys in one block are ANDed:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html).
     """
+    not_equals: dict[str, Any] = {condition_key: allowed}
+    if condition_key != "aws:PrincipalAccount":
+        not_equals["aws:PrincipalAccount"] = security_account
     return {
         "Sid": sid,
         "Effect": "Deny",
@@ -103,10 +120,47 @@ def _deny_unless(condition_key: str, allowed: str | list[str], sid: str) -> dict
         "Action": "secretsmanager:*",
         "Resource": "*",
         "Condition": {
-            "StringNotEquals": {condition_key: allowed},
+            "StringNotEquals": not_equals,
             "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
         },
     }
+
+
+def reader_principals(roles: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """`Principal` and the role pin for (account ID, role) pairs: accounts in Principal, roles in
+    an `ArnEquals aws:PrincipalArn` condition (see the module docstring for why)."""
+    pairs = list(roles)
+    return {
+        "Principal": {"AWS": one_or_many(account_root_arn(account) for account, _ in pairs)},
+        "ArnEquals": {"aws:PrincipalArn": one_or_many(role_arn(account, role) for account, role in pairs)},
+    }
+
+
+def stage_condition(stages: Sequence[str]) -> dict[str, Any]:
+    """Which GetSecretValue requests a reader's `stages` allow.
+
+    `secretsmanager:VersionStage` is in the request context only when the caller passes
+    VersionStage (Service Authorization Reference, Secrets Manager, GetSecretValue condition
+    keys: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html).
+    Readers that read the current value must be allowed without it: aws-secretsmanager-caching
+    calls GetSecretValue with VersionId only (src/aws_secretsmanager_caching/cache/items.py,
+    SecretCacheVersion._execute_refresh), ECS `secrets` with a plain secret ARN passes neither
+    (amazon-ecs-agent agent/taskresource/asmsecret/asmsecret.go, getASMParametersFromInput), and
+    CloudFormation dynamic references and the Parameters and Secrets Lambda Extension pass a
+    stage or a version ID only when the template or the caller names one.
+
+    So with AWSCURRENT among the stages the condition is `StringEqualsIfExists`: no stage (the
+    service answers AWSCURRENT) and VersionId alone are allowed, a named stage must be one of
+    the reader's (AWSPENDING stays denied unless declared). `...IfExists` is true when the key is
+    absent (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists).
+    Without AWSCURRENT (e.g. only AWSPREVIOUS) the stage must be named (`StringEquals`): a
+    request without a stage would return the current value, which the reader was not given.
+
+    An Allow, not a Deny of AWSPENDING: a Deny in the resource policy would also bind the
+    rotation functions, which read AWSPENDING by stage during every rotation.
+    """
+    operator = "StringEqualsIfExists" if CURRENT_STAGE in stages else "StringEquals"
+    return {operator: {"secretsmanager:VersionStage": one_or_many(stages)}}
 
 
 def secret_resource_policy(
@@ -118,15 +172,15 @@ def secret_resource_policy(
 ) -> dict[str, Any]:
     """The resource policy of a secret in the security account.
 
-    - one Allow per reader entry: GetSecretValue for its roles, only for the listed version
-      stages. `secretsmanager:VersionStage` exists only on GetSecretValue requests and only
-      when the caller passes VersionStage (an SDK call without it is denied even though the
-      service answers AWSCURRENT by default), so readers must request the stage explicitly;
-    - one Allow of DescribeSecret, unconditioned, for all reader roles: a DescribeSecret
-      request never carries VersionStage, so the stage condition would deny it;
+    - one Allow per reader entry: GetSecretValue for its account, pinned to its roles by
+      `aws:PrincipalArn`, for the requests its stages allow (`stage_condition`);
+    - one Allow of DescribeSecret, without a stage condition, for all reader roles: a
+      DescribeSecret request never carries VersionStage, and the caching library calls it to
+      find the version ID of AWSCURRENT;
     - Deny outside the organization (when organization_id is set) and Deny outside the
       environment's accounts plus the security account, as two statements: conditions inside
-      one statement are ANDed, and each deny must hold on its own (OR).
+      one statement are ANDed, and each deny must hold on its own (OR). Neither binds the
+      security account's principals (`_deny_unless`).
 
     Resource "*" means "this secret" in a resource policy.
     """
@@ -137,31 +191,42 @@ def secret_resource_policy(
         seen_sids[sid] = seen_sids.get(sid, 0) + 1
         if seen_sids[sid] > 1:
             sid = f"{sid}{seen_sids[sid]}"
+        pinned = reader_principals((reader.account_id, role) for role in reader.roles)
         statements.append(
             {
                 "Sid": sid,
                 "Effect": "Allow",
-                "Principal": {"AWS": one_or_many(role_arn(reader.account_id, role) for role in reader.roles)},
+                "Principal": pinned["Principal"],
                 "Action": SECRET_READ_ACTION,
                 "Resource": "*",
-                "Condition": {"StringEquals": {"secretsmanager:VersionStage": one_or_many(reader.stages)}},
+                "Condition": {"ArnEquals": pinned["ArnEquals"], **stage_condition(reader.stages)},
             }
         )
-    reader_roles = [role_arn(reader.account_id, role) for reader in readers for role in reader.roles]
+    reader_roles = [(reader.account_id, role) for reader in readers for role in reader.roles]
     if reader_roles:
+        pinned = reader_principals(reader_roles)
         statements.append(
             {
                 "Sid": "DescribeForReaders",
                 "Effect": "Allow",
-                "Principal": {"AWS": one_or_many(reader_roles)},
+                "Principal": pinned["Principal"],
                 "Action": SECRET_DESCRIBE_ACTION,
                 "Resource": "*",
+                "Condition": {"ArnEquals": pinned["ArnEquals"]},
             }
         )
     if organization_id:
-        statements.append(_deny_unless("aws:PrincipalOrgID", organization_id, "DenyOutsideOrganization"))
+        statements.append(
+            _deny_unless(
+                "aws:PrincipalOrgID", organization_id, "DenyOutsideOrganization", security_account=security_account
+            )
+        )
     allowed_accounts = one_or_many([security_account, *environment_account_ids])
-    statements.append(_deny_unless("aws:PrincipalAccount", allowed_accounts, "DenyOutsideEnvironmentAccounts"))
+    statements.append(
+        _deny_unless(
+            "aws:PrincipalAccount", allowed_accounts, "DenyOutsideEnvironmentAccounts", security_account=security_account
+        )
+    )
     return _document(statements)
 
 
@@ -193,17 +258,30 @@ def reader_account_ids(declaration: Declaration) -> list[str]:
     return sorted({declaration.account_id(reader.account) for secret in declaration.secrets for reader in secret.readers})
 
 
-def kms_key_policy(*, region: str, security_account: str, reader_account_ids: Iterable[str]) -> dict[str, Any]:
+def reader_roles(declaration: Declaration) -> list[tuple[str, str]]:
+    """(account ID, role) of every reader role of the declaration, sorted, without duplicates."""
+    return sorted(
+        {
+            (declaration.account_id(reader.account), role)
+            for secret in declaration.secrets
+            for reader in secret.readers
+            for role in reader.roles
+        }
+    )
+
+
+def kms_key_policy(*, region: str, security_account: str, reader_roles: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """The key policy of the environment's key in one region.
 
     - the security account's root keeps full control: without it the key cannot be managed
       (or even have its policy fixed) by anyone, and IAM policies in the security account
       (administrators, the deployment, rotation functions) become effective;
-    - reader accounts may Decrypt/DescribeKey only when the request comes through Secrets
+    - reader roles may Decrypt/DescribeKey only when the request comes through Secrets
       Manager in this region (kms:ViaService) and from their own account (kms:CallerAccount):
       the key cannot be used directly, and the AWS managed key could not be shared at all.
-      The principals are account roots so the key policy never names a role that might not
-      exist; which roles may read is decided by each secret's resource policy.
+      Principal names the reader accounts and `aws:PrincipalArn` pins their reader roles, so
+      the key policy never names a role that might not exist (module docstring); which
+      secrets each role reads is decided by each secret's resource policy.
     """
     statements: list[dict[str, Any]] = [
         {
@@ -214,20 +292,22 @@ def kms_key_policy(*, region: str, security_account: str, reader_account_ids: It
             "Resource": "*",
         }
     ]
-    readers = sorted(set(reader_account_ids))
-    if readers:
+    roles = sorted(set(reader_roles))
+    if roles:
+        pinned = reader_principals(roles)
         statements.append(
             {
-                "Sid": "ReaderAccountsDecryptViaSecretsManager",
+                "Sid": "ReaderRolesDecryptViaSecretsManager",
                 "Effect": "Allow",
-                "Principal": {"AWS": one_or_many(account_root_arn(account) for account in readers)},
+                "Principal": pinned["Principal"],
                 "Action": list(READER_KEY_ACTIONS),
                 "Resource": "*",
                 "Condition": {
+                    "ArnEquals": pinned["ArnEquals"],
                     "StringEquals": {
                         "kms:ViaService": secretsmanager_service(region),
-                        "kms:CallerAccount": one_or_many(readers),
-                    }
+                        "kms:CallerAccount": one_or_many(account for account, _ in roles),
+                    },
                 },
             }
         )
@@ -310,43 +390,107 @@ def rotation_function_arn(*, function_name: str, region: str, security_account: 
     return f"arn:{PARTITION}:lambda:{region}:{security_account}:function:{function_name}"
 
 
+def replica_keys_statement(
+    *, primary_region: str, security_account: str, kms_key_arns: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """What a rotation function needs so that its new values reach the replicas (None: no replicas).
+
+    When a rotation function puts a new value (PutSecretValue on the primary), Secrets Manager
+    replicates it: it decrypts with the primary's key and re-encrypts with each replica's key,
+    with the caller's own identity through a forward access session unless a replication role
+    is given ("How Secrets Manager authorizes cross-account replication":
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/cross-account-replicate-permissions.html,
+    and ReplicateSecretToRegions: kms:GenerateDataKey and kms:Encrypt on the replica's key,
+    https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html).
+    Without this the primary rotates and the replicas keep the old value (replication fails).
+
+    Scoped to requests made by Secrets Manager (kms:ViaService) of any of the environment's
+    regions: the documentation does not say whether the replica key is called through the
+    primary's or the replica's regional endpoint, so both are listed, and a key is only ever
+    usable in its own region anyway. No kms:EncryptionContext:SecretARN here: the encryption
+    context of the replication's Encrypt call is not documented, and a guess that is wrong would
+    silently stop replication.
+    """
+    replica_regions = sorted(region for region in kms_key_arns if region != primary_region)
+    if not replica_regions:
+        return None
+    return {
+        "Sid": "ReencryptReplicasViaSecretsManager",
+        "Effect": "Allow",
+        "Action": list(REPLICA_KEY_ACTIONS),
+        "Resource": one_or_many(
+            decrypt_key_resource(region=region, security_account=security_account, key_arn=kms_key_arns[region])
+            for region in replica_regions
+        ),
+        "Condition": {
+            "StringEquals": {"kms:ViaService": one_or_many(secretsmanager_service(region) for region in kms_key_arns)}
+        },
+    }
+
+
+def replica_keys_policy(
+    *, primary_region: str, security_account: str, kms_key_arns: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """`replica_keys_statement` as a policy document, for the roles the AWS rotation apps create
+    (their template grants only the primary's key, `kmsKeyArn`). None when there are no replicas."""
+    statement = replica_keys_statement(
+        primary_region=primary_region, security_account=security_account, kms_key_arns=kms_key_arns
+    )
+    return _document([statement]) if statement else None
+
+
 def rotation_function_policy(
     *,
     function_name: str,
     region: str,
     security_account: str,
-    kms_key_arns: Iterable[str],
+    kms_key_arns: Mapping[str, str],
 ) -> dict[str, Any]:
     """Least privilege for a rotation function of this layout.
 
+    kms_key_arns: region -> the environment's key there (`region` is the primary).
+
     Exactly the secrets that name this function as their rotation function
     (`secretsmanager:resource/AllowRotationLambdaArn`, which only RotateSecret can change),
-    random values from Secrets Manager, and the environment's keys only through Secrets
-    Manager. The size stays the same whatever the number of secrets: a list of secret ARNs
-    would outgrow IAM's 10,240 characters of inline policy per role at about a hundred secrets.
+    random values from Secrets Manager, the primary's key only through Secrets Manager and only
+    for this account's secrets of the primary region (kms:EncryptionContext:SecretARN, as in
+    "Lambda rotation function execution role permissions", Policy statement for customer managed
+    key: https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html),
+    and the replicas' keys for re-encrypting each new value (`replica_keys_statement`).
+    The size stays the same whatever the number of secrets: a list of secret ARNs would outgrow
+    IAM's 10,240 characters of inline policy per role at about a hundred secrets.
     """
     function_arn = rotation_function_arn(function_name=function_name, region=region, security_account=security_account)
-    return _document(
-        [
-            {
-                "Sid": "RotateItsSecrets",
-                "Effect": "Allow",
-                "Action": list(ROTATION_SECRET_ACTIONS),
-                "Resource": f"arn:{PARTITION}:secretsmanager:{region}:{security_account}:secret:*",
-                "Condition": {"ArnEquals": {"secretsmanager:resource/AllowRotationLambdaArn": function_arn}},
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "RotateItsSecrets",
+            "Effect": "Allow",
+            "Action": list(ROTATION_SECRET_ACTIONS),
+            "Resource": f"arn:{PARTITION}:secretsmanager:{region}:{security_account}:secret:*",
+            "Condition": {"ArnEquals": {"secretsmanager:resource/AllowRotationLambdaArn": function_arn}},
+        },
+        {
+            "Sid": "GenerateRandomValues",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetRandomPassword",
+            "Resource": "*",
+        },
+        {
+            "Sid": "UsePrimaryKeyViaSecretsManager",
+            "Effect": "Allow",
+            "Action": list(ROTATION_KEY_ACTIONS),
+            "Resource": decrypt_key_resource(
+                region=region, security_account=security_account, key_arn=kms_key_arns.get(region)
+            ),
+            "Condition": {
+                "StringEquals": {"kms:ViaService": secretsmanager_service(region)},
+                "StringLike": {
+                    "kms:EncryptionContext:SecretARN": f"arn:{PARTITION}:secretsmanager:{region}:{security_account}:secret:*"
+                },
             },
-            {
-                "Sid": "GenerateRandomValues",
-                "Effect": "Allow",
-                "Action": "secretsmanager:GetRandomPassword",
-                "Resource": "*",
-            },
-            {
-                "Sid": "UseKeysViaSecretsManager",
-                "Effect": "Allow",
-                "Action": list(ROTATION_KEY_ACTIONS),
-                "Resource": one_or_many(kms_key_arns),
-                "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}},
-            },
-        ]
-    )
+        },
+    ]
+    replicas = replica_keys_statement(primary_region=region, security_account=security_account, kms_key_arns=kms_key_arns)
+    if replicas:
+        statements.append(replicas)
+    return _document(statements)

@@ -1,12 +1,15 @@
 """The rotation functions a layout deploys, in the primary region of the security account.
 
     ManagedRotationApp "<name>"                          secrets-layout:rotation:ManagedRotationApp
-    └── aws:serverlessrepository/cloudFormationStack:CloudFormationStack "<name>-app"
+    ├── aws:serverlessrepository/cloudFormationStack:CloudFormationStack "<name>-app"
+    └── aws:iam/rolePolicy:RolePolicy "<name>-replica-keys"   only with replicas: the replicas' keys
 
       The AWS rotation application of one engine (rotation_settings.ROTATION_APPLICATIONS),
       pinned, deployed once per environment, engine and network placement and shared by all
       its secrets. The application creates the function, its role and the lambda permission
-      for secretsmanager.amazonaws.com itself (hence CAPABILITY_RESOURCE_POLICY).
+      for secretsmanager.amazonaws.com itself (hence CAPABILITY_RESOURCE_POLICY). Its template
+      grants the function's role only one key (kmsKeyArn, the primary's); the replicas' keys,
+      needed to replicate each rotated value, are added to that role as an inline policy.
 
     BundledRotationFunction "<name>"                     secrets-layout:rotation:BundledRotationFunction
     ├── aws:iam/role:Role "<name>-role"                  assumed by Lambda only
@@ -30,7 +33,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import lambda_assume_role_policy, rotation_function_policy
+from components.policy_documents import lambda_assume_role_policy, replica_keys_policy, rotation_function_policy
 from components.rotation_settings import (
     SAR_CAPABILITIES,
     ROTATION_APPLICATIONS,
@@ -84,6 +87,10 @@ class ManagedRotationAppArgs:
     """Subnets and security groups from which the function reaches the database."""
     kms_key_arn: pulumi.Input[str] | None = None
     """The key the rotated secrets are encrypted with; the function's role may use it."""
+    kms_key_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """The environment's keys by region (primary and replicas): the role may re-encrypt replicas."""
+    security_account: str | None = None
+    """The account of the function and the keys (needed with replica keys)."""
     master_secret_arn: str | None = None
     """Multi-user schemes: the master secret the function logs in with."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -93,6 +100,7 @@ class ManagedRotationApp(pulumi.ComponentResource):
     """An AWS-provided rotation function from the Serverless Application Repository."""
 
     stack: aws.serverlessrepository.CloudFormationStack
+    replica_keys: aws.iam.RolePolicy | None
     function_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: ManagedRotationAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -124,6 +132,32 @@ class ManagedRotationApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
         self.function_arn = self.stack.outputs.apply(lambda outputs: outputs["RotationLambdaARN"])
+        self.replica_keys = None
+        if any(region != args.region for region in args.kms_key_arns):
+            if args.security_account is None:
+                raise ValueError(f"{name}: replica keys need the security account")
+            # The application creates the role with a generated name; the function names it. An
+            # invoke in output form waits for the function ARN (unknown in a first preview).
+            role_arn = aws.lambda_.get_function_output(
+                function_name=self.function_arn,
+                opts=pulumi.InvokeOutputOptions(parent=self, provider=args.provider),
+            ).role
+            key_arns = pulumi.Output.all(**{region: arn for region, arn in args.kms_key_arns.items()})
+            self.replica_keys = aws.iam.RolePolicy(
+                f"{name}-replica-keys",
+                role=role_arn.apply(lambda arn: arn.rsplit("/", 1)[-1]),
+                name="secrets-layout-replica-keys",
+                policy=key_arns.apply(
+                    lambda arns: json.dumps(
+                        replica_keys_policy(
+                            primary_region=args.region,
+                            security_account=args.security_account,
+                            kms_key_arns=arns,
+                        )
+                    )
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+            )
         self.register_outputs({"function_arn": self.function_arn})
 
 
@@ -135,8 +169,8 @@ class BundledRotationFunctionArgs:
     """The primary region: rotation runs where the primary secret lives."""
     security_account: str
     """The account of the function; only Secrets Manager of this account may invoke it."""
-    kms_key_arns: Sequence[pulumi.Input[str]]
-    """The environment's keys (all regions: replicas are re-encrypted on each new value)."""
+    kms_key_arns: Mapping[str, pulumi.Input[str]]
+    """The environment's keys by region (all regions: replicas are re-encrypted on each new value)."""
     provider: aws.Provider
     vpc: Vpc | None = None
     code_directory: Path = ROTATION_CODE_DIRECTORY
@@ -176,7 +210,7 @@ class BundledRotationFunction(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=self.role.name,
-            policy=pulumi.Output.all(*args.kms_key_arns).apply(
+            policy=pulumi.Output.all(**dict(args.kms_key_arns)).apply(
                 lambda key_arns: json.dumps(
                     rotation_function_policy(
                         function_name=args.function_name,

@@ -309,6 +309,18 @@ class FakeCloud(Mocks):
             return {"name": place.region, "region": place.region, "id": place.region}, None
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+        if args.token == "aws:lambda/getFunction:getFunction":
+            # A function someone else created (the AWS rotation apps): its role's name is made up
+            # here, as CloudFormation would generate one.
+            function = str(args.args.get("functionName", ""))
+            function_name = function.split(":")[6] if function.startswith("arn:") else function
+            arn = f"arn:aws:lambda:{place.region}:{place.account}:function:{function_name}"
+            return {
+                "functionName": function_name,
+                "arn": arn,
+                "role": f"arn:aws:iam::{place.account}:role/{function_name}-role",
+                "id": function_name,
+            }, []
         return {}, None
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:

@@ -130,8 +130,12 @@ def key_tree(name: str, *, parent: str) -> set[tuple[str, str, str | None]]:
     return {(REGIONAL_KEY, name, parent), (KMS_KEY, f"{name}-key", name), (KMS_ALIAS, f"{name}-alias", name)}
 
 
-def managed_app_tree(name: str, *, parent: str) -> set[tuple[str, str, str | None]]:
-    return {(MANAGED_ROTATION_APP, name, parent), (SAR_STACK, f"{name}-app", name)}
+def managed_app_tree(name: str, *, parent: str, replica_keys: bool = False) -> set[tuple[str, str, str | None]]:
+    """What one ManagedRotationApp registers; with replicas, the policy for their keys on its role."""
+    nodes = {(MANAGED_ROTATION_APP, name, parent), (SAR_STACK, f"{name}-app", name)}
+    if replica_keys:
+        nodes.add((ROLE_POLICY, f"{name}-replica-keys", name))
+    return nodes
 
 
 def bundled_tree(name: str, *, parent: str, vpc: bool = False) -> set[tuple[str, str, str | None]]:

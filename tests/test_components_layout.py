@@ -53,8 +53,8 @@ def test_existing_keys_are_used_instead_of_new_ones():
     assert secret.inputs["kmsKeyId"] == east_key
     assert secret.inputs["replicas"] == [{"region": "us-west-2", "kmsKeyId": EXISTING_WEST_KEY}]
     assert run.get("test").type == "secrets-layout:layout:SecretsLayout"
-    key_statement = policy_of(run.get("test-rotation-api-key-rotator-policy"))["Statement"][2]
-    assert key_statement["Resource"] == sorted([east_key, EXISTING_WEST_KEY])
+    primary_key, replica_keys = policy_of(run.get("test-rotation-api-key-rotator-policy"))["Statement"][2:]
+    assert (primary_key["Resource"], replica_keys["Resource"]) == (east_key, EXISTING_WEST_KEY)
     # Both regions still get their explicit provider.
     assert names_of(run.by_type(PROVIDER)) == ["test-aws-us-east-1", "test-aws-us-west-2"]
 

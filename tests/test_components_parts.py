@@ -21,12 +21,13 @@ from components import (
     RegionalKeyArgs,
     regional_providers,
 )
-from components.policy_documents import kms_key_policy
+from components.policy_documents import kms_key_policy, replica_keys_policy
 from components.rotation import ROTATION_CODE_DIRECTORY, rotation_code_files
 from components_support import (
     KMS_ALIAS,
     KMS_KEY,
     PARAMETER,
+    ROLE_POLICY,
     SECRET,
     SECRET_POLICY,
     SECRET_VERSION,
@@ -52,7 +53,7 @@ def test_regional_key():
                 environment="team",
                 region="eu-west-1",
                 security_account=ACCOUNT,
-                reader_account_ids=["222222222222"],
+                reader_roles=[("222222222222", "AppRole")],
                 provider=providers["eu-west-1"],
                 protect=True,
                 tags={"owner": "team"},
@@ -68,7 +69,9 @@ def test_regional_key():
     }
     key = run.get("team-key-key")
     assert key.protect is True and run.get("team-key-alias").protect is None
-    assert policy_of(key) == kms_key_policy(region="eu-west-1", security_account=ACCOUNT, reader_account_ids=["222222222222"])
+    assert policy_of(key) == kms_key_policy(
+        region="eu-west-1", security_account=ACCOUNT, reader_roles=[("222222222222", "AppRole")]
+    )
     assert key.inputs["tags"] == {"owner": "team", "environment": "team", "managed-by": "secrets-layout"}
     assert key.outputs["arn"].startswith(f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/")
     assert run.get("team-key-alias").inputs["name"] == "alias/secrets/team"
@@ -180,7 +183,7 @@ def test_bundled_function_with_its_own_code(tmp_path: Path):
                 function_name="team-rotator",
                 region="eu-west-1",
                 security_account=ACCOUNT,
-                kms_key_arns=["arn:aws:kms:eu-west-1:111111111111:key/k"],
+                kms_key_arns={"eu-west-1": "arn:aws:kms:eu-west-1:111111111111:key/k"},
                 provider=provider,
                 code_directory=tmp_path,
             ),
@@ -216,6 +219,49 @@ def test_managed_rotation_app_without_a_customer_key():
         "functionName": "team-pg",
     }
     assert run.outputs["function_arn"] == "arn:aws:lambda:us-east-1:123456789012:function:team-pg"
+
+
+@pytest.mark.parametrize(
+    ("keys", "replica_policy"),
+    [
+        pytest.param({"us-east-1": "arn:aws:kms:us-east-1:111111111111:key/k1"}, False, id="no replicas: nothing added"),
+        pytest.param(
+            {"us-east-1": "arn:aws:kms:us-east-1:111111111111:key/k1", "eu-west-1": "arn:aws:kms:eu-west-1:111111111111:key/k2"},
+            True,
+            id="replicas: their keys on the app's own role",
+        ),
+    ],
+)
+def test_managed_rotation_app_may_reencrypt_the_replicas(keys, replica_policy):
+    """Finding 5: the AWS rotation app's template takes one kmsKeyArn (the primary's); the role it
+    creates gets the replicas' keys from an inline policy of ours, found through the function."""
+
+    def program() -> None:
+        provider = aws.Provider("aws", region="us-east-1")
+        ManagedRotationApp(
+            "pg",
+            ManagedRotationAppArgs(
+                managed=ManagedRotation.RDS_POSTGRESQL_SINGLE_USER,
+                region="us-east-1",
+                function_name="team-pg",
+                provider=provider,
+                kms_key_arn=keys["us-east-1"],
+                kms_key_arns=keys,
+                security_account=ACCOUNT,
+            ),
+        )
+
+    run = run_components(program)
+    policies = run.by_type(ROLE_POLICY)
+    assert [policy.name for policy in policies] == (["pg-replica-keys"] if replica_policy else [])
+    if replica_policy:
+        (policy,) = policies
+        assert urn_name(policy.parent) == "pg"
+        # The simulation's getFunction names the role "<function>-role" (CloudFormation generates one).
+        assert policy.inputs["role"] == "team-pg-role"
+        assert policy_of(policy) == replica_keys_policy(
+            primary_region="us-east-1", security_account=ACCOUNT, kms_key_arns=keys
+        )
 
 
 def test_multi_user_app_needs_its_master_secret():

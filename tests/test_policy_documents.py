@@ -11,11 +11,14 @@ from components.policy_documents import (
     lambda_assume_role_policy,
     one_or_many,
     reader_account_ids,
+    reader_roles,
+    replica_keys_policy,
     role_arn,
     rotation_function_policy,
     secret_arn_pattern,
     secret_policy_for,
     secret_resource_policy,
+    stage_condition,
     statement_id,
 )
 from components_support import declaration
@@ -46,10 +49,35 @@ DENY_OUTSIDE_ORGANIZATION = {
     "Action": "secretsmanager:*",
     "Resource": "*",
     "Condition": {
-        "StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+        "StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "aws:PrincipalAccount": "111111111111"},
         "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
     },
 }
+
+
+def read(sid: str, accounts, roles, condition: dict) -> dict:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": accounts},
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": "*",
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": roles}, **condition},
+    }
+
+
+def describe(accounts, roles) -> dict:
+    return {
+        "Sid": "DescribeForReaders",
+        "Effect": "Allow",
+        "Principal": {"AWS": accounts},
+        "Action": "secretsmanager:DescribeSecret",
+        "Resource": "*",
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": roles}},
+    }
+
+
+CURRENT = {"StringEqualsIfExists": {"secretsmanager:VersionStage": "AWSCURRENT"}}
 
 
 @pytest.mark.parametrize(
@@ -59,21 +87,9 @@ DENY_OUTSIDE_ORGANIZATION = {
             [ReaderGrant("prod-app", APP, ("ProductionAppRole",))],
             None,
             [
-                {
-                    "Sid": "ReadProdApp",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::222222222222:role/ProductionAppRole"},
-                    "Action": "secretsmanager:GetSecretValue",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}},
-                },
-                {
-                    "Sid": "DescribeForReaders",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::222222222222:role/ProductionAppRole"},
-                    "Action": "secretsmanager:DescribeSecret",
-                    "Resource": "*",
-                },
+                read("ReadProdApp", "arn:aws:iam::222222222222:root",
+                     "arn:aws:iam::222222222222:role/ProductionAppRole", CURRENT),
+                describe("arn:aws:iam::222222222222:root", "arn:aws:iam::222222222222:role/ProductionAppRole"),
                 deny_outside_accounts(["111111111111", "222222222222", "333333333333"]),
             ],
             id="one reader, no organization",
@@ -85,37 +101,22 @@ DENY_OUTSIDE_ORGANIZATION = {
             ],
             "o-a1b2c3d4e5",
             [
-                {
-                    "Sid": "ReadProdApp",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::222222222222:role/ProductionAppRole"},
-                    "Action": "secretsmanager:GetSecretValue",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}},
-                },
-                {
-                    "Sid": "ReadProdData",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": ["arn:aws:iam::333333333333:role/EtlRole", "arn:aws:iam::333333333333:role/ReportingRole"]
-                    },
-                    "Action": "secretsmanager:GetSecretValue",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"secretsmanager:VersionStage": ["AWSCURRENT", "AWSPREVIOUS"]}},
-                },
-                {
-                    "Sid": "DescribeForReaders",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": [
-                            "arn:aws:iam::222222222222:role/ProductionAppRole",
-                            "arn:aws:iam::333333333333:role/EtlRole",
-                            "arn:aws:iam::333333333333:role/ReportingRole",
-                        ]
-                    },
-                    "Action": "secretsmanager:DescribeSecret",
-                    "Resource": "*",
-                },
+                read("ReadProdApp", "arn:aws:iam::222222222222:root",
+                     "arn:aws:iam::222222222222:role/ProductionAppRole", CURRENT),
+                read(
+                    "ReadProdData",
+                    "arn:aws:iam::333333333333:root",
+                    ["arn:aws:iam::333333333333:role/EtlRole", "arn:aws:iam::333333333333:role/ReportingRole"],
+                    {"StringEqualsIfExists": {"secretsmanager:VersionStage": ["AWSCURRENT", "AWSPREVIOUS"]}},
+                ),
+                describe(
+                    ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"],
+                    [
+                        "arn:aws:iam::222222222222:role/ProductionAppRole",
+                        "arn:aws:iam::333333333333:role/EtlRole",
+                        "arn:aws:iam::333333333333:role/ReportingRole",
+                    ],
+                ),
                 DENY_OUTSIDE_ORGANIZATION,
                 deny_outside_accounts(["111111111111", "222222222222", "333333333333"]),
             ],
@@ -134,34 +135,17 @@ DENY_OUTSIDE_ORGANIZATION = {
             ],
             None,
             [
-                {
-                    "Sid": "ReadProdApp",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::222222222222:role/team/AppRole"},
-                    "Action": "secretsmanager:GetSecretValue",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}},
-                },
-                {
-                    "Sid": "ReadProdApp2",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::222222222222:role/BatchRole"},
-                    "Action": "secretsmanager:GetSecretValue",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"secretsmanager:VersionStage": "AWSPREVIOUS"}},
-                },
-                {
-                    "Sid": "DescribeForReaders",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": ["arn:aws:iam::222222222222:role/BatchRole", "arn:aws:iam::222222222222:role/team/AppRole"]
-                    },
-                    "Action": "secretsmanager:DescribeSecret",
-                    "Resource": "*",
-                },
+                read("ReadProdApp", "arn:aws:iam::222222222222:root", "arn:aws:iam::222222222222:role/team/AppRole",
+                     CURRENT),
+                read("ReadProdApp2", "arn:aws:iam::222222222222:root", "arn:aws:iam::222222222222:role/BatchRole",
+                     {"StringEquals": {"secretsmanager:VersionStage": "AWSPREVIOUS"}}),
+                describe(
+                    "arn:aws:iam::222222222222:root",
+                    ["arn:aws:iam::222222222222:role/BatchRole", "arn:aws:iam::222222222222:role/team/AppRole"],
+                ),
                 deny_outside_accounts(["111111111111", "222222222222", "333333333333"]),
             ],
-            id="same account twice: unique Sids, role paths",
+            id="same account twice: unique Sids, role paths, a stage without AWSCURRENT",
         ),
     ],
 )
@@ -175,30 +159,53 @@ def test_secret_resource_policy(readers, organization_id, expected_statements):
     assert policy == {"Version": "2012-10-17", "Statement": expected_statements}
 
 
-def test_version_stage_never_conditions_describe_secret():
-    """VersionStage exists only on GetSecretValue requests: a DescribeSecret statement with it would deny."""
+@pytest.mark.parametrize(
+    ("stages", "expected"),
+    [
+        pytest.param(["AWSCURRENT"], {"StringEqualsIfExists": {"secretsmanager:VersionStage": "AWSCURRENT"}},
+                     id="current: also without a stage and by VersionId"),
+        pytest.param(["AWSPREVIOUS", "AWSCURRENT"],
+                     {"StringEqualsIfExists": {"secretsmanager:VersionStage": ["AWSCURRENT", "AWSPREVIOUS"]}},
+                     id="current and previous"),
+        pytest.param(["AWSPREVIOUS"], {"StringEquals": {"secretsmanager:VersionStage": "AWSPREVIOUS"}},
+                     id="previous only: the stage must be named"),
+    ],
+)
+def test_stage_condition(stages, expected):
+    assert stage_condition(stages) == expected
+
+
+def test_no_resource_policy_names_a_role_as_principal():
+    """Finding 1: AWS rejects a resource policy naming a role that does not exist, and stores a
+    re-created role as its old unique ID; principals are accounts, roles are conditions."""
     policy = secret_resource_policy(
-        readers=[ReaderGrant("a", APP, ("R",))], security_account=SECURITY, environment_account_ids=[APP]
+        readers=[ReaderGrant("a", APP, ("R", "team/S")), ReaderGrant("b", DATA, ("T",))],
+        security_account=SECURITY,
+        environment_account_ids=[APP, DATA],
     )
-    for statement in policy["Statement"]:
-        if statement["Effect"] == "Allow" and "Condition" in statement:
-            assert statement["Action"] == "secretsmanager:GetSecretValue"
-        if statement["Action"] == "secretsmanager:DescribeSecret":
-            assert "Condition" not in statement
+    key = kms_key_policy(region="us-east-1", security_account=SECURITY, reader_roles=[(APP, "R"), (DATA, "T")])
+    principals = [
+        value
+        for document in (policy, key)
+        for statement in document["Statement"]
+        if isinstance(statement["Principal"], dict)
+        for value in ([statement["Principal"]["AWS"]] if isinstance(statement["Principal"]["AWS"], str)
+                      else statement["Principal"]["AWS"])
+    ]
+    assert principals and all(value.endswith(":root") for value in principals)
 
 
-def test_each_deny_is_its_own_statement_so_they_combine_as_or():
+def test_deny_statements_never_bind_the_security_account():
+    """Finding 7: a wrong organization_id must not lock the security account out of its secrets."""
     policy = secret_resource_policy(
         readers=[], security_account=SECURITY, environment_account_ids=[APP], organization_id="o-a1b2c3d4e5"
     )
     denies = [statement for statement in policy["Statement"] if statement["Effect"] == "Deny"]
-    assert [list(deny["Condition"]["StringNotEquals"]) for deny in denies] == [
-        ["aws:PrincipalOrgID"],
-        ["aws:PrincipalAccount"],
+    assert [deny["Condition"]["StringNotEquals"] for deny in denies] == [
+        {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "aws:PrincipalAccount": SECURITY},
+        {"aws:PrincipalAccount": [SECURITY, APP]},
     ]
     assert all(deny["Principal"] == "*" for deny in denies)
-    # The security account itself is never denied: its admins, the deployment, rotation functions.
-    assert denies[1]["Condition"]["StringNotEquals"]["aws:PrincipalAccount"] == [SECURITY, APP]
 
 
 def test_security_account_alone_is_a_single_value():
@@ -225,94 +232,81 @@ def test_secret_policy_for_a_declared_secret():
         "DenyOutsideOrganization",
         "DenyOutsideEnvironmentAccounts",
     ]
-    assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::333333333333:role/EtlRole"}
+    assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::333333333333:root"}
+    assert policy["Statement"][0]["Condition"]["ArnEquals"] == {"aws:PrincipalArn": "arn:aws:iam::333333333333:role/EtlRole"}
     assert reader_account_ids(declared) == [DATA]
+    assert reader_roles(declared) == [(DATA, "EtlRole")]
+
+
+ADMINISTERS = {
+    "Sid": "SecurityAccountAdministers",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
 
 
 @pytest.mark.parametrize(
-    ("region", "readers", "expected"),
+    ("region", "roles", "expected"),
     [
         pytest.param(
             "us-east-1",
-            [APP],
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "SecurityAccountAdministers",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
-                        "Action": "kms:*",
-                        "Resource": "*",
-                    },
-                    {
-                        "Sid": "ReaderAccountsDecryptViaSecretsManager",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
-                        "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                        "Resource": "*",
-                        "Condition": {
-                            "StringEquals": {
-                                "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com",
-                                "kms:CallerAccount": "222222222222",
-                            }
+            [(APP, "AppRole")],
+            [
+                ADMINISTERS,
+                {
+                    "Sid": "ReaderRolesDecryptViaSecretsManager",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::222222222222:role/AppRole"},
+                        "StringEquals": {
+                            "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com",
+                            "kms:CallerAccount": "222222222222",
                         },
                     },
-                ],
-            },
-            id="one reader account",
+                },
+            ],
+            id="one reader role",
         ),
         pytest.param(
             "eu-west-1",
-            [DATA, APP, DATA],
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "SecurityAccountAdministers",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
-                        "Action": "kms:*",
-                        "Resource": "*",
-                    },
-                    {
-                        "Sid": "ReaderAccountsDecryptViaSecretsManager",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]},
-                        "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                        "Resource": "*",
-                        "Condition": {
-                            "StringEquals": {
-                                "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com",
-                                "kms:CallerAccount": ["222222222222", "333333333333"],
-                            }
+            [(DATA, "EtlRole"), (APP, "team/AppRole"), (DATA, "EtlRole")],
+            [
+                ADMINISTERS,
+                {
+                    "Sid": "ReaderRolesDecryptViaSecretsManager",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]},
+                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnEquals": {
+                            "aws:PrincipalArn": [
+                                "arn:aws:iam::222222222222:role/team/AppRole",
+                                "arn:aws:iam::333333333333:role/EtlRole",
+                            ]
+                        },
+                        "StringEquals": {
+                            "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com",
+                            "kms:CallerAccount": ["222222222222", "333333333333"],
                         },
                     },
-                ],
-            },
-            id="replica region, two accounts",
+                },
+            ],
+            id="replica region, two accounts, a role path",
         ),
-        pytest.param(
-            "us-west-2",
-            [],
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "SecurityAccountAdministers",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
-                        "Action": "kms:*",
-                        "Resource": "*",
-                    }
-                ],
-            },
-            id="no readers: administration only",
-        ),
+        pytest.param("us-west-2", [], [ADMINISTERS], id="no readers: administration only"),
     ],
 )
-def test_kms_key_policy(region, readers, expected):
-    assert kms_key_policy(region=region, security_account=SECURITY, reader_account_ids=readers) == expected
+def test_kms_key_policy(region, roles, expected):
+    assert kms_key_policy(region=region, security_account=SECURITY, reader_roles=roles) == {
+        "Version": "2012-10-17",
+        "Statement": expected,
+    }
 
 
 @pytest.mark.parametrize(
@@ -359,43 +353,82 @@ def test_consumer_read_policy(secrets, key_arns, expected_resources, expected_ke
     }
 
 
-def test_rotation_function_policy_covers_exactly_the_secrets_it_rotates():
+ROTATE_ITS_SECRETS = {
+    "Sid": "RotateItsSecrets",
+    "Effect": "Allow",
+    "Action": [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
+    ],
+    "Resource": "arn:aws:secretsmanager:us-east-1:111111111111:secret:*",
+    "Condition": {"ArnEquals": {"secretsmanager:resource/AllowRotationLambdaArn":
+                  "arn:aws:lambda:us-east-1:111111111111:function:prod-api-key-rotator"}},
+}
+GENERATE_RANDOM_VALUES = {
+    "Sid": "GenerateRandomValues",
+    "Effect": "Allow",
+    "Action": "secretsmanager:GetRandomPassword",
+    "Resource": "*",
+}
+USE_PRIMARY_KEY = {
+    "Sid": "UsePrimaryKeyViaSecretsManager",
+    "Effect": "Allow",
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+    "Resource": "arn:aws:kms:us-east-1:111111111111:key/k1",
+    "Condition": {
+        "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"},
+        "StringLike": {"kms:EncryptionContext:SecretARN": "arn:aws:secretsmanager:us-east-1:111111111111:secret:*"},
+    },
+}
+REENCRYPT_REPLICAS = {
+    "Sid": "ReencryptReplicasViaSecretsManager",
+    "Effect": "Allow",
+    "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+    "Resource": ["arn:aws:kms:eu-west-1:111111111111:key/*", "arn:aws:kms:us-west-2:111111111111:key/k2"],
+    "Condition": {
+        "StringEquals": {
+            "kms:ViaService": [
+                "secretsmanager.eu-west-1.amazonaws.com",
+                "secretsmanager.us-east-1.amazonaws.com",
+                "secretsmanager.us-west-2.amazonaws.com",
+            ]
+        }
+    },
+}
+KEYS_WITH_REPLICAS = {
+    "us-east-1": "arn:aws:kms:us-east-1:111111111111:key/k1",
+    "us-west-2": "arn:aws:kms:us-west-2:111111111111:key/k2",
+    # kms.keys may name a key by alias: IAM matches keys by key ARN only, so every key there.
+    "eu-west-1": "arn:aws:kms:eu-west-1:111111111111:alias/secrets",
+}
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        pytest.param({"us-east-1": "arn:aws:kms:us-east-1:111111111111:key/k1"},
+                     [ROTATE_ITS_SECRETS, GENERATE_RANDOM_VALUES, USE_PRIMARY_KEY], id="no replicas"),
+        pytest.param(KEYS_WITH_REPLICAS, [ROTATE_ITS_SECRETS, GENERATE_RANDOM_VALUES, USE_PRIMARY_KEY, REENCRYPT_REPLICAS],
+                     id="replicas: their keys to re-encrypt each new value (finding 5)"),
+    ],
+)
+def test_rotation_function_policy_covers_exactly_the_secrets_it_rotates(keys, expected):
     assert rotation_function_policy(
-        function_name="prod-api-key-rotator",
-        region="us-east-1",
-        security_account=SECURITY,
-        kms_key_arns=["arn:aws:kms:us-east-1:111111111111:key/k1"],
-    ) == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "RotateItsSecrets",
-                "Effect": "Allow",
-                "Action": [
-                    "secretsmanager:DescribeSecret",
-                    "secretsmanager:GetSecretValue",
-                    "secretsmanager:PutSecretValue",
-                    "secretsmanager:UpdateSecretVersionStage",
-                ],
-                "Resource": "arn:aws:secretsmanager:us-east-1:111111111111:secret:*",
-                "Condition": {"ArnEquals": {"secretsmanager:resource/AllowRotationLambdaArn":
-                              "arn:aws:lambda:us-east-1:111111111111:function:prod-api-key-rotator"}},
-            },
-            {
-                "Sid": "GenerateRandomValues",
-                "Effect": "Allow",
-                "Action": "secretsmanager:GetRandomPassword",
-                "Resource": "*",
-            },
-            {
-                "Sid": "UseKeysViaSecretsManager",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": "arn:aws:kms:us-east-1:111111111111:key/k1",
-                "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}},
-            },
-        ],
-    }
+        function_name="prod-api-key-rotator", region="us-east-1", security_account=SECURITY, kms_key_arns=keys
+    ) == {"Version": "2012-10-17", "Statement": expected}
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        pytest.param({"us-east-1": "arn:aws:kms:us-east-1:111111111111:key/k1"}, None, id="no replicas: no policy"),
+        pytest.param(KEYS_WITH_REPLICAS, {"Version": "2012-10-17", "Statement": [REENCRYPT_REPLICAS]}, id="replicas"),
+    ],
+)
+def test_replica_keys_policy_for_the_aws_rotation_apps(keys, expected):
+    assert replica_keys_policy(primary_region="us-east-1", security_account=SECURITY, kms_key_arns=keys) == expected
 
 
 def test_lambda_assume_role_policy():

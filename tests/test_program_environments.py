@@ -95,15 +95,15 @@ EXPECTED_TREES = {
     | secret_tree("dev/tools/feature-flag-sdk-key", parent="dev")
     | parameters_tree("dev", ["/dev/orders/log-level", "/dev/orders/feature-new-checkout"]),
     "staging": layout_root("staging", ["us-east-1", "us-west-2"])
-    | managed_app_tree("staging-rotation-rds-postgresql-single-user-787cb8", parent="staging")
+    | managed_app_tree("staging-rotation-rds-postgresql-single-user-787cb8", parent="staging", replica_keys=True)
     | bundled_tree("staging-rotation-api-key-rotator", parent="staging")
     | secret_tree("staging/database/credentials", parent="staging", generated=True, rotation=True)
     | secret_tree("staging/payments/stripe-api-key", parent="staging", version=True, rotation=True)
     | secret_tree("staging/crm/oauth-client-credentials", parent="staging", version=True, rotation=True)
     | parameters_tree("staging", ["/staging/orders/log-level"]),
     "prod": layout_root("prod", ["us-east-1", "us-west-2", "eu-west-1"])
-    | managed_app_tree("prod-rotation-rds-postgresql-single-user-769c87", parent="prod")
-    | managed_app_tree("prod-rotation-rds-mysql-single-user-c36e07", parent="prod")
+    | managed_app_tree("prod-rotation-rds-postgresql-single-user-769c87", parent="prod", replica_keys=True)
+    | managed_app_tree("prod-rotation-rds-mysql-single-user-c36e07", parent="prod", replica_keys=True)
     | bundled_tree("prod-rotation-api-key-rotator", parent="prod")
     | secret_tree("prod/database/credentials", parent="prod", generated=True, rotation=True)
     | secret_tree("prod/orders/mysql-credentials", parent="prod", generated=True, rotation=True)
@@ -112,7 +112,7 @@ EXPECTED_TREES = {
     | secret_tree("prod/legacy/partner-token", parent="prod", rotation=True)
     | parameters_tree("prod", ["/prod/orders/log-level", "/prod/orders/max-connections", "/prod/payments/stripe-api-base"]),
     "shared-services": layout_root("shared-services", ["us-east-1", "us-west-2"])
-    | managed_app_tree("shared-services-rotation-rds-mysql-single-user-7c6111", parent="shared-services")
+    | managed_app_tree("shared-services-rotation-rds-mysql-single-user-7c6111", parent="shared-services", replica_keys=True)
     | bundled_tree("shared-services-rotation-api-key-rotator", parent="shared-services")
     | secret_tree("shared-services/ci/github-app-key", parent="shared-services", rotation=True)
     | secret_tree("shared-services/monitoring/grafana-database", parent="shared-services", generated=True, rotation=True)
@@ -132,21 +132,21 @@ EXPECTED_COUNTS = {
     "staging": {
         LAYOUT: 1, PROVIDER: 2, "secrets-layout:kms:RegionalKey": 2, KMS_KEY: 2, KMS_ALIAS: 2,
         MANAGED_ROTATION_APP: 1, SAR_STACK: 1,
-        BUNDLED_FUNCTION: 1, ROLE: 1, ROLE_POLICY: 1, ROLE_POLICY_ATTACHMENT: 1, FUNCTION: 1, PERMISSION: 1,
+        BUNDLED_FUNCTION: 1, ROLE: 1, ROLE_POLICY: 2, ROLE_POLICY_ATTACHMENT: 1, FUNCTION: 1, PERMISSION: 1,
         MANAGED_SECRET: 3, SECRET: 3, SECRET_POLICY: 3, RANDOM_PASSWORD: 1, SECRET_VERSION: 3, SECRET_ROTATION: 3,
         PARAMETER_SET: 1, PARAMETER: 1,
     },
     "prod": {
         LAYOUT: 1, PROVIDER: 3, "secrets-layout:kms:RegionalKey": 3, KMS_KEY: 3, KMS_ALIAS: 3,
         MANAGED_ROTATION_APP: 2, SAR_STACK: 2,
-        BUNDLED_FUNCTION: 1, ROLE: 1, ROLE_POLICY: 1, ROLE_POLICY_ATTACHMENT: 1, FUNCTION: 1, PERMISSION: 1,
+        BUNDLED_FUNCTION: 1, ROLE: 1, ROLE_POLICY: 3, ROLE_POLICY_ATTACHMENT: 1, FUNCTION: 1, PERMISSION: 1,
         MANAGED_SECRET: 5, SECRET: 5, SECRET_POLICY: 5, RANDOM_PASSWORD: 2, SECRET_VERSION: 4, SECRET_ROTATION: 5,
         PARAMETER_SET: 1, PARAMETER: 3,
     },
     "shared-services": {
         LAYOUT: 1, PROVIDER: 2, "secrets-layout:kms:RegionalKey": 2, KMS_KEY: 2, KMS_ALIAS: 2,
         MANAGED_ROTATION_APP: 1, SAR_STACK: 1,
-        BUNDLED_FUNCTION: 1, ROLE: 1, ROLE_POLICY: 1, ROLE_POLICY_ATTACHMENT: 1, FUNCTION: 1, PERMISSION: 1,
+        BUNDLED_FUNCTION: 1, ROLE: 1, ROLE_POLICY: 2, ROLE_POLICY_ATTACHMENT: 1, FUNCTION: 1, PERMISSION: 1,
         MANAGED_SECRET: 3, SECRET: 3, SECRET_POLICY: 3, RANDOM_PASSWORD: 1, SECRET_VERSION: 2, SECRET_ROTATION: 3,
         PARAMETER_SET: 1, PARAMETER: 2,
     },
@@ -236,33 +236,45 @@ def test_prod_database_policy_exactly(runs):
             {
                 "Sid": "ReadProdApp",
                 "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::222222222222:role/ProductionAppRole"},
+                "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
                 "Action": "secretsmanager:GetSecretValue",
                 "Resource": "*",
-                "Condition": {"StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}},
+                "Condition": {
+                    "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::222222222222:role/ProductionAppRole"},
+                    "StringEqualsIfExists": {"secretsmanager:VersionStage": "AWSCURRENT"},
+                },
             },
             {
                 "Sid": "ReadProdData",
                 "Effect": "Allow",
-                "Principal": {
-                    "AWS": ["arn:aws:iam::333333333333:role/EtlRole", "arn:aws:iam::333333333333:role/ReportingRole"]
-                },
+                "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
                 "Action": "secretsmanager:GetSecretValue",
                 "Resource": "*",
-                "Condition": {"StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}},
+                "Condition": {
+                    "ArnEquals": {
+                        "aws:PrincipalArn": [
+                            "arn:aws:iam::333333333333:role/EtlRole",
+                            "arn:aws:iam::333333333333:role/ReportingRole",
+                        ]
+                    },
+                    "StringEqualsIfExists": {"secretsmanager:VersionStage": "AWSCURRENT"},
+                },
             },
             {
                 "Sid": "DescribeForReaders",
                 "Effect": "Allow",
-                "Principal": {
-                    "AWS": [
-                        "arn:aws:iam::222222222222:role/ProductionAppRole",
-                        "arn:aws:iam::333333333333:role/EtlRole",
-                        "arn:aws:iam::333333333333:role/ReportingRole",
-                    ]
-                },
+                "Principal": {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]},
                 "Action": "secretsmanager:DescribeSecret",
                 "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {
+                        "aws:PrincipalArn": [
+                            "arn:aws:iam::222222222222:role/ProductionAppRole",
+                            "arn:aws:iam::333333333333:role/EtlRole",
+                            "arn:aws:iam::333333333333:role/ReportingRole",
+                        ]
+                    }
+                },
             },
             {
                 "Sid": "DenyOutsideOrganization",
@@ -271,7 +283,7 @@ def test_prod_database_policy_exactly(runs):
                 "Action": "secretsmanager:*",
                 "Resource": "*",
                 "Condition": {
-                    "StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+                    "StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "aws:PrincipalAccount": "111111111111"},
                     "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
                 },
             },
