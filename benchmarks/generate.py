@@ -29,6 +29,7 @@ from pathlib import Path
 from components.policy_documents import (
     kms_key_policy,
     lambda_assume_role_policy,
+    replica_keys_policy,
     rotation_function_policy,
     secret_resource_policy,
     ReaderGrant,
@@ -246,7 +247,8 @@ def expected_resources(n: int) -> dict[str, int]:
         "aws_secretsmanager_secret_rotation": n,
         "aws_serverlessapplicationrepository_cloudformation_stack": len(managed_placements(n)),
         "aws_iam_role": bundled,
-        "aws_iam_role_policy": bundled,
+        # The bundled function's policy, and the replica keys on each AWS rotation app's role.
+        "aws_iam_role_policy": bundled + len(managed_placements(n)),
         "aws_iam_role_policy_attachment": bundled,
         "aws_lambda_function": bundled,
         "aws_lambda_permission": bundled,
@@ -292,6 +294,18 @@ def _kms_ref(region: str) -> str:
     return f"aws_kms_key.secrets_{region.replace('-', '_')}.arn"
 
 
+def _key_placeholder(region: str) -> str:
+    """A key ARN to render a policy with, replaced by the key's reference afterwards."""
+    return f"arn:aws:kms:{region}:{SECURITY_ACCOUNT}:key/KEY-{region}"
+
+
+def _with_key_refs(rendered: str) -> str:
+    """The key ARNs are resource references in Terraform: put them in after rendering."""
+    for region in REGIONS:
+        rendered = rendered.replace(f'"{_key_placeholder(region)}"', _kms_ref(region))
+    return rendered
+
+
 SECRETS_PER_FILE = 100
 """Secrets per .tf file. A real repository splits its Terraform too, and checkov gives up on
 a file that takes its HCL parser more than HCL_PARSE_TIMEOUT_SEC (10 s) to read: one file of
@@ -305,7 +319,10 @@ def terraform_files(n: int) -> dict[str, str]:
     secrets-NNN.tf holds SECRETS_PER_FILE secrets each.
     """
     secrets = bench_secrets(n)
-    readers = sorted(ACCOUNTS.values())
+    readers = sorted(
+        {(ACCOUNTS["prod-app"], secret.app_role) for secret in secrets}
+        | {(ACCOUNTS["prod-data"], secret.data_role) for secret in secrets}
+    )
     out: list[str] = [
         f"# Benchmark: the layout of benchmarks/generate.py declaration_yaml({n}) as plain Terraform.\n",
         _block(
@@ -331,7 +348,7 @@ def terraform_files(n: int) -> dict[str, str]:
     tags = {"environment": ENVIRONMENT, "managed-by": "secrets-layout"}
     for region in REGIONS:
         ident = f"secrets_{region.replace('-', '_')}"
-        policy = kms_key_policy(region=region, security_account=SECURITY_ACCOUNT, reader_account_ids=readers)
+        policy = kms_key_policy(region=region, security_account=SECURITY_ACCOUNT, reader_roles=readers)
         out.append(
             _block(
                 "resource",
@@ -385,16 +402,41 @@ def terraform_files(n: int) -> dict[str, str]:
                 ],
             )
         )
+        # The application's role: found through its function; it gets the replicas' keys.
+        replica_policy = replica_keys_policy(
+            primary_region=PRIMARY_REGION,
+            security_account=SECURITY_ACCOUNT,
+            kms_key_arns={region: _key_placeholder(region) for region in REGIONS},
+        )
+        out.append(
+            _block(
+                "data",
+                ("aws_lambda_function", ident),
+                [f'function_name = aws_serverlessapplicationrepository_cloudformation_stack.{ident}.outputs["RotationLambdaARN"]'],
+            )
+        )
+        out.append(
+            _block(
+                "resource",
+                ("aws_iam_role_policy", f"{ident}_replica_keys"),
+                [
+                    f'role   = element(split("/", data.aws_lambda_function.{ident}.role), length(split("/", data.aws_lambda_function.{ident}.role)) - 1)',
+                    'name   = "secrets-layout-replica-keys"',
+                    f"policy = jsonencode({_with_key_refs(_hcl(replica_policy, 1))})",
+                ],
+            )
+        )
     api_keys = [secret.name for secret in secrets if secret.kind == KIND_API_KEY]
     allowed_hosts = ",".join(sorted({secret.partner_host for secret in secrets if secret.kind == KIND_API_KEY}))
     if api_keys:
         function_name = f"{ENVIRONMENT}-{BUNDLED_FUNCTION}"
         role_policy = rotation_function_policy(
-            function_name=function_name, region=PRIMARY_REGION, security_account=SECURITY_ACCOUNT, kms_key_arns=["KEYS"]
+            function_name=function_name,
+            region=PRIMARY_REGION,
+            security_account=SECURITY_ACCOUNT,
+            kms_key_arns={region: _key_placeholder(region) for region in REGIONS},
         )
-        # The key ARNs are resource references in Terraform: put them in after rendering.
-        key_refs = "[" + ", ".join(_kms_ref(region) for region in REGIONS) + "]"
-        rendered_policy = _hcl(role_policy, 1).replace('"KEYS"', key_refs)
+        rendered_policy = _with_key_refs(_hcl(role_policy, 1))
         out.append(
             _block(
                 "resource",

@@ -26,7 +26,8 @@ from components.kms import key_alias
 from components.policy_documents import (
     kms_key_policy,
     lambda_assume_role_policy,
-    reader_account_ids,
+    reader_roles,
+    replica_keys_policy,
     rotation_function_policy,
     secret_policy_for,
 )
@@ -84,7 +85,7 @@ def raw_layout(declaration: Declaration, config: pulumi.Config | None = None) ->
     primary = providers[primary_region]
 
     kms_key_arns: dict[str, pulumi.Input[str]] = {}
-    readers = reader_account_ids(declaration)
+    readers = reader_roles(declaration)
     for region in declaration.regions:
         existing = declaration.kms.keys.get(region)
         if existing is not None:
@@ -97,7 +98,7 @@ def raw_layout(declaration: Declaration, config: pulumi.Config | None = None) ->
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=json.dumps(
-                kms_key_policy(region=region, security_account=declaration.security_account, reader_account_ids=readers)
+                kms_key_policy(region=region, security_account=declaration.security_account, reader_roles=readers)
             ),
             tags={"environment": environment, "managed-by": MANAGED_BY},
             opts=pulumi.ResourceOptions(provider=providers[region], protect=declaration.protected_by_default),
@@ -136,9 +137,31 @@ def raw_layout(declaration: Declaration, config: pulumi.Config | None = None) ->
             opts=pulumi.ResourceOptions(provider=primary),
         )
         function_arn = stack.outputs.apply(lambda outputs: outputs["RotationLambdaARN"])
+        dependencies: list[pulumi.Resource] = [stack]
+        if len(kms_key_arns) > 1:
+            function_role = aws.lambda_.get_function_output(
+                function_name=function_arn, opts=pulumi.InvokeOutputOptions(provider=primary)
+            ).role
+            dependencies.append(
+                aws.iam.RolePolicy(
+                    f"{app_name}-replica-keys",
+                    role=function_role.apply(lambda arn: arn.rsplit("/", 1)[-1]),
+                    name="secrets-layout-replica-keys",
+                    policy=pulumi.Output.all(**kms_key_arns).apply(
+                        lambda arns: json.dumps(
+                            replica_keys_policy(
+                                primary_region=primary_region,
+                                security_account=declaration.security_account,
+                                kms_key_arns=arns,
+                            )
+                        )
+                    ),
+                    opts=pulumi.ResourceOptions(provider=primary),
+                )
+            )
         for secret_name in group.secret_names:
             rotation_arns[secret_name] = function_arn
-            rotation_dependencies[secret_name] = [stack]
+            rotation_dependencies[secret_name] = dependencies
 
     for bundled in bundled_rotation_groups(declaration.secrets):
         function_resource_name = _suffixed(f"{name}-rotation-{bundled.function.value}", bundled.placement)
@@ -156,7 +179,7 @@ def raw_layout(declaration: Declaration, config: pulumi.Config | None = None) ->
         policy = aws.iam.RolePolicy(
             f"{function_resource_name}-policy",
             role=role.name,
-            policy=pulumi.Output.all(*kms_key_arns.values()).apply(
+            policy=pulumi.Output.all(**kms_key_arns).apply(
                 lambda key_arns, bundled=bundled: json.dumps(
                     rotation_function_policy(
                         function_name=bundled.function_name(declaration.environment),

@@ -78,22 +78,29 @@ def consumer_policy(loaded: LoadedDeclaration, secret_name: str, account_name: s
 
 
 def consumer_policy_note(loaded: LoadedDeclaration, secret_name: str, account_name: str) -> str:
-    """What to do with the policy, for stderr: which roles, and the version stage to request.
+    """What to do with the policy, for stderr: which roles, and how they may call GetSecretValue.
 
-    The secret's resource policy allows GetSecretValue only for requests that name one of the
-    reader's stages (`secretsmanager:VersionStage` exists only when the caller passes it), so
-    a call without VersionStage is denied even though AWS would answer AWSCURRENT.
+    The secret's resource policy (components.policy_documents.stage_condition) lets a reader
+    with AWSCURRENT read without a stage and by VersionId, which is what AWS's clients send
+    (aws-secretsmanager-caching, ECS `secrets`, CloudFormation dynamic references); a stage, when
+    named, must be one of the reader's. A reader without AWSCURRENT must name its stage.
     """
     _, entries = _reader_entries(loaded, secret_name, account_name)
     roles = list(dict.fromkeys(role for entry in entries for role in entry.roles))
     stages = list(dict.fromkeys(stage for entry in entries for stage in entry.stages))
     account_id = loaded.declaration.account_id(account_name)
-    role_text = ", ".join(roles)
-    stage_text = " or ".join(stages)
+    attach = f"attach this policy to {', '.join(roles)} in {account_name} ({account_id})"
+    if "AWSCURRENT" in stages:
+        others = [stage for stage in stages if stage != "AWSCURRENT"]
+        also = f"; they may also name VersionStage={' or '.join(others)}" if others else ""
+        return (
+            f"{attach}; the roles read the current value with GetSecretValue without a stage, by VersionId "
+            f"or with VersionStage=AWSCURRENT (what aws-secretsmanager-caching, ECS and CloudFormation send){also}; "
+            "any other stage, such as AWSPENDING, is denied"
+        )
     return (
-        f"attach this policy to {role_text} in {account_name} ({account_id}); "
-        f"call GetSecretValue with VersionStage={stage_text}: the secret's resource policy allows "
-        f"only requests that name {'that stage' if len(stages) == 1 else 'one of those stages'}"
+        f"{attach}; call GetSecretValue with VersionStage={' or '.join(stages)}: the secret's resource policy "
+        f"allows only requests that name {'that stage' if len(stages) == 1 else 'one of those stages'}"
     )
 
 

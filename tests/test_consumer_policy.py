@@ -78,6 +78,21 @@ secrets:
     value: {external: true}
 """
 
+# A reader that may read only the previous version: it must name the stage.
+PREVIOUS_ONLY = """\
+environment: test
+security_account: "111111111111"
+primary_region: us-east-1
+accounts:
+  test-app: "222222222222"
+secrets:
+  - name: test/app/api-key
+    kind: api-key
+    value: {external: true}
+    readers:
+      - {account: test-app, roles: [AuditRole], stages: [AWSPREVIOUS]}
+"""
+
 
 # ------------------------------------------------------------------------------------------------
 # The documents
@@ -208,12 +223,17 @@ def test_decrypt_key_resource_refuses_what_is_not_a_key_or_alias_arn(key_arn):
     ("loaded", "secret", "account", "note"),
     [
         (lambda: example("prod"), "prod/database/credentials", "prod-data",
-         "attach this policy to ReportingRole, EtlRole in prod-data (333333333333); call GetSecretValue with "
-         "VersionStage=AWSCURRENT: the secret's resource policy allows only requests that name that stage"),
+         "attach this policy to ReportingRole, EtlRole in prod-data (333333333333); the roles read the current "
+         "value with GetSecretValue without a stage, by VersionId or with VersionStage=AWSCURRENT (what "
+         "aws-secretsmanager-caching, ECS and CloudFormation send); any other stage, such as AWSPENDING, is denied"),
         (lambda: inline(KEYED), "test/app/api-key", "test-app",
-         "attach this policy to AppRole, team/BatchRole in test-app (222222222222); call GetSecretValue with "
-         "VersionStage=AWSCURRENT or AWSPREVIOUS: the secret's resource policy allows only requests that name one "
-         "of those stages"),
+         "attach this policy to AppRole, team/BatchRole in test-app (222222222222); the roles read the current "
+         "value with GetSecretValue without a stage, by VersionId or with VersionStage=AWSCURRENT (what "
+         "aws-secretsmanager-caching, ECS and CloudFormation send); they may also name VersionStage=AWSPREVIOUS; "
+         "any other stage, such as AWSPENDING, is denied"),
+        (lambda: inline(PREVIOUS_ONLY), "test/app/api-key", "test-app",
+         "attach this policy to AuditRole in test-app (222222222222); call GetSecretValue with "
+         "VersionStage=AWSPREVIOUS: the secret's resource policy allows only requests that name that stage"),
     ],
 )
 def test_note(loaded, secret, account, note):
