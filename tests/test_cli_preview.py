@@ -36,7 +36,8 @@ def test_prod_previews_with_no_mandatory_violation(prod_preview):
     assert document["environment"] == "prod"
     assert document["summary"]["mandatory"] == 0
     assert {resource["change"] for resource in document["resources"]} == {"create"}
-    assert document["summary"]["resources"] == len(document["resources"]) == 53
+    # 53, and the replica-key policy on each of the two AWS rotation apps' roles.
+    assert document["summary"]["resources"] == len(document["resources"]) == 55
 
 
 @pytest.mark.parametrize(("resource_type", "count"), [
@@ -44,6 +45,7 @@ def test_prod_previews_with_no_mandatory_violation(prod_preview):
     ("aws:secretsmanager/secretRotation:SecretRotation", 5),
     ("aws:kms/key:Key", 3),
     ("aws:ssm/parameter:Parameter", 3),
+    ("aws:iam/rolePolicy:RolePolicy", 3),
 ])
 def test_prod_plan_creates_the_layout(prod_preview, resource_type, count):
     _, document = prod_preview
