@@ -102,7 +102,8 @@ def _described(value: Any) -> Any:
     if isinstance(value, pulumi.Archive):
         return {"archive": {"sha256": content_hash(value)}}
     if isinstance(value, Mapping):
-        return {key: _described(item) for key, item in value.items()}
+        # Sorted: the RPC layer's order varies between runs, a report must diff cleanly.
+        return {key: _described(value[key]) for key in sorted(value)}
     if isinstance(value, list | tuple):
         return [_described(item) for item in value]
     if isinstance(value, str) and value == rpc.UNKNOWN:
