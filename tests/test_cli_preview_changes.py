@@ -111,6 +111,12 @@ def test_moving_the_primary_region_replaces_every_secret(tmp_path, protect, bloc
     assert bool(protected) is blocked
     text = preview(repository, "environments/dev.yaml", output_format="text")
     assert ("+- replace BLOCKED" in text) is blocked and "provider (forces replacement)" in text
+    markdown = preview(repository, "environments/dev.yaml", output_format="markdown")
+    assert "♻️ **replace**" in markdown and ("blocked by protect" in markdown) is blocked
+    sarif = json.loads(preview(repository, "environments/dev.yaml", output_format="sarif"))
+    rules = {result["ruleId"] for result in sarif["runs"][0]["results"]}
+    # A blocked secret replacement is reported once, as blocked.
+    assert rules == ({"change-blocked-by-protect"} if blocked else {"secret-replaced"})
 
 
 def test_json_carries_masked_inputs_and_the_options_that_matter():
