@@ -1,23 +1,32 @@
-"""What a change to a declaration would do: create, update, delete or keep each resource.
+"""What a change to a declaration would do: the engine's step for each resource, and what a
+reviewer must know about it.
 
 Both sides are simulated deployments (the current declaration and the one at --base), so the
-comparison is of the inputs the program registers, the way the engine diffs them, minus the
-properties a resource asks the engine to ignore. Values are compared, never shown: a change
-names the properties that differ, and nothing else.
+comparison is of the inputs and options the program registers; the step each resource gets is
+decided by secrets_layout.engine.classify, the way the engine decides it. Values are compared,
+never shown in a change: a change names the properties that differ. The resource's inputs
+(secrets masked) and options travel along for the JSON report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any
 
-from secrets_layout.simulation import RegisteredResource, SecretValue
+from secrets_layout.engine.classify import KINDS, Classification, Kind, OptionChange, classify_all
+from secrets_layout.engine.classify import changed_properties as changed_properties
+from secrets_layout.engine.values import plain
+from secrets_layout.simulation import RegisteredResource
 
-Change = Literal["create", "update", "delete", "same"]
+Change = Kind
+CHANGES = KINDS
 SECRET_TYPE = "aws:secretsmanager/secret:Secret"
 AWS_DEFAULT_RECOVERY_DAYS = 30
+PROTECTED_DELETE = "blocked: the resource is protected; `pulumi state unprotect` it first if the deletion is intended"
+PROTECTED_REPLACE = ("blocked: the resource is protected and the engine refuses to replace it; set `protect: false` "
+                     "in this same change if the replacement is intended")
 
 
 @dataclass(frozen=True)
@@ -28,60 +37,94 @@ class PlannedChange:
     change: Change
     changed_properties: tuple[str, ...] = ()
     note: str | None = None
-    """What a reviewer must know: a delete blocked by protect, when a deleted secret is gone for good."""
+    """What a reviewer must know: a blocked step, when a deleted or replaced secret is gone for good."""
+    replace_properties: tuple[str, ...] = ()
+    """What forces a replacement: changed inputs the provider cannot update, or "provider"."""
+    changed_options: tuple[OptionChange, ...] = ()
+    """Resource options that differ from the base (protect, provider, parent, ...)."""
+    blocked: bool = False
+    """The engine would refuse this step: a delete or replace of a protected resource."""
+    previous_urn: str | None = None
+    inputs: dict[str, Any] = field(default_factory=dict, compare=False)
+    """The resource's inputs as deployed (the old ones for a deletion), secrets masked."""
+    options: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def shown(self) -> bool:
+        """Worth a line in a report: anything but a `same` with nothing changed."""
+        return self.change != "same" or bool(self.changed_options)
 
 
 def plan_changes(current: Sequence[RegisteredResource], base: Sequence[RegisteredResource] | None,
                  today: date) -> list[PlannedChange]:
     """Classify every resource of `current` (and every resource only in `base`).
 
-    Without a base everything is a create. Component resources are listed too: their children
-    carry the real changes, but a reviewer reads the tree.
+    Without a base the stack is empty: everything is a create, or an import for a resource
+    with an import id. Component resources are listed too: their children carry the real
+    changes, but a reviewer reads the tree.
     """
-    if base is None:
-        return [PlannedChange(resource.urn, resource.type, resource.name, "create") for resource in current]
-    before = {resource.urn: resource for resource in base}
-    planned = []
-    for resource in current:
-        previous = before.get(resource.urn)
-        if previous is None:
-            planned.append(PlannedChange(resource.urn, resource.type, resource.name, "create"))
-            continue
-        changed = changed_properties(previous, resource)
-        planned.append(PlannedChange(resource.urn, resource.type, resource.name, "update" if changed else "same", changed))
-    now = {resource.urn for resource in current}
-    planned.extend(_deletion(resource, today) for resource in base if resource.urn not in now)
-    return planned
+    return [_planned(found, today) for found in classify_all(current, base or [])]
 
 
-def changed_properties(before: RegisteredResource, after: RegisteredResource) -> tuple[str, ...]:
-    """Top-level input properties that differ, except those `after` tells the engine to ignore."""
-    ignored = {_camel(name) for name in after.ignore_changes} | set(after.ignore_changes)
-    names = (before.inputs.keys() | after.inputs.keys()) - ignored
-    return tuple(sorted(name for name in names if not _same(before.inputs.get(name), after.inputs.get(name))))
+def _planned(found: Classification, today: date) -> PlannedChange:
+    resource = found.new or found.old
+    assert resource is not None
+    return PlannedChange(
+        found.urn, found.type, found.name, found.kind, found.changed_properties, _note(found, today),
+        found.replace_properties, found.changed_options, found.blocked, found.previous_urn,
+        inputs=plain(resource.inputs), options=options_of(resource),
+    )
 
 
-def _same(left: object, right: object) -> bool:
-    if isinstance(left, SecretValue) or isinstance(right, SecretValue):
-        # Compared in memory only; SecretValue equality looks at the hidden values.
-        return isinstance(left, SecretValue) and isinstance(right, SecretValue) and left == right
-    return left == right
+def options_of(resource: RegisteredResource) -> dict[str, Any]:
+    """The resource options a reviewer or a tool needs to read the policy that will be deployed."""
+    return {
+        "protect": bool(resource.protect),
+        "ignore_changes": list(resource.ignore_changes),
+        "import_id": resource.import_id,
+        "provider": resource.provider,
+        "parent": resource.parent,
+        "aliases": list(resource.aliases),
+        "replace_on_changes": list(resource.replace_on_changes),
+        "delete_before_replace": resource.delete_before_replace,
+        "retain_on_delete": resource.retain_on_delete,
+    }
 
 
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+def _note(found: Classification, today: date) -> str | None:
+    notes = []
+    if found.kind == "delete":
+        notes.append(PROTECTED_DELETE if found.blocked else _gone(found.old, today, "deleted"))
+        if found.old is not None and found.old.retain_on_delete and not found.blocked:
+            notes = ["removed from the stack only: retain_on_delete keeps it in AWS"]
+    elif found.kind == "replace":
+        if found.blocked:
+            notes.append(PROTECTED_REPLACE)
+        if found.type == SECRET_TYPE:
+            # The replacement is a new secret with a new ARN; the old one is deleted after it.
+            notes.append("REPLACES THE SECRET: a new secret with a new ARN is created; the old one is "
+                         + (_gone(found.old, today, "deleted") or ""))
+    elif found.kind == "import" and found.old is not None:
+        notes.append(f"the base deployed it without import id {found.new.import_id!r}: the engine imports it "
+                     "(replacing the resource in the stack's state) unless the state's ID is already that one")
+    elif found.kind == "import":
+        notes.append(f"adopts the existing resource {found.new.import_id!r}; its live settings must match the "
+                     "declaration, or the import fails")
+    if found.previous_urn:
+        notes.append(f"moved from {found.previous_urn} (alias)")
+    if found.unknown_type:
+        notes.append(f"no ForceNew data for {found.type}: this update may be a replacement")
+    for option in found.changed_options:
+        if option.option == "protect" and not option.after:
+            notes.append("unprotected: after this deployment the engine lets it be deleted or replaced")
+    return "; ".join(note for note in notes if note) or None
 
 
-def _deletion(resource: RegisteredResource, today: date) -> PlannedChange:
-    if resource.protect:
-        note = "blocked: the resource is protected; `pulumi state unprotect` it first if the deletion is intended"
-    elif resource.type == SECRET_TYPE:
-        # Numbers cross the engine protocol as floats.
-        days = int(resource.inputs.get("recoveryWindowInDays", AWS_DEFAULT_RECOVERY_DAYS))
-        note = ("deleted immediately, without recovery" if days == 0 else
-                f"recoverable until {(today + timedelta(days=days)).isoformat()} "
-                f"({days}-day recovery window), then gone")
-    else:
-        note = None
-    return PlannedChange(resource.urn, resource.type, resource.name, "delete", (), note)
+def _gone(resource: RegisteredResource | None, today: date, verb: str) -> str | None:
+    if resource is None or resource.type != SECRET_TYPE:
+        return None
+    # Numbers cross the engine protocol as floats.
+    days = int(resource.inputs.get("recoveryWindowInDays", AWS_DEFAULT_RECOVERY_DAYS))
+    if days == 0:
+        return f"{verb} immediately, without recovery"
+    return f"recoverable until {(today + timedelta(days=days)).isoformat()} ({days}-day recovery window), then gone"

@@ -189,6 +189,8 @@ class RegisteredResource:
     providers: dict[str, str] = field(default_factory=dict)
     read: bool = False
     """True for `Resource.get` (ReadResource): an existing resource read, not managed."""
+    aliases: tuple[str, ...] = ()
+    """The URNs this resource may have had before (the `aliases` option), each as a full URN."""
 
     @property
     def is_provider(self) -> bool:
@@ -578,9 +580,24 @@ class _RecordingMonitor(MockMonitor):
                 replace_on_changes=tuple(request.replaceOnChanges),
                 delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
                 retain_on_delete=request.retainOnDelete if request.HasField("retainOnDelete") else None,
+                aliases=tuple(self._alias_urn(alias, request) for alias in request.aliases),
             )
         )
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=obj_proto)
+
+    def _alias_urn(self, alias, request) -> str:
+        """An alias as the URN it names. The SDK sends a URN or, when the monitor supports alias
+        specs (this one does), a spec whose empty fields default to the resource's own name,
+        type, stack, project and parent (engine: source_eval.go, resolving alias specs)."""
+        if alias.urn:
+            return alias.urn
+        spec = alias.spec
+        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+        qualified_type = spec.type or request.type
+        if parent and parent.split("::")[2] != STACK_TYPE:
+            qualified_type = parent.split("::")[2].split("$").pop() + "$" + qualified_type
+        return "urn:pulumi:" + "::".join([spec.stack or settings.get_stack(), spec.project or settings.get_project(),
+                                           qualified_type, spec.name or request.name])
 
     def ReadResource(self, request):  # noqa: N802 (gRPC method name)
         self._ensure_thread_loop()

@@ -1,7 +1,8 @@
 """`preview --format json`: the SPEC section 7 document, stable keys, sorted for diffing.
 
 Everything SPEC names is there with its name; additions (changed_properties, notes, the base
-cost and delta, counts per change) only add keys. The document's JSON Schema is
+cost and delta, counts per change, each resource's inputs with secrets masked and the options
+that decide what the engine does with it) only add keys. The document's JSON Schema is
 secrets_layout/reports/preview.schema.json, and a test holds every output to it.
 """
 
@@ -10,10 +11,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from secrets_layout.changes import CHANGES
 from secrets_layout.cost import CostEstimate
 from secrets_layout.preview import PreviewReport
-
-CHANGES = ("create", "update", "delete", "same")
 
 
 def as_document(report: PreviewReport) -> dict:
@@ -29,9 +29,18 @@ def as_document(report: PreviewReport) -> dict:
                 "name": resource.change.name,
                 "change": resource.change.change,
                 "changed_properties": list(resource.change.changed_properties),
+                "replace_properties": list(resource.change.replace_properties),
+                "changed_options": [
+                    {"option": option.option, "before": option.before, "after": option.after}
+                    for option in resource.change.changed_options
+                ],
+                "blocked": resource.change.blocked,
+                "previous_urn": resource.change.previous_urn,
                 "note": resource.change.note,
                 "file": resource.file,
                 "line": resource.line,
+                "inputs": resource.change.inputs,
+                "options": resource.change.options,
             }
             for resource in report.resources
         ],
@@ -53,6 +62,7 @@ def as_document(report: PreviewReport) -> dict:
             "mandatory": len(report.mandatory),
             "advisory": len(report.advisory),
             **{change: report.count(change) for change in CHANGES},
+            "blocked": sum(1 for resource in report.resources if resource.change.blocked),
         },
         "warnings": list(report.warnings),
     }

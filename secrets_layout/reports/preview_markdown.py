@@ -13,7 +13,8 @@ FOLD_ABOVE = 25
 """Change lists longer than this start folded, so violations stay on the first screen."""
 """Lets a workflow find and update its own comment instead of adding a new one per push."""
 LEVEL_ICON = {"mandatory": "🔴", "advisory": "🟡"}
-CHANGE_ICON = {"create": "➕", "update": "✏️", "delete": "➖", "same": ""}
+CHANGE_ICON = {"create": "➕", "update": "✏️", "replace": "♻️", "delete": "➖", "import": "📥", "same": ""}
+COUNTED = ("create", "update", "replace", "delete", "import")
 
 
 def render(report: PreviewReport, *, link_base: str | None = None) -> str:
@@ -33,7 +34,11 @@ def render(report: PreviewReport, *, link_base: str | None = None) -> str:
 def _headline(report: PreviewReport) -> str:
     mandatory = len(report.mandatory)
     verdict = f"❌ **{mandatory} mandatory policy violation{'s' if mandatory != 1 else ''}**" if mandatory else "✅ no mandatory policy violation"
-    changes = " · ".join(f"{report.count(change)} to {change}" for change in ("create", "update", "delete"))
+    changes = " · ".join(f"{report.count(change)} to {change}" for change in COUNTED if report.count(change))
+    changes = changes or "no resource changes"
+    blocked = sum(1 for resource in report.resources if resource.change.blocked)
+    if blocked:
+        changes = f"⛔ **{blocked} blocked by protect** · {changes}"
     cost = f"**{report.cost.monthly_usd:.2f} USD/month**"
     if report.base_cost is not None:
         cost += f" ({report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f} against `{report.base}`)"
@@ -58,7 +63,7 @@ def _violations(report: PreviewReport, link_base: str | None) -> list[str]:
 
 
 def _changes(report: PreviewReport, link_base: str | None) -> list[str]:
-    changed = [resource for resource in report.resources if resource.change.change != "same"]
+    changed = [resource for resource in report.resources if resource.change.shown]
     lines = ["#### Changes", ""]
     if len(changed) > FOLD_ABOVE:
         lines += [f"<details><summary>{len(changed)} changed resources</summary>", ""]
@@ -66,22 +71,42 @@ def _changes(report: PreviewReport, link_base: str | None) -> list[str]:
         lines += ["| change | resource | type | declared at | details |", "|---|---|---|---|---|"]
         for resource in changed:
             change = resource.change
-            details = ", ".join(f"`{name}`" for name in change.changed_properties)
-            if change.note:
-                details = f"{details} {_cell(change.note)}".strip()
-            lines.append(f"| {CHANGE_ICON[change.change]} {change.change} | `{_cell(change.name)}` | `{change.type}` | "
-                         f"{_link(resource.file, resource.line, link_base)} | {details} |")
+            kind = f"{CHANGE_ICON[change.change]} {'**' + change.change + '**' if change.change in EMPHASIZED else change.change}"
+            if change.blocked:
+                kind = f"⛔ {kind} (blocked)"
+            lines.append(f"| {kind} | `{_cell(change.name)}` | `{change.type}` | "
+                         f"{_link(resource.file, resource.line, link_base)} | {_details(change)} |")
     else:
         lines.append("No resource changes.")
     if len(changed) > FOLD_ABOVE:
         lines += ["", "</details>"]
-    unchanged = report.count("same")
+    unchanged = [resource for resource in report.resources if not resource.change.shown]
     if unchanged:
-        lines += ["", f"<details><summary>{unchanged} unchanged resources</summary>", ""]
-        lines += [f"- `{_cell(resource.change.name)}` ({resource.change.type})"
-                  for resource in report.resources if resource.change.change == "same"]
+        lines += ["", f"<details><summary>{len(unchanged)} unchanged resources</summary>", ""]
+        lines += [f"- `{_cell(resource.change.name)}` ({resource.change.type})" for resource in unchanged]
         lines += ["", "</details>"]
     return lines + [""]
+
+
+EMPHASIZED = ("replace", "delete")
+
+
+def _details(change) -> str:
+    forcing = set(change.replace_properties)
+    names = [*change.changed_properties, *(["provider"] if "provider" in forcing else [])]
+    parts = [", ".join(f"`{name}` (forces replacement)" if name in forcing else f"`{name}`" for name in names)]
+    parts.append(", ".join(f"`{option.option}`: {_value(option.before)} → {_value(option.after)}"
+                           for option in change.changed_options))
+    parts.append(_cell(change.note) if change.note else "")
+    return "; ".join(part for part in parts if part)
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, str) and value.startswith("urn:pulumi:"):
+        return f"`{_cell(value.rsplit('::', 1)[-1])}`"
+    return f"`{_cell(str(value))}`"
 
 
 def _cost(report: PreviewReport) -> list[str]:

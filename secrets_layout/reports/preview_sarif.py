@@ -43,6 +43,12 @@ def _document(rules: dict[str, str], results: list[dict]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
+CHANGE_RULES = {
+    "change-blocked-by-protect": "The engine refuses this delete or replace: the resource is protected",
+    "secret-replaced": "A secret is replaced: a new secret with a new ARN, and the old one deleted",
+}
+
+
 def render(report: PreviewReport) -> str:
     violations = [violation for violation in report.violations if violation.level in LEVELS]
     rules = {violation.policy: f"Policy {violation.policy} of the secrets-layout policy pack" for violation in violations}
@@ -51,6 +57,18 @@ def render(report: PreviewReport) -> str:
                 violation.column, urn=violation.urn, enforcementLevel=violation.level)
         for violation in violations
     ]
+    for resource in report.resources:
+        change = resource.change
+        rule = ("change-blocked-by-protect" if change.blocked else
+                "secret-replaced" if change.change == "replace" and change.type == "aws:secretsmanager/secret:Secret"
+                else None)
+        if rule is None:
+            continue
+        rules[rule] = CHANGE_RULES[rule]
+        # A deletion has no declaration line any more: it is reported at the top of the file.
+        message = f"{change.change} of {change.name} ({change.type}): {change.note}"
+        results.append(_result(rule, "error" if change.blocked else "warning", message, resource.file,
+                               resource.line or 1, 1, urn=change.urn, change=change.change))
     return _document(rules, results)
 
 

@@ -10,7 +10,10 @@ from rich.text import Text
 
 from secrets_layout.preview import PreviewReport
 
-CHANGE_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red"), "same": (" ", "dim")}
+# The signs of `pulumi preview`: + create, ~ update, +- replace, - delete, = import.
+CHANGE_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("+-", "bold magenta"),
+                "delete": ("-", "red"), "import": ("=", "cyan"), "same": (" ", "dim")}
+COUNTED = ("create", "update", "replace", "delete", "import")
 LEVEL_STYLE = {"mandatory": "bold red", "advisory": "yellow"}
 
 
@@ -37,15 +40,32 @@ def _resources(report: PreviewReport) -> Table:
         table.add_column(column, overflow="fold")
     for resource in report.resources:
         change = resource.change
-        if change.change == "same":
+        if not change.shown:
             continue
         sign, style = CHANGE_STYLE[change.change]
-        details = ", ".join(change.changed_properties)
-        if change.note:
-            details = f"{details}; {change.note}" if details else change.note
-        table.add_row(f"{sign} {change.change}", change.type, change.name,
-                      str(resource.line) if resource.line else "", details, style=style)
+        label = f"{sign} {change.change}" + (" BLOCKED" if change.blocked else "")
+        table.add_row(label, change.type, change.name, str(resource.line) if resource.line else "",
+                      change_details(change), style="bold red" if change.blocked else style)
     return table
+
+
+def change_details(change) -> str:
+    """Changed properties (those forcing a replacement marked), changed options, then the note."""
+    forcing = set(change.replace_properties)
+    parts = [", ".join(f"{name} (forces replacement)" if name in forcing else name
+                       for name in (*change.changed_properties, *(["provider"] if "provider" in forcing else [])))]
+    parts.append(", ".join(f"{option.option}: {_shown(option.before)} -> {_shown(option.after)}"
+                           for option in change.changed_options))
+    parts.append(change.note or "")
+    return "; ".join(part for part in parts if part)
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str) and value.startswith("urn:pulumi:"):
+        return value.rsplit("::", 1)[-1]
+    return "none" if value is None else str(value)
 
 
 def _violations(report: PreviewReport) -> Text:
@@ -73,7 +93,7 @@ def _cost(report: PreviewReport) -> Table:
 
 
 def _summary(report: PreviewReport) -> str:
-    changes = ", ".join(f"{report.count(change)} to {change}" for change in ("create", "update", "delete"))
+    changes = ", ".join(f"{report.count(change)} to {change}" for change in COUNTED)
     unchanged = f", {report.count('same')} unchanged" if report.base else ""
     return (f"{changes}{unchanged}; {len(report.mandatory)} mandatory and {len(report.advisory)} advisory "
             f"policy violations; {report.cost.monthly_usd:.2f} USD per month")
