@@ -128,7 +128,20 @@ class RotatingSecret:
         return token
 
     def labels(self) -> dict[str, list[str]]:
+        """Version id -> its AWS staging labels (AWSCURRENT, AWSPENDING, AWSPREVIOUS); revocation marks left out."""
+        aws_labels = {
+            version: [label for label in stages if label.startswith("AWS")] for version, stages in self.all_labels().items()
+        }
+        return {version: stages for version, stages in aws_labels.items() if stages}
+
+    def all_labels(self) -> dict[str, list[str]]:
         return labels(self.client, self.name)
+
+    def marked(self) -> set[str]:
+        """The versions carrying their own revocation mark, PENDING-REVOCATION-<version id>."""
+        return {
+            version for version, stages in self.all_labels().items() if f"PENDING-REVOCATION-{version}" in stages
+        }
 
     def value(self, *, stage: str | None = None, version_id: str | None = None) -> str:
         selector = {"VersionStage": stage} if stage else {}
