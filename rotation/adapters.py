@@ -22,6 +22,10 @@ class ProviderError(Exception):
     """The provider refused or failed a request. Messages name the operation and status, never a credential."""
 
 
+class AnswerUnusable(ProviderError):
+    """The provider answered 2xx with a document no retry would change (a provider that deduplicates replays it)."""
+
+
 class CredentialRejected(ProviderError):
     """The provider will never accept this credential (it answered 401/403, or the token has expired)."""
 

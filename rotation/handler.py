@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import boto3
 
-from adapters import AdapterSettings, ConfigurationError, CredentialAdapter, CredentialRejected
+from adapters import AdapterSettings, AnswerUnusable, ConfigurationError, CredentialAdapter, CredentialRejected
 from http_api_key import HttpApiKeyAdapter
 from log_safety import CredentialRedactor, guarding_logs
 from oauth2_client_credentials import OAuth2ClientCredentialsAdapter
@@ -148,10 +148,36 @@ def create_secret(
     if secrets.pending_value_exists(request.token):
         logger.info("createSecret: version %s already holds its new credential; nothing to issue", request.token)
         return
+    try:
+        new_value = issue_new_credential(request, secrets, state, adapter, current_value)
+    except (MalformedSecretValue, AnswerUnusable, RotationRefused) as error:
+        # Every retry of this token would fail the same way (a provider that honours the idempotency
+        # key replays its answer), and while AWSPENDING sits on this value-less version RotateSecret is
+        # refused (API_RotateSecret): rotation would be blocked for good.
+        give_up_pending(request, secrets)
+        raise type(error)(
+            f"{error}; version {request.token} gave up AWSPENDING so that the next rotation starts afresh"
+        ) from None
+    try:
+        secrets.store_pending(request.token, new_value, request.rotation_token)
+    except Exception as error:
+        settle_failed_store(request, secrets, adapter, new_value, current_value, error)
+        return
+    logger.info("createSecret: stored a new %s credential as AWSPENDING version %s", adapter.name, request.token)
+
+
+def issue_new_credential(
+    request: RotationRequest,
+    secrets: SecretVersions,
+    state: SecretState,
+    adapter: CredentialAdapter,
+    current_value: str,
+) -> str:
     # A bad current value is refused here, before anything is sent anywhere.
     adapter.credential(current_value)
     mark_credential_holders(secrets, state)
-    held = credentials_held(secrets, state, adapter, versions=[v for v in state.stages_by_version if v != request.token])
+    others = [version for version in state.stages_by_version if version != request.token]
+    held = credentials_held(secrets, state, adapter, versions=others)
     new_value = adapter.issue(current_value, request.token)
     new_credential = adapter.credential(new_value)
     if new_credential is not None and new_credential in held:
@@ -161,12 +187,7 @@ def create_secret(
             "already holds, so it issued nothing new; nothing was stored or revoked. Check the provider's "
             "create endpoint (a cached answer) and the response-key-field setting"
         )
-    try:
-        secrets.store_pending(request.token, new_value, request.rotation_token)
-    except Exception as error:
-        settle_failed_store(request, secrets, adapter, new_value, current_value, error)
-        return
-    logger.info("createSecret: stored a new %s credential as AWSPENDING version %s", adapter.name, request.token)
+    return new_value
 
 
 def settle_failed_store(
@@ -265,7 +286,7 @@ def test_secret(request: RotationRequest, secrets: SecretVersions, adapter: Cred
         # AWS never changes a stored version's value, and RotateSecret is refused while AWSPENDING sits
         # on a version other than AWSCURRENT (API_RotateSecret), so a credential that can never pass
         # would block rotation for good. Giving up AWSPENDING lets the next rotation issue a new one.
-        release_pending(request, secrets)
+        give_up_pending(request, secrets)
         raise CredentialRejected(
             f"{error}; version {request.token} gave up AWSPENDING so that the next rotation issues a new "
             "credential, and the next finishSecret revokes this one"
@@ -273,9 +294,12 @@ def test_secret(request: RotationRequest, secrets: SecretVersions, adapter: Cred
     logger.info("testSecret: the provider accepts the credential of version %s", request.token)
 
 
-def release_pending(request: RotationRequest, secrets: SecretVersions) -> None:
+def give_up_pending(request: RotationRequest, secrets: SecretVersions) -> None:
+    """Take AWSPENDING off the token's version; one that holds a credential keeps a mark, so it is revoked later."""
     state = secrets.describe()
-    if revocation_label(request.token) not in state.stages_of(request.token):
+    if secrets.pending_value_exists(request.token) and revocation_label(request.token) not in state.stages_of(
+        request.token
+    ):
         secrets.attach(revocation_label(request.token), request.token)
     secrets.detach(PENDING, request.token)
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
-from adapters import AdapterSettings, ConfigurationError, CredentialRejected, ProviderError
-from provider_http import JSON_TYPE, bearer, is_bearer_token, send
+from adapters import AdapterSettings, AnswerUnusable, ConfigurationError, CredentialRejected, ProviderError
+from provider_http import JSON_TYPE, bearer, is_bearer_token, is_header_safe, send
 from secret_form import MalformedSecretValue, dumps_like, looks_like_json, parse_json_object
 
 logger = logging.getLogger("rotation.http_api_key")
@@ -42,7 +42,7 @@ class ApiKeyValue:
         if not looks_like_json(secret_string):
             # `--secret-string file://key.txt` stores the file's final line break. A bearer token never
             # holds white space (RFC 6750 section 2.1), so the key is the text between it.
-            return cls(secret_string.strip(), None, secret_string, None)
+            return cls(checked_key(secret_string.strip()), None, secret_string, None)
         # A value that opens like JSON but does not parse is refused: sent whole, it would be a bearer token.
         try:
             document = parse_json_object(secret_string, "API key")
@@ -54,7 +54,7 @@ class ApiKeyValue:
         api_key = document.get(KEY_FIELD)
         if not isinstance(api_key, str) or not api_key:
             raise MalformedSecretValue(f"the JSON secret value has no non-empty string field '{KEY_FIELD}'")
-        return cls(api_key, key_id_from(document.get(KEY_ID_FIELD)), secret_string, document)
+        return cls(checked_key(api_key), key_id_from(document.get(KEY_ID_FIELD)), secret_string, document)
 
     def replaced_by(self, api_key: str, key_id: str | None) -> str:
         """The same shape and layout holding another key: readers never see the format change under them."""
@@ -69,6 +69,16 @@ class ApiKeyValue:
         else:
             document[KEY_ID_FIELD] = key_id
         return dumps_like(self.text, document)
+
+
+def checked_key(api_key: str) -> str:
+    # http.client would refuse the header and quote it whole in its error; refusing here names nothing.
+    if not is_header_safe(api_key):
+        raise MalformedSecretValue(
+            "the API key in the secret value holds a line break, another control character or a non-ASCII "
+            "character, which no HTTP header can carry; store the key without"
+        )
+    return api_key
 
 
 def key_id_from(value: object) -> str | None:
@@ -127,7 +137,7 @@ class HttpApiKeyAdapter:
         try:
             answer = response.json_object()
         except ProviderError as error:
-            raise ProviderError(f"{error}; {self._unrevocable_hint()}") from None
+            raise type(error)(f"{error}; {self._unrevocable_hint()}") from None
         key_id = key_id_from(answer.get(self.response_key_id_field))
         new_key = answer.get(self.response_key_field)
         if not isinstance(new_key, str) or not new_key:
@@ -136,7 +146,7 @@ class HttpApiKeyAdapter:
             problem = f"field '{self.response_key_field}' holds white space, control or non-ASCII characters"
         else:
             return current.replaced_by(new_key, key_id)
-        raise ProviderError(f"create: the answer {problem}; {self._withdraw(key_id, current)}")
+        raise AnswerUnusable(f"create: the answer {problem}; {self._withdraw(key_id, current)}")
 
     def credential(self, value: str) -> str | None:
         return ApiKeyValue.parse(value).api_key

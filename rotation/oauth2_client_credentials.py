@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 from urllib.parse import quote_plus, urlencode
 
-from adapters import AdapterSettings, ConfigurationError, CredentialRejected, ProviderError
+from adapters import AdapterSettings, AnswerUnusable, ConfigurationError, CredentialRejected, ProviderError
 from provider_http import FORM_TYPE, JSON_TYPE, bearer, is_bearer_token, send
 from secret_form import MalformedSecretValue, dumps_like, finite_number, parse_json_object
 
@@ -101,7 +101,7 @@ class OAuth2ClientCredentialsAdapter:
         answer = response.json_object()
         access_token = answer.get("access_token")
         if not isinstance(access_token, str) or not access_token:
-            raise ProviderError("token: the answer has no non-empty string field 'access_token'")
+            raise AnswerUnusable("token: the answer has no non-empty string field 'access_token'")
         problem = None
         lifetime = self._lifetime(answer)
         if not is_bearer_token(access_token):
@@ -109,7 +109,7 @@ class OAuth2ClientCredentialsAdapter:
         elif lifetime is False:
             problem = "field 'expires_in' is not a number of seconds between 0 and ten years"
         if problem is not None:
-            raise ProviderError(f"token: the answer {problem}; {self._withdraw(access_token, client)}")
+            raise AnswerUnusable(f"token: the answer {problem}; {self._withdraw(access_token, client)}")
         expires_at = None if lifetime is None else datetime.now(timezone.utc) + lifetime
         token_type = answer.get("token_type")
         return client.with_token(access_token, expires_at, token_type if isinstance(token_type, str) else None)

@@ -9,7 +9,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from adapters import ProviderError
+from adapters import AnswerUnusable, ProviderError
 
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -34,12 +34,14 @@ class ProviderResponse:
             raise ProviderError(f"{self.operation}: {self.location} answered HTTP {self.status}")
 
     def json_object(self) -> dict:
+        """The answer's JSON object. A body that is not JSON may be an answer cut short (ProviderError, worth a
+        retry); well-formed JSON of another shape is what the provider meant to send (AnswerUnusable)."""
         try:
             document = json.loads(self.body)
-        except ValueError:
-            document = None
+        except (ValueError, RecursionError):
+            raise ProviderError(f"{self.operation}: {self.location} did not answer with a JSON object") from None
         if not isinstance(document, dict):
-            raise ProviderError(f"{self.operation}: {self.location} did not answer with a JSON object")
+            raise AnswerUnusable(f"{self.operation}: {self.location} did not answer with a JSON object")
         return document
 
 
@@ -84,12 +86,12 @@ def send(
         raise
     except urllib.error.URLError as error:
         # An OSError's text is the socket's ("Connection refused"); anything else is named, not quoted.
-        reason = error.reason if isinstance(error.reason, OSError) else type(error.reason).__name__
         if isinstance(error.reason, TimeoutError):
-            reason = f"no answer within {timeout:g} s"
+            raise ProviderError(f"{operation}: {location} gave no answer within {timeout:g} s") from None
+        reason = error.reason if isinstance(error.reason, OSError) else type(error.reason).__name__
         raise ProviderError(f"{operation}: cannot reach {location}: {reason}") from None
     except TimeoutError:
-        raise ProviderError(f"{operation}: {location} did not answer within {timeout:g} s") from None
+        raise ProviderError(f"{operation}: {location} gave no answer within {timeout:g} s") from None
     except Exception as error:  # noqa: BLE001 - whatever urllib raises, its message may quote the request
         raise ProviderError(f"{operation}: the request to {location} failed ({type(error).__name__})") from None
 

@@ -101,12 +101,13 @@ class RotatingSecret:
         kind: SecretKind,
         *,
         tags: dict[str, str] | None = None,
+        value: str | None = None,
     ) -> RotatingSecret:
         name = f"test/rotation/{kind.id}-{uuid.uuid4().hex[:12]}"
         tags = kind.adapter_tags(provider.base_url) if tags is None else tags
         created = client.create_secret(
             Name=name,
-            SecretString=kind.initial_value(provider),
+            SecretString=kind.initial_value(provider) if value is None else value,
             Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
         )
         service.enable_rotation(name)
@@ -126,6 +127,10 @@ class RotatingSecret:
         for step in STEPS:
             self.invoke(step, token)
         return token
+
+    def edit_by_hand(self, value: str) -> str:
+        """A console edit: PutSecretValue without stages, so AWS moves AWSCURRENT and AWSPREVIOUS itself."""
+        return self.client.put_secret_value(SecretId=self.name, SecretString=value)["VersionId"]
 
     def labels(self) -> dict[str, list[str]]:
         """Version id -> its AWS staging labels (AWSCURRENT, AWSPENDING, AWSPREVIOUS); revocation marks left out."""
