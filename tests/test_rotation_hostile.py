@@ -405,3 +405,22 @@ def test_a_json_value_with_a_syntax_error_is_refused_and_never_sent(client, secr
     assert str(error).startswith("the API key secret value is")
     assert provider.calls == {}, "the value was sent nowhere"
     assert secret.labels() == {secret.initial_version: [CURRENT]}
+
+
+def test_an_unforeseen_error_quoting_a_value_is_raised_redacted(client, secrets_manager, provider, monkeypatch):
+    """Defence in depth: whatever raises with a value in its message, the log and the raised error redact it."""
+    secret = rotating(client, secrets_manager, provider, JSON_API_KEY)
+    token = secret.begin()
+    for step in STEPS[:3]:
+        secret.invoke(step, token)
+    pending_key = json.loads(secret.value(version_id=token))["api_key"]
+
+    def careless_verify(self, candidate_value):
+        raise KeyError(f"no such thing in {candidate_value}")
+
+    monkeypatch.setattr(handler.HttpApiKeyAdapter, "verify", careless_verify)
+    error = invoke_watched(secret, "testSecret", token)
+
+    assert isinstance(error, handler.RotationFailed)
+    assert str(error) == "testSecret: KeyError: 'no such thing in [redacted]'"
+    assert pending_key not in repr(error)

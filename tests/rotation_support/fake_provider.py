@@ -92,6 +92,8 @@ class FakeProvider:
             self.token_lifetime_seconds: float = 3600
             # Credentials the provider really answered 2xx for at verify: what "tested" means.
             self.verified: set[str] = set()
+            # Keys made by a scripted issue answer, by the answer that announced them.
+            self.scripted_issues: dict[str, ScriptedAnswer] = {}
 
     # --- what tests arrange -------------------------------------------------------------------
 
@@ -193,6 +195,10 @@ class FakeProvider:
             if operation == "verify" and 200 <= status < 300 and scripted is None:
                 self.verified.add(authorization.removeprefix("Bearer "))
             sent = (status, document, 0.0)
+            if operation == "issue" and scripted is not None and scripted.acts and isinstance(document, dict):
+                issued = document.get("api_key") or document.get("access_token")
+                if issued:
+                    self.scripted_issues[issued] = scripted
             if scripted is not None:
                 body = self._scripted_body(scripted, document, authorization, form)
                 sent = (scripted.status, body, scripted.delay_seconds)
