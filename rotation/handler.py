@@ -179,6 +179,7 @@ def issue_new_credential(
     others = [version for version in state.stages_by_version if version != request.token]
     held = credentials_held(secrets, state, adapter, versions=others)
     new_value = adapter.issue(current_value, request.token)
+    secrets.redactor.remember(new_value)
     new_credential = adapter.credential(new_value)
     if new_credential is not None and new_credential in held:
         # Revoking it would cut off that version's readers; storing it would have it revoked later anyway.
