@@ -24,8 +24,19 @@ from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 
 # What a scripted answer's body can be, beyond the provider's real answer ("real").
-BODY_FORMS = ("real", "not-json", "empty", "huge", "json-list", "key-missing", "key-not-a-string", "key-with-line-break",
-              "current-key", "echo")
+BODY_FORMS = (
+    "real",
+    "not-json",
+    "empty",
+    "huge",
+    "json-list",
+    "key-missing",
+    "key-not-a-string",
+    "key-with-line-break",
+    "current-key",
+    "echo",
+    "bad-expiry",
+)
 
 
 # Forms the provider itself sends (replayed for the same Idempotency-Key); the others are damage in transit.
@@ -237,6 +248,8 @@ class FakeProvider:
             if presented is None:
                 return real
             return {"key_id": presented.key_id, "api_key": presented.api_key}
+        if form_name == "bad-expiry":
+            return {**real, "expires_in": -5}
         if form_name == "echo":
             return {"error": "scripted", "echo": authorization, "form": form, "answer": real}
         raise ValueError(f"unknown body form {form_name!r}")
