@@ -22,13 +22,29 @@ class ProviderError(Exception):
     """The provider refused or failed a request. Messages name the operation and status, never a credential."""
 
 
+class AnswerUnusable(ProviderError):
+    """The provider answered 2xx with a document no retry would change (a provider that deduplicates replays it)."""
+
+
+class CredentialRejected(ProviderError):
+    """The provider will never accept this credential (it answered 401/403, or the token has expired)."""
+
+
 class CredentialAdapter(Protocol):
     """What the rotation needs from a third party. Values are whole SecretStrings, in the adapter's shape."""
 
     name: str
 
-    def issue(self, current_value: str) -> str:
-        """Have the provider issue a new credential, authenticating with the current one; return the new value."""
+    def issue(self, current_value: str, idempotency_key: str | None = None) -> str:
+        """Have the provider issue a new credential, authenticating with the current one; return the new value.
+
+        idempotency_key is the rotation's ClientRequestToken: an adapter whose provider deduplicates
+        requests passes it on, so a retry after a lost answer gets the same credential, not a second one.
+        An answer that is unusable but names what it issued has that credential revoked before raising.
+        """
+
+    def credential(self, value: str) -> str | None:
+        """The credential a whole SecretString holds, to tell whether two versions share one; None if none."""
 
     def verify(self, candidate_value: str) -> None:
         """Raise ProviderError unless the provider accepts the credential held in candidate_value."""

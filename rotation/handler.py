@@ -14,13 +14,16 @@ from dataclasses import dataclass, field
 
 import boto3
 
-from adapters import AdapterSettings, ConfigurationError, CredentialAdapter
+from adapters import AdapterSettings, AnswerUnusable, ConfigurationError, CredentialAdapter, CredentialRejected
 from http_api_key import HttpApiKeyAdapter
+from log_safety import CredentialRedactor, guarding_logs
 from oauth2_client_credentials import OAuth2ClientCredentialsAdapter
+from secret_form import MalformedSecretValue
 from secret_versions import (
     CURRENT,
     PENDING,
     PREVIOUS,
+    ROTATION_LABELS,
     PendingValueTaken,
     SecretState,
     SecretVersions,
@@ -32,6 +35,14 @@ logger.setLevel(logging.INFO)
 
 ADAPTER_TYPES = {adapter.name: adapter for adapter in (HttpApiKeyAdapter, OAuth2ClientCredentialsAdapter)}
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+
+
+class RotationRefused(ValueError):
+    """The step would break the rotation's promises (an empty AWSCURRENT, a credential held twice)."""
+
+
+class RotationFailed(Exception):
+    """Raised in place of an error whose message held a credential; the message is the redacted one."""
 
 
 @dataclass(frozen=True)
@@ -60,25 +71,31 @@ class RotationRequest:
 
 def lambda_handler(event: Mapping[str, object], context: object) -> None:
     request = RotationRequest.from_event(event)
-    # SECRETS_MANAGER_ENDPOINT is the variable AWS's own rotation templates use (VPC endpoints);
-    # without it boto3 resolves the endpoint itself, AWS_ENDPOINT_URL* included.
-    client = boto3.client("secretsmanager", endpoint_url=os.environ.get("SECRETS_MANAGER_ENDPOINT") or None)
-    secrets = SecretVersions(client, request.secret_id)
-    logger.info("%s: starting for secret %s, version %s", request.step, request.secret_id, request.token)
-    try:
-        run_step(request, secrets, os.environ)
-    except Exception as error:
-        # Every message raised here names operations, versions and statuses, never a secret value.
-        logger.error(
-            "%s failed for secret %s, version %s: %s: %s",
-            request.step,
-            request.secret_id,
-            request.token,
-            type(error).__name__,
-            error,
-        )
-        raise
-    logger.info("%s: done for secret %s, version %s", request.step, request.secret_id, request.token)
+    redactor = CredentialRedactor()
+    with guarding_logs(redactor):
+        # SECRETS_MANAGER_ENDPOINT is the variable AWS's own rotation templates use (VPC endpoints);
+        # without it boto3 resolves the endpoint itself, AWS_ENDPOINT_URL* included.
+        client = boto3.client("secretsmanager", endpoint_url=os.environ.get("SECRETS_MANAGER_ENDPOINT") or None)
+        secrets = SecretVersions(client, request.secret_id, redactor)
+        logger.info("%s: starting for secret %s, version %s", request.step, request.secret_id, request.token)
+        try:
+            run_step(request, secrets, os.environ)
+        except Exception as error:
+            # Messages raised here name operations, versions and statuses; the redactor covers the rest,
+            # including the Lambda runtime's own report of the raised error.
+            message = redactor.redact(str(error))
+            logger.error(
+                "%s failed for secret %s, version %s: %s: %s",
+                request.step,
+                request.secret_id,
+                request.token,
+                type(error).__name__,
+                message,
+            )
+            if message != str(error):
+                raise RotationFailed(f"{request.step}: {type(error).__name__}: {message}") from None
+            raise
+        logger.info("%s: done for secret %s, version %s", request.step, request.secret_id, request.token)
 
 
 def run_step(request: RotationRequest, secrets: SecretVersions, environ: Mapping[str, str]) -> None:
@@ -92,13 +109,14 @@ def run_step(request: RotationRequest, secrets: SecretVersions, environ: Mapping
         return
     adapter = adapter_for(state, environ)
     if request.step == "createSecret":
-        create_secret(request, secrets, adapter)
+        create_secret(request, secrets, state, adapter)
     elif request.step == "setSecret":
         set_secret(request, secrets)
     elif request.step == "testSecret":
         test_secret(request, secrets, adapter)
     else:
-        finish_secret(request, secrets, state, adapter)
+        finish_secret(request, secrets, state)
+        settle_finished_rotation(request, secrets, adapter)
 
 
 def staged_for_rotation(request: RotationRequest, state: SecretState) -> frozenset[str]:
@@ -122,23 +140,94 @@ def adapter_for(state: SecretState, environ: Mapping[str, str]) -> CredentialAda
     return adapter_type.from_settings(settings)
 
 
-def create_secret(request: RotationRequest, secrets: SecretVersions, adapter: CredentialAdapter) -> None:
+def create_secret(
+    request: RotationRequest, secrets: SecretVersions, state: SecretState, adapter: CredentialAdapter
+) -> None:
     """Issue a new credential at the provider and store it as the AWSPENDING version, once per token."""
     current_value = secrets.value(stage=CURRENT)
     if secrets.pending_value_exists(request.token):
         logger.info("createSecret: version %s already holds its new credential; nothing to issue", request.token)
         return
-    new_value = adapter.issue(current_value)
+    try:
+        new_value = issue_new_credential(request, secrets, state, adapter, current_value)
+    except (MalformedSecretValue, AnswerUnusable, RotationRefused) as error:
+        # Every retry of this token would fail the same way (a provider that honours the idempotency
+        # key replays its answer), and while AWSPENDING sits on this value-less version RotateSecret is
+        # refused (API_RotateSecret): rotation would be blocked for good.
+        give_up_pending(request, secrets)
+        raise type(error)(
+            f"{error}; version {request.token} gave up AWSPENDING so that the next rotation starts afresh"
+        ) from None
     try:
         secrets.store_pending(request.token, new_value, request.rotation_token)
     except Exception as error:
-        # The credential just issued is stored nowhere: revoke it now or nobody ever will.
-        withdraw_unstored_credential(adapter, new_value, current_value)
-        if isinstance(error, PendingValueTaken):
-            logger.info("createSecret: a twin invocation stored version %s first; kept its credential", request.token)
-            return
-        raise
+        settle_failed_store(request, secrets, adapter, new_value, current_value, error)
+        return
     logger.info("createSecret: stored a new %s credential as AWSPENDING version %s", adapter.name, request.token)
+
+
+def issue_new_credential(
+    request: RotationRequest,
+    secrets: SecretVersions,
+    state: SecretState,
+    adapter: CredentialAdapter,
+    current_value: str,
+) -> str:
+    # A bad current value is refused here, before anything is sent anywhere.
+    adapter.credential(current_value)
+    mark_credential_holders(secrets, state)
+    others = [version for version in state.stages_by_version if version != request.token]
+    held = credentials_held(secrets, state, adapter, versions=others)
+    new_value = adapter.issue(current_value, request.token)
+    secrets.redactor.remember(new_value)
+    new_credential = adapter.credential(new_value)
+    if new_credential is not None and new_credential in held:
+        # Revoking it would cut off that version's readers; storing it would have it revoked later anyway.
+        raise RotationRefused(
+            f"createSecret: the provider answered with the credential that version {held[new_credential]} "
+            "already holds, so it issued nothing new; nothing was stored or revoked. Check the provider's "
+            "create endpoint (a cached answer) and the response-key-field setting"
+        )
+    return new_value
+
+
+def settle_failed_store(
+    request: RotationRequest,
+    secrets: SecretVersions,
+    adapter: CredentialAdapter,
+    new_value: str,
+    current_value: str,
+    error: Exception,
+) -> None:
+    """PutSecretValue failed, or only its answer did: look before revoking what may be stored after all.
+
+    Revoking a credential that did land would leave AWSPENDING on a dead credential, and every retry's
+    testSecret would fail on it.
+    """
+    try:
+        stored = secrets.value_if_any(version_id=request.token)
+    except Exception as lookup_error:  # noqa: BLE001 - reported, and the store's own error is raised
+        logger.error(
+            "createSecret: PutSecretValue failed (%s) and reading version %s back failed too (%s); the new "
+            "credential is kept: if the version holds no value, revoke the newest credential by hand",
+            type(error).__name__,
+            request.token,
+            type(lookup_error).__name__,
+        )
+        raise error
+    if stored == new_value:
+        logger.warning(
+            "createSecret: PutSecretValue answered %s, but version %s holds the new credential; kept it",
+            type(error).__name__,
+            request.token,
+        )
+        return
+    # The credential just issued is stored nowhere: revoke it now or nobody ever will.
+    withdraw_unstored_credential(adapter, new_value, current_value)
+    if stored is not None or isinstance(error, PendingValueTaken):
+        logger.info("createSecret: a twin invocation stored version %s first; kept its credential", request.token)
+        return
+    raise error
 
 
 def withdraw_unstored_credential(adapter: CredentialAdapter, new_value: str, current_value: str) -> None:
@@ -153,6 +242,36 @@ def withdraw_unstored_credential(adapter: CredentialAdapter, new_value: str, cur
         )
 
 
+def mark_credential_holders(secrets: SecretVersions, state: SecretState) -> None:
+    """Mark AWSCURRENT and AWSPREVIOUS for revocation before they can leave by any route.
+
+    A console edit (PutSecretValue) moves AWSPREVIOUS off a version without this function running, and
+    a version without labels shows up nowhere ("How rotation works": versions without staging labels
+    are deprecated). The mark is a label of the version's own, so it stays wherever AWS's labels go,
+    and whichever finishSecret runs next finds the version and revokes its credential.
+    """
+    for version in state.unmarked(CURRENT, PREVIOUS):
+        secrets.attach(revocation_label(version), version)
+
+
+def credentials_held(
+    secrets: SecretVersions, state: SecretState, adapter: CredentialAdapter, *, versions: list[str]
+) -> dict[str, str]:
+    """credential -> a version among versions that holds it; versions without a value or a readable credential are skipped."""
+    held: dict[str, str] = {}
+    for version in sorted(versions, key=lambda version: (CURRENT not in state.stages_of(version), version)):
+        value = secrets.value_if_any(version_id=version)
+        if value is None:
+            continue
+        try:
+            credential = adapter.credential(value)
+        except MalformedSecretValue:
+            continue
+        if credential is not None:
+            held.setdefault(credential, version)
+    return held
+
+
 def set_secret(request: RotationRequest, secrets: SecretVersions) -> None:
     """Nothing to change at the provider: it put the credential into service when it issued it."""
     # Reading the value makes a skipped or failed createSecret surface here, not in testSecret.
@@ -162,26 +281,44 @@ def set_secret(request: RotationRequest, secrets: SecretVersions) -> None:
 
 def test_secret(request: RotationRequest, secrets: SecretVersions, adapter: CredentialAdapter) -> None:
     """Ask the provider to accept the pending credential; a failure leaves AWSCURRENT where it is."""
-    adapter.verify(secrets.value(stage=PENDING, version_id=request.token))
+    try:
+        adapter.verify(secrets.value(stage=PENDING, version_id=request.token))
+    except CredentialRejected as error:
+        # AWS never changes a stored version's value, and RotateSecret is refused while AWSPENDING sits
+        # on a version other than AWSCURRENT (API_RotateSecret), so a credential that can never pass
+        # would block rotation for good. Giving up AWSPENDING lets the next rotation issue a new one.
+        give_up_pending(request, secrets)
+        raise CredentialRejected(
+            f"{error}; version {request.token} gave up AWSPENDING so that the next rotation issues a new "
+            "credential, and the next finishSecret revokes this one"
+        ) from None
     logger.info("testSecret: the provider accepts the credential of version %s", request.token)
 
 
-def finish_secret(
-    request: RotationRequest, secrets: SecretVersions, state: SecretState, adapter: CredentialAdapter
-) -> None:
-    """Move AWSCURRENT to the new version, then revoke whatever just left AWSPREVIOUS."""
+def give_up_pending(request: RotationRequest, secrets: SecretVersions) -> None:
+    """Take AWSPENDING off the token's version; one that holds a credential keeps a mark, so it is revoked later."""
+    state = secrets.describe()
+    if secrets.pending_value_exists(request.token) and revocation_label(request.token) not in state.stages_of(
+        request.token
+    ):
+        secrets.attach(revocation_label(request.token), request.token)
+    secrets.detach(PENDING, request.token)
+
+
+def finish_secret(request: RotationRequest, secrets: SecretVersions, state: SecretState) -> None:
+    """Move AWSCURRENT to the new version, once it holds a value; the old current becomes AWSPREVIOUS."""
     current_version = state.version_labelled(CURRENT)
-    leaving_previous = state.version_labelled(PREVIOUS)
-    if leaving_previous not in (None, current_version, request.token):
-        # Marked before the move so that a retry after a crash still knows which credential to revoke.
-        label = revocation_label(leaving_previous)
-        if label not in state.stages_of(leaving_previous):
-            secrets.attach(label, leaving_previous)
+    if not secrets.pending_value_exists(request.token):
+        raise RotationRefused(
+            f"finishSecret: version {request.token} holds no value (createSecret never stored one), so "
+            f"AWSCURRENT stays on version {current_version}; run the rotation from createSecret"
+        )
+    # Marked before the move so that a retry after a crash still knows which credentials to revoke.
+    mark_credential_holders(secrets, state)
     secrets.move_current(to_version=request.token, from_version=current_version)
     logger.info(
         "finishSecret: version %s is AWSCURRENT, version %s is AWSPREVIOUS", request.token, current_version
     )
-    settle_finished_rotation(request, secrets, adapter)
 
 
 def settle_finished_rotation(request: RotationRequest, secrets: SecretVersions, adapter: CredentialAdapter) -> None:
@@ -189,19 +326,39 @@ def settle_finished_rotation(request: RotationRequest, secrets: SecretVersions, 
     if PENDING in state.stages_of(request.token):
         # AWS accepts AWSPENDING left beside AWSCURRENT; removing it leaves nothing that looks unfinished.
         secrets.detach(PENDING, request.token)
-    revoke_retired_credentials(secrets, state.versions_awaiting_revocation(), adapter)
+    revoke_retired_credentials(secrets, secrets.describe(), adapter)
 
 
-def revoke_retired_credentials(
-    secrets: SecretVersions, retired_versions: list[str], adapter: CredentialAdapter
-) -> None:
-    """Revoke each version marked for revocation that holds none of the rotation labels any more."""
+def revoke_retired_credentials(secrets: SecretVersions, state: SecretState, adapter: CredentialAdapter) -> None:
+    """Revoke each marked version that holds none of the rotation labels, unless a labelled version shares its credential."""
+    retired_versions = state.versions_awaiting_revocation()
     if not retired_versions:
         return
     current_value = secrets.value(stage=CURRENT)
+    live = credentials_held(secrets, state, adapter, versions=state.versions_holding(ROTATION_LABELS))
     for version in retired_versions:
         try:
-            adapter.revoke(secrets.value(version_id=version), current_value)
+            retiring_value = secrets.value(version_id=version)
+            credential = adapter.credential(retiring_value)
+        except MalformedSecretValue as error:
+            logger.error(
+                "finishSecret: cannot revoke the credential of retired version %s (%s); revoke it by hand",
+                version,
+                error,
+            )
+            secrets.detach(revocation_label(version), version)
+            continue
+        if credential is not None and credential in live:
+            logger.info(
+                "finishSecret: version %s left the rotation labels, but version %s holds the same credential; "
+                "not revoked",
+                version,
+                live[credential],
+            )
+            secrets.detach(revocation_label(version), version)
+            continue
+        try:
+            adapter.revoke(retiring_value, current_value)
         except Exception as error:
             # The new credential is already in service; a revocation that fails must not undo that.
             logger.error(
@@ -214,4 +371,4 @@ def revoke_retired_credentials(
             )
             continue
         secrets.detach(revocation_label(version), version)
-        logger.info("finishSecret: revoked the credential of version %s, which has left AWSPREVIOUS", version)
+        logger.info("finishSecret: revoked the credential of version %s, which has left the rotation labels", version)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
-from adapters import AdapterSettings, ProviderError
-from provider_http import JSON_TYPE, bearer, send
+from adapters import AdapterSettings, AnswerUnusable, ConfigurationError, CredentialRejected, ProviderError
+from provider_http import JSON_TYPE, bearer, is_bearer_token, is_header_safe, send
+from secret_form import MalformedSecretValue, dumps_like, looks_like_json, parse_json_object
 
 logger = logging.getLogger("rotation.http_api_key")
 
 KEY_FIELD = "api_key"
 KEY_ID_FIELD = "key_id"
+# draft-ietf-httpapi-idempotency-key-header: a POST carrying the same key is answered as the first one was.
+DEFAULT_IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_OFF = ("off", "none")
+# RFC 9110 section 5.1: a field name is a token.
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 @dataclass(frozen=True)
@@ -24,34 +30,62 @@ class ApiKeyValue:
 
     api_key: str = field(repr=False)
     key_id: str | None
+    # The whole SecretString, kept so that rotation writes the new key in the same form.
+    text: str = field(repr=False)
     # The JSON object around the key, kept so rotation preserves its other fields; None for plaintext.
     document: Mapping[str, object] | None = field(repr=False)
 
     @classmethod
     def parse(cls, secret_string: str) -> ApiKeyValue:
-        if not secret_string:
-            raise ValueError("the API key secret value is empty")
+        if not secret_string.strip():
+            raise MalformedSecretValue("the API key secret value is empty")
+        if not looks_like_json(secret_string):
+            # `--secret-string file://key.txt` stores the file's final line break. A bearer token never
+            # holds white space (RFC 6750 section 2.1), so the key is the text between it.
+            return cls(checked_key(secret_string.strip()), None, secret_string, None)
+        # A value that opens like JSON but does not parse is refused: sent whole, it would be a bearer token.
         try:
-            document = json.loads(secret_string)
-        except ValueError:
-            document = None
-        if not isinstance(document, dict):
-            return cls(secret_string, None, None)
+            document = parse_json_object(secret_string, "API key")
+        except MalformedSecretValue as error:
+            raise MalformedSecretValue(
+                f"{error}; a value that opens with {{, [ or \" is read as JSON and never sent as a key: "
+                "fix the JSON, or store the bare key"
+            ) from None
         api_key = document.get(KEY_FIELD)
         if not isinstance(api_key, str) or not api_key:
-            raise ValueError(f"the JSON secret value has no non-empty string field '{KEY_FIELD}'")
-        key_id = document.get(KEY_ID_FIELD)
-        return cls(api_key, None if key_id is None else str(key_id), document)
+            raise MalformedSecretValue(f"the JSON secret value has no non-empty string field '{KEY_FIELD}'")
+        return cls(checked_key(api_key), key_id_from(document.get(KEY_ID_FIELD)), secret_string, document)
 
     def replaced_by(self, api_key: str, key_id: str | None) -> str:
-        """The same shape holding another key: readers never see the format change under them."""
+        """The same shape and layout holding another key: readers never see the format change under them."""
         if self.document is None:
-            return api_key
-        document = {name: value for name, value in self.document.items() if name != KEY_ID_FIELD}
+            leading = self.text[: len(self.text) - len(self.text.lstrip())]
+            trailing = self.text[len(self.text.rstrip()) :]
+            return leading + api_key + trailing
+        document = dict(self.document)
         document[KEY_FIELD] = api_key
-        if key_id is not None:
+        if key_id is None:
+            document.pop(KEY_ID_FIELD, None)
+        else:
             document[KEY_ID_FIELD] = key_id
-        return json.dumps(document)
+        return dumps_like(self.text, document)
+
+
+def checked_key(api_key: str) -> str:
+    # http.client would refuse the header and quote it whole in its error; refusing here names nothing.
+    if not is_header_safe(api_key):
+        raise MalformedSecretValue(
+            "the API key in the secret value holds a line break, another control character or a non-ASCII "
+            "character, which no HTTP header can carry; store the key without"
+        )
+    return api_key
+
+
+def key_id_from(value: object) -> str | None:
+    """A key id is a string or an integer; anything else names no key."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        return None
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -70,10 +104,19 @@ class HttpApiKeyAdapter:
     response_key_field: str = KEY_FIELD
     response_key_id_field: str = KEY_ID_FIELD
     timeout_seconds: float = 10.0
+    # The header carrying the rotation's ClientRequestToken on create; None sends none.
+    idempotency_header: str | None = DEFAULT_IDEMPOTENCY_HEADER
 
     @classmethod
     def from_settings(cls, settings: AdapterSettings) -> HttpApiKeyAdapter:
         create_url = settings.url("create-url")
+        idempotency_header = settings.get("idempotency-header", DEFAULT_IDEMPOTENCY_HEADER)
+        if idempotency_header.lower() in IDEMPOTENCY_OFF:
+            idempotency_header = None
+        elif not HEADER_NAME.fullmatch(idempotency_header):
+            raise ConfigurationError(
+                "setting 'idempotency-header' must be an HTTP header name (letters, digits, '-') or 'off'"
+            )
         return cls(
             create_url=create_url,
             verify_url=settings.url("verify-url"),
@@ -81,29 +124,39 @@ class HttpApiKeyAdapter:
             response_key_field=settings.get("response-key-field", KEY_FIELD),
             response_key_id_field=settings.get("response-key-id-field", KEY_ID_FIELD),
             timeout_seconds=settings.timeout_seconds(),
+            idempotency_header=idempotency_header,
         )
 
-    def issue(self, current_value: str) -> str:
+    def issue(self, current_value: str, idempotency_key: str | None = None) -> str:
         current = ApiKeyValue.parse(current_value)
-        response = send(
-            "create",
-            "POST",
-            self.create_url,
-            headers={**bearer(current.api_key), "Accept": JSON_TYPE, "Content-Type": JSON_TYPE},
-            body=b"{}",
-            timeout=self.timeout_seconds,
-        )
+        headers = {**bearer(current.api_key), "Accept": JSON_TYPE, "Content-Type": JSON_TYPE}
+        if self.idempotency_header and idempotency_key:
+            headers[self.idempotency_header] = idempotency_key
+        response = send("create", "POST", self.create_url, headers=headers, body=b"{}", timeout=self.timeout_seconds)
         response.raise_unless_ok()
-        answer = response.json_object()
+        try:
+            answer = response.json_object()
+        except ProviderError as error:
+            raise type(error)(f"{error}; {self._unrevocable_hint()}") from None
+        key_id = key_id_from(answer.get(self.response_key_id_field))
         new_key = answer.get(self.response_key_field)
         if not isinstance(new_key, str) or not new_key:
-            raise ProviderError(f"create: the answer has no non-empty string field '{self.response_key_field}'")
-        key_id = answer.get(self.response_key_id_field)
-        return current.replaced_by(new_key, None if key_id is None else str(key_id))
+            problem = f"has no non-empty string field '{self.response_key_field}'"
+        elif not is_bearer_token(new_key):
+            problem = f"field '{self.response_key_field}' holds white space, control or non-ASCII characters"
+        else:
+            return current.replaced_by(new_key, key_id)
+        raise AnswerUnusable(f"create: the answer {problem}; {self._withdraw(key_id, current)}")
+
+    def credential(self, value: str) -> str | None:
+        return ApiKeyValue.parse(value).api_key
 
     def verify(self, candidate_value: str) -> None:
         candidate = ApiKeyValue.parse(candidate_value)
-        self._ask_about(candidate, "verify").raise_unless_ok()
+        response = self._ask_about(candidate, "verify")
+        if response.status in (401, 403):
+            raise CredentialRejected(f"verify: {response.location} answered HTTP {response.status}: key refused")
+        response.raise_unless_ok()
 
     def revoke(self, retiring_value: str, current_value: str) -> None:
         retiring = ApiKeyValue.parse(retiring_value)
@@ -111,17 +164,38 @@ class HttpApiKeyAdapter:
         if key_id is None:
             logger.info("revoke: the provider no longer accepts the retiring key; nothing to revoke")
             return
+        self._revoke_key(key_id, ApiKeyValue.parse(current_value))
+
+    def _revoke_key(self, key_id: str, current: ApiKeyValue) -> None:
         response = send(
             "revoke",
             "DELETE",
             f"{self.revoke_url.rstrip('/')}/{quote(key_id, safe='')}",
-            headers={**bearer(ApiKeyValue.parse(current_value).api_key), "Accept": JSON_TYPE},
+            headers={**bearer(current.api_key), "Accept": JSON_TYPE},
             timeout=self.timeout_seconds,
         )
         if response.status in (404, 410):
             logger.info("revoke: the provider has no key %s any more; nothing to revoke", key_id)
             return
         response.raise_unless_ok()
+
+    def _withdraw(self, key_id: str | None, current: ApiKeyValue) -> str:
+        """Revoke the key an unusable create answer issued, if it named one; say what became of it."""
+        if key_id is None:
+            return self._unrevocable_hint()
+        try:
+            self._revoke_key(key_id, current)
+        except ProviderError as error:
+            return f"revoking key {key_id} it issued failed too ({error}); revoke it at the provider by hand"
+        return f"revoked key {key_id} it issued"
+
+    def _unrevocable_hint(self) -> str:
+        if self.idempotency_header:
+            return (
+                f"nothing names a key to revoke; the retry sends the same {self.idempotency_header}, "
+                "so a provider that honours it answers with the same key instead of making another"
+            )
+        return "nothing names a key to revoke; check the provider for a key made just now"
 
     def _key_id_of(self, key: ApiKeyValue) -> str | None:
         # A plaintext value has nowhere to record its key id, so ask the provider which key it is.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,12 +10,15 @@ from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 from urllib.parse import quote_plus, urlencode
 
-from adapters import AdapterSettings, ConfigurationError, ProviderError
-from provider_http import FORM_TYPE, JSON_TYPE, bearer, send
+from adapters import AdapterSettings, AnswerUnusable, ConfigurationError, CredentialRejected, ProviderError
+from provider_http import FORM_TYPE, JSON_TYPE, bearer, is_bearer_token, send
+from secret_form import MalformedSecretValue, dumps_like, finite_number, parse_json_object
 
 logger = logging.getLogger("rotation.oauth2_client_credentials")
 
 CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+# An expires_in beyond ten years is not a lifetime but a broken answer (and past datetime's range soon after).
+LONGEST_TOKEN_LIFETIME = timedelta(days=3650)
 
 
 @dataclass(frozen=True)
@@ -24,19 +26,16 @@ class OAuthClientValue:
     """A stored JSON object: client_id, client_secret, access_token, expires_at (ISO 8601 UTC), other fields kept."""
 
     document: Mapping[str, object] = field(repr=False)
+    # The whole SecretString, kept so that rotation writes the new token in the same layout.
+    text: str = field(repr=False)
 
     @classmethod
     def parse(cls, secret_string: str) -> OAuthClientValue:
-        try:
-            document = json.loads(secret_string)
-        except ValueError:
-            document = None
-        if not isinstance(document, dict):
-            raise ValueError("the OAuth2 secret value is not a JSON object")
+        document = parse_json_object(secret_string, "OAuth2")
         for required in ("client_id", "client_secret"):
             if not isinstance(document.get(required), str) or not document[required]:
-                raise ValueError(f"the OAuth2 secret value has no non-empty string field '{required}'")
-        return cls(document)
+                raise MalformedSecretValue(f"the OAuth2 secret value has no non-empty string field '{required}'")
+        return cls(document, secret_string)
 
     @property
     def client_id(self) -> str:
@@ -61,7 +60,7 @@ class OAuthClientValue:
         document["expires_at"] = None if expires_at is None else format_instant(expires_at)
         if token_type is not None:
             document["token_type"] = token_type
-        return json.dumps(document)
+        return dumps_like(self.text, document)
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,8 @@ class OAuth2ClientCredentialsAdapter:
             timeout_seconds=settings.timeout_seconds(),
         )
 
-    def issue(self, current_value: str) -> str:
+    def issue(self, current_value: str, idempotency_key: str | None = None) -> str:
+        # RFC 6749 defines no idempotency for the token endpoint; an extra token is harmless and lapses.
         client = OAuthClientValue.parse(current_value)
         form = {"grant_type": "client_credentials"}
         if self.scope:
@@ -101,13 +101,21 @@ class OAuth2ClientCredentialsAdapter:
         answer = response.json_object()
         access_token = answer.get("access_token")
         if not isinstance(access_token, str) or not access_token:
-            raise ProviderError("token: the answer has no non-empty string field 'access_token'")
-        expires_in = answer.get("expires_in")
-        expires_at = None
-        if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool):
-            expires_at = datetime.now(timezone.utc) + timedelta(seconds=expires_in)
+            raise AnswerUnusable("token: the answer has no non-empty string field 'access_token'")
+        problem = None
+        lifetime = self._lifetime(answer)
+        if not is_bearer_token(access_token):
+            problem = "field 'access_token' holds white space, control or non-ASCII characters"
+        elif lifetime is False:
+            problem = "field 'expires_in' is not a number of seconds between 0 and ten years"
+        if problem is not None:
+            raise AnswerUnusable(f"token: the answer {problem}; {self._withdraw(access_token, client)}")
+        expires_at = None if lifetime is None else datetime.now(timezone.utc) + lifetime
         token_type = answer.get("token_type")
         return client.with_token(access_token, expires_at, token_type if isinstance(token_type, str) else None)
+
+    def credential(self, value: str) -> str | None:
+        return OAuthClientValue.parse(value).access_token
 
     def verify(self, candidate_value: str) -> None:
         candidate = OAuthClientValue.parse(candidate_value)
@@ -115,16 +123,40 @@ class OAuth2ClientCredentialsAdapter:
             raise ProviderError("verify: the pending value holds no access_token")
         expires_at = candidate.expires_at
         if expires_at is not None and expires_at <= datetime.now(timezone.utc):
-            raise ProviderError("verify: the pending access token has already expired")
+            raise CredentialRejected("verify: the pending access token has already expired")
         if self.verify_url is None:
             return
-        send(
+        response = send(
             "verify",
             "GET",
             self.verify_url,
             headers={**bearer(candidate.access_token), "Accept": JSON_TYPE},
             timeout=self.timeout_seconds,
-        ).raise_unless_ok()
+        )
+        if response.status in (401, 403):
+            raise CredentialRejected(f"verify: {response.location} answered HTTP {response.status}: token refused")
+        response.raise_unless_ok()
+
+    @staticmethod
+    def _lifetime(answer: Mapping[str, object]) -> timedelta | None | bool:
+        """expires_in as a timedelta, None when absent (RFC 6749 section 5.1: RECOMMENDED), False when unusable."""
+        if answer.get("expires_in") is None:
+            return None
+        seconds = finite_number(answer["expires_in"])
+        if seconds is None or not 0 <= seconds <= LONGEST_TOKEN_LIFETIME.total_seconds():
+            return False
+        return timedelta(seconds=seconds)
+
+    def _withdraw(self, access_token: str, client: OAuthClientValue) -> str:
+        """Revoke (RFC 7009) a token that an unusable answer issued; say what became of it."""
+        if self.revoke_url is None:
+            return "no revoke-url is set, so the token it issued lapses at its expiry"
+        form = {"token": access_token, "token_type_hint": "access_token"}
+        try:
+            self._post_as_client("revoke", self.revoke_url, client, form).raise_unless_ok()
+        except ProviderError as error:
+            return f"revoking the token it issued failed too ({error})"
+        return "revoked the token it issued"
 
     def revoke(self, retiring_value: str, current_value: str) -> None:
         retiring = OAuthClientValue.parse(retiring_value)

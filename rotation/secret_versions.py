@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from log_safety import CredentialRedactor
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
@@ -52,6 +54,14 @@ class SecretState:
     def version_labelled(self, label: str) -> str | None:
         return next((version for version, stages in self.stages_by_version.items() if label in stages), None)
 
+    def versions_holding(self, labels: frozenset[str]) -> list[str]:
+        return [version for version, stages in self.stages_by_version.items() if stages & labels]
+
+    def unmarked(self, *labels: str) -> list[str]:
+        """The versions holding one of labels that carry no revocation mark yet."""
+        versions = {self.version_labelled(label) for label in labels} - {None}
+        return sorted(version for version in versions if revocation_label(version) not in self.stages_of(version))
+
     def versions_awaiting_revocation(self) -> list[str]:
         """Versions marked for revocation that no reader can be sent to any more."""
         return [
@@ -65,6 +75,8 @@ class SecretState:
 class SecretVersions:
     client: Any
     secret_id: str
+    # Every value read or written is remembered, so that no log line or error can repeat it.
+    redactor: CredentialRedactor = field(default_factory=CredentialRedactor, repr=False)
 
     def describe(self) -> SecretState:
         return SecretState.from_description(self.client.describe_secret(SecretId=self.secret_id))
@@ -78,23 +90,30 @@ class SecretVersions:
         answer = self.client.get_secret_value(SecretId=self.secret_id, **selector)
         if "SecretString" not in answer:
             raise ValueError("binary secret values cannot be rotated by this function")
+        self.redactor.remember(answer["SecretString"])
         return answer["SecretString"]
 
-    def pending_value_exists(self, token: str) -> bool:
+    def value_if_any(self, *, stage: str | None = None, version_id: str | None = None) -> str | None:
+        """The value, or None where the version has none (a rotation's version before createSecret stores one)."""
         try:
-            self.value(stage=PENDING, version_id=token)
+            return self.value(stage=stage, version_id=version_id)
         except ClientError as error:
             if error_code(error) == "ResourceNotFoundException":
-                return False
+                return None
             raise
-        return True
 
-    def store_pending(self, token: str, value: str, rotation_token: str | None = None) -> None:
+    def pending_value_exists(self, token: str) -> bool:
+        return self.value_if_any(stage=PENDING, version_id=token) is not None
+
+    def store_pending(self, token: str, value: str, rotation_token: str | None = None, *, marked: bool = True) -> None:
+        """Store value as the token's AWSPENDING version, marked for revocation in the same call when marked."""
+        self.redactor.remember(value)
+        stages = [PENDING, revocation_label(token)] if marked else [PENDING]
         arguments = {
             "SecretId": self.secret_id,
             "ClientRequestToken": token,
             "SecretString": value,
-            "VersionStages": [PENDING],
+            "VersionStages": stages,
         }
         if rotation_token is not None:
             arguments["RotationToken"] = rotation_token

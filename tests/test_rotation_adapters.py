@@ -10,9 +10,9 @@ import pytest
 
 import rotation_support.lambda_code  # noqa: F401  (puts rotation/ on sys.path)
 from rotation_support.provider_fixtures import provider, provider_server  # noqa: F401  (fixtures)
-from rotation_support.fake_provider import FakeProvider, IssuedKey
+from rotation_support.fake_provider import FakeProvider, IssuedKey, ScriptedAnswer
 
-from adapters import ProviderError
+from adapters import AnswerUnusable, ProviderError
 from http_api_key import ApiKeyValue, HttpApiKeyAdapter
 from oauth2_client_credentials import OAuth2ClientCredentialsAdapter
 
@@ -205,3 +205,24 @@ def test_oauth2_wrong_client_secret_is_refused(provider):
 def test_oauth2_malformed_values_are_named_without_their_content(provider, value, complaint):
     with pytest.raises(ValueError, match=complaint):
         oauth2(provider).issue(value)
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "revoked"),
+    [
+        ("bad-expiry", "token: the answer field 'expires_in' is not a number of seconds between 0 and ten years; "
+         "revoked the token it issued", True),
+        ("key-not-a-string", "token: the answer has no non-empty string field 'access_token'", False),
+        ("json-list", "did not answer with a JSON object", False),
+    ],
+)
+def test_oauth2_unusable_token_answers_are_refused_and_what_they_name_revoked(provider, body, message, revoked):
+    provider.script("issue", ScriptedAnswer(status=200, body=body))
+
+    with pytest.raises(AnswerUnusable) as raised:
+        oauth2(provider).issue(oauth2_value(provider))
+
+    assert message in str(raised.value)
+    issued = next(iter(provider.tokens))
+    assert provider.token_is_active(issued) is not revoked
+    assert issued not in str(raised.value)

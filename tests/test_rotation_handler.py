@@ -10,11 +10,11 @@ import logging
 import threading
 import uuid
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 import rotation_support.lambda_code  # noqa: F401  (puts rotation/ on sys.path)
+from rotation_support.moto_fixtures import client, secrets_manager  # noqa: F401  (fixtures)
 from rotation_support.provider_fixtures import provider, provider_server  # noqa: F401  (fixtures)
 from rotation_support.fake_provider import FakeProvider
 from rotation_support.rotating_secret import (
@@ -26,7 +26,7 @@ from rotation_support.rotating_secret import (
     RotatingSecret,
     api_key_tags,
 )
-from rotation_support.secrets_manager import REGION, MotoSecretsManager, RotationInProgress
+from rotation_support.secrets_manager import RotationInProgress
 
 import handler
 import secret_versions
@@ -36,28 +36,6 @@ pytestmark = pytest.mark.slow
 
 CURRENT, PENDING, PREVIOUS = "AWSCURRENT", "AWSPENDING", "AWSPREVIOUS"
 KIND_IDS = [kind.id for kind in ALL_KINDS]
-
-
-@pytest.fixture(scope="module")
-def secrets_manager():
-    with pytest.MonkeyPatch.context() as patches, MotoSecretsManager().running(patches) as service:
-        yield service
-
-
-@pytest.fixture
-def client(secrets_manager, monkeypatch):
-    """The function's environment: boto3 finds moto through AWS_ENDPOINT_URL_SECRETS_MANAGER."""
-    for name in ("AWS_PROFILE", "SECRETS_MANAGER_ENDPOINT", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets_manager.endpoint_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-    monkeypatch.setenv("ROTATION_ALLOWED_HOSTS", "127.0.0.1")
-    return boto3.client("secretsmanager")
 
 
 @pytest.fixture(autouse=True)
@@ -208,11 +186,8 @@ def test_finish_interrupted_before_awscurrent_moves_still_revokes_on_retry(clien
     secrets_manager.fail_next_current_move()
     with pytest.raises(ClientError):
         secret.invoke("finishSecret", third)
-    assert secret.labels() == {
-        first: [PREVIOUS, f"PENDING-REVOCATION-{first}"],
-        second: [CURRENT],
-        third: [PENDING],
-    }
+    assert secret.labels() == {first: [PREVIOUS], second: [CURRENT], third: [PENDING]}
+    assert secret.marked() == {first, second, third}
     assert secret.is_active(first), "still AWSPREVIOUS, so still in service"
 
     secret.invoke("finishSecret", third)
@@ -326,12 +301,9 @@ def test_failed_revocation_keeps_the_rotation_and_is_retried(
 
     third = secret.rotate()  # finishSecret succeeds although revocation fails
 
-    assert secret.labels() == {
-        first: [f"PENDING-REVOCATION-{first}"],
-        second: [PREVIOUS],
-        third: [CURRENT],
-    }
-    assert secret.is_active(first), "revocation failed, and the label remembers it"
+    assert secret.labels() == {second: [PREVIOUS], third: [CURRENT]}
+    assert first in secret.marked(), "revocation failed, and the mark remembers it"
+    assert secret.is_active(first)
     assert f"could not revoke the credential of retired version {first}" in caplog.text
 
     provider.recover()

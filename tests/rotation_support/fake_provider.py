@@ -2,7 +2,12 @@
 
 Operations that tests can make fail: "issue", "verify" and "revoke", on both APIs alike.
 Failed answers echo the request's credentials in their bodies, so tests can prove those bodies never
-reach a log line or an exception message.
+reach a log line or an exception message. Beyond plain failures, a test can script the next answers
+to an operation (ScriptedAnswer): what the provider does (acts or not) and what the function gets back
+(status, a damaged body, an answer too late), which is what the hypothesis fuzz draws from.
+
+Key creation honours an Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header): a second
+POST with the same key is answered with the first one's result, without making another key.
 """
 
 from __future__ import annotations
@@ -18,6 +23,36 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 
+# What a scripted answer's body can be, beyond the provider's real answer ("real").
+BODY_FORMS = (
+    "real",
+    "not-json",
+    "empty",
+    "huge",
+    "json-list",
+    "key-missing",
+    "key-not-a-string",
+    "key-with-line-break",
+    "current-key",
+    "echo",
+    "bad-expiry",
+)
+
+
+# Forms the provider itself sends (replayed for the same Idempotency-Key); the others are damage in transit.
+PROVIDER_BODY_FORMS = frozenset(BODY_FORMS) - {"real", "not-json", "empty", "huge"}
+
+
+@dataclass(frozen=True)
+class ScriptedAnswer:
+    """One answer to one request: acts = the provider really does the operation; the rest is what goes back."""
+
+    status: int = 200
+    body: str = "real"
+    acts: bool = True
+    delay_seconds: float = 0.0
+
+
 @dataclass
 class IssuedKey:
     key_id: str
@@ -25,10 +60,16 @@ class IssuedKey:
     active: bool = True
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        # A scripted late answer meets a closed connection; the function's timeout is the point.
+        pass
+
+
 class FakeProvider:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.reset()
 
@@ -55,6 +96,15 @@ class FakeProvider:
             self.failing: dict[str, int] = {}
             self.issue_delay_seconds = 0.0
             self.last_token_request: dict[str, str] = {}
+            self.scripts: dict[str, list[ScriptedAnswer]] = {}
+            self.idempotency_header = "Idempotency-Key"
+            self.idempotent_answers: dict[str, tuple[int, object]] = {}
+            self.idempotency_keys_seen: list[str] = []
+            self.token_lifetime_seconds: float = 3600
+            # Credentials the provider really answered 2xx for at verify: what "tested" means.
+            self.verified: set[str] = set()
+            # Keys made by a scripted issue answer, by the answer that announced them.
+            self.scripted_issues: dict[str, ScriptedAnswer] = {}
 
     # --- what tests arrange -------------------------------------------------------------------
 
@@ -77,6 +127,11 @@ class FakeProvider:
 
     def recover(self) -> None:
         self.failing.clear()
+        self.scripts.clear()
+
+    def script(self, operation: str, *answers: ScriptedAnswer) -> None:
+        """The next len(answers) requests for operation get these answers, in order; then real ones again."""
+        self.scripts.setdefault(operation, []).extend(answers)
 
     # --- what tests check ---------------------------------------------------------------------
 
@@ -90,9 +145,12 @@ class FakeProvider:
         return {key.api_key for key in self.keys.values() if key.active}
 
     def every_secret(self) -> list[str]:
-        """Everything this provider ever handed out that must never show up in a log."""
+        """Everything this provider ever handed out that must never show up in a log (also without white space)."""
         with self._lock:
-            return [key.api_key for key in self.keys.values()] + list(self.clients.values()) + list(self.tokens)
+            secrets_handed_out = (
+                [key.api_key for key in self.keys.values()] + list(self.clients.values()) + list(self.tokens)
+            )
+        return sorted({form for secret in secrets_handed_out for form in (secret, secret.strip())})
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -121,16 +179,80 @@ class FakeProvider:
             client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
         return client_id if self.clients.get(client_id) == client_secret and client_id else None
 
-    def answer(self, method: str, path: str, authorization: str, form: dict[str, str]) -> tuple[int, object]:
+    def answer(
+        self, method: str, path: str, authorization: str, form: dict[str, str], headers: dict[str, str] | None = None
+    ) -> tuple[int, object, float]:
+        """(status, JSON document or raw bytes, seconds to wait before sending it)."""
         operation = _operation_of(method, path)
+        headers = headers or {}
+        idempotency_key = headers.get(self.idempotency_header) if (method, path) == ("POST", "/v1/keys") else None
         with self._lock:
             self.calls[operation] += 1
             if operation in self.failing:
-                return self.failing[operation], {"error": "injected failure", "echo": authorization, "form": form}
+                return self.failing[operation], {"error": "injected failure", "echo": authorization, "form": form}, 0
+            if idempotency_key:
+                self.idempotency_keys_seen.append(idempotency_key)
+                if idempotency_key in self.idempotent_answers:
+                    # A repeated request is answered as the first was; no script is spent on it.
+                    return (*self.idempotent_answers[idempotency_key], 0)
+            scripted = self.scripts[operation].pop(0) if self.scripts.get(operation) else None
         if operation == "issue" and self.issue_delay_seconds:
             time.sleep(self.issue_delay_seconds)
         with self._lock:
-            return self._answer_unlocked(method, path, authorization, form)
+            if scripted is not None and not scripted.acts:
+                status, document = 200, {"error": "not done"}
+            else:
+                status, document = self._answer_unlocked(method, path, authorization, form)
+            if operation == "verify" and 200 <= status < 300 and scripted is None:
+                self.verified.add(authorization.removeprefix("Bearer "))
+            sent = (status, document, 0.0)
+            if operation == "issue" and scripted is not None and scripted.acts and isinstance(document, dict):
+                issued = document.get("api_key") or document.get("access_token")
+                if issued:
+                    self.scripted_issues[issued] = scripted
+            if scripted is not None:
+                body = self._scripted_body(scripted, document, authorization, form)
+                sent = (scripted.status, body, scripted.delay_seconds)
+            if idempotency_key and 200 <= status < 300 and (scripted is None or scripted.acts):
+                # What the provider meant to send is replayed; what the network did to it is not.
+                meant = scripted is not None and scripted.body in PROVIDER_BODY_FORMS and 200 <= scripted.status < 300
+                self.idempotent_answers[idempotency_key] = sent[:2] if meant else (status, document)
+            return sent
+
+    def _scripted_body(self, scripted: ScriptedAnswer, document: object, authorization: str, form) -> object:
+        real = document if isinstance(document, dict) else {}
+        form_name = scripted.body
+        if form_name == "real":
+            return document
+        if form_name == "not-json":
+            return b'{"api_key": "sk-truncated'
+        if form_name == "empty":
+            return b""
+        if form_name == "huge":
+            return b'{"padding": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+        if form_name == "json-list":
+            return [real]
+        if form_name == "key-missing":
+            return {name: value for name, value in real.items() if name not in ("api_key", "access_token")}
+        if form_name == "key-not-a-string":
+            return {**real, "api_key": 12345, "access_token": ["x"]}
+        if form_name == "key-with-line-break":
+            # The provider really holds the damaged key: revoking it by id is what a fix must do.
+            for key in self.keys.values():
+                if key.api_key == real.get("api_key"):
+                    key.api_key += "\n"
+                    return {**real, "api_key": key.api_key}
+            return real
+        if form_name == "current-key":
+            presented = self._key_named_by(authorization)
+            if presented is None:
+                return real
+            return {"key_id": presented.key_id, "api_key": presented.api_key}
+        if form_name == "bad-expiry":
+            return {**real, "expires_in": -5}
+        if form_name == "echo":
+            return {"error": "scripted", "echo": authorization, "form": form, "answer": real}
+        raise ValueError(f"unknown body form {form_name!r}")
 
     def _answer_unlocked(self, method, path, authorization, form) -> tuple[int, object]:
         if (method, path) == ("POST", "/v1/keys"):
@@ -156,7 +278,11 @@ class FakeProvider:
             if client_id is None or form.get("grant_type") != "client_credentials":
                 return 401, {"error": "invalid_client"}
             self.last_token_request = {"scope": form.get("scope", ""), "auth": authorization.split(" ")[0] or "post"}
-            return 200, {"access_token": self._new_token(), "token_type": "Bearer", "expires_in": 3600}
+            return 200, {
+                "access_token": self._new_token(),
+                "token_type": "Bearer",
+                "expires_in": self.token_lifetime_seconds,
+            }
         if (method, path) == ("GET", "/oauth/me"):
             token = authorization.removeprefix("Bearer ")
             return (200, {"active": True}) if self.tokens.get(token) else (401, {"error": "invalid_token"})
@@ -197,8 +323,15 @@ def _handler_for(provider: FakeProvider) -> type[BaseHTTPRequestHandler]:
             if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
                 form = {name: values[0] for name, values in parse_qs(body).items()}
             path = urlsplit(self.path).path
-            status, document = provider.answer(self.command, path, self.headers.get("Authorization", ""), form)
-            payload = b"" if document is None else json.dumps(document).encode()
+            status, document, delay = provider.answer(
+                self.command, path, self.headers.get("Authorization", ""), form, dict(self.headers.items())
+            )
+            if isinstance(document, bytes):
+                payload = document
+            else:
+                payload = b"" if document is None else json.dumps(document).encode()
+            if delay:
+                time.sleep(delay)
             self.send_response(status)
             if status == 302:
                 self.send_header("Location", f"{provider.base_url}/v1/whoami")

@@ -101,12 +101,13 @@ class RotatingSecret:
         kind: SecretKind,
         *,
         tags: dict[str, str] | None = None,
+        value: str | None = None,
     ) -> RotatingSecret:
         name = f"test/rotation/{kind.id}-{uuid.uuid4().hex[:12]}"
         tags = kind.adapter_tags(provider.base_url) if tags is None else tags
         created = client.create_secret(
             Name=name,
-            SecretString=kind.initial_value(provider),
+            SecretString=kind.initial_value(provider) if value is None else value,
             Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
         )
         service.enable_rotation(name)
@@ -127,8 +128,25 @@ class RotatingSecret:
             self.invoke(step, token)
         return token
 
+    def edit_by_hand(self, value: str) -> str:
+        """A console edit: PutSecretValue without stages, so AWS moves AWSCURRENT and AWSPREVIOUS itself."""
+        return self.client.put_secret_value(SecretId=self.name, SecretString=value)["VersionId"]
+
     def labels(self) -> dict[str, list[str]]:
+        """Version id -> its AWS staging labels (AWSCURRENT, AWSPENDING, AWSPREVIOUS); revocation marks left out."""
+        aws_labels = {
+            version: [label for label in stages if label.startswith("AWS")] for version, stages in self.all_labels().items()
+        }
+        return {version: stages for version, stages in aws_labels.items() if stages}
+
+    def all_labels(self) -> dict[str, list[str]]:
         return labels(self.client, self.name)
+
+    def marked(self) -> set[str]:
+        """The versions carrying their own revocation mark, PENDING-REVOCATION-<version id>."""
+        return {
+            version for version, stages in self.all_labels().items() if f"PENDING-REVOCATION-{version}" in stages
+        }
 
     def value(self, *, stage: str | None = None, version_id: str | None = None) -> str:
         selector = {"VersionStage": stage} if stage else {}

@@ -15,11 +15,23 @@ from collections.abc import Iterator
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from moto.secretsmanager.exceptions import InvalidRequestException, ResourceExistsException
-from moto.secretsmanager.models import SecretsManagerBackend, secretsmanager_backends
+from moto.core.exceptions import JsonRESTError
+from moto.secretsmanager.exceptions import InvalidRequestException, ResourceExistsException, ValidationException
+from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend, secretsmanager_backends
 
 REGION = "us-east-1"
+# "Secret value size: 65,536 bytes" (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html);
+# botocore's model says max 65536 for SecretStringType but validates only minimums, and moto checks neither.
+MAX_SECRET_BYTES = 65_536
 ROTATION_LAMBDA_ARN = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:api-key-rotator"
+
+
+class InternalServiceError(JsonRESTError):
+    """What Secrets Manager answers for a failure on its side (HTTP 500); botocore retries it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InternalServiceError", message)
+        self.code = 500
 
 
 class RotationInProgress(Exception):
@@ -32,6 +44,7 @@ class MotoSecretsManager:
         # AWS applies each call atomically; moto's threaded server would interleave two of them.
         self._lock = threading.RLock()
         self._fail_next_current_move = False
+        self._fail_puts_after_commit = 0
 
     @property
     def endpoint_url(self) -> str:
@@ -83,10 +96,15 @@ class MotoSecretsManager:
         """Make the next UpdateSecretVersionStage of AWSCURRENT fail, as a crash mid-finishSecret would."""
         self._fail_next_current_move = True
 
+    def fail_puts_after_commit(self, count: int = 1) -> None:
+        """The next count PutSecretValue calls store their value, then answer HTTP 500 (a reply lost on the way)."""
+        self._fail_puts_after_commit = count
+
     # --- moto made to match AWS -----------------------------------------------------------------
 
     def _behave_like_aws(self, monkeypatch) -> None:
         check_versions = SecretsManagerBackend._check_with_existing_secrets_and_versions
+        original_reset_default_version = FakeSecret.reset_default_version
         update_stage = SecretsManagerBackend.update_secret_version_stage
         put_value = SecretsManagerBackend.put_secret_value
         harness = self
@@ -108,8 +126,18 @@ class MotoSecretsManager:
 
         @functools.wraps(put_value)
         def put_atomically(backend, *args, **kwargs):
+            secret_string = kwargs.get("secret_string")
+            if isinstance(secret_string, str) and len(secret_string.encode()) > MAX_SECRET_BYTES:
+                raise ValidationException(
+                    "1 validation error detected: Value at 'secretString' failed to satisfy constraint: "
+                    f"Member must have length less than or equal to {MAX_SECRET_BYTES}"
+                )
             with harness._lock:
-                return put_value(backend, *args, **kwargs)
+                answer = put_value(backend, *args, **kwargs)
+                if harness._fail_puts_after_commit:
+                    harness._fail_puts_after_commit -= 1
+                    raise InternalServiceError("injected: the value was stored, the answer was lost")
+                return answer
 
         @functools.wraps(update_stage)
         def update_atomically_without_duplicates(
@@ -126,6 +154,26 @@ class MotoSecretsManager:
                         return stored.arn, stored.name
                 return update_stage(backend, secret_id, version_stage, remove_from_version_id, move_to_version_id)
 
+        @functools.wraps(original_reset_default_version)
+        def move_current_and_previous_as_aws_does(secret, secret_version, version_id):
+            # PutSecretValue that moves AWSCURRENT "also automatically moves the staging label AWSPREVIOUS
+            # to the version that AWSCURRENT was removed from" (API_PutSecretValue). moto takes that version
+            # from default_version_id, which UpdateSecretVersionStage never updates, and replaces its
+            # labels with ["AWSPREVIOUS"], dropping custom labels that AWS leaves where they are.
+            holder = next(
+                (vid for vid, version in secret.versions.items() if "AWSCURRENT" in version["version_stages"]), None
+            )
+            for version in secret.versions.values():
+                if "AWSPREVIOUS" in version["version_stages"]:
+                    version["version_stages"].remove("AWSPREVIOUS")
+            if holder is not None and holder != version_id:
+                stages = secret.versions[holder]["version_stages"]
+                stages.remove("AWSCURRENT")
+                stages.append("AWSPREVIOUS")
+            secret.versions[version_id] = secret_version
+            secret.default_version_id = version_id
+
+        monkeypatch.setattr(FakeSecret, "reset_default_version", move_current_and_previous_as_aws_does)
         monkeypatch.setattr(
             SecretsManagerBackend, "_check_with_existing_secrets_and_versions", refuse_rewriting_a_version
         )
