@@ -27,7 +27,7 @@ from secrets_layout.audit.collect import live_secret
 from secrets_layout.audit.errors import AuditError, AuditUsageError
 from secrets_layout.audit.run import parse_date, period
 from secrets_layout.audit.trail import athena_query, athena_records, events_from_records, parse_s3_uri
-from tests.components_support import declaration
+from components_support import declaration
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 ROTATOR = "arn:aws:lambda:us-east-1:111111111111:function:rotator"

@@ -22,7 +22,7 @@ from secrets_layout import cli
 from secrets_layout.audit import cli as audit_cli
 from secrets_layout.audit.collect import AwsClients
 from secrets_layout.audit.errors import ReadOnlyViolation
-from tests.audit_support import (
+from audit_support import (
     ACCOUNT,
     INTRUDER,
     PLANTED,
