@@ -304,3 +304,95 @@ def test_aws_refusing_is_a_clear_message_and_exit_2(tmp_path, account, monkeypat
     assert err == ("secrets-layout audit: cannot audit: secretsmanager ListSecrets in us-east-1: AccessDeniedException: "
                    "User is not authorized to perform: secretsmanager:ListSecrets; use credentials of a read-only "
                    "role in the security account\n")
+
+
+def healthy(account: MotoAccount, declaration) -> None:
+    account.deploy(declaration)
+    for name in ("prod/payments/rotated", "prod/payments/overdue", "prod/payments/never-rotated",
+                 "prod/payments/edited-by-hand", "prod/payments/no-replica"):
+        account.set_rotation(name, every_days=30, last_rotated=account.now - timedelta(days=5))
+
+
+def test_hand_changes_to_key_tags_and_a_stuck_rotation_are_drift(tmp_path, account, cloudtrail, no_value_reads, capsys):
+    declaration, config = write_declaration(tmp_path)
+    healthy(account, declaration)
+    secrets = account.client("secretsmanager")
+    other_key = account.client("kms").create_key(Description="someone else's")["KeyMetadata"]["Arn"]
+    secrets.update_secret(SecretId="prod/payments/overdue", KmsKeyId=other_key)
+    secrets.tag_resource(SecretId="prod/payments/overdue", Tags=[{"Key": "owner", "Value": "somebody"}])
+    secrets.put_secret_value(SecretId="prod/payments/rotated", SecretString="current")
+    secrets.put_secret_value(SecretId="prod/payments/rotated", SecretString="pending", VersionStages=["AWSPENDING"])
+    for version in account.stored("prod/payments/rotated").versions.values():
+        if version["version_stages"] == ["AWSPENDING"]:
+            version["createdate"] = int((account.now - timedelta(days=2)).timestamp())
+
+    code, out, _ = audit(capsys, str(declaration), "--policy-config", str(config), "--format", "json",
+                         "--endpoint-url", account.endpoint_url)
+
+    report = json.loads(out)
+    assert code == 1
+    found = {(item["secret"], item["kind"]): item["message"] for item in report["findings"]}
+    assert set(found) == {("prod/payments/overdue", "key-drift"), ("prod/payments/overdue", "tags-drift"),
+                          ("prod/payments/rotated", "rotation-stuck")}
+    assert found[("prod/payments/overdue", "key-drift")].startswith(f"encrypted with {other_key}, the program deploys")
+    assert found[("prod/payments/overdue", "tags-drift")] == "tag owner is 'somebody', expected 'platform-team'; run `pulumi up`"
+    assert next(row for row in report["secrets"] if row["name"] == "prod/payments/rotated")["rotation_stuck"] is True
+    assert "current" not in out and "pending\"" not in out
+
+
+def test_a_replica_that_failed_and_the_secret_in_its_way(tmp_path, account, cloudtrail, capsys):
+    """AWS refuses to replicate over a secret of the same name in the replica region (moto does the same)."""
+    declaration, config = write_declaration(tmp_path)
+    account.client("secretsmanager", REPLICA).create_secret(Name="prod/payments/no-replica", SecretString="x")
+    healthy(account, declaration)
+
+    code, out, _ = audit(capsys, str(declaration), "--policy-config", str(config), "--format", "json",
+                         "--endpoint-url", account.endpoint_url)
+
+    report = json.loads(out)
+    assert code == 1
+    assert {(item["secret"], item["region"], item["kind"]) for item in report["findings"]} == {
+        ("prod/payments/no-replica", REPLICA, "replica-not-in-sync"),
+        ("prod/payments/no-replica", REPLICA, "secret-undeclared"),
+    }
+
+
+def test_access_history_from_athena_through_the_cli(tmp_path, account, monkeypatch, capsys):
+    """Athena's query results come from Stubber (moto does not run SQL), shaped by Athena's service model."""
+    import boto3
+
+    declaration, config = write_declaration(tmp_path)
+    healthy(account, declaration)
+    queries: list[str] = []
+
+    def athena(region):
+        client = boto3.client("athena", region_name=region, endpoint_url=account.endpoint_url)
+        stubber = Stubber(client)
+        stubber.add_response("start_query_execution", {"QueryExecutionId": "q-1"},
+                             {"QueryString": ANY, "WorkGroup": "security-audit"})
+        stubber.add_response("get_query_execution", {"QueryExecution": {"Status": {"State": "SUCCEEDED"}}})
+        header = ["eventtime", "eventname", "awsregion", "principal", "accountid", "errorcode", "secretid",
+                  "errormessage", "rotatedsecret"]
+        row = [(account.now - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%SZ"), "GetSecretValue", PRIMARY,
+               "arn:aws:iam::222222222222:role/PaymentsRole", "222222222222", None, "prod/payments/rotated", None, None]
+        stubber.add_response("get_query_results", {"ResultSet": {"Rows": [
+            {"Data": [{"VarCharValue": value} for value in header]},
+            {"Data": [{"VarCharValue": value} if value else {} for value in row]}]}})
+        stubber.activate()
+        client.meta.events.register("provide-client-params.athena.StartQueryExecution",
+                                    lambda params, **_: queries.append(params["QueryString"]))
+        return client
+
+    monkeypatch.setattr(audit_cli, "aws_clients", lambda endpoint_url: AwsClients(
+        endpoint_url=endpoint_url, overrides={"athena": athena}))
+    since = (account.now - timedelta(days=200)).strftime("%Y-%m-%d")
+
+    code, out, _ = audit(capsys, str(declaration), "--policy-config", str(config), "--format", "json",
+                         "--no-lookup-events", "--since", since, "--athena-workgroup", "security-audit",
+                         "--athena-table", "security.cloudtrail_logs", "--endpoint-url", account.endpoint_url)
+
+    report = json.loads(out)
+    assert code == 0
+    assert [(item["secret"], item["reads"]) for item in report["access"]] == [("prod/payments/rotated", 1)]
+    assert "FROM security.cloudtrail_logs WHERE eventsource = 'secretsmanager.amazonaws.com'" in queries[0]
+    assert f"recipientaccountid = '{ACCOUNT}'" in queries[0]
