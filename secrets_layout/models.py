@@ -400,7 +400,7 @@ class AlertSubscription(DeclarationModel):
     def _endpoint_fits_protocol(self) -> AlertSubscription:
         pattern, what = _SUBSCRIPTION_ENDPOINTS[self.protocol]
         if not pattern.match(self.endpoint):
-            raise ValueError(f"a {self.protocol} subscription needs {what} as its endpoint")
+            raise ValueError(f"protocol {self.protocol} needs {what} as its endpoint")
         return self
 
 

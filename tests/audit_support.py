@@ -53,27 +53,14 @@ defaults:
   rotation: {{lambda_arn: "{ROTATOR}", every_days: 30}}
   tags: {{owner: platform-team}}
 secrets:
-  - name: prod/payments/rotated
-    kind: api-key
-    value: {{external: true}}
-    readers: [{{account: prod-app, roles: [PaymentsRole]}}]
-  - name: prod/payments/overdue
-    kind: api-key
-    value: {{external: true}}
-    readers: [{{account: prod-app, roles: [PaymentsRole]}}]
-  - name: prod/payments/never-rotated
-    kind: api-key
-    value: {{external: true}}
-    readers: [{{account: prod-app, roles: [PaymentsRole]}}]
-  - name: prod/payments/edited-by-hand
-    kind: api-key
-    value: {{external: true}}
-    readers: [{{account: prod-app, roles: [PaymentsRole]}}]
-  - name: prod/payments/no-replica
+""" + "".join(
+    f"""  - name: prod/payments/{name}
     kind: api-key
     value: {{external: true}}
     readers: [{{account: prod-app, roles: [PaymentsRole]}}]
 """
+    for name in ("rotated", "overdue", "never-rotated", "edited-by-hand", "no-replica")
+)
 
 POLICY_CONFIG = {"secret-rotation-max-interval": {"enforcementLevel": "mandatory", "maximumDays": 90}}
 
@@ -279,30 +266,41 @@ def get_secret_value_record(read: Read, region: str = PRIMARY) -> dict:
     return record
 
 
-def rotation_failed_record(secret_arn: str, when: datetime, region: str = PRIMARY) -> dict:
-    """RotationFailed as Secrets Manager logs it: an AwsServiceEvent with the ARN in additionalEventData
-    (https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html)."""
-    return {
+def rotation_record(event_name: str, secret_arn: str | None, when: datetime, *, region: str = PRIMARY,
+                    account: str = ACCOUNT) -> dict:
+    """A rotation outcome (RotationFailed, RotationAbandoned, RotationSucceeded ...) as Secrets Manager
+    logs it: an AwsServiceEvent with the secret's ARN in additionalEventData.SecretId
+    (https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html, "Log entries
+    for rotation"); the errorMessage and requestID forms are those of a RotationFailed event AWS
+    delivered, as quoted in public code."""
+    record = {
         "eventVersion": "1.08",
-        "userIdentity": {"accountId": ACCOUNT, "invokedBy": "secretsmanager.amazonaws.com"},
+        "userIdentity": {"accountId": account, "invokedBy": "secretsmanager.amazonaws.com"},
         "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": "secretsmanager.amazonaws.com",
-        "eventName": "RotationFailed",
+        "eventName": event_name,
         "awsRegion": region,
         "sourceIPAddress": "secretsmanager.amazonaws.com",
         "userAgent": "secretsmanager.amazonaws.com",
-        "errorMessage": f"Error when executing lambda {ROTATOR} during createSecret step",
         "requestParameters": None,
         "responseElements": None,
-        "additionalEventData": {"SecretId": secret_arn},
         "requestID": f"Rotation-{secret_arn}",
         "eventID": "e3b69cfe-b70e-4c94-baa9-9decc3c150b9",
         "readOnly": False,
         "eventType": "AwsServiceEvent",
         "managementEvent": True,
-        "recipientAccountId": ACCOUNT,
+        "recipientAccountId": account,
         "eventCategory": "Management",
     }
+    if event_name == "RotationFailed":
+        record["errorMessage"] = f"Error when executing lambda {ROTATOR} during createSecret step"
+    if secret_arn is not None:
+        record["additionalEventData"] = {"SecretId": secret_arn}
+    return record
+
+
+def rotation_failed_record(secret_arn: str, when: datetime, region: str = PRIMARY) -> dict:
+    return rotation_record("RotationFailed", secret_arn, when, region=region)
 
 
 def put_trail_log_file(account: MotoAccount, bucket: str, records: list[dict], *, region: str, when: datetime,

@@ -105,6 +105,14 @@ def audit(capsys, *arguments: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def healthy(account: MotoAccount, declaration) -> None:
+    """The layout exactly as the program deploys it, every secret rotated 5 days ago."""
+    account.deploy(declaration)
+    for name in ("prod/payments/rotated", "prod/payments/overdue", "prod/payments/never-rotated",
+                 "prod/payments/edited-by-hand", "prod/payments/no-replica"):
+        account.set_rotation(name, every_days=30, last_rotated=account.now - timedelta(days=5))
+
+
 def test_the_seeded_account_reports_each_planted_problem_and_nothing_else(
     tmp_path, account, cloudtrail, no_value_reads, capsys
 ):
@@ -146,10 +154,7 @@ def test_text_and_markdown_show_the_same_findings(tmp_path, account, cloudtrail,
 
 def test_a_layout_as_the_program_deploys_it_is_compliant(tmp_path, account, cloudtrail, no_value_reads, capsys):
     declaration, config = write_declaration(tmp_path)
-    account.deploy(declaration)
-    for name in ("prod/payments/rotated", "prod/payments/overdue", "prod/payments/never-rotated",
-                 "prod/payments/edited-by-hand", "prod/payments/no-replica"):
-        account.set_rotation(name, every_days=30, last_rotated=account.now - timedelta(days=5))
+    healthy(account, declaration)
 
     code, out, _ = audit(capsys, str(declaration), "--policy-config", str(config), "--endpoint-url", account.endpoint_url)
 
@@ -161,10 +166,7 @@ def test_access_history_from_lookup_events_groups_reads_and_counts_denied_attemp
     tmp_path, account, cloudtrail, capsys
 ):
     declaration, config = write_declaration(tmp_path)
-    account.deploy(declaration)
-    for name in ("prod/payments/rotated", "prod/payments/overdue", "prod/payments/never-rotated",
-                 "prod/payments/edited-by-hand", "prod/payments/no-replica"):
-        account.set_rotation(name, every_days=30, last_rotated=account.now - timedelta(days=5))
+    healthy(account, declaration)
     arn = account.client("secretsmanager").describe_secret(SecretId="prod/payments/rotated")["ARN"]
     yesterday = account.now - timedelta(days=1)
     cloudtrail[PRIMARY] = [
@@ -193,10 +195,7 @@ def test_access_history_from_lookup_events_groups_reads_and_counts_denied_attemp
 def test_access_history_from_the_trail_log_files_in_s3(tmp_path, account, cloudtrail, capsys):
     """An organization trail's files for last year: older than LookupEvents' 90 days."""
     declaration, config = write_declaration(tmp_path)
-    account.deploy(declaration)
-    for name in ("prod/payments/rotated", "prod/payments/overdue", "prod/payments/never-rotated",
-                 "prod/payments/edited-by-hand", "prod/payments/no-replica"):
-        account.set_rotation(name, every_days=30, last_rotated=account.now - timedelta(days=5))
+    healthy(account, declaration)
     account.client("s3").create_bucket(Bucket="org-trail")
     old = account.now - timedelta(days=200)
     put_trail_log_file(account, "org-trail", [
@@ -305,12 +304,6 @@ def test_aws_refusing_is_a_clear_message_and_exit_2(tmp_path, account, monkeypat
                    "User is not authorized to perform: secretsmanager:ListSecrets; use credentials of a read-only "
                    "role in the security account\n")
 
-
-def healthy(account: MotoAccount, declaration) -> None:
-    account.deploy(declaration)
-    for name in ("prod/payments/rotated", "prod/payments/overdue", "prod/payments/never-rotated",
-                 "prod/payments/edited-by-hand", "prod/payments/no-replica"):
-        account.set_rotation(name, every_days=30, last_rotated=account.now - timedelta(days=5))
 
 
 def test_hand_changes_to_key_tags_and_a_stuck_rotation_are_drift(tmp_path, account, cloudtrail, no_value_reads, capsys):

@@ -5,6 +5,7 @@ against the events Secrets Manager documents, matched by moto's EventBridge patt
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 from moto.events.models import EventPattern
@@ -17,6 +18,7 @@ from components.alerts import (
     with_statements,
 )
 from components.policy_documents import kms_key_policy
+from audit_support import rotation_record
 from components_support import declaration, policy_of, run_components, urn_name
 from secrets_layout.cost import estimate
 
@@ -37,37 +39,11 @@ CREATED_TOPIC = {"topic": {"subscriptions": [{"protocol": "email", "endpoint": "
 
 
 def rotation_event(event_name: str, secret_arn: str | None, region: str = "us-east-1") -> dict:
-    """A Secrets Manager rotation event as EventBridge delivers it.
-
-    Shape: the CloudTrail entries page (https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html,
-    "Log entries for rotation": detail-type "AWS Service Event via CloudTrail", the secret's ARN in
-    additionalEventData.SecretId) inside EventBridge's envelope
-    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html); the
-    errorMessage and requestID forms are those of a RotationFailed event AWS delivered, as quoted in public code.
-    """
-    detail = {
-        "eventVersion": "1.08",
-        "userIdentity": {"accountId": ACCOUNT, "invokedBy": "secretsmanager.amazonaws.com"},
-        "eventTime": "2026-11-01T00:50:20Z",
-        "eventSource": "secretsmanager.amazonaws.com",
-        "eventName": event_name,
-        "awsRegion": region,
-        "sourceIPAddress": "secretsmanager.amazonaws.com",
-        "userAgent": "secretsmanager.amazonaws.com",
-        "requestParameters": None,
-        "responseElements": None,
-        "requestID": f"Rotation-{secret_arn}",
-        "eventID": "e3b69cfe-b70e-4c94-baa9-9decc3c150b9",
-        "readOnly": False,
-        "eventType": "AwsServiceEvent",
-        "managementEvent": True,
-        "recipientAccountId": ACCOUNT,
-        "eventCategory": "Management",
-    }
-    if event_name == "RotationFailed":
-        detail["errorMessage"] = "Error when executing lambda arn:aws:lambda:us-east-1:111111111111:function:rotator during createSecret step"
-    if secret_arn is not None:
-        detail["additionalEventData"] = {"SecretId": secret_arn}
+    """A Secrets Manager rotation record (audit_support.rotation_record cites its shape) inside
+    EventBridge's envelope for CloudTrail service events
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html)."""
+    detail = rotation_record(event_name, secret_arn, datetime(2026, 11, 1, 0, 50, 20, tzinfo=timezone.utc),
+                             region=region, account=ACCOUNT)
     return {"version": "0", "id": "d82e0a2d-f36e-11fd-37cb-cba423a71196", "detail-type": "AWS Service Event via CloudTrail",
             "source": "aws.secretsmanager", "account": ACCOUNT, "time": "2026-11-01T00:50:20Z", "region": region,
             "resources": [], "detail": detail}
@@ -184,7 +160,7 @@ def test_no_alerts_no_resources():
     ({}, "give exactly one of topic"),
     ({**CREATED_TOPIC, "topic_arn": "arn:aws:sns:us-east-1:111111111111:x"}, "give exactly one of topic"),
     ({"topic": {"subscriptions": [{"protocol": "email", "endpoint": "not-an-address"}]}},
-     "a email subscription needs an email address"),
+     "protocol email needs an email address as its endpoint"),
     ({"topic": {"subscriptions": [{"protocol": "https", "endpoint": "http://plain.example.com"}]}},
      "needs an https:// URL"),
     ({"topic": {"subscriptions": [{"protocol": "sqs", "endpoint": "my-queue"}]}}, "needs an SQS queue ARN"),
