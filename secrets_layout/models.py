@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -461,6 +462,23 @@ class Declaration(DeclarationModel):
     alerts: Alerts | None = Field(
         None, description="Alert an SNS topic when a rotation fails or is abandoned, in every region of the layout."
     )
+
+    @field_validator("alerts")
+    @classmethod
+    def _alert_topic_in_layout(cls, alerts: Alerts | None, info: ValidationInfo) -> Alerts | None:
+        # EventBridge targets must be in the rule's region, and the layout has providers only in its
+        # own regions (components/alerts.py).
+        if alerts is None or alerts.topic_arn is None or "primary_region" not in info.data:
+            return alerts
+        regions = {info.data["primary_region"]}
+        regions.update(region for secret in info.data.get("secrets", []) for region in secret.replicas)
+        region = alerts.topic_arn.split(":")[3]
+        if region not in regions:
+            raise ValueError(
+                f"the topic_arn is in {region}, which is not a region of this layout ({', '.join(sorted(regions))}); "
+                "use a topic in one of them, or write topic: to create one"
+            )
+        return alerts
 
     @property
     def regions(self) -> list[str]:

@@ -165,6 +165,8 @@ def test_no_alerts_no_resources():
      "needs an https:// URL"),
     ({"topic": {"subscriptions": [{"protocol": "sqs", "endpoint": "my-queue"}]}}, "needs an SQS queue ARN"),
     ({"topic_arn": "secops"}, "String should match pattern"),
+    ({"topic_arn": "arn:aws:sns:eu-central-1:111111111111:secops"},
+     r"the topic_arn is in eu-central-1, which is not a region of this layout \(us-east-1, us-west-2\)"),
 ])
 def test_invalid_alerts_are_rejected(alerts, message):
     with pytest.raises(ValueError, match=message):
