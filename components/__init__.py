@@ -12,8 +12,10 @@ ARNs) are pure functions in `policy_documents`, `rotation_settings` and `secret_
     secret.py       ManagedSecret              secrets-layout:secret:ManagedSecret
     consumer.py     ConsumerGrants             secrets-layout:consumer:ConsumerGrants
     parameters.py   ParameterSet               secrets-layout:parameters:ParameterSet
+    alerts.py       RotationAlerts             secrets-layout:alerts:RotationAlerts
 """
 
+from components.alerts import RotationAlerts, RotationAlertsArgs
 from components.consumer import ConsumerGrants, ConsumerGrantsArgs
 from components.kms import RegionalKey, RegionalKeyArgs
 from components.layout import SecretsLayout, SecretsLayoutArgs
@@ -40,6 +42,8 @@ __all__ = [
     "ParameterSetArgs",
     "RegionalKey",
     "RegionalKeyArgs",
+    "RotationAlerts",
+    "RotationAlertsArgs",
     "SecretsLayout",
     "SecretsLayoutArgs",
     "assumed_role_provider",

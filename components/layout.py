@@ -7,7 +7,8 @@
     ├── BundledRotationFunction "<name>-rotation-<function>[-<placement>]"  per bundled function + VPC
     ├── ManagedSecret "<secret name>"                         per secret
     ├── ConsumerGrants "<name>-consumer-<account>"            per account with deploy_role_arn and readers
-    └── ParameterSet "<name>-parameters"                      when parameters are declared
+    ├── ParameterSet "<name>-parameters"                      when parameters are declared
+    └── RotationAlerts "<name>-alerts"                        when alerts are declared
 
 `stack_outputs` is what the program exports (consumers reference names, not ARNs):
 
@@ -16,6 +17,7 @@
     secret_names     [secret name, ...]
     kms_key_arns     {region: key arn}
     parameter_names  [parameter name, ...]
+    alert_topic_arn  the topic rotation alerts go to (only with alerts:)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.alerts import RotationAlerts, RotationAlertsArgs, add_key_statements, eventbridge_key_statement
 from components.consumer import ConsumerGrants, ConsumerGrantsArgs
 from components.kms import RegionalKey, RegionalKeyArgs
 from components.parameters import ParameterSet, ParameterSetArgs
@@ -70,6 +73,7 @@ class SecretsLayout(pulumi.ComponentResource):
     secrets: dict[str, ManagedSecret]
     consumer_grants: dict[str, ConsumerGrants]
     parameters: ParameterSet | None
+    alerts: RotationAlerts | None
     stack_outputs: dict[str, Any]
 
     def __init__(self, name: str, args: SecretsLayoutArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -102,7 +106,7 @@ class SecretsLayout(pulumi.ComponentResource):
                     provider=self.providers[region],
                     protect=declaration.protected_by_default,
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, transformations=self._key_transformations(declaration, region)),
             )
             self.kms_key_arns[region] = self.keys[region].key_arn
 
@@ -210,6 +214,23 @@ class SecretsLayout(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
+        self.alerts = None
+        if declaration.alerts is not None:
+            self.alerts = RotationAlerts(
+                f"{name}-alerts",
+                RotationAlertsArgs(
+                    environment=environment,
+                    security_account=declaration.security_account,
+                    primary_region=primary_region,
+                    regions=declaration.regions,
+                    alerts=declaration.alerts,
+                    providers=self.providers,
+                    kms_key_arn=self.kms_key_arns[primary_region],
+                    tags=tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
         self.stack_outputs = {
             "environment": environment,
             "secrets": {
@@ -219,4 +240,15 @@ class SecretsLayout(pulumi.ComponentResource):
             "kms_key_arns": dict(self.kms_key_arns),
             "parameter_names": [parameter.name for parameter in declaration.parameters],
         }
+        if self.alerts is not None:
+            self.stack_outputs["alert_topic_arn"] = self.alerts.topic_arn
         self.register_outputs(self.stack_outputs)
+
+    @staticmethod
+    def _key_transformations(declaration: Declaration, region: str) -> list:
+        # A created alert topic is encrypted with the primary region's key, so EventBridge must be
+        # able to use that key (components/alerts.py says why); kms_key_policy stays the key's own.
+        alerts = declaration.alerts
+        if alerts is None or alerts.topic is None or region != declaration.primary_region:
+            return []
+        return [add_key_statements([eventbridge_key_statement()])]

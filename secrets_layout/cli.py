@@ -75,6 +75,22 @@ def _parser() -> argparse.ArgumentParser:
     consumer.add_argument("--account", metavar="NAME", required=True, help="the reader account's name from accounts:")
     consumer.add_argument("--file", metavar="PATH", help="the declaration (default environments/<first segment>.yaml)")
     consumer.set_defaults(handler=_consumer_policy)
+
+    audit = commands.add_parser("audit", help="read-only audit of the live security account against a declaration")
+    audit.add_argument("path", metavar="PATH", help="the declaration, e.g. environments/prod.yaml")
+    audit.add_argument("--policy-config", metavar="FILE",
+                       help="policy pack config for maximumDays (default: policies/config/<environment>.json)")
+    audit.add_argument("--since", metavar="DATE", help="start of the access period (default: 90 days before --until)")
+    audit.add_argument("--until", metavar="DATE", help="end of the access period, inclusive (default: now)")
+    audit.add_argument("--unread-days", metavar="N", type=int, default=90, help="a secret unread this long is a finding")
+    audit.add_argument("--trail-bucket", metavar="S3URI", help="the (organization) trail's bucket: s3://BUCKET[/PREFIX]")
+    audit.add_argument("--athena-workgroup", metavar="W", help="query the CloudTrail table with Athena in this workgroup")
+    audit.add_argument("--athena-table", metavar="TABLE", default="cloudtrail_logs",
+                       help="the CloudTrail table (DATABASE.TABLE), default cloudtrail_logs")
+    audit.add_argument("--no-lookup-events", action="store_true", help="skip CloudTrail LookupEvents")
+    audit.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    audit.add_argument("--endpoint-url", metavar="URL", help="send every AWS call to this endpoint (tests, emulators)")
+    audit.set_defaults(handler=_audit)
     return parser
 
 
@@ -224,6 +240,13 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
     sys.stderr.write(note + "\n")
     return EXIT_OK
+
+
+def _audit(arguments: argparse.Namespace) -> int:
+    # Imported here: boto3 is needed by `audit` only.
+    from secrets_layout.audit.cli import run_audit_command
+
+    return run_audit_command(arguments, usage_error=UsageError, load=load_declaration)
 
 
 def _schema(arguments: argparse.Namespace) -> int:

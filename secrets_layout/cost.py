@@ -8,6 +8,9 @@ AWS list prices in USD for us-east-1 (most commercial regions charge the same fo
   kms:Decrypt request, billed per 10,000.
 - Parameter Store standard parameters and their standard throughput are free.
 - Rotation Lambda invocations (a few per rotation) stay far inside Lambda's free tier: not counted.
+- Rotation alerts (alerts:): EventBridge matches AWS service events on the default bus at no charge and
+  bills events sent to another region's bus per million; SNS bills publishes and deliveries per million
+  (email per 100,000) after a free tier. Alerts are a handful a month: listed at $0 so the bill shows them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ SECRETS_MANAGER_PER_10K_CALLS = Decimal("0.05")
 KMS_KEY_PER_MONTH = Decimal("1.00")
 KMS_PER_10K_REQUESTS = Decimal("0.03")
 PARAMETER_PER_MONTH = Decimal("0")
+EVENTBRIDGE_CROSS_REGION_PER_MILLION = Decimal("1.00")
+SNS_PUBLISHES_PER_MILLION = Decimal("0.50")
+ALERTS_PER_MONTH = Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,8 @@ class CostEstimate:
 
 def estimate(declaration: Declaration) -> CostEstimate:
     """The monthly cost of the layout a declaration makes."""
-    return CostEstimate(tuple(_key_items(declaration)) + tuple(_secret_items(declaration)) + tuple(_parameter_items(declaration)))
+    return CostEstimate(tuple(_key_items(declaration)) + tuple(_secret_items(declaration))
+                        + tuple(_parameter_items(declaration)) + tuple(_alert_items(declaration)))
 
 
 def _key_items(declaration: Declaration):
@@ -68,3 +75,16 @@ def _secret_items(declaration: Declaration):
 def _parameter_items(declaration: Declaration):
     if declaration.parameters:
         yield CostItem(f"{len(declaration.parameters)} standard SSM parameters", PARAMETER_PER_MONTH * len(declaration.parameters))
+
+
+def _alert_items(declaration: Declaration):
+    alerts = declaration.alerts
+    if alerts is None:
+        return
+    regions = len(declaration.regions)
+    yield CostItem(f"rotation alerts: {regions} EventBridge rules (AWS service events are free; events forwarded "
+                   f"between regions ${EVENTBRIDGE_CROSS_REGION_PER_MILLION} per million)", ALERTS_PER_MONTH)
+    if alerts.topic is not None:
+        name = alerts.topic.name or f"secrets-layout-{declaration.environment}-alerts"
+        yield CostItem(f"rotation alerts: SNS topic {name} (${SNS_PUBLISHES_PER_MILLION} per million publishes "
+                       "after the free tier)", ALERTS_PER_MONTH)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,7 +18,9 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from secrets_layout.regions import AWS_REGIONS
@@ -372,6 +374,68 @@ class Parameter(DeclarationModel):
     tags: Tags = Field(default_factory=dict, description="Tags of the parameter.")
 
 
+# SNS endpoints by protocol (https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html).
+_SUBSCRIPTION_ENDPOINTS = {
+    "email": (re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), "an email address"),
+    "email-json": (re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), "an email address"),
+    "https": (re.compile(r"^https://[^\s]+$"), "an https:// URL"),
+    "sqs": (re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$"), "an SQS queue ARN"),
+    "lambda": (re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$"),
+               "a Lambda function ARN"),
+    "sms": (re.compile(r"^\+[1-9]\d{6,14}$"), "a phone number in E.164 form (+15555550100)"),
+}
+
+
+class AlertSubscription(DeclarationModel):
+    """Who hears about failed rotations: one subscription of the alert topic."""
+
+    protocol: Literal["email", "email-json", "https", "sqs", "lambda", "sms"] = Field(
+        description="SNS protocol. email and https subscriptions must be confirmed by their owner before they receive."
+    )
+    endpoint: str = Field(
+        min_length=1, max_length=2048,
+        description="Address for the protocol: email address, https:// URL, SQS queue ARN, Lambda ARN or +E.164 number.",
+    )
+
+    @model_validator(mode="after")
+    def _endpoint_fits_protocol(self) -> AlertSubscription:
+        pattern, what = _SUBSCRIPTION_ENDPOINTS[self.protocol]
+        if not pattern.match(self.endpoint):
+            raise ValueError(f"protocol {self.protocol} needs {what} as its endpoint")
+        return self
+
+
+class AlertTopic(DeclarationModel):
+    """An SNS topic the layout creates, encrypted with the environment's key in the primary region."""
+
+    name: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,256}$",
+        description="Topic name (default secrets-layout-<environment>-alerts).",
+    )
+    subscriptions: list[AlertSubscription] = Field(default_factory=list, description="Who is told.")
+
+
+class Alerts(DeclarationModel):
+    """EventBridge rules for failed and abandoned rotations in every region, sent to one SNS topic.
+
+    Exactly one of topic (create one) or topic_arn (use an existing one)."""
+
+    topic: AlertTopic | None = Field(None, description="Create a topic (with its subscriptions).")
+    topic_arn: str | None = Field(
+        None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$",
+        description=(
+            "An existing topic; its region must be one of the layout's. Its owner must let events.amazonaws.com "
+            "publish (README: rotation alerts)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_topic(self) -> Alerts:
+        if (self.topic is None) == (self.topic_arn is None):
+            raise ValueError("give exactly one of topic: {subscriptions: [...]} (create one) or topic_arn: (use yours)")
+        return self
+
+
 class Declaration(DeclarationModel):
     """One environment's secrets layout: environments/<env>.yaml."""
 
@@ -395,6 +459,26 @@ class Declaration(DeclarationModel):
     parameters: list[Parameter] = Field(
         default_factory=list, description="Non-sensitive configuration for SSM Parameter Store."
     )
+    alerts: Alerts | None = Field(
+        None, description="Alert an SNS topic when a rotation fails or is abandoned, in every region of the layout."
+    )
+
+    @field_validator("alerts")
+    @classmethod
+    def _alert_topic_in_layout(cls, alerts: Alerts | None, info: ValidationInfo) -> Alerts | None:
+        # EventBridge targets must be in the rule's region, and the layout has providers only in its
+        # own regions (components/alerts.py).
+        if alerts is None or alerts.topic_arn is None or "primary_region" not in info.data:
+            return alerts
+        regions = {info.data["primary_region"]}
+        regions.update(region for secret in info.data.get("secrets", []) for region in secret.replicas)
+        region = alerts.topic_arn.split(":")[3]
+        if region not in regions:
+            raise ValueError(
+                f"the topic_arn is in {region}, which is not a region of this layout ({', '.join(sorted(regions))}); "
+                "use a topic in one of them, or write topic: to create one"
+            )
+        return alerts
 
     @property
     def regions(self) -> list[str]:
