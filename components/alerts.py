@@ -140,31 +140,6 @@ def eventbridge_key_statement() -> dict[str, Any]:
     }
 
 
-def with_statements(policy_json: str, statements: Sequence[Mapping[str, Any]]) -> str:
-    """A key policy (JSON text) with statements added, each once (by Sid)."""
-    document = json.loads(policy_json)
-    present = {statement.get("Sid") for statement in document.get("Statement", [])}
-    document["Statement"] = [*document.get("Statement", []),
-                             *(dict(statement) for statement in statements if statement.get("Sid") not in present)]
-    return json.dumps(document)
-
-
-def add_key_statements(statements: Sequence[Mapping[str, Any]]):
-    """A resource transformation adding statements to the policy of the aws.kms.Key it meets.
-
-    Used on the environment's RegionalKey so that component keeps computing its own policy; the
-    transformation runs in the SDK before registration, in `pulumi up` and in the simulation alike."""
-
-    def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
-        if args.type_ != "aws:kms/key:Key" or not isinstance(args.props.get("policy"), str):
-            return None
-        return pulumi.ResourceTransformationResult(
-            props={**args.props, "policy": with_statements(args.props["policy"], statements)}, opts=args.opts
-        )
-
-    return transform
-
-
 def forwarding_trust_policy(security_account: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",

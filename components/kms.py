@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -40,6 +41,8 @@ class RegionalKeyArgs:
     deletion_window_in_days: int = 30
     """Waiting period before a deleted key is destroyed (7-30); the longest by default."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    service_statements: Sequence[Mapping[str, Any]] = ()
+    """Key policy statements other parts of the layout need (e.g. EventBridge for an encrypted alert topic)."""
 
 
 def key_alias(environment: str) -> str:
@@ -59,6 +62,7 @@ class RegionalKey(pulumi.ComponentResource):
             region=args.region,
             security_account=args.security_account,
             reader_roles=args.reader_roles,
+            service_statements=args.service_statements,
         )
         self.key = aws.kms.Key(
             f"{name}-key",

@@ -29,7 +29,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alerts import RotationAlerts, RotationAlertsArgs, add_key_statements, eventbridge_key_statement
+from components.alerts import RotationAlerts, RotationAlertsArgs, eventbridge_key_statement
 from components.consumer import ConsumerGrants, ConsumerGrantsArgs
 from components.kms import RegionalKey, RegionalKeyArgs
 from components.parameters import ParameterSet, ParameterSetArgs
@@ -105,8 +105,9 @@ class SecretsLayout(pulumi.ComponentResource):
                     reader_roles=readers,
                     provider=self.providers[region],
                     protect=declaration.protected_by_default,
+                    service_statements=self._key_service_statements(declaration, region),
                 ),
-                opts=pulumi.ResourceOptions(parent=self, transformations=self._key_transformations(declaration, region)),
+                opts=pulumi.ResourceOptions(parent=self),
             )
             self.kms_key_arns[region] = self.keys[region].key_arn
 
@@ -245,10 +246,10 @@ class SecretsLayout(pulumi.ComponentResource):
         self.register_outputs(self.stack_outputs)
 
     @staticmethod
-    def _key_transformations(declaration: Declaration, region: str) -> list:
+    def _key_service_statements(declaration: Declaration, region: str) -> list[dict[str, Any]]:
         # A created alert topic is encrypted with the primary region's key, so EventBridge must be
-        # able to use that key (components/alerts.py says why); kms_key_policy stays the key's own.
+        # able to use that key (components/alerts.py says why).
         alerts = declaration.alerts
         if alerts is None or alerts.topic is None or region != declaration.primary_region:
             return []
-        return [add_key_statements([eventbridge_key_statement()])]
+        return [eventbridge_key_statement()]

@@ -270,7 +270,13 @@ def reader_roles(declaration: Declaration) -> list[tuple[str, str]]:
     )
 
 
-def kms_key_policy(*, region: str, security_account: str, reader_roles: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def kms_key_policy(
+    *,
+    region: str,
+    security_account: str,
+    reader_roles: Iterable[tuple[str, str]],
+    service_statements: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
     """The key policy of the environment's key in one region.
 
     - the security account's root keeps full control: without it the key cannot be managed
@@ -281,7 +287,9 @@ def kms_key_policy(*, region: str, security_account: str, reader_roles: Iterable
       the key cannot be used directly, and the AWS managed key could not be shared at all.
       Principal names the reader accounts and `aws:PrincipalArn` pins their reader roles, so
       the key policy never names a role that might not exist (module docstring); which
-      secrets each role reads is decided by each secret's resource policy.
+      secrets each role reads is decided by each secret's resource policy;
+    - `service_statements`: what other parts of the layout need from the key, e.g. EventBridge
+      publishing to an alert topic encrypted with it (components/alerts.py).
     """
     statements: list[dict[str, Any]] = [
         {
@@ -311,6 +319,7 @@ def kms_key_policy(*, region: str, security_account: str, reader_roles: Iterable
                 },
             }
         )
+    statements.extend(dict(statement) for statement in service_statements)
     return _document(statements)
 
 

@@ -15,7 +15,6 @@ from components.alerts import (
     alert_topic_policy,
     eventbridge_key_statement,
     rotation_alert_pattern,
-    with_statements,
 )
 from components.policy_documents import kms_key_policy
 from audit_support import rotation_record
@@ -90,13 +89,15 @@ def test_the_topic_policy_lets_only_the_hub_rule_publish():
     }
 
 
-@pytest.mark.parametrize("times", [1, 2])
-def test_key_statements_are_added_once(times):
-    policy = json.dumps(kms_key_policy(region="us-east-1", security_account=ACCOUNT, reader_account_ids=["222222222222"]))
-    for _ in range(times):
-        policy = with_statements(policy, [eventbridge_key_statement()])
-    sids = [statement["Sid"] for statement in json.loads(policy)["Statement"]]
-    assert sids.count("EventBridgePublishesToEncryptedTopics") == 1 and sids[0] == "SecurityAccountAdministers"
+def test_the_key_policy_carries_the_eventbridge_statement_after_its_own():
+    policy = kms_key_policy(
+        region="us-east-1",
+        security_account=ACCOUNT,
+        reader_roles=[("222222222222", "AppRole")],
+        service_statements=[eventbridge_key_statement()],
+    )
+    sids = [statement["Sid"] for statement in policy["Statement"]]
+    assert sids == ["SecurityAccountAdministers", "ReaderRolesDecryptViaSecretsManager", "EventBridgePublishesToEncryptedTopics"]
 
 
 def layout_of(declared):
