@@ -179,7 +179,7 @@ def test_the_protect_message_names_the_yaml_field(loaded):
     message = author_message(subject.message, FixContext({}, ("defaults", "protect"), loaded.declaration, subject))
     assert message == (
         "The secret is not protected, so `pulumi destroy` or a refactor that renames it deletes the secret and every "
-        "credential its consumers use. In the declaration (defaults.protect): set `protect: true` on the secret (or "
+        "credential its consumers use. In the declaration (defaults.protect, inherited by prod/orders/token): set `protect: true` on the secret (or "
         "remove `protect: false`, here or under `defaults:`); to delete the secret on purpose later, set "
         "`protect: false` in a change of its own first.")
     assert "ResourceOptions" not in message

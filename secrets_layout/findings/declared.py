@@ -176,7 +176,6 @@ def check_policies(loaded: LoadedDeclaration, configured: Mapping[str, Mapping[s
     """Every violation the declaration alone decides, located at its field, with the YAML fix."""
     declaration, source_map = loaded.declaration, loaded.source_map
     findings = PolicyFindings(config_file)
-    seen = set()
     for raw in run_rules(declared_resources(declaration), configured):
         subject = Subject(raw.policy, raw.message, raw.resource.resource.type, raw.resource.secret_index)
         located = locate_field(subject, declaration, source_map)
@@ -184,9 +183,6 @@ def check_policies(loaded: LoadedDeclaration, configured: Mapping[str, Mapping[s
         context = FixContext(configured[raw.policy]["properties"], located.path, declaration, subject)
         issue = PolicyIssue(loaded.file, located.position.line, located.position.column, format_path(located.path),
                             author_message(raw.message, context), raw.policy, raw.level)
-        if issue in seen:
-            continue
-        seen.add(issue)
         (findings.errors if raw.level == "mandatory" else findings.warnings).append(issue)
     findings.errors.sort()
     findings.warnings.sort()

@@ -292,7 +292,11 @@ def author_message(pack_message: str, context: FixContext) -> str:
     fix = YAML_FIXES.get(context.subject.policy)
     if fix is None:
         return pack_message
-    where = f" ({format_path(context.path)})" if context.path and context.path[0] == "defaults" else ""
+    where = ""
+    index = context.subject.secret_index
+    if context.path and context.path[0] == "defaults" and index is not None:
+        # One line of defaults: serves many secrets; say which one this violation is about.
+        where = f" ({format_path(context.path)}, inherited by {context.declaration.secrets[index].name})"
     text = what_and_why(pack_message)
     separator = "" if text.endswith((".", "!", "?")) else "."
     return f"{text}{separator} In the declaration{where}: {fix(context)}."

@@ -37,11 +37,13 @@ def as_text(results: list[FileResult]) -> str:
 
 
 def as_json(results: list[FileResult]) -> str:
-    document = {
+    document: dict[str, object] = {
         "valid": all(result.valid for result in results),
         "errors": [issue.as_dict() for result in results for issue in result.issues],
-        "warnings": [issue.as_dict() for result in results for issue in result.warnings],
     }
+    if any(result.policy_config for result in results):
+        # validate --policy-config: advisory violations, which do not make a file invalid
+        document["warnings"] = [issue.as_dict() for result in results for issue in result.warnings]
     return json.dumps(document, indent=2) + "\n"
 
 
