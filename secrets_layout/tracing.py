@@ -63,7 +63,9 @@ class ViolationLocator:
         located = locate_field(subject, loaded.declaration, loaded.source_map)
         position = located.position if located else _locate(resource, self._by_urn, loaded)
         if message.startswith("can't run policy"):
-            return LocatedViolation(position, message)  # pulumi_policy's note on unknown values: no fix to give
+            # pulumi_policy's advisory for a policy that raised UnknownValueError (pulumi_policy/policy.py,
+            # "can't run policy ... during preview"): about the run, not the declaration, so no fix to give.
+            return LocatedViolation(position, message)
         context = FixContext(config or {}, located.path if located else None, loaded.declaration, subject)
         return LocatedViolation(position, author_message(message, context))
 

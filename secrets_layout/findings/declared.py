@@ -75,7 +75,8 @@ def _urn(declaration: Declaration, resource_type: str, name: str) -> str:
 
 
 def _provider_props(declaration: Declaration) -> dict[str, Any]:
-    # As the engine sends an explicit provider's inputs (components/providers.py): JSON for lists.
+    # The explicit provider of components/providers.py, with its inputs as the SDK sends them: the
+    # generated pulumi_aws/provider.py applies pulumi.runtime.to_json to list and object inputs.
     return {"region": declaration.primary_region, "allowedAccountIds": json.dumps([declaration.security_account])}
 
 
