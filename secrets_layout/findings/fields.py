@@ -115,6 +115,10 @@ def _name(subject: Subject, declaration: Declaration) -> list[Path]:
     return [_secret(subject, "name")]
 
 
+def _primary_region(subject: Subject, declaration: Declaration) -> list[Path]:
+    return [("primary_region",)]
+
+
 FieldResolver = Callable[[Subject, Declaration], list[Path]]
 
 FIELDS: Mapping[str, FieldResolver] = {
@@ -129,6 +133,7 @@ FIELDS: Mapping[str, FieldResolver] = {
     "secret-replica-customer-managed-key": _replica_key,
     "secret-customer-managed-key": _primary_key,
     "secret-name-convention": _name,
+    "secret-region-allowed": _primary_region,
 }
 """Policy -> the declaration paths that cause it, best first (the secret's item is the fallback)."""
 
@@ -255,6 +260,11 @@ def _fix_public(context: FixContext) -> str:
     return "the layout writes the policy from `readers:` and `organization_id:`; check the roles named under `readers:`"
 
 
+def _fix_region(context: FixContext) -> str:
+    return ("every secret of the declaration lives in `primary_region:`; choose an allowed region there (a new "
+            "region creates new secrets), or add the region to allowedRegions in the policy config")
+
+
 YAML_FIXES: Mapping[str, Callable[[FixContext], str]] = {
     "secret-rotation-max-interval": _fix_interval,
     "secret-rotation-required": _fix_rotation,
@@ -267,12 +277,13 @@ YAML_FIXES: Mapping[str, Callable[[FixContext], str]] = {
     "secret-replica-customer-managed-key": _fix_replica_key,
     "secret-customer-managed-key": _fix_primary_key,
     "secret-name-convention": _fix_name,
+    "secret-region-allowed": _fix_region,
 }
 """Policy -> the fix in declaration terms (the same table of names as FIELDS)."""
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _FIX_VERBS = frozenset({"Set", "Add", "Use", "Remove", "Rename", "Enable", "Keep", "Name", "Give", "Build", "Fix",
-                        "Tag"})
+                        "Tag", "Deploy", "Move", "Change"})
 
 
 def what_and_why(pack_message: str) -> str:
