@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check declarations (default: environments/*.yaml)")
     validate.add_argument("paths", nargs="*", metavar="PATH", help="declaration files or folders of them")
     validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument("--policy-config", metavar="FILE|auto",
+                          help="also check the policy pack's rules that the declaration alone decides, with this "
+                               "policy config; auto: policies/config/<environment>.json of the declaration's "
+                               "repository (skipped, with a note, when there is none)")
     validate.set_defaults(handler=_validate)
 
     preview = commands.add_parser("preview", help="offline plan, policy report and cost of one declaration")
@@ -112,20 +116,58 @@ def _declaration_files(paths: Sequence[str]) -> list[Path]:
 
 
 def _validate(arguments: argparse.Namespace) -> int:
-    results = [_validate_file(file) for file in _declaration_files(arguments.paths)]
+    policy_config = arguments.policy_config
+    if policy_config not in (None, "auto") and not Path(policy_config).is_file():
+        raise UsageError(f"{policy_config}: no such file")
+    configs: dict[Path, dict] = {}  # each policy config is read once, however many files use it
+    results = [_validate_file(file, policy_config, configs) for file in _declaration_files(arguments.paths)]
     report = validation_report.as_json if arguments.format == "json" else validation_report.as_text
     sys.stdout.write(report(results))
     return EXIT_OK if all(result.valid for result in results) else EXIT_FINDINGS
 
 
-def _validate_file(file: Path) -> validation_report.FileResult:
+def _validate_file(file: Path, policy_config: str | None = None,
+                   configs: dict[Path, dict] | None = None) -> validation_report.FileResult:
     try:
         loaded = load_declaration(file)
     except DeclarationError as error:
         return validation_report.FileResult(str(file), error.issues)
     except OSError as error:
         raise UsageError(f"{file}: {error.strerror}") from None
-    return validation_report.FileResult(str(file), [], len(loaded.declaration.secrets), len(loaded.declaration.parameters))
+    counts = (len(loaded.declaration.secrets), len(loaded.declaration.parameters))
+    if policy_config is None:
+        return validation_report.FileResult(str(file), [], *counts)
+    return _check_policies(file, loaded, policy_config, {} if configs is None else configs, counts)
+
+
+def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, dict],
+                    counts: tuple[int, int]) -> validation_report.FileResult:
+    """The pack's declaration-only rules: mandatory ones are errors, the others warnings."""
+    from secrets_layout.analyzer_client import PolicyConfigError
+    from secrets_layout.findings.declared import check_policies, find_policy_config, reconciled_config
+
+    environment = loaded.declaration.environment
+    config_file = find_policy_config(file, environment) if policy_config == "auto" else Path(policy_config)
+    if config_file is None:
+        sys.stderr.write(f"secrets-layout validate: {file}: no policies/config/{environment}.json in its repository; "
+                         "the policy pack's rules were not checked\n")
+        return validation_report.FileResult(str(file), [], *counts)
+    if config_file not in configs:
+        try:
+            configs[config_file] = reconciled_config(config_file)
+        except PolicyConfigError as error:
+            raise UsageError(str(error)) from None
+    shown = _shown_path(config_file)
+    findings = check_policies(loaded, configs[config_file], shown)
+    return validation_report.FileResult(str(file), list(findings.errors), *counts, warnings=list(findings.warnings),
+                                        policy_config=shown)
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _preview(arguments: argparse.Namespace) -> int:

@@ -4,7 +4,8 @@
 2. run the real program (__main__.py) on the SDK's mock engine as a simulated deployment;
 3. drive the real policy pack over Pulumi's analyzer protocol (Analyze per resource, then
    AnalyzeStack), with policies/config/<environment>.json unless another config is given;
-4. trace each violation to the declaration line that produced the resource;
+4. trace each violation to the declaration field that causes it (falling back to the line that
+   produced the resource), and give its fix in the declaration's terms;
 5. with a base revision, simulate the declaration as it was there and classify the changes;
 6. estimate the monthly cost of both.
 No network, no cloud credentials, no Pulumi CLI. Secret values stay inside the simulation.
@@ -27,7 +28,7 @@ from secrets_layout.cost import CostEstimate, estimate
 from secrets_layout.errors import DeclarationError
 from secrets_layout.loader import LoadedDeclaration, load_declaration
 from secrets_layout.simulation import RegisteredResource, Simulation, simulate, to_wire
-from secrets_layout.tracing import locate_resources
+from secrets_layout.tracing import ViolationLocator, locate_resources
 from secrets_layout.yaml_source import Position
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -112,10 +113,14 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         analysis = pack.analyze_many(inputs).extend(pack.analyze_stack(states))
 
     positions = locate_resources(simulation.resources, loaded)
-    violations = [
-        Violation(found.policy, found.level, found.urn, found.detail, file, *_line_and_column(positions.get(found.urn), loaded))
-        for found in analysis.violations
-    ]
+    locator = ViolationLocator(simulation.resources, loaded)
+    configured = pack.configured or {}
+    violations = []
+    for found in analysis.violations:
+        located = locator.locate(found.policy, found.urn, found.detail,
+                                 configured.get(found.policy, {}).get("properties"))
+        violations.append(Violation(found.policy, found.level, found.urn, located.message, file,
+                                    *_line_and_column(located.position, loaded)))
     changes = plan_changes(simulation.resources, base_resources, today or date.today())
     resources = [
         PlannedResource(change, file, positions[change.urn].line if change.urn in positions else None)

@@ -157,7 +157,9 @@ def _rotation_findings(declaration: Declaration, secret: Secret, rotation: Rotat
                 "Secrets Manager only invokes a function in the secret's own region"
             )
     if rotation.every_days is not None and rotation.schedule is not None:
-        yield path, "give either every_days or schedule, not both"
+        # At both keys: either one may be the one to remove.
+        yield path + ("every_days",), "give either every_days or schedule, not both; remove this or schedule:"
+        yield path + ("schedule",), "give either every_days or schedule, not both; remove this or every_days:"
     elif rotation.every_days is None and rotation.schedule is None:
         yield path, "rotation needs an interval: add every_days: N or schedule: \"rate(...)\" / \"cron(...)\""
     yield from _interval_findings(rotation, path)

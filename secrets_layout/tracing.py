@@ -7,13 +7,20 @@ A resource belongs to the nearest component above it (parents are recorded by th
 - ConsumerGrants -> the account under `accounts:`;
 - an SSM parameter -> its item under `parameters:`;
 - anything else (providers, the layout itself) -> the `environment:` line.
+
+A policy violation goes one step further: to the field of its secret that causes it
+(secrets_layout.findings.fields), e.g. the `every_days:` line of a rotation that is too rare,
+and its message names that field.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
 from secrets_layout.loader import LoadedDeclaration
 from secrets_layout.simulation import RegisteredResource
 from secrets_layout.yaml_source import Position
@@ -29,6 +36,44 @@ def locate_resources(resources: Iterable[RegisteredResource], loaded: LoadedDecl
     """The declaration position of every resource, by URN."""
     by_urn = {resource.urn: resource for resource in resources}
     return {urn: _locate(resource, by_urn, loaded) for urn, resource in by_urn.items()}
+
+
+@dataclass(frozen=True)
+class LocatedViolation:
+    position: Position
+    message: str
+    """The pack's what and why, with the fix in declaration terms."""
+
+
+class ViolationLocator:
+    """Places policy violations of one simulated deployment in its declaration."""
+
+    def __init__(self, resources: Iterable[RegisteredResource], loaded: LoadedDeclaration):
+        self._by_urn = {resource.urn: resource for resource in resources}
+        self._loaded = loaded
+        self._secret_indexes = {secret.name: index for index, secret in enumerate(loaded.declaration.secrets)}
+
+    def locate(self, policy: str, urn: str, message: str, config: Mapping[str, Any] | None = None) -> LocatedViolation:
+        """`config`: the policy's configured properties (they give the numbers of the fix)."""
+        loaded = self._loaded
+        resource = self._by_urn.get(urn)
+        if resource is None:
+            return LocatedViolation(loaded.source_map.locate_key(("environment",)), message)
+        subject = Subject(policy, message, resource.type, self._secret_index(resource))
+        located = locate_field(subject, loaded.declaration, loaded.source_map)
+        position = located.position if located else _locate(resource, self._by_urn, loaded)
+        if message.startswith("can't run policy"):
+            # pulumi_policy's advisory for a policy that raised UnknownValueError (pulumi_policy/policy.py,
+            # "can't run policy ... during preview"): about the run, not the declaration, so no fix to give.
+            return LocatedViolation(position, message)
+        context = FixContext(config or {}, located.path if located else None, loaded.declaration, subject)
+        return LocatedViolation(position, author_message(message, context))
+
+    def _secret_index(self, resource: RegisteredResource) -> int | None:
+        for owner in _ancestors(resource, self._by_urn):
+            if owner.type == SECRET_COMPONENT:
+                return self._secret_indexes.get(owner.name)
+        return None
 
 
 def _ancestors(resource: RegisteredResource, by_urn: Mapping[str, RegisteredResource]) -> Iterable[RegisteredResource]:

@@ -71,20 +71,20 @@ def test_prod_cost_is_the_layout_cost(prod_preview):
 
 VIOLATING = [
     pytest.param("    replicas: []\n", "    replicas: []\n    protect: false\n", "secret-protected", "mandatory",
-                 "name: prod/payments/stripe-api-key", id="unprotected-prod-secret"),
+                 "protect: false", id="unprotected-prod-secret"),
     pytest.param("rotation: {lambda_arn: \"arn:aws:lambda:us-east-1:111111111111:function:partner-rotator\", every_days: 60}",
                  "rotation: {lambda_arn: \"arn:aws:lambda:us-east-1:111111111111:function:partner-rotator\", every_days: 120}",
-                 "secret-rotation-max-interval", "mandatory", "name: prod/legacy/partner-token", id="rotation-too-rare"),
+                 "secret-rotation-max-interval", "mandatory", "every_days: 120", id="rotation-too-rare"),
     pytest.param("  prod-data: \"333333333333\"\n", "  prod-data: \"999999999999\"\n", "secret-policy-allowed-accounts",
-                 "mandatory", "name: prod/database/credentials", id="reader-account-not-allowed"),
+                 "mandatory", "account: prod-data", id="reader-account-not-allowed"),
     pytest.param("    tags: {owner: messaging-team}\n", "    tags: {owner: messaging-team}\n    replicas: [ap-south-1]\n",
-                 "secret-replica-regions-allowed", "advisory", "name: prod/notifications/sendgrid-api-key",
+                 "secret-replica-regions-allowed", "advisory", "replicas: [ap-south-1]",
                  id="replica-region-not-allowed"),
 ]
 
 
 @pytest.mark.parametrize(("original", "replacement", "policy", "level", "declared_at"), VIOLATING)
-def test_a_violation_is_reported_at_the_line_of_its_secret(tmp_path, original, replacement, policy, level, declared_at):
+def test_a_violation_is_reported_at_the_line_of_its_field(tmp_path, original, replacement, policy, level, declared_at):
     assert original in PROD
     text = PROD.replace(original, replacement, 1)
     file = tmp_path / "prod.yaml"
@@ -102,7 +102,7 @@ def test_text_format_lists_violations_with_file_and_line(tmp_path):
     file.write_text(text)
     result = run_cli("preview", str(file))
     assert result.returncode == 1
-    assert f"{file}:{line_of(text, 'name: prod/payments/stripe-api-key')}" in result.stdout
+    assert f"{file}:{line_of(text, 'protect: false')}:5:" in result.stdout
     assert "secret-protected" in result.stdout
     assert "1 mandatory and 0 advisory policy violations" in result.stdout
     # Type tokens print as they are (rich would turn ":secret:" into an emoji).
@@ -116,7 +116,7 @@ def test_markdown_is_a_pull_request_comment_linking_each_violation(tmp_path):
     file.write_text(text)
     result = run_cli("preview", "environments/prod.yaml", "--format", "markdown",
                      "--policy-config", str(ROOT / "policies" / "config" / "prod.json"), cwd=tmp_path)
-    line = line_of(text, "name: prod/payments/stripe-api-key")
+    line = line_of(text, "protect: false")
     assert result.returncode == 1
     assert result.stdout.startswith("<!-- secrets-layout-preview -->\n### secrets-layout preview: `prod`")
     assert "❌ **1 mandatory policy violation**" in result.stdout
@@ -137,7 +137,7 @@ def test_sarif_points_each_violation_at_its_line(tmp_path):
     assert [(r["ruleId"], r["level"]) for r in results] == [("secret-protected", "error")]
     location = results[0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == file.as_posix()
-    assert location["region"]["startLine"] == line_of(text, "name: prod/payments/stripe-api-key")
+    assert location["region"]["startLine"] == line_of(text, "protect: false")
     assert [rule["id"] for rule in sarif["runs"][0]["tool"]["driver"]["rules"]] == ["secret-protected"]
 
 

@@ -153,8 +153,8 @@ INVALID_DECLARATIONS = [
     ),
     pytest.param(
         declaration(VALID_SECRET.replace("every_days: 30", "every_days: 30, schedule: \"rate(10 days)\"")),
-        10, 'secrets[0].rotation',
-        'give either every_days or schedule, not both',
+        10, 'secrets[0].rotation.schedule',
+        'give either every_days or schedule, not both; remove this or every_days:',
         id='every-days-and-schedule',
     ),
     pytest.param(

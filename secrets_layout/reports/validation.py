@@ -14,6 +14,10 @@ class FileResult:
     issues: list[Issue] = field(default_factory=list)
     secrets: int = 0
     parameters: int = 0
+    warnings: list[Issue] = field(default_factory=list)
+    """Advisory policy violations (validate --policy-config): shown, not failing."""
+    policy_config: str | None = None
+    """The policy config the declaration was also checked against."""
 
     @property
     def valid(self) -> bool:
@@ -24,16 +28,22 @@ def as_text(results: list[FileResult]) -> str:
     lines = []
     for result in results:
         if result.valid:
-            lines.append(f"{result.file}: valid ({_count(result.secrets, 'secret')}, {_count(result.parameters, 'parameter')})")
+            checked = f"; checked against {result.policy_config}" if result.policy_config else ""
+            lines.append(f"{result.file}: valid ({_count(result.secrets, 'secret')}, "
+                         f"{_count(result.parameters, 'parameter')}{checked})")
         lines.extend(issue.as_text() for issue in result.issues)
+        lines.extend(issue.as_text() for issue in result.warnings)
     return "\n".join(lines) + "\n"
 
 
 def as_json(results: list[FileResult]) -> str:
-    document = {
+    document: dict[str, object] = {
         "valid": all(result.valid for result in results),
         "errors": [issue.as_dict() for result in results for issue in result.issues],
     }
+    if any(result.policy_config for result in results):
+        # validate --policy-config: advisory violations, which do not make a file invalid
+        document["warnings"] = [issue.as_dict() for result in results for issue in result.warnings]
     return json.dumps(document, indent=2) + "\n"
 
 

@@ -1,0 +1,228 @@
+"""`validate --policy-config`: the pack's rules that the declaration alone decides, before any preview.
+
+The pack's rule functions (policies/rules.py) take provider-shaped resources. `declared_resources`
+builds the ones a secret's declaration decides (Secret, SecretPolicy, SecretRotation) with the
+inputs the components give them (components/secret.py, through the same pure functions:
+secret_tags, rotation_rules, secret_policy_for), and Pulumi's unknown sentinel for every value
+the declaration does not decide (ARNs and IDs assigned by AWS, keys the layout creates). Every
+rule the pack has for those types then runs as the pack runs it; a rule that needs an unknown
+value raises CannotCheck and is left to the preview, so a finding here is one the preview (and
+`pulumi preview`) reports too. tests/test_validate_policies.py shows the two agree.
+
+Levels come from the policy config as the Pulumi CLI reconciles it (policy defaults, then the
+file; secrets_layout.analyzer_client.reconcile_config); `disabled` policies do not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+from typing import Any
+
+from components.policy_documents import secret_policy_for
+from components.rotation_settings import rotation_method, rotation_rules
+from components.secret_settings import secret_tags
+from policies import rules
+from policies.rules import CannotCheck, NotApplicable, Resource
+from secrets_layout.errors import Issue, format_path, printable
+from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
+from secrets_layout.loader import LoadedDeclaration
+from secrets_layout.models import Declaration, Secret
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""Pulumi's unknown string: what the engine sends for a value not known before deployment
+(pulumi/sdk/python/lib/pulumi/runtime/rpc.py UNKNOWN; one of policies.rules.UNKNOWN_VALUES)."""
+
+AUTO = "auto"
+"""`--policy-config auto`: policies/config/<environment>.json of the declaration's repository."""
+POLICY_CONFIG_FOLDER = ("policies", "config")
+
+
+@dataclass(frozen=True)
+class DeclaredResource:
+    """A resource the components make for one secret, as the pack's rules see it."""
+
+    resource: Resource
+    secret_index: int
+
+
+@dataclass(frozen=True, order=True)
+class PolicyIssue(Issue):
+    """A policy violation found in the declaration: an Issue with the policy and its level."""
+
+    policy: str = ""
+    level: str = "mandatory"
+
+    def as_text(self) -> str:
+        return (f"{printable(self.file)}:{self.line}:{self.column}: {self.path}: {self.level} {self.policy}: "
+                f"{printable(self.message)}")
+
+
+@dataclass
+class PolicyFindings:
+    config_file: str
+    errors: list[PolicyIssue] = field(default_factory=list)
+    """Mandatory violations: they block the pull request."""
+    warnings: list[PolicyIssue] = field(default_factory=list)
+    """Advisory (and remediate) violations: the preview reports them without failing."""
+
+
+def _urn(declaration: Declaration, resource_type: str, name: str) -> str:
+    return f"urn:pulumi:{declaration.environment}::secrets-layout::{resource_type}::{name}"
+
+
+def _provider_props(declaration: Declaration) -> dict[str, Any]:
+    # The explicit provider of components/providers.py, with its inputs as the SDK sends them: the
+    # generated pulumi_aws/provider.py applies pulumi.runtime.to_json to list and object inputs.
+    return {"region": declaration.primary_region, "allowedAccountIds": json.dumps([declaration.security_account])}
+
+
+def declared_resources(declaration: Declaration) -> list[DeclaredResource]:
+    """Secret, SecretPolicy and SecretRotation of every secret, as components/secret.py declares them."""
+    found = []
+    provider = _provider_props(declaration)
+    for index, secret in enumerate(declaration.secrets):
+        secret_urn = _urn(declaration, rules.SECRET, f"{secret.name}-secret")
+        common = dict(provider_props=provider)
+        found.append(DeclaredResource(Resource(
+            rules.SECRET, _secret_inputs(declaration, secret), urn=secret_urn, name=f"{secret.name}-secret",
+            protect=declaration.protects(secret), **common), index))
+        found.append(DeclaredResource(Resource(
+            rules.SECRET_POLICY,
+            {"secretArn": UNKNOWN, "policy": json.dumps(secret_policy_for(declaration, secret)), "blockPublicPolicy": True},
+            urn=_urn(declaration, rules.SECRET_POLICY, f"{secret.name}-policy"), name=f"{secret.name}-policy",
+            property_dependencies={"secretArn": (secret_urn,)}, **common), index))
+        method = rotation_method(secret)
+        if method is not None and secret.rotation is not None:
+            lambda_arn = secret.rotation.lambda_arn if method == "lambda_arn" else UNKNOWN
+            found.append(DeclaredResource(Resource(
+                rules.SECRET_ROTATION,
+                {"secretId": UNKNOWN, "rotationLambdaArn": lambda_arn, "rotateImmediately": False,
+                 "rotationRules": _camel(rotation_rules(secret.rotation))},
+                urn=_urn(declaration, rules.SECRET_ROTATION, f"{secret.name}-rotation"), name=f"{secret.name}-rotation",
+                property_dependencies={"secretId": (secret_urn,)}, **common), index))
+    return found
+
+
+def _secret_inputs(declaration: Declaration, secret: Secret) -> dict[str, Any]:
+    keys = declaration.kms.keys
+
+    def key(region: str) -> str:
+        return keys.get(region, UNKNOWN)  # a key the layout creates has its ARN only once it exists
+
+    inputs: dict[str, Any] = {
+        "name": secret.name,
+        "kmsKeyId": key(declaration.primary_region),
+        "recoveryWindowInDays": secret.recovery_window_days,
+        "replicas": [{"region": region, "kmsKeyId": key(region)} for region in secret.replicas],
+        "tags": secret_tags(secret, declaration.environment),
+    }
+    if secret.description is not None:
+        inputs["description"] = secret.description
+    return inputs
+
+
+def _camel(values: Mapping[str, Any]) -> dict[str, Any]:
+    """snake_case input names -> the provider's camelCase, as the SDK sends them."""
+    def camel(name: str) -> str:
+        head, *rest = name.split("_")
+        return head + "".join(part.title() for part in rest)
+
+    return {camel(name): value for name, value in values.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Running the pack's rules
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RawFinding:
+    policy: str
+    level: str
+    resource: DeclaredResource
+    message: str
+
+
+def run_rules(resources: Sequence[DeclaredResource], configured: Mapping[str, Mapping[str, Any]]) -> Iterator[RawFinding]:
+    """The pack's resource rules per resource, then its stack rules, as policies/pack.py runs them."""
+    for name, (types, rule) in rules.RESOURCE_RULES.items():
+        entry = configured.get(name)
+        if entry is None or entry["enforcementLevel"] == "disabled":
+            continue
+        for declared in resources:
+            if declared.resource.type not in types:
+                continue
+            try:
+                messages = rule(declared.resource, entry["properties"])
+            except (NotApplicable, CannotCheck):
+                continue  # out of scope, or left to the preview: it depends on more than the declaration
+            yield from (RawFinding(name, entry["enforcementLevel"], declared, message) for message in messages)
+    by_urn = {declared.resource.urn: declared for declared in resources}
+    for name, rule in rules.STACK_RULES.items():
+        entry = configured.get(name)
+        if entry is None or entry["enforcementLevel"] == "disabled":
+            continue
+        try:
+            violations, _undecided = rule([declared.resource for declared in resources], entry["properties"])
+        except NotApplicable:
+            continue
+        yield from (RawFinding(name, entry["enforcementLevel"], by_urn[urn], message)
+                    for urn, message in violations if urn in by_urn)
+
+
+def check_policies(loaded: LoadedDeclaration, configured: Mapping[str, Mapping[str, Any]], config_file: str) -> PolicyFindings:
+    """Every violation the declaration alone decides, located at its field, with the YAML fix."""
+    declaration, source_map = loaded.declaration, loaded.source_map
+    findings = PolicyFindings(config_file)
+    for raw in run_rules(declared_resources(declaration), configured):
+        subject = Subject(raw.policy, raw.message, raw.resource.resource.type, raw.resource.secret_index)
+        located = locate_field(subject, declaration, source_map)
+        assert located is not None  # every declared resource belongs to a secret
+        context = FixContext(configured[raw.policy]["properties"], located.path, declaration, subject)
+        issue = PolicyIssue(loaded.file, located.position.line, located.position.column, format_path(located.path),
+                            author_message(raw.message, context), raw.policy, raw.level)
+        (findings.errors if raw.level == "mandatory" else findings.warnings).append(issue)
+    findings.errors.sort()
+    findings.warnings.sort()
+    return findings
+
+
+# --------------------------------------------------------------------------------------------
+# The policy config
+# --------------------------------------------------------------------------------------------
+
+def find_policy_config(declaration_file: str | os.PathLike[str], environment: str) -> FilePath | None:
+    """policies/config/<environment>.json in the declaration's folder or the nearest folder above it."""
+    start = FilePath(declaration_file).resolve().parent
+    for folder in (start, *start.parents):
+        candidate = folder.joinpath(*POLICY_CONFIG_FOLDER, f"{environment}.json")
+        if candidate.is_file():
+            return candidate
+        if (folder / ".git").exists():
+            return None  # the repository's top: a config above it belongs to something else
+    return None
+
+
+def reconciled_config(config_file: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """The file reconciled with the pack's policies as `pulumi preview --policy-pack-config` does.
+
+    Raises secrets_layout.analyzer_client.PolicyConfigError.
+    """
+    # Imported here: only `validate --policy-config` needs the pack's catalog and the reconciliation.
+    from policies.pack import build_policies
+    from secrets_layout.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
+
+    infos = []
+    for policy in build_policies():
+        schema = policy.config_schema
+        as_dict = None
+        if schema is not None:
+            as_dict = {"properties": dict(schema.properties or {})}
+            if schema.required:
+                as_dict["required"] = list(schema.required)
+        kind = "stack" if policy.name in rules.STACK_RULES else "resource"
+        infos.append(PolicyInfo(policy.name, policy.description, policy.enforcement_level.value, kind, as_dict))
+    return reconcile_config(infos, load_policy_config(config_file))
