@@ -321,7 +321,9 @@ def test_catalog_is_complete():
         "secret-name-convention", "secret-recovery-window", "secret-rotation-required",
         "secret-rotation-max-interval", "secret-customer-managed-key", "secret-replica-customer-managed-key",
         "secret-policy-no-public-access", "secret-policy-allowed-accounts", "secret-policy-deny-outside",
-        "secret-required-tags", "secret-protected", "kms-key-rotation-enabled", "secret-replica-regions-allowed"}
+        "secret-required-tags", "secret-protected", "kms-key-rotation-enabled", "secret-replica-regions-allowed",
+        "kms-key-policy-no-public-access", "kms-key-not-pending-deletion", "secret-region-allowed",
+        "secret-replica-no-force-overwrite"}
 
 
 def test_pack_modules_import_nothing_of_ours():
