@@ -76,6 +76,7 @@ class CannotCheck(Exception):
         message = f"cannot check during preview: {what}; the policy runs again during `pulumi up` when it is known"
         super().__init__(message)
         self.message = message
+        self.what = what
 
 
 @dataclass
@@ -569,11 +570,11 @@ def check_required_tags_stack(resources: Sequence[Resource],
         try:
             for message in required_tag_messages(tags, unknown, config):
                 violations.append((secret.urn, message))
-        except CannotCheck:
-            undecided.append(_secret_label(secret))
+        except CannotCheck as error:
+            undecided.append(f"{_secret_label(secret)}: {error.what}")
     reason = None
     if undecided:
-        reason = CannotCheck(f"the tags of {', '.join(undecided)} depend on values that are not known yet").message
+        reason = CannotCheck(f"the tags of secret {'; of secret '.join(undecided)}").message
     return violations, reason
 
 
@@ -902,6 +903,16 @@ def check_key_not_pending_deletion(resource: Resource, config: Mapping[str, Any]
             "another customer managed key before the deletion date."]
 
 
+def check_keys_not_pending_deletion(resources: Sequence[Resource],
+                                    config: Mapping[str, Any]) -> Tuple[List[Tuple[str, str]], Optional[str]]:
+    """kms-key-not-pending-deletion over the stack: ``keyState`` is an output, which only AnalyzeStack
+    carries (Analyze sends a resource's inputs)."""
+    violations = []
+    for key in (r for r in resources if r.type in KMS_KEYS):
+        violations.extend((key.urn, message) for message in check_key_not_pending_deletion(key, config))
+    return violations, None
+
+
 # --------------------------------------------------------------------------------------------
 # secret-region-allowed / secret-replica-no-force-overwrite
 # --------------------------------------------------------------------------------------------
@@ -953,11 +964,11 @@ RESOURCE_RULES = {
     "kms-key-rotation-enabled": ((KMS_KEY,), check_key_rotation),
     "secret-replica-regions-allowed": ((SECRET,), check_replica_regions),
     "kms-key-policy-no-public-access": ((*KMS_KEYS, KMS_KEY_POLICY), check_kms_key_policy),
-    "kms-key-not-pending-deletion": (KMS_KEYS, check_key_not_pending_deletion),
     "secret-region-allowed": ((SECRET,), check_secret_region),
     "secret-replica-no-force-overwrite": ((SECRET,), check_no_force_overwrite),
 }
 STACK_RULES = {
     "secret-rotation-required": check_rotation_required,
     "secret-required-tags": check_required_tags_stack,
+    "kms-key-not-pending-deletion": check_keys_not_pending_deletion,
 }
