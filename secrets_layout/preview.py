@@ -228,8 +228,8 @@ def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Res
 def _provider(resource: RegisteredResource, providers: dict[str, RegisteredResource]) -> Provider | None:
     if not resource.provider:
         return None
-    # A provider reference is "<urn>::<id>".
-    found = providers.get(resource.provider.rsplit("::", 1)[0])
+    # The simulation records the provider's URN (the engine's reference "<urn>::<id>" without its id).
+    found = providers.get(resource.provider) or providers.get(resource.provider.rsplit("::", 1)[0])
     return Provider(found.type, found.name, to_wire(found.inputs), found.urn) if found else None
 
 
