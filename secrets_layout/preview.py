@@ -133,7 +133,13 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
 
 def check_policies(simulations: Sequence[Simulation], config_file: Path) -> list[AnalyzerViolation]:
     """The pack's violations over every simulation, each (policy, level, resource, message) once, in
-    the order found: one pack process, configured once, runs Analyze and AnalyzeStack per simulation."""
+    the order found: one pack process, configured once, runs Analyze and AnalyzeStack per simulation.
+
+    A dry run's "can't run policy ... during preview" advisories (pulumi_policy's answer when a policy
+    reads an unknown value) are left out when a full run ("up") is among the simulations: it decides
+    the same policy on the same resource with every value known. Every verdict of the dry run stays.
+    """
+    decided = any(simulation.mode == "up" for simulation in simulations)
     seen: set[tuple[str, str, str, str]] = set()
     found: list[AnalyzerViolation] = []
     with AnalyzerClient(DEFAULT_PACK_DIR) as pack:
@@ -142,11 +148,20 @@ def check_policies(simulations: Sequence[Simulation], config_file: Path) -> list
             inputs, states = analyzer_resources(simulation)
             analysis = pack.analyze_many(inputs).extend(pack.analyze_stack(states))
             for violation in analysis.violations:
+                if decided and simulation.mode == "preview" and is_cannot_check(violation):
+                    continue
                 key = (violation.policy, violation.level, violation.urn, violation.message)
                 if key not in seen:
                     seen.add(key)
                     found.append(violation)
     return found
+
+
+def is_cannot_check(violation: AnalyzerViolation) -> bool:
+    """pulumi_policy's advisory for a policy that read an unknown value (pulumi_policy/policy.py,
+    Analyze/AnalyzeStack: "can't run policy '<name>' from policy pack '<pack>@v<version>' during preview: ...")."""
+    return (violation.level == "advisory" and violation.message.startswith(f"can't run policy '{violation.policy}' ")
+            and " during preview: " in violation.message)
 
 
 def _shown(path: Path) -> str:
