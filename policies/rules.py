@@ -342,12 +342,12 @@ def check_rotation_interval(resource: Resource, config: Mapping[str, Any]) -> Li
         if days is None or days < 1:
             return [f"automatically_after_days is {_show(after)}, not a whole number of days >= 1. "
                     f"Set automatically_after_days to a whole number from 1 to {maximum}."]
-        if days > maximum:
-            return [f"The secret rotates every {format_days(days)} (automatically_after_days), longer than the "
-                    f"maximum of {maximum} days. {why} Set automatically_after_days to {maximum} or less."]
         if days > MAXIMUM_AUTOMATIC_DAYS:
             return [f"automatically_after_days is {days}; Secrets Manager accepts 1 to {MAXIMUM_AUTOMATIC_DAYS} days, "
                     f"so the deployment would fail. Set automatically_after_days to {min(maximum, 1000)} or less."]
+        if days > maximum:
+            return [f"The secret rotates every {format_days(days)} (automatically_after_days), longer than the "
+                    f"maximum of {maximum} days. {why} Set automatically_after_days to {maximum} or less."]
         return []
     if not isinstance(expression, str):
         return [f"schedule_expression is {_show(expression)}, not a rate() or cron() expression. "

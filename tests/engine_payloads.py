@@ -23,6 +23,11 @@ What the engine sends (sources, as read for this builder):
 - pulumi-aws's Python SDK sends a provider's object inputs (``defaultTags``, ``allowedAccountIds``)
   as JSON strings (pulumi_aws/provider.py: ``.apply(pulumi.runtime.to_json)``), which is unknown as
   a whole when anything in it is unknown.
+- ``Check`` defaults: older pulumi-terraform-bridge versions return the Terraform schema defaults
+  from Check (pkg/tfbridge/provider.go: "Now fetch the default values so that (a) we can return them
+  to the caller", ``MakeTerraformInputs``), so e.g. ``recoveryWindowInDays: 30`` reaches Analyze although
+  the program did not set it; newer ones call ``makeTerraformInputsWithoutTFDefaults``.  The builder
+  sends the program's inputs; put a default into ``inputs`` to model an older bridge.
 - pulumi_policy (pulumi_policy/deserialize.py, proxy.py) keeps the sentinel strings and raises
   ``UnknownValueError`` when a policy reads one, reported as an advisory "can't run policy ... during
   preview".
