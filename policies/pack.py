@@ -48,7 +48,7 @@ _REGIONS = {
     "items": {"type": "string", "pattern": "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$"},
     "uniqueItems": True,
     "minItems": 1,
-    "description": "AWS regions secrets may be replicated to.",
+    "description": "AWS regions secrets may live in or be replicated to.",
 }
 
 # name -> (description, default enforcement level, config schema properties)
@@ -101,6 +101,18 @@ CATALOG: Dict[str, tuple] = {
     "secret-replica-regions-allowed": (
         "Secrets are only replicated to the allowed regions.",
         ADVISORY, {"allowedRegions": _REGIONS}),
+    "kms-key-policy-no-public-access": (
+        "KMS key policies never allow everyone (\"*\" or NotPrincipal) without a condition.",
+        MANDATORY, None),
+    "kms-key-not-pending-deletion": (
+        "KMS keys are not pending deletion (a deleted key makes every secret it encrypts unreadable).",
+        MANDATORY, None),
+    "secret-region-allowed": (
+        "Secrets live in an allowed region (their own or their provider's region).",
+        ADVISORY, {"allowedRegions": _REGIONS}),
+    "secret-replica-no-force-overwrite": (
+        "Secrets do not set force_overwrite_replica_secret, which overwrites an existing secret in a replica region.",
+        ADVISORY, None),
 }
 
 
@@ -139,6 +151,7 @@ def _resource(resource_type: str, props: Any, urn: str, name: str, opts: Any, pr
         name=name,
         protect=bool(getattr(opts, "protect", False)),
         provider_props=to_plain(provider.props) if provider is not None else None,
+        provider_urn=(getattr(provider, "urn", "") or "") if provider is not None else "",
     )
 
 

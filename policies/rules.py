@@ -24,12 +24,18 @@ from .resource_policy import (
     parse_policy,
     public_grants,
 )
-from .schedule import ScheduleError, format_days, longest_gap_details
+from .schedule import ScheduleError, format_days, longest_gap_details, secrets_manager_problems
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+SECRET_TAG = "aws:secretsmanager/tag:Tag"
 KMS_KEY = "aws:kms/key:Key"
+KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+KMS_EXTERNAL_KEY = "aws:kms/externalKey:ExternalKey"
+KMS_REPLICA_EXTERNAL_KEY = "aws:kms/replicaExternalKey:ReplicaExternalKey"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+KMS_KEYS = (KMS_KEY, KMS_REPLICA_KEY, KMS_EXTERNAL_KEY, KMS_REPLICA_EXTERNAL_KEY)
 
 # Pulumi's sentinels for values that are not known during a preview.
 UNKNOWN_VALUES = frozenset({
@@ -44,6 +50,9 @@ UNKNOWN_VALUES = frozenset({
 
 DEFAULT_MINIMUM_RECOVERY_DAYS = 7
 MAXIMUM_RECOVERY_DAYS = 30          # AWS's upper bound
+# RotationRules.AutomaticallyAfterDays accepts 1-1000 (Secrets Manager API reference, RotationRulesType:
+# https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html).
+MAXIMUM_AUTOMATIC_DAYS = 1000
 DEFAULT_MAXIMUM_ROTATION_DAYS = 90
 DEFAULT_REQUIRED_TAGS = ("owner", "environment")
 ROTATION_EXEMPT_TAG = "rotation-exempt"
@@ -67,6 +76,7 @@ class CannotCheck(Exception):
         message = f"cannot check during preview: {what}; the policy runs again during `pulumi up` when it is known"
         super().__init__(message)
         self.message = message
+        self.what = what
 
 
 @dataclass
@@ -79,6 +89,7 @@ class Resource:
     name: str = ""
     protect: bool = False
     provider_props: Optional[Dict[str, Any]] = None
+    provider_urn: str = ""
     dependencies: Tuple[str, ...] = ()
     property_dependencies: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
@@ -130,12 +141,13 @@ def _key_region(key: str) -> Optional[str]:
     return match.group(1) if match else None
 
 
-def resource_tags(resource: Resource) -> Dict[str, Any]:
-    """The resource's tags, over the provider's default tags (AWS applies both).
+def _default_tags(resource: Resource) -> Tuple[Dict[str, Any], bool]:
+    """The provider's ``defaultTags.tags`` and whether they are known.
 
-    Raises :class:`CannotCheck` when the tag map itself is unknown.
+    The engine sends the provider's inputs with the resource (``providerResource.Inputs`` in
+    pulumi/pkg/resource/deploy/step_generator.go); the SDKs send a provider's object-valued inputs as
+    JSON strings, and a value built from another resource's output as the unknown sentinel.
     """
-    tags: Dict[str, Any] = {}
     provider = resource.provider_props or {}
     default_tags = provider.get("defaultTags")
     if isinstance(default_tags, str) and not is_unknown(default_tags):
@@ -143,16 +155,46 @@ def resource_tags(resource: Resource) -> Dict[str, Any]:
             default_tags = json.loads(default_tags)
         except ValueError:
             default_tags = None
-    if isinstance(default_tags, Mapping) and isinstance(default_tags.get("tags"), Mapping):
-        tags.update(default_tags["tags"])
+    if default_tags is None:
+        return {}, True
+    if contains_unknown(default_tags) and not isinstance(default_tags, Mapping):
+        return {}, False
+    if not isinstance(default_tags, Mapping):
+        return {}, True
+    tags = default_tags.get("tags")
+    if tags is None:
+        return {}, True
+    if is_unknown(tags) or not isinstance(tags, Mapping):
+        return {}, not is_unknown(tags)
+    return dict(tags), True
+
+
+def tag_view(resource: Resource) -> Tuple[Dict[str, Any], List[str]]:
+    """The resource's tags over the provider's default tags (AWS applies both), and what of them is
+    unknown (e.g. ``["the provider's default tags"]``).  A key whose value is unknown is present."""
+    unknown = []
+    tags, defaults_known = _default_tags(resource)
+    if not defaults_known:
+        unknown.append("the provider's default tags")
     for key in ("tagsAll", "tags"):
         value = resource.props.get(key)
         if is_unknown(value):
             if key == "tags":
-                raise CannotCheck("the tags are computed from another resource's output")
+                unknown.append("the tags")
             continue
         if isinstance(value, Mapping):
             tags.update(value)
+    return tags, unknown
+
+
+def resource_tags(resource: Resource) -> Dict[str, Any]:
+    """The resource's tags, over the provider's default tags (AWS applies both).
+
+    Raises :class:`CannotCheck` when the tag map itself, or the provider's default tags, are unknown.
+    """
+    tags, unknown = tag_view(resource)
+    if unknown:
+        raise CannotCheck(f"{' and '.join(unknown)} are computed from another resource's output")
     return tags
 
 
@@ -300,6 +342,9 @@ def check_rotation_interval(resource: Resource, config: Mapping[str, Any]) -> Li
         if days is None or days < 1:
             return [f"automatically_after_days is {_show(after)}, not a whole number of days >= 1. "
                     f"Set automatically_after_days to a whole number from 1 to {maximum}."]
+        if days > MAXIMUM_AUTOMATIC_DAYS:
+            return [f"automatically_after_days is {days}; Secrets Manager accepts 1 to {MAXIMUM_AUTOMATIC_DAYS} days, "
+                    f"so the deployment would fail. Set automatically_after_days to {min(maximum, 1000)} or less."]
         if days > maximum:
             return [f"The secret rotates every {format_days(days)} (automatically_after_days), longer than the "
                     f"maximum of {maximum} days. {why} Set automatically_after_days to {maximum} or less."]
@@ -314,6 +359,11 @@ def check_rotation_interval(resource: Resource, config: Mapping[str, Any]) -> Li
                 f"be read cannot be shown to rotate within {maximum} days (and AWS may reject it). Use rate(N days), "
                 "rate(N hours) or a valid AWS cron(minutes hours day-of-month month day-of-week year) expression."]
     if gap.days <= maximum + 1e-9:
+        limits = secrets_manager_problems(expression)
+        if limits:
+            return [f'Secrets Manager rejects the rotation schedule "{expression}": {"; ".join(limits)}, so the '
+                    "deployment would fail (https://docs.aws.amazon.com/secretsmanager/latest/userguide/"
+                    "rotate-secrets_schedule.html). Use e.g. rate(N days) or cron(0 H D M ? *) with minutes 0 and year *."]
         return []
     if gap.end is None and gap.start is not None:
         return [f'The rotation schedule "{expression}" stops running after {gap.start:%Y-%m-%d %H:%M} UTC (its year '
@@ -356,16 +406,21 @@ def check_replica_keys(resource: Resource, config: Mapping[str, Any]) -> List[st
             unknown.append(f"replicas[{index}]")
             continue
         region, key = replica.get("region"), replica.get("kmsKeyId")
-        if is_unknown(key) or is_unknown(region):
+        if is_unknown(key):
             unknown.append(f"replicas[{index}].kms_key_id")
             continue
-        where = f"Replica {index} ({region})"
-        fix = f"Set replicas[{index}].kms_key_id to a customer managed key (or a multi-Region replica key) in {region}."
+        # A missing or AWS managed key is wrong in any region: only the region comparison below needs it.
+        shown_region = "its region" if is_unknown(region) else region
+        where = f"Replica {index}" + ("" if is_unknown(region) else f" ({region})")
+        fix = (f"Set replicas[{index}].kms_key_id to a customer managed key (or a multi-Region replica key) in "
+               f"{shown_region}.")
         if not key:
             messages.append(f"{where} has no kms_key_id, so AWS encrypts the replica with the AWS managed key "
-                            f"aws/secretsmanager of {region}. {_CMK_WHY} {fix}")
+                            f"aws/secretsmanager of {shown_region}. {_CMK_WHY} {fix}")
         elif _is_aws_managed_key(str(key)):
             messages.append(f'{where} uses kms_key_id "{key}", the AWS managed key. {_CMK_WHY} {fix}')
+        elif is_unknown(region):
+            unknown.append(f"replicas[{index}].region")
         elif _key_region(str(key)) not in (None, region):
             messages.append(f'{where} names the key "{key}" of region {_key_region(str(key))}; a KMS key only '
                             f"encrypts in its own region, so each replica needs its own key. {fix}")
@@ -461,12 +516,16 @@ def check_deny_outside(resource: Resource, config: Mapping[str, Any]) -> List[st
 # --------------------------------------------------------------------------------------------
 
 
-def check_required_tags(resource: Resource, config: Mapping[str, Any]) -> List[str]:
+def required_tag_messages(tags: Mapping[str, Any], unknown: Sequence[str], config: Mapping[str, Any]) -> List[str]:
+    """secret-required-tags on a secret's effective tags; raises :class:`CannotCheck` when a required
+    tag is missing from what is known but ``unknown`` (e.g. the provider's default tags) may bring it."""
     required = config.get("requiredTags", list(DEFAULT_REQUIRED_TAGS))
     environment = config.get("environment")
-    tags = resource_tags(resource)
     messages = []
     missing = [key for key in required if key not in tags or tags[key] in (None, "")]
+    if missing and unknown:
+        raise CannotCheck(f"the tag{'s' if len(missing) > 1 else ''} {', '.join(missing)} may come from "
+                          f"{' or '.join(unknown)}, which {'are' if len(unknown) > 1 else 'is'} not known yet")
     if missing:
         listed = ", ".join(missing)
         example = ", ".join(f'"{key}": "..."' for key in missing)
@@ -483,6 +542,40 @@ def check_required_tags(resource: Resource, config: Mapping[str, Any]) -> List[s
     if not messages and environment and is_unknown(value):
         raise CannotCheck("the environment tag is computed from another resource's output")
     return messages
+
+
+def check_required_tags(resource: Resource, config: Mapping[str, Any]) -> List[str]:
+    """secret-required-tags on one secret alone (its tags and its provider's default tags)."""
+    tags, unknown = tag_view(resource)
+    return required_tag_messages(tags, unknown, config)
+
+
+def check_required_tags_stack(resources: Sequence[Resource],
+                              config: Mapping[str, Any]) -> Tuple[List[Tuple[str, str]], Optional[str]]:
+    """secret-required-tags over the stack: a secret's tags also come from ``aws:secretsmanager/tag:Tag``
+    resources that name it (linked as rotations are, see :func:`secret_links`)."""
+    links = secret_links(resources, SECRET_TAG)
+    violations, undecided = [], []
+    for secret in (r for r in resources if r.type == SECRET):
+        tags, unknown = tag_view(secret)
+        for tag in links.linked.get(secret.urn, []):
+            key, value = tag.props.get("key"), tag.props.get("value")
+            if is_unknown(key):
+                unknown.append(f"the key of the Tag {tag.name}")
+            elif isinstance(key, str):
+                tags.setdefault(key, value)
+        if links.maybe.get(secret.urn):
+            names = ", ".join(t.name for t in links.maybe[secret.urn])
+            unknown.append(f"the Tag resources {names} (whose secret is not known yet)")
+        try:
+            for message in required_tag_messages(tags, unknown, config):
+                violations.append((secret.urn, message))
+        except CannotCheck as error:
+            undecided.append(f"{_secret_label(secret)}: {error.what}")
+    reason = None
+    if undecided:
+        reason = CannotCheck(f"the tags of secret {'; of secret '.join(undecided)}").message
+    return violations, reason
 
 
 def check_protected(resource: Resource, config: Mapping[str, Any]) -> List[str]:
@@ -553,61 +646,158 @@ def rotation_exemption(tags: Mapping[str, Any]) -> Optional[str]:
     return None
 
 
-def _identifiers(secret: Resource) -> set:
-    """Values a SecretRotation.secretId can take for this secret: its id, ARN (also without AWS's
-    random ``-XXXXXX`` suffix, a partial ARN) and name."""
-    values = set()
-    for key in ("id", "arn", "name"):
-        value = secret.props.get(key)
-        if isinstance(value, str) and value and not is_unknown(value):
-            values.add(value)
-            if key == "arn" and _RANDOM_SUFFIX_RE.fullmatch(value[-7:]):
-                values.add(value[:-7])
-    return values
+_SECRET_ARN_RE = re.compile(r"arn:(?P<partition>[^:]+):secretsmanager:(?P<region>[^:]*):(?P<account>[^:]*):secret:"
+                            r"(?P<rest>.+)", re.ASCII | re.DOTALL)
 
 
-def rotation_links(resources: Sequence[Resource]) -> Tuple[Dict[str, List[Resource]], List[Resource]]:
-    """Which SecretRotation belongs to which Secret.
+def resource_region(resource: Resource) -> Optional[str]:
+    """The region a resource lives in: its own ``region`` input (pulumi-aws 7 has one on every resource),
+    else its provider's ``region``.  Pulumi's unknown sentinel when that is unknown; None when neither
+    says (a resource sent without its provider)."""
+    own = resource.props.get("region")
+    if isinstance(own, str) and own:
+        return own
+    provider = resource.provider_props or {}
+    region = provider.get("region")
+    return region if isinstance(region, str) and region else None
 
-    A rotation is linked to a secret (1) when its ``secretId`` property depends on the secret's URN
-    (the engine's property dependencies: this works during a preview, when IDs are unknown), else
-    (2) when its ``secretId`` value equals the secret's ``id``, ``arn`` (or partial ARN) or ``name``
-    output.  Returns {secret urn: [rotations]} and the rotations that could not be linked because their
-    ``secretId`` is unknown and carries no dependency.
+
+def _secret_label(secret: Resource) -> str:
+    name = secret.props.get("name")
+    return name if isinstance(name, str) and name and not is_unknown(name) else secret.name
+
+
+@dataclass
+class SecretLinks:
+    """Which resources (rotations, tags) name which secret: ``linked`` for certain, ``maybe`` where a
+    value needed to decide is not known yet (a preview of resources being created)."""
+
+    linked: Dict[str, List[Resource]] = field(default_factory=dict)
+    maybe: Dict[str, List[Resource]] = field(default_factory=dict)
+
+
+def _same_place(a_region: Optional[str], b_region: Optional[str], a: Resource, b: Resource) -> Optional[bool]:
+    """Whether two resources are in the same region: True, False, or None (not known yet).  With no
+    region known on either side, the same provider means the same region."""
+    if a_region and b_region and not is_unknown(a_region) and not is_unknown(b_region):
+        return a_region == b_region
+    if a.provider_urn and a.provider_urn == b.provider_urn:
+        return True
+    if a_region is None and b_region is None and not a.provider_urn and not b.provider_urn:
+        return True   # nothing says where either is: a stack of one region (what tests and old engines send)
+    return None
+
+
+def _names_secret(secret_id: str, linker: Resource, secret: Resource) -> Optional[bool]:
+    """Whether ``secret_id`` (a ``secretId`` value: name, full ARN or partial ARN, as Secrets Manager
+    accepts, https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen)
+    names ``secret``: True, False or None when the secret's name, ARN or region is not known yet."""
+    arn, name = secret.props.get("arn"), secret.props.get("name")
+    for known in (arn, secret.props.get("id")):
+        if isinstance(known, str) and known and not is_unknown(known) and known == secret_id:
+            return True
+    match = _SECRET_ARN_RE.fullmatch(secret_id)
+    if match:
+        rest = match.group("rest")
+        candidates = {rest}
+        full = len(rest) > 7 and bool(_RANDOM_SUFFIX_RE.fullmatch(rest[-7:]))
+        if full:
+            candidates.add(rest[:-7])
+        if isinstance(arn, str) and arn and not is_unknown(arn):
+            # Known ARN: a full ARN must equal it (checked above); a partial one is its prefix.
+            arn_match = _SECRET_ARN_RE.fullmatch(arn)
+            if arn_match is None:
+                return False
+            if (arn_match.group("region"), arn_match.group("account")) != (match.group("region"),
+                                                                            match.group("account")):
+                return False
+            return arn_match.group("rest")[:-7] == rest if not full else False
+        if full:
+            # The random suffix of a secret being created is not known: a literal full ARN names an existing
+            # secret, perhaps an earlier one of the same name; whether it is this one is not known yet.
+            same_name = isinstance(name, str) and not is_unknown(name) and name in candidates
+            return None if same_name or is_unknown(name) else False
+        region, secret_region = match.group("region"), resource_region(secret)
+        if secret_region is not None and not is_unknown(secret_region):
+            same_region = region == secret_region
+        else:
+            same_region = True if secret_region is None and not secret.provider_urn else None
+    else:
+        candidates = {secret_id}
+        same_region = _same_place(resource_region(linker), resource_region(secret), linker, secret)
+    if is_unknown(name) or name is None:
+        return None if same_region is not False else False
+    if name not in candidates or same_region is False:
+        return False
+    return True if same_region else None
+
+
+def secret_links(resources: Sequence[Resource], linker_type: str) -> SecretLinks:
+    """Which resources of ``linker_type`` (SecretRotation, secretsmanager Tag) name which Secret by
+    their ``secretId``.
+
+    Certain: (1) ``secretId`` depends on the secret (the engine's property dependencies, sent with
+    AnalyzeStack: this works during a preview, when the secret's ARN is unknown); (2) ``secretId``
+    equals the secret's known ARN/id, or is its name or partial ARN in the same region (a name means
+    the secret of that name in the caller's region, so the same name in two regions is two secrets).
+    Maybe: ``secretId`` is unknown without a dependency, or names a secret whose name, ARN or region is
+    not known yet.
     """
     secrets = [r for r in resources if r.type == SECRET]
     by_urn = {s.urn: s for s in secrets}
-    by_identifier: Dict[str, str] = {}
-    for secret in secrets:
-        for identifier in _identifiers(secret):
-            by_identifier.setdefault(identifier, secret.urn)
-    links: Dict[str, List[Resource]] = {}
-    unlinked = []
-    for rotation in (r for r in resources if r.type == SECRET_ROTATION):
-        targets = [u for u in rotation.property_dependencies.get("secretId", ()) if u in by_urn]
-        secret_id = rotation.props.get("secretId")
-        if not targets and isinstance(secret_id, str) and secret_id in by_identifier:
-            targets = [by_identifier[secret_id]]
-        if not targets and (secret_id is None or is_unknown(secret_id)):
-            unlinked.append(rotation)
-        for urn in targets:
-            links.setdefault(urn, []).append(rotation)
-    return links, unlinked
+    links = SecretLinks()
+    for linker in (r for r in resources if r.type == linker_type):
+        targets = [u for u in linker.property_dependencies.get("secretId", ()) if u in by_urn]
+        if targets:
+            for urn in targets:
+                links.linked.setdefault(urn, []).append(linker)
+            continue
+        secret_id = linker.props.get("secretId")
+        if not isinstance(secret_id, str) or not secret_id or contains_unknown(secret_id):
+            if secret_id is None or contains_unknown(secret_id):
+                for secret in secrets:
+                    links.maybe.setdefault(secret.urn, []).append(linker)
+            continue
+        for secret in secrets:
+            verdict = _names_secret(secret_id, linker, secret)
+            if verdict:
+                links.linked.setdefault(secret.urn, []).append(linker)
+            elif verdict is None:
+                links.maybe.setdefault(secret.urn, []).append(linker)
+    return links
+
+
+def rotation_links(resources: Sequence[Resource]) -> Tuple[Dict[str, List[Resource]], List[Resource]]:
+    """{secret urn: [rotations]} certainly linked, and the rotations that may name a secret not known yet."""
+    links = secret_links(resources, SECRET_ROTATION)
+    maybe = []
+    for rotations in links.maybe.values():
+        maybe.extend(r for r in rotations if r not in maybe)
+    return links.linked, maybe
 
 
 def _rotation_state(rotation: Resource) -> str:
-    """"enabled", "disabled" or "unknown"."""
+    """"enabled", "disabled" or "unknown".
+
+    ``rotationEnabled`` is computed by the provider (terraform-provider-aws
+    internal/service/secretsmanager/secret_rotation.go: ``rotation_enabled`` Computed, ``rotation_rules``
+    Required; Create calls RotateSecret with the rules, which turns rotation on), so it is unknown in a
+    preview of a new rotation, and a rotation whose rules are set is enabled whatever it says then.
+    """
     props = rotation.props
     enabled = props.get("rotationEnabled")
     rules = props.get("rotationRules")
-    if is_unknown(enabled) or is_unknown(rules):
-        return "unknown"
     if enabled is False:
         return "disabled"
-    if isinstance(rules, Mapping) and (rules.get("automaticallyAfterDays") is not None
-                                       or rules.get("scheduleExpression") is not None):
-        return "enabled"
-    return "disabled"
+    if is_unknown(rules):
+        return "unknown"
+    if isinstance(rules, Mapping):
+        after, expression = rules.get("automaticallyAfterDays"), rules.get("scheduleExpression")
+        if (after is not None and not is_unknown(after)) or (expression is not None and not is_unknown(expression)):
+            return "enabled"
+        if is_unknown(after) or is_unknown(expression):
+            return "unknown"
+    return "unknown" if is_unknown(enabled) else "disabled"
 
 
 def check_rotation_required(resources: Sequence[Resource],
@@ -615,29 +805,34 @@ def check_rotation_required(resources: Sequence[Resource],
     """Every Secret has an enabled SecretRotation unless exempt.
 
     Returns the (secret urn, message) violations, and what could not be decided because values are
-    unknown during a preview (``None`` when everything was decided).
+    unknown during a preview (``None`` when everything was decided).  A value that is unknown never
+    makes a violation: a secret is only reported when no rotation can be linked to it.
     """
-    links, unlinked = rotation_links(resources)
+    links = secret_links(resources, SECRET_ROTATION)
+    tag_links = secret_links(resources, SECRET_TAG)
     violations, undecided = [], []
     for secret in (r for r in resources if r.type == SECRET):
-        tags_known = True
-        try:
-            tags = resource_tags(secret)
-        except CannotCheck:
-            tags, tags_known = {}, False
+        tags, unknown = tag_view(secret)
+        for tag in tag_links.linked.get(secret.urn, []):
+            key = tag.props.get("key")
+            if isinstance(key, str) and not is_unknown(key):
+                tags.setdefault(key, tag.props.get("value"))
+            else:
+                unknown.append("a Tag's key")
+        if tag_links.maybe.get(secret.urn):
+            unknown.append("a Tag whose secret is not known yet")
         if rotation_exemption(tags):
             continue
-        label = secret.props.get("name") if isinstance(secret.props.get("name"), str) and not is_unknown(
-            secret.props.get("name")) else secret.name
+        label = _secret_label(secret)
         how = (f"Add an aws.secretsmanager.SecretRotation with secret_id set to this secret and rotation_rules, or, "
                f'if it cannot be rotated, tag it kind=generic or {ROTATION_EXEMPT_TAG}="<reason>".')
         empty_reason = ROTATION_EXEMPT_TAG in tags and not rotation_exemption(tags)
         note = f" (its {ROTATION_EXEMPT_TAG} tag gives no reason, so it does not count)" if empty_reason else ""
-        rotations = links.get(secret.urn, [])
+        rotations = links.linked.get(secret.urn, [])
         states = [_rotation_state(r) for r in rotations]
         if "enabled" in states:
             continue
-        if "unknown" in states or unlinked or not tags_known:
+        if "unknown" in states or links.maybe.get(secret.urn) or unknown:
             undecided.append(label)
             continue
         if rotations:
@@ -657,6 +852,102 @@ def check_rotation_required(resources: Sequence[Resource],
 
 
 # --------------------------------------------------------------------------------------------
+# kms-key-policy-no-public-access / kms-key-not-pending-deletion
+# --------------------------------------------------------------------------------------------
+
+
+def check_kms_key_policy(resource: Resource, config: Mapping[str, Any]) -> List[str]:
+    """A key policy statement that allows everyone (``"*"``, ``{"AWS": "*"}`` or ``NotPrincipal``) with
+    no Condition at all.  No ``policy`` is AWS's default key policy, which grants only the account."""
+    document = resource.props.get("policy")
+    if document is None or (isinstance(document, str) and document.strip() == ""):
+        return []
+    if contains_unknown(document):
+        raise CannotCheck("the key policy is computed from other resources' outputs (e.g. ARNs)")
+    try:
+        statements = parse_policy(document)
+    except PolicyDocumentError as error:
+        return [f"The key policy cannot be read: {error}. A policy that cannot be read cannot be shown to be safe "
+                "(and KMS rejects it at deploy time). Fix the policy document; build it with json.dumps (or "
+                "pulumi.Output.json_dumps) from a dict."]
+    messages = []
+    for statement in statements:
+        if statement.effect != "Allow" or statement.conditions:
+            continue
+        everyone = statement.has_not_principal or any(p.is_everyone for p in statement.principals)
+        if not everyone:
+            continue
+        actions = ", ".join(statement.actions or statement.not_actions) or "every action"
+        who = "everyone it does not name (NotPrincipal)" if statement.has_not_principal else 'everyone ("*")'
+        messages.append(f"{statement.label} of the key policy allows {actions} to {who} with no Condition. Whoever "
+                        "may use the key can decrypt every secret it protects, from any AWS account. Name the "
+                        "principals (the account root arn:aws:iam::<account>:root, or the roles), or add a "
+                        "Condition such as StringEquals kms:CallerAccount or aws:PrincipalOrgID.")
+    return messages
+
+
+PENDING_DELETION_STATES = ("PendingDeletion", "PendingReplicaDeletion")
+
+
+def check_key_not_pending_deletion(resource: Resource, config: Mapping[str, Any]) -> List[str]:
+    """``keyState`` PendingDeletion (KMS KeyMetadata.KeyState,
+    https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html).  pulumi-aws reports
+    ``keyState`` on ExternalKey and ReplicaExternalKey; a key without it, or being created (unknown),
+    is not pending deletion."""
+    state = resource.props.get("keyState")
+    if not isinstance(state, str) or is_unknown(state) or state not in PENDING_DELETION_STATES:
+        return []
+    return [f"The KMS key is {state}: KMS deletes it when the waiting period ends, and every secret it encrypts "
+            "becomes unreadable for good (a disabled or pending key already fails every decrypt). Cancel the "
+            "deletion (aws kms cancel-key-deletion --key-id <key>, then enable the key), or move the secrets to "
+            "another customer managed key before the deletion date."]
+
+
+def check_keys_not_pending_deletion(resources: Sequence[Resource],
+                                    config: Mapping[str, Any]) -> Tuple[List[Tuple[str, str]], Optional[str]]:
+    """kms-key-not-pending-deletion over the stack: ``keyState`` is an output, which only AnalyzeStack
+    carries (Analyze sends a resource's inputs)."""
+    violations = []
+    for key in (r for r in resources if r.type in KMS_KEYS):
+        violations.extend((key.urn, message) for message in check_key_not_pending_deletion(key, config))
+    return violations, None
+
+
+# --------------------------------------------------------------------------------------------
+# secret-region-allowed / secret-replica-no-force-overwrite
+# --------------------------------------------------------------------------------------------
+
+
+def check_secret_region(resource: Resource, config: Mapping[str, Any]) -> List[str]:
+    allowed = config.get("allowedRegions")
+    if not allowed:
+        raise NotApplicable('the config key "allowedRegions" is missing, so the secret\'s region cannot be checked')
+    region = resource_region(resource)
+    if region is None:
+        raise NotApplicable("neither the secret nor its provider names a region, so it cannot be checked")
+    if is_unknown(region):
+        raise CannotCheck("the secret's region (its provider's region) is computed from another resource's output")
+    if region in allowed:
+        return []
+    allowed_text = ", ".join(str(r) for r in allowed)
+    return [f"The secret is in region {region}, which is not one of the allowed regions ({allowed_text}). A secret "
+            "outside the approved regions escapes the data-residency and recovery plan. Deploy it with a provider "
+            f'of an allowed region (region=...), or add {region} to "allowedRegions" in the policy pack config.']
+
+
+def check_no_force_overwrite(resource: Resource, config: Mapping[str, Any]) -> List[str]:
+    value = resource.props.get("forceOverwriteReplicaSecret")
+    if is_unknown(value):
+        raise CannotCheck("force_overwrite_replica_secret is computed from another resource's output")
+    if value is not True:
+        return []
+    return ["force_overwrite_replica_secret is true, so replication overwrites a secret of the same name that "
+            "already exists in a replica region, and whatever used that secret silently gets this one's value. "
+            "Set force_overwrite_replica_secret=False (the default); if a secret of that name is in the way, "
+            "review and delete it first."]
+
+
+# --------------------------------------------------------------------------------------------
 # The catalog
 # --------------------------------------------------------------------------------------------
 
@@ -669,11 +960,15 @@ RESOURCE_RULES = {
     "secret-policy-no-public-access": ((SECRET_POLICY, SECRET), check_no_public_access),
     "secret-policy-allowed-accounts": ((SECRET_POLICY, SECRET), check_allowed_accounts),
     "secret-policy-deny-outside": ((SECRET_POLICY, SECRET), check_deny_outside),
-    "secret-required-tags": ((SECRET,), check_required_tags),
     "secret-protected": ((SECRET,), check_protected),
     "kms-key-rotation-enabled": ((KMS_KEY,), check_key_rotation),
     "secret-replica-regions-allowed": ((SECRET,), check_replica_regions),
+    "kms-key-policy-no-public-access": ((*KMS_KEYS, KMS_KEY_POLICY), check_kms_key_policy),
+    "secret-region-allowed": ((SECRET,), check_secret_region),
+    "secret-replica-no-force-overwrite": ((SECRET,), check_no_force_overwrite),
 }
 STACK_RULES = {
     "secret-rotation-required": check_rotation_required,
+    "secret-required-tags": check_required_tags_stack,
+    "kms-key-not-pending-deletion": check_keys_not_pending_deletion,
 }

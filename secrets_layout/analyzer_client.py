@@ -739,6 +739,20 @@ class AnalyzerClient:
         self._collect(self._call("AnalyzeStack", request), "", result)
         return result
 
+    def analyze_request(self, request: analyzer_pb2.AnalyzeRequest) -> AnalysisResult:
+        """Send one ``AnalyzeRequest`` as given (e.g. built the way the engine builds it, unknowns and all)."""
+        self._ensure_configured()
+        result = AnalysisResult()
+        self._collect(self._call("Analyze", request), request.urn, result)
+        return result
+
+    def analyze_stack_request(self, request: analyzer_pb2.AnalyzeStackRequest) -> AnalysisResult:
+        """Send one ``AnalyzeStackRequest`` as given."""
+        self._ensure_configured()
+        result = AnalysisResult()
+        self._collect(self._call("AnalyzeStack", request), "", result)
+        return result
+
     def run(self, resources: Sequence[Resource]) -> AnalysisResult:
         """What a preview does: ``Analyze`` per resource, then one ``AnalyzeStack``."""
         resources = list(resources)

@@ -1,9 +1,13 @@
 """`secrets-layout preview`: an offline plan, policy report and cost for one declaration.
 
 1. validate the declaration (nothing else runs on an invalid one);
-2. run the real program (__main__.py) on the SDK's mock engine as a simulated deployment;
+2. run the real program (__main__.py) on the SDK's mock engine twice: as a dry run (mode
+   "preview": what `pulumi preview` of a new stack sends, computed outputs unknown) and as a
+   deployment (mode "up": every output known);
 3. drive the real policy pack over Pulumi's analyzer protocol (Analyze per resource, then
-   AnalyzeStack), with policies/config/<environment>.json unless another config is given;
+   AnalyzeStack) on both runs, with policies/config/<environment>.json unless another config is
+   given, and report the union of their violations (each once), so a policy that misjudges an
+   unknown value fails here rather than in the first real `pulumi preview`;
 4. trace each violation to the declaration field that causes it (falling back to the line that
    produced the resource), and give its fix in the declaration's terms;
 5. with a base revision, simulate the declaration as it was there and classify the changes;
@@ -16,13 +20,14 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, Provider, Resource
+from secrets_layout.analyzer_client import Violation as AnalyzerViolation
 from secrets_layout.changes import PlannedChange, plan_changes
 from secrets_layout.cost import CostEstimate, estimate
 from secrets_layout.errors import DeclarationError
@@ -101,22 +106,21 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
 
     report_progress(f"simulating the deployment of {file}")
     simulation = simulate_declaration(loaded)
+    report_progress(f"simulating a dry run (pulumi preview) of {file}")
+    dry_run = simulate_declaration(loaded, mode="preview")
     base_resources, base_cost, warnings = None, None, []
     if base is not None:
         report_progress(f"simulating the deployment of {file} at {base}")
         base_resources, base_cost, warnings = _simulate_base(Path(file), base)
 
-    report_progress(f"checking {len(simulation.resources)} resources against the policy pack")
-    inputs, states = analyzer_resources(simulation)
-    with AnalyzerClient(DEFAULT_PACK_DIR) as pack:
-        pack.configure(config_file=config_file)
-        analysis = pack.analyze_many(inputs).extend(pack.analyze_stack(states))
+    report_progress(f"checking {len(simulation.resources)} resources against the policy pack (dry run and deployment)")
+    checked = check_policies((dry_run, simulation), config_file)
 
     positions = locate_resources(simulation.resources, loaded)
     locator = ViolationLocator(simulation.resources, loaded)
-    configured = pack.configured or {}
+    configured = checked.configured
     violations = []
-    for found in analysis.violations:
+    for found in checked.violations:
         located = locator.locate(found.policy, found.urn, found.detail,
                                  configured.get(found.policy, {}).get("properties"))
         violations.append(Violation(found.policy, found.level, found.urn, located.message, file,
@@ -130,6 +134,46 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         environment=environment, file=file, policy_config=_shown(config_file), resources=resources,
         violations=violations, cost=estimate(loaded.declaration), base=base, base_cost=base_cost, warnings=warnings,
     )
+
+
+@dataclass(frozen=True)
+class PolicyCheck:
+    violations: list[AnalyzerViolation]
+    configured: dict[str, dict[str, Any]]
+    """The pack's configuration as the pack reconciled it (policy -> level and properties)."""
+
+
+def check_policies(simulations: Sequence[Simulation], config_file: Path) -> PolicyCheck:
+    """The pack's violations over every simulation, each (policy, level, resource, message) once, in
+    the order found: one pack process, configured once, runs Analyze and AnalyzeStack per simulation.
+
+    A dry run's "can't run policy ... during preview" advisories (pulumi_policy's answer when a policy
+    reads an unknown value) are left out when a full run ("up") is among the simulations: it decides
+    the same policy on the same resource with every value known. Every verdict of the dry run stays.
+    """
+    decided = any(simulation.mode == "up" for simulation in simulations)
+    seen: set[tuple[str, str, str, str]] = set()
+    found: list[AnalyzerViolation] = []
+    with AnalyzerClient(DEFAULT_PACK_DIR) as pack:
+        pack.configure(config_file=config_file)
+        for simulation in simulations:
+            inputs, states = analyzer_resources(simulation)
+            analysis = pack.analyze_many(inputs).extend(pack.analyze_stack(states))
+            for violation in analysis.violations:
+                if decided and simulation.mode == "preview" and is_cannot_check(violation):
+                    continue
+                key = (violation.policy, violation.level, violation.urn, violation.message)
+                if key not in seen:
+                    seen.add(key)
+                    found.append(violation)
+        return PolicyCheck(found, pack.configured or {})
+
+
+def is_cannot_check(violation: AnalyzerViolation) -> bool:
+    """pulumi_policy's advisory for a policy that read an unknown value (pulumi_policy/policy.py,
+    Analyze/AnalyzeStack: "can't run policy '<name>' from policy pack '<pack>@v<version>' during preview: ...")."""
+    return (violation.level == "advisory" and violation.message.startswith(f"can't run policy '{violation.policy}' ")
+            and " during preview: " in violation.message)
 
 
 def _shown(path: Path) -> str:
@@ -169,8 +213,9 @@ def _line_and_column(position: Position | None, loaded: LoadedDeclaration) -> tu
     return position.line, position.column
 
 
-def simulate_declaration(loaded: LoadedDeclaration) -> Simulation:
-    """The real program on the mock engine, deploying this declaration."""
+def simulate_declaration(loaded: LoadedDeclaration, mode: str = "up") -> Simulation:
+    """The real program on the mock engine, deploying this declaration ("up") or previewing it as a
+    new stack ("preview": computed outputs unknown, see `simulation.simulate`)."""
     declaration = loaded.declaration
     secret_config = {
         secret.value.from_config: CONFIG_PLACEHOLDER for secret in declaration.secrets if secret.value.from_config
@@ -180,6 +225,7 @@ def simulate_declaration(loaded: LoadedDeclaration) -> Simulation:
         config={"secrets-layout:declaration": str(Path(loaded.file).resolve())},
         secret_config=secret_config,
         account_id=declaration.security_account,
+        mode=mode,
     )
 
 
@@ -209,8 +255,8 @@ def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Res
 def _provider(resource: RegisteredResource, providers: dict[str, RegisteredResource]) -> Provider | None:
     if not resource.provider:
         return None
-    # A provider reference is "<urn>::<id>".
-    found = providers.get(resource.provider.rsplit("::", 1)[0])
+    # The simulation records the provider's URN (the engine's reference "<urn>::<id>" without its id).
+    found = providers.get(resource.provider) or providers.get(resource.provider.rsplit("::", 1)[0])
     return Provider(found.type, found.name, to_wire(found.inputs), found.urn) if found else None
 
 

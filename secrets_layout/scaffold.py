@@ -311,6 +311,10 @@ def render_policy_config(
             "enforcementLevel": "advisory",
             "allowedRegions": list(dict.fromkeys(regions)),
         },
+        "kms-key-policy-no-public-access": {"enforcementLevel": "mandatory"},
+        "kms-key-not-pending-deletion": {"enforcementLevel": "mandatory"},
+        "secret-region-allowed": {"enforcementLevel": "advisory", "allowedRegions": list(dict.fromkeys(regions))},
+        "secret-replica-no-force-overwrite": {"enforcementLevel": "advisory"},
     }
     return json.dumps(config, indent=2) + "\n"
 

@@ -9,8 +9,10 @@ in-process resource monitor instead of the engine. Nothing talks to a network:
   provider, inputs, outputs and the resource options the engine would see: protect,
   ignore_changes, import_id, depends_on, additional_secret_outputs, ...);
 - a fake cloud (`FakeCloud`) answers with deterministic IDs and ARNs derived from names,
-  account and region, and every output is known (it is a simulated `up`, not a preview
-  with unknowns);
+  account and region. In mode "up" every output is known (a simulated `pulumi up`); in
+  mode "preview" (a dry run, `pulumi preview` of resources that do not exist yet) the
+  program runs with `dry_run` set and what the provider computes on create is unknown,
+  recorded as the engine's sentinel `UNKNOWN` (see `preview_outputs`);
 - values that arrive marked secret never appear in plain form: they are wrapped in
   `SecretValue`, whose str/repr is `[secret]`; `mask()` turns any recorded structure into
   plain data with secrets masked, for reports.
@@ -59,6 +61,9 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 __all__ = [
+    "MODES",
+    "UNKNOWN",
+    "preview_outputs",
     "DEFAULT_ACCOUNT_ID",
     "DEFAULT_REGION",
     "FakeCloud",
@@ -76,6 +81,13 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 
 DEFAULT_REGION = "us-east-1"
 """Region used when neither the provider nor `aws:region` config names one."""
+
+MODES = ("up", "preview")
+"""Simulation modes: a deployment (`pulumi up`, every output known) or a dry run (`pulumi preview`)."""
+
+UNKNOWN = rpc.UNKNOWN
+"""The engine's sentinel for a value not known during a preview (UnknownStringValue,
+pulumi/sdk/go/common/resource/plugin/rpc.go); what the analyzer protocol carries for it."""
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 _ID_NAMESPACE = uuid.UUID("6f1c43a4-7a55-4c5e-9a44-5ad0c0b7a1e2")
@@ -130,6 +142,30 @@ def _reveal(value: Any) -> Any:
         return {key: _reveal(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_reveal(item) for item in value]
+    return value
+
+
+def _contains_unknown(value: Any) -> bool:
+    if isinstance(value, str):
+        return value == UNKNOWN
+    if isinstance(value, dict):
+        return any(_contains_unknown(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_contains_unknown(item) for item in value)
+    return False
+
+
+def _sentinels(value: Any) -> Any:
+    """The SDK's `Unknown` placeholders (what it deserializes the engine's sentinel to during a dry
+    run, pulumi/runtime/rpc.py deserialize_property) back to the sentinel the engine carries."""
+    from pulumi.output import Unknown
+
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: _sentinels(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_sentinels(item) for item in value]
     return value
 
 
@@ -209,6 +245,8 @@ class Simulation:
     before its children, siblings by URN (the arrival order varies, RPCs run on threads)."""
     outputs: dict[str, Any]
     """The stack outputs; secret outputs are `SecretValue`."""
+    mode: str = "up"
+    """"up" or "preview" (see `simulate`)."""
 
     def by_type(self, type_: str) -> list[RegisteredResource]:
         return [resource for resource in self.resources if resource.type == type_]
@@ -256,17 +294,50 @@ class _Place:
     account: str
 
 
+def preview_outputs(inputs: Mapping[str, Any], computed: Mapping[str, Any]) -> dict[str, Any]:
+    """What a provider answers for a create during `pulumi preview`: its checked inputs, known, and
+    every output it would compute on create unknown (`UNKNOWN`), except where the output is the input.
+
+    The engine calls the provider's Create with preview=true (pulumi/pkg/resource/deploy/step.go,
+    CreateStep.Apply) and keeps its planned state as the outputs; a Terraform-based provider such as
+    pulumi-aws plans every Computed attribute not set in the configuration as unknown (an ARN, an ID,
+    `rotationEnabled`, a replica's `status`). Nested objects and lists are compared element-wise, so
+    `replicas[0].region` stays known while `replicas[0].status` is unknown.
+    """
+    result = dict(inputs)
+    for key, value in computed.items():
+        result[key] = _merge_unknown(inputs[key], value) if key in inputs else UNKNOWN
+    return result
+
+
+def _merge_unknown(given: Any, computed: Any) -> Any:
+    if rpc.is_rpc_secret(given):
+        return given if rpc.unwrap_rpc_secret(given) == computed or given == computed else UNKNOWN
+    if isinstance(given, Mapping) and isinstance(computed, Mapping):
+        return {key: _merge_unknown(given[key], value) if key in given else UNKNOWN for key, value in computed.items()}
+    if isinstance(given, list) and isinstance(computed, list) and len(given) == len(computed):
+        return [_merge_unknown(a, b) for a, b in zip(given, computed)]
+    return given if given == computed else UNKNOWN
+
+
 class FakeCloud(Mocks):
     """Deterministic answers for AWS and random resources, derived from names.
 
     Region and account come from the resource's provider (`region`; `allowedAccountIds[0]`
     or the account of `assumeRoles[0].roleArn`), else `aws:region` config / the defaults.
     Unknown types echo their inputs with the id `<name>-id`.
+
+    With `preview=True` it answers as providers do during `pulumi preview` of resources being
+    created: no ID (the engine's UnknownID, also for providers: pulumi/pkg/resource/deploy/
+    default_providers.go) and computed outputs unknown (`preview_outputs`). An adopted resource
+    (`import_id`) is read during a preview too, so its outputs stay known.
     """
 
-    def __init__(self, *, account_id: str = DEFAULT_ACCOUNT_ID, region: str = DEFAULT_REGION) -> None:
+    def __init__(self, *, account_id: str = DEFAULT_ACCOUNT_ID, region: str = DEFAULT_REGION,
+                 preview: bool = False) -> None:
         self.account_id = account_id
         self.region = region
+        self.preview = preview
         self._providers: dict[str, _Place] = {}
         self._lock = threading.Lock()
 
@@ -330,17 +401,26 @@ class FakeCloud(Mocks):
             return "", {}
         inputs = dict(args.inputs)
         if args.typ.startswith("pulumi:providers:"):
-            return _fake_uuid("provider", args.name), inputs
+            return ("" if self.preview else _fake_uuid("provider", args.name)), inputs
         place = self.place_of(args.provider, inputs)
         handler = _FAKE_RESOURCES.get(args.typ)
-        resource_id, computed = (
-            handler(args.name, _reveal(inputs), place) if handler else (f"{args.name}-id", {})
-        )
+        try:
+            resource_id, computed = (
+                handler(args.name, _reveal(inputs), place) if handler else (f"{args.name}-id", {})
+            )
+        except (AttributeError, TypeError, ValueError):
+            if not (self.preview and _contains_unknown(inputs)):
+                raise
+            # An input the fake needs is itself unknown: then so is everything it would compute, which
+            # the SDK assumes of every output missing from a dry run's answer (rpc.resolve_properties).
+            return "", inputs
         if args.resource_id:
             # An adopted (imported) resource keeps its real identity.
             resource_id = args.resource_id
             if "arn" in computed and args.resource_id.startswith("arn:"):
                 computed["arn"] = args.resource_id
+        elif self.preview:
+            return "", preview_outputs(inputs, computed)
         return resource_id, {**inputs, **computed}
 
 
@@ -532,7 +612,7 @@ class _RecordingMonitor(MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
         self._ensure_thread_loop()
-        raw_inputs = rpc.deserialize_properties(request.object)
+        raw_inputs = _sentinels(rpc.deserialize_properties(request.object))
         if request.type.startswith("pulumi:providers:"):
             self.cloud.register_provider(urn, _wrap_secrets(raw_inputs))
         resource_args = MockResourceArgs(
@@ -603,7 +683,7 @@ class _RecordingMonitor(MockMonitor):
         self._ensure_thread_loop()
         response = super().ReadResource(request)
         registration = self.resources[response.urn]
-        inputs = _wrap_secrets(rpc.deserialize_properties(request.properties))
+        inputs = _wrap_secrets(_sentinels(rpc.deserialize_properties(request.properties)))
         self._record(
             RegisteredResource(
                 urn=response.urn,
@@ -634,7 +714,7 @@ class _RecordingMonitor(MockMonitor):
     def RegisterResourceOutputs(self, request):  # noqa: N802 (gRPC method name)
         if request.urn == self.stack_urn:
             self._ensure_thread_loop()
-            self.stack_outputs = _wrap_secrets(rpc.deserialize_properties(request.outputs))
+            self.stack_outputs = _wrap_secrets(_sentinels(rpc.deserialize_properties(request.outputs)))
         return super().RegisterResourceOutputs(request)
 
     def _record(self, resource: RegisteredResource) -> None:
@@ -691,6 +771,7 @@ def simulate(
     account_id: str = DEFAULT_ACCOUNT_ID,
     organization: str = "organization",
     logger: logging.Logger | None = None,
+    mode: str = "up",
 ) -> Simulation:
     """Run `program` on the mock engine and return every registration and the stack outputs.
 
@@ -703,13 +784,18 @@ def simulate(
     root_directory: the project directory: cwd and sys.path[0] during the run (default: the
         program file's directory; unchanged for a callable).
     account_id: the account of fake ARNs for providers that do not pin one.
+    mode: "up" (a deployment: every output known) or "preview" (a dry run of a stack that does not
+        exist yet: the program runs with dry_run set, as under `pulumi preview`, and what providers
+        compute on create is `UNKNOWN` in the recorded outputs and in what the program sees).
 
     Exceptions raised by the program propagate unchanged, after the runtime is cleaned up.
     """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     values = {_qualified(key, project): value for key, value in (config or {}).items()}
     secrets = {_qualified(key, project): value for key, value in (secret_config or {}).items()}
     region = values.get("aws:region", DEFAULT_REGION)
-    cloud = FakeCloud(account_id=account_id, region=region)
+    cloud = FakeCloud(account_id=account_id, region=region, preview=mode == "preview")
     monitor = _RecordingMonitor(cloud)
 
     if callable(program):
@@ -728,7 +814,7 @@ def simulate(
         stack=stack,
         monitor=monitor,
         engine=MockEngine(logger),
-        dry_run=False,
+        dry_run=mode == "preview",
         organization=organization,
         root_directory=str(directory) if directory is not None else None,
     )
@@ -746,6 +832,7 @@ def simulate(
     return Simulation(
         project=project,
         stack=stack,
+        mode=mode,
         stack_urn=monitor.stack_urn,
         resources=_tree_order(monitor.recorded),
         outputs=dict(monitor.stack_outputs),

@@ -69,14 +69,16 @@ def run_program(
     *,
     config: Mapping[str, str] | None = None,
     secret_config: Mapping[str, str] | None = None,
+    mode: str = "up",
 ) -> Simulation:
-    """__main__.py itself under the mock engine, with the stack's config file."""
+    """__main__.py itself under the mock engine, with the stack's config file ("preview": a dry run)."""
     return simulate(
         PROGRAM,
         project=PROJECT,
         stack=stack,
         config={**stack_config(stack), **(config or {})},
         secret_config=SECRET_CONFIG.get(stack, {}) if secret_config is None else secret_config,
+        mode=mode,
     )
 
 

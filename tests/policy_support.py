@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from secrets_layout.analyzer_client import Resource, make_urn
+from secrets_layout.analyzer_client import Provider, Resource, make_urn
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK_DIR = ROOT / "policies"
@@ -96,6 +96,9 @@ def layout(env: str, logical: str = "orders-db", *, protect: Optional[bool] = No
     protect = env in ("prod", "shared-services") if protect is None else protect
     props = secret_props(env)
     secret_urn = make_urn(SECRET, logical, stack=env)
+    # The engine sends every resource's provider with its inputs (a default provider when none is given).
+    provider = Provider("pulumi:providers:aws", f"aws-{spec['primary']}", {"region": spec["primary"]},
+                        make_urn("pulumi:providers:aws", f"aws-{spec['primary']}", stack=env))
     resources = [
         Resource(KMS_KEY, f"key-{region}", {"description": f"secrets {env} {region}", "enableKeyRotation": True,
                                             "deletionWindowInDays": 30}, urn=make_urn(KMS_KEY, f"key-{region}", stack=env))
@@ -116,6 +119,8 @@ def layout(env: str, logical: str = "orders-db", *, protect: Optional[bool] = No
                  urn=make_urn(SECRET_ROTATION, f"{logical}-rotation", stack=env),
                  property_dependencies={"secretId": [secret_urn]}),
     ]
+    for resource in resources:
+        resource.provider = copy.deepcopy(provider)
     return resources
 
 

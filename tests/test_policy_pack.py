@@ -60,9 +60,18 @@ DESCRIPTIONS = {
                         "them.",
     "kms-key-rotation-enabled": "KMS keys have automatic key rotation enabled.",
     "secret-replica-regions-allowed": "Secrets are only replicated to the allowed regions.",
+    "kms-key-policy-no-public-access": 'KMS key policies never allow everyone ("*" or NotPrincipal) without a '
+                                       "condition.",
+    "kms-key-not-pending-deletion": "KMS keys are not pending deletion (a deleted key makes every secret it encrypts "
+                                    "unreadable).",
+    "secret-region-allowed": "Secrets live in an allowed region (their own or their provider's region).",
+    "secret-replica-no-force-overwrite": "Secrets do not set force_overwrite_replica_secret, which overwrites an "
+                                         "existing secret in a replica region.",
 }
 DEFAULT_LEVELS = {name: "mandatory" for name in DESCRIPTIONS}
-DEFAULT_LEVELS.update({"secret-policy-deny-outside": "advisory", "secret-replica-regions-allowed": "advisory"})
+DEFAULT_LEVELS.update({"secret-policy-deny-outside": "advisory", "secret-replica-regions-allowed": "advisory",
+                       "secret-region-allowed": "advisory", "secret-replica-no-force-overwrite": "advisory"})
+STACK_POLICIES = {"secret-rotation-required", "secret-required-tags", "kms-key-not-pending-deletion"}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +101,7 @@ def test_catalog(pack):
     for policy in info.policies:
         assert policy.description == DESCRIPTIONS[policy.name]
         assert policy.enforcement_level == DEFAULT_LEVELS[policy.name], policy.name
-        assert policy.kind == ("stack" if policy.name == "secret-rotation-required" else "resource")
+        assert policy.kind == ("stack" if policy.name in STACK_POLICIES else "resource")
     schema = {p.name: (p.config_schema or {}).get("properties") for p in info.policies}
     assert schema["secret-recovery-window"]["minimumDays"] == {
         "type": "integer", "minimum": 7, "maximum": 30, "default": 7,
@@ -288,6 +297,35 @@ CASES += [
        "Replica 0 is in region ap-southeast-1, which is not one of the allowed regions (us-east-1, us-west-2, "
        "eu-west-1). Copies of a secret outside the approved regions escape the data-residency and recovery plan. "
        'Remove the replica, or add the region to "allowedRegions" in the policy pack config.')]),
+    ("kms-key-policy", "kms-key-policy-no-public-access", "prod", PROD,
+     replace(PROD, KMS_KEY, props={"policy": json.dumps({"Statement": [
+         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]})}),
+     [(urn("prod", KMS_KEY, "key-us-east-1"), "mandatory",
+       'statement 0 of the key policy allows kms:* to everyone ("*") with no Condition. Whoever may use the key can '
+       "decrypt every secret it protects, from any AWS account. Name the principals (the account root "
+       "arn:aws:iam::<account>:root, or the roles), or add a Condition such as StringEquals kms:CallerAccount or "
+       "aws:PrincipalOrgID.")]),
+    ("kms-key-pending-deletion", "kms-key-not-pending-deletion", "prod", PROD,
+     replace(PROD, KMS_KEY, props={"keyState": "PendingDeletion"}),
+     [(urn("prod", KMS_KEY, "key-us-east-1"), "mandatory",
+       "The KMS key is PendingDeletion: KMS deletes it when the waiting period ends, and every secret it encrypts "
+       "becomes unreadable for good (a disabled or pending key already fails every decrypt). Cancel the deletion "
+       "(aws kms cancel-key-deletion --key-id <key>, then enable the key), or move the secrets to another customer "
+       "managed key before the deletion date.")]),
+    ("secret-region", "secret-region-allowed", "prod", PROD,
+     replace(PROD, SECRET, props={"region": "ap-southeast-1"}),
+     [(SECRET_URN, "advisory",
+       "The secret is in region ap-southeast-1, which is not one of the allowed regions (us-east-1, us-west-2, "
+       "eu-west-1). A secret outside the approved regions escapes the data-residency and recovery plan. Deploy it "
+       'with a provider of an allowed region (region=...), or add ap-southeast-1 to "allowedRegions" in the policy '
+       "pack config.")]),
+    ("force-overwrite", "secret-replica-no-force-overwrite", "prod", PROD,
+     replace(PROD, SECRET, props={"forceOverwriteReplicaSecret": True}),
+     [(SECRET_URN, "advisory",
+       "force_overwrite_replica_secret is true, so replication overwrites a secret of the same name that already "
+       "exists in a replica region, and whatever used that secret silently gets this one's value. Set "
+       "force_overwrite_replica_secret=False (the default); if a secret of that name is in the way, review and delete "
+       "it first.")]),
 ]
 
 
@@ -387,6 +425,8 @@ def test_missing_config_makes_policies_not_applicable(pack):
                                            "checked"),
         ("secret-replica-regions-allowed", 'the config key "allowedRegions" is missing, so replica regions cannot be '
                                            "checked"),
+        ("secret-region-allowed", 'the config key "allowedRegions" is missing, so the secret\'s region cannot be '
+                                  "checked"),
     }
 
 

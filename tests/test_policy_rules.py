@@ -321,7 +321,9 @@ def test_catalog_is_complete():
         "secret-name-convention", "secret-recovery-window", "secret-rotation-required",
         "secret-rotation-max-interval", "secret-customer-managed-key", "secret-replica-customer-managed-key",
         "secret-policy-no-public-access", "secret-policy-allowed-accounts", "secret-policy-deny-outside",
-        "secret-required-tags", "secret-protected", "kms-key-rotation-enabled", "secret-replica-regions-allowed"}
+        "secret-required-tags", "secret-protected", "kms-key-rotation-enabled", "secret-replica-regions-allowed",
+        "kms-key-policy-no-public-access", "kms-key-not-pending-deletion", "secret-region-allowed",
+        "secret-replica-no-force-overwrite"}
 
 
 def test_pack_modules_import_nothing_of_ours():
@@ -344,3 +346,66 @@ def test_pack_modules_import_nothing_of_ours():
         if path.name not in pure:
             allowed |= {"pulumi", "pulumi_policy"}
         assert imported <= allowed, (path.name, imported - allowed)
+
+
+# -- which resource names which secret ----------------------------------------------------------------
+
+ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/orders/database-AbCdEf"
+PARTIAL = "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/orders/database"
+EAST = {"region": "us-east-1"}
+WEST = {"region": "eu-west-1"}
+
+
+def placed(resource, provider, urn="urn:provider:east"):
+    resource.provider_props, resource.provider_urn = provider, urn
+    return resource
+
+
+@pytest.mark.parametrize("secret_props_, secret_provider, secret_id, rotation_provider, expected", [
+    ({}, EAST, ARN, EAST, True),                                    # the known ARN
+    ({}, EAST, PARTIAL, EAST, True),                                # partial ARN of the known ARN
+    ({}, EAST, "prod/orders/database", EAST, True),                 # name, same region
+    ({}, EAST, "prod/orders/database", WEST, False),                # name, another region: another secret
+    ({"arn": UNKNOWN, "id": UNKNOWN}, EAST, PARTIAL, WEST, True),   # new secret: partial ARN by region and name
+    ({"arn": UNKNOWN, "id": UNKNOWN}, WEST, PARTIAL, WEST, False),  # new secret elsewhere
+    ({"arn": UNKNOWN, "id": UNKNOWN}, EAST, ARN, EAST, None),       # a full ARN of a new secret: not known yet
+    ({"arn": UNKNOWN, "name": UNKNOWN}, EAST, "prod/orders/database", EAST, None),
+    ({"arn": UNKNOWN, "id": UNKNOWN}, {"region": UNKNOWN}, "prod/orders/database", WEST, None),
+])
+def test_secret_links(secret_props_, secret_provider, secret_id, rotation_provider, expected):
+    target = placed(secret(**secret_props_), secret_provider,
+                    "urn:provider:east" if secret_provider is EAST else "urn:provider:other")
+    rot = placed(rotation({"automaticallyAfterDays": 30}, secretId=secret_id), rotation_provider,
+                 "urn:provider:east" if rotation_provider is EAST else "urn:provider:west")
+    links = rules.secret_links([target, rot], rules.SECRET_ROTATION)
+    verdict = True if links.linked.get("urn:secret") else None if links.maybe.get("urn:secret") else False
+    assert verdict is expected
+
+
+@pytest.mark.parametrize("props, state", [
+    ({"rotationRules": {"automaticallyAfterDays": 30}, "rotationEnabled": UNKNOWN}, "enabled"),
+    ({"rotationRules": {"scheduleExpression": "rate(10 days)"}}, "enabled"),
+    ({"rotationRules": {"automaticallyAfterDays": 30}, "rotationEnabled": False}, "disabled"),
+    ({"rotationRules": UNKNOWN, "rotationEnabled": UNKNOWN}, "unknown"),
+    ({"rotationRules": {"automaticallyAfterDays": UNKNOWN}}, "unknown"),
+    ({"rotationEnabled": True}, "disabled"),
+])
+def test_rotation_state(props, state):
+    assert rules._rotation_state(Resource(SECRET_ROTATION, props)) == state
+
+
+@pytest.mark.parametrize("rules_value, problem", [
+    ({"automaticallyAfterDays": 30}, None),
+    ({"scheduleExpression": "rate(4 hours)"}, None),
+    ({"scheduleExpression": "rate(3 hours)"}, "Secrets Manager rotates at most every 4 hours"),
+    ({"scheduleExpression": "cron(15 2 * * ? *)"}, "the minutes field must be 0"),
+])
+def test_rotation_interval_applies_secrets_manager_limits(rules_value, problem):
+    messages = rules.check_rotation_interval(rotation(rules_value), {"maximumDays": 90})
+    assert (messages == []) if problem is None else (len(messages) == 1 and problem in messages[0])
+
+
+def test_automatically_after_days_above_1000_is_rejected():
+    [message] = rules.check_rotation_interval(rotation({"automaticallyAfterDays": 1001}), {"maximumDays": 1000})
+    assert message == ("automatically_after_days is 1001; Secrets Manager accepts 1 to 1000 days, so the deployment "
+                       "would fail. Set automatically_after_days to 1000 or less.")

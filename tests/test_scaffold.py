@@ -105,6 +105,10 @@ def test_new_environment_policy_config_exact(tmp_path):
         "secret-protected": {"enforcementLevel": "disabled"},
         "kms-key-rotation-enabled": {"enforcementLevel": "mandatory"},
         "secret-replica-regions-allowed": {"enforcementLevel": "advisory", "allowedRegions": ["eu-central-1", "eu-west-1"]},
+        "kms-key-policy-no-public-access": {"enforcementLevel": "mandatory"},
+        "kms-key-not-pending-deletion": {"enforcementLevel": "mandatory"},
+        "secret-region-allowed": {"enforcementLevel": "advisory", "allowedRegions": ["eu-central-1", "eu-west-1"]},
+        "secret-replica-no-force-overwrite": {"enforcementLevel": "advisory"},
     }
     assert list(json.loads(text)) == list(CATALOG)
     assert (tmp_path / "Pulumi.qa.yaml").read_text() == (
@@ -137,6 +141,7 @@ def test_dev_policy_config_differs_from_the_seed_only_by_its_spare_region(tmp_pa
     seed = json.loads((ROOT / "policies/config/dev.json").read_text())
     assert ours["secret-replica-regions-allowed"]["allowedRegions"] == ["us-east-1"]
     seed["secret-replica-regions-allowed"]["allowedRegions"] = ["us-east-1"]
+    seed["secret-region-allowed"]["allowedRegions"] = ["us-east-1"]
     assert ours == seed
 
 

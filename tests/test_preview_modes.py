@@ -1,0 +1,103 @@
+"""The two simulation modes and how the pull-request preview combines them.
+
+"up" is a deployment: every output known.  "preview" is what `pulumi preview` of a stack that does
+not exist yet knows: the program runs with dry_run set, a resource being created has no ID, and what
+its provider computes on create is the engine's unknown sentinel, while inputs (and outputs equal to
+them) stay known; a resource adopted with import_id is read, so it stays known.  Sources: see
+secrets_layout/simulation.py (preview_outputs) and tests/engine_payloads.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from policy_support import ROOT, config_file
+from secrets_layout.preview import check_policies, is_cannot_check, simulate_declaration
+from secrets_layout.loader import load_declaration
+from secrets_layout.simulation import UNKNOWN, SecretValue, preview_outputs
+from test_simulation import run_small
+
+SECRET = "aws:secretsmanager/secret:Secret"
+
+
+@pytest.mark.parametrize("inputs, computed, expected", [
+    ({"name": "a"}, {"arn": "arn:x", "name": "a"}, {"name": "a", "arn": UNKNOWN}),
+    ({"name": "a"}, {"name": "b"}, {"name": UNKNOWN}),
+    ({"replicas": [{"region": "us-west-2"}]}, {"replicas": [{"region": "us-west-2", "status": "InSync"}]},
+     {"replicas": [{"region": "us-west-2", "status": UNKNOWN}]}),
+    ({"replicas": []}, {"replicas": [{"region": "x"}]}, {"replicas": UNKNOWN}),
+    ({"enableKeyRotation": True}, {}, {"enableKeyRotation": True}),
+])
+def test_preview_outputs_are_inputs_and_unknown_computed_values(inputs, computed, expected):
+    assert preview_outputs(inputs, computed) == expected
+
+
+def test_preview_mode_makes_computed_outputs_of_creates_unknown():
+    run = run_small(mode="preview")
+    assert run.mode == "preview"
+    key = run.get("key")
+    assert key.id is None
+    assert key.outputs == {"enableKeyRotation": True, "keyId": UNKNOWN, "arn": UNKNOWN}
+    # An input built from an unknown output is unknown, as the SDK sends it.
+    assert run.get("secret").inputs["kmsKeyId"] == UNKNOWN
+    # The adopted secret is read during a preview: its identity is known.
+    assert run.get("secret").id == "arn:aws:secretsmanager:us-west-2:111111111111:secret:prod/app/token-AbCdEf"
+    assert run.outputs["secret_arn"] == run.get("secret").id
+    # A provider being created has no ID during a preview either (the engine's UnknownID).
+    assert run.get("west").id is None
+    assert run.get("password").outputs["result"] == SecretValue(UNKNOWN)
+
+
+def test_up_mode_knows_every_output():
+    run = run_small()
+    assert run.mode == "up"
+    key = run.get("key")
+    assert key.id and UNKNOWN not in (key.outputs["arn"], key.outputs["keyId"])
+    assert run.get("secret").inputs["kmsKeyId"] == key.outputs["arn"]
+
+
+def test_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="mode must be one of up, preview, not 'plan'"):
+        run_small(mode="plan")
+
+
+@pytest.fixture(scope="module")
+def prod_runs():
+    loaded = load_declaration(ROOT / "environments" / "prod.yaml")
+    return simulate_declaration(loaded, mode="preview"), simulate_declaration(loaded)
+
+
+@pytest.mark.slow
+def test_the_union_keeps_a_verdict_only_the_dry_run_gives(prod_runs):
+    """A policy that misjudged an unknown would give a mandatory violation in the dry run only: the
+    preview reports it (here the dry run's secret stands in for such a misjudgement)."""
+    dry_run, full = prod_runs
+    broken = [dataclasses.replace(r, inputs={**r.inputs, "recoveryWindowInDays": 0}) if r.type == SECRET else r
+              for r in dry_run.resources]
+    found = check_policies((dataclasses.replace(dry_run, resources=broken), full), config_file("prod")).violations
+    secrets = [r.urn for r in dry_run.resources if r.type == SECRET]
+    assert sorted((v.policy, v.level, v.urn) for v in found) == sorted(
+        ("secret-recovery-window", "mandatory", urn) for urn in secrets)
+
+
+@pytest.mark.slow
+def test_each_violation_is_reported_once(prod_runs):
+    dry_run, full = prod_runs
+    unprotect = lambda run: dataclasses.replace(  # noqa: E731
+        run, resources=[dataclasses.replace(r, protect=False) if r.type == SECRET else r for r in run.resources])
+    found = check_policies((unprotect(dry_run), unprotect(full)), config_file("prod")).violations
+    secrets = [r.urn for r in full.resources if r.type == SECRET]
+    assert sorted(v.urn for v in found if v.policy == "secret-protected") == sorted(secrets)
+    assert len(found) == len(secrets)
+
+
+@pytest.mark.slow
+def test_dry_run_cannot_check_advisories_are_left_to_the_full_run(prod_runs):
+    dry_run, full = prod_runs
+    alone = check_policies((dry_run,), config_file("prod")).violations
+    assert alone and all(is_cannot_check(v) for v in alone)
+    assert {v.policy for v in alone} == {"secret-customer-managed-key", "secret-replica-customer-managed-key"}
+    assert check_policies((dry_run, full), config_file("prod")).violations == []
+
