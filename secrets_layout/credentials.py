@@ -71,3 +71,45 @@ def _is_harmless(candidate: str) -> bool:
         or heuristic.is_prefixed_with_dollar_sign(candidate)
         or heuristic.is_not_alphanumeric_string(candidate)
     )
+
+
+CREDENTIAL_PLACEHOLDER = "<credential>"
+"""What a message shows instead of a credential-looking key or value."""
+
+_QUOTED_IN_MESSAGE = re.compile(r"'([^']{6,})'")
+_PATH_PART = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|[A-Za-z0-9_-]{6,}')
+
+
+def credential_texts(texts: Iterable[str]) -> set[str]:
+    """Which of `texts`, read as values on their own, the scanners flag (the key-name signal does not apply)."""
+    candidates = sorted({text for text in texts if text and not _AWS_ARN.match(text)})
+    if not candidates:
+        return set()
+    with default_settings():
+        plugins = list(get_plugins())
+        return {text for text in candidates if _scanner_findings(plugins, "value", text)}
+
+
+def redact_issue(issue):
+    """The issue with every credential-looking part of its path and message replaced by a placeholder.
+
+    Paths repeat mapping keys (a credential pasted as a key in tags:), and messages quote values
+    ("'...' is not an AWS region", "unknown field '...'"); neither may carry a credential to the
+    terminal, a JSON report or SARIF (which code scanning stores).
+    """
+    import dataclasses
+    import json
+
+    path_parts = {match.group(0): (json.loads(f'"{match.group(1)}"') if match.group(1) is not None else match.group(0))
+                  for match in _PATH_PART.finditer(issue.path)}
+    quoted = set(_QUOTED_IN_MESSAGE.findall(issue.message))
+    flagged = credential_texts([*path_parts.values(), *quoted])
+    if not flagged:
+        return issue
+    path, message = issue.path, issue.message
+    for written, text in path_parts.items():
+        if text in flagged:
+            path = path.replace(written, f'["{CREDENTIAL_PLACEHOLDER}"]' if written.startswith("[") else CREDENTIAL_PLACEHOLDER)
+    for text in flagged:
+        message = message.replace(text, CREDENTIAL_PLACEHOLDER)
+    return dataclasses.replace(issue, path=path, message=message)
