@@ -103,7 +103,8 @@ def _same_file(one: str | os.PathLike[str], other: str | os.PathLike[str]) -> bo
         return False
 
 
-def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protected: tuple[str, ...] = ()) -> None:
+def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protected: tuple[str, ...] = (),
+               dry_run: bool = False) -> None:
     """Write `text` to `file`: refused if it exists (unless `force`), if it is not a regular file, or
     if it is one of `protected` (the input being read: never overwritten, even with --force).
 
@@ -128,6 +129,8 @@ def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protecte
                 raise UnreadableFile(file, f"is the declaration {shown(other)} itself; write the report to another file")
         if not force:
             raise UnreadableFile(file, "already exists; pass --force to replace it, or choose another file")
+    if dry_run:
+        return
     # A symbolic link keeps pointing where it did: its target is what gets replaced.
     destination = Path(os.path.realpath(target))
     try:

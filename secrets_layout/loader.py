@@ -140,9 +140,9 @@ def _parse_unredacted(text: str, file: str) -> LoadedDeclaration:
 
 def _more_credentials(data: dict, already: set[Path]) -> list[tuple[Path, str]]:
     """Credentials in the other strings that reach AWS: descriptions (of secrets and parameters),
-    rotation reasons (they become the rotation-exempt tag) and `!!binary` values anywhere (PyYAML
-    builds bytes for them, which the models accept as text)."""
-    literals = [(path, key, value) for path, key, value in _free_text(data) if path not in already]
+    rotation reasons (they become the rotation-exempt tag), mapping keys, and `!!binary` values
+    anywhere (PyYAML builds bytes for them, which the models accept as text)."""
+    literals = list({path: (path, key, value) for path, key, value in _free_text(data) if path not in already}.values())
     findings = credential_findings((key, value) for _, key, value in literals)
     return [
         (path, f"this looks like a credential ({', '.join(reasons)}); secret values never go into git, "
@@ -155,6 +155,10 @@ def _free_text(data: dict) -> Iterator[tuple[Path, str, object]]:
     def walk(node: object, path: Path) -> Iterator[tuple[Path, str, object]]:
         if isinstance(node, dict):
             for key, value in node.items():
+                if isinstance(key, str):
+                    # A key is text that reaches AWS too (a tag key, a template field) and every
+                    # message path: a credential pasted as one is caught whatever its value.
+                    yield path + (key,), "value", key
                 yield from walk(value, path + (key,))
         elif isinstance(node, list):
             for index, value in enumerate(node):

@@ -149,7 +149,8 @@ def _simulate_base(file: Path, revision: str) -> tuple[list[RegisteredResource],
     with tempfile.TemporaryDirectory(prefix="secrets-layout-base-") as folder:
         # The program reads its declaration by path, so the old revision is simulated from a copy.
         copy = Path(folder) / file.name
-        copy.write_text(_git(top, "show", f"{revision}:{relative}"), encoding="utf-8")
+        # Bytes as git stores them: the loader reports a file that is not UTF-8 (as an invalid base).
+        copy.write_bytes(_git(top, "show", f"{revision}:{relative}", text=False))
         try:
             loaded = load_declaration(copy)
         except DeclarationError as error:
@@ -209,14 +210,15 @@ def _provider(resource: RegisteredResource, providers: dict[str, RegisteredResou
     return Provider(found.type, found.name, to_wire(found.inputs), found.urn) if found else None
 
 
-def _git(directory: str | Path, *arguments: str) -> str:
+def _git(directory: str | Path, *arguments: str, text: bool = True) -> Any:
     try:
-        return subprocess.run(["git", "-C", str(directory), *arguments], capture_output=True, text=True,
-                              check=True).stdout
+        return subprocess.run(["git", "-C", str(directory), *arguments], capture_output=True, text=text,
+                              errors="replace" if text else None, check=True).stdout
     except FileNotFoundError:
         raise PreviewUsageError("--base needs git, which is not installed") from None
     except subprocess.CalledProcessError as error:
-        raise PreviewUsageError(f"--base: git {' '.join(arguments)} failed: {error.stderr.strip()}") from None
+        stderr = error.stderr if isinstance(error.stderr, str) else error.stderr.decode("utf-8", errors="replace")
+        raise PreviewUsageError(f"--base: git {' '.join(arguments)} failed: {stderr.strip()}") from None
 
 
 def _git_succeeds(directory: str | Path, *arguments: str) -> bool:
