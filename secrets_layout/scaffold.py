@@ -191,7 +191,10 @@ def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: b
         _undo(temporaries, new_files, created_folders)
         cause = ("a file is in the way of a folder: move it away" if isinstance(error, NotADirectoryError)
                  else (error.strerror or str(error)).lower())
-        where = printable(os.fspath(error.filename)) if error.filename else _shown(current, root)
+        failed = Path(os.fspath(error.filename)) if error.filename else current
+        if failed.name.startswith(f".{current.name}."):  # our temporary file: the folder refused it
+            failed = failed.parent
+        where = printable(os.fspath(failed))
         raise ScaffoldWriteError(f"cannot write {_shown(current, root)} ({where}: {cause}); nothing was written") from None
     return placed
 
