@@ -218,3 +218,15 @@ def test_a_plaintext_from_config_value_in_the_stack_file_is_refused(tmp_path):
         "config:\n  aws:region: us-east-1\n  secrets-layout:appApiKey:\n    secure: v1:AAAABBBB\n")
     result = run_main("validate", "environments/prod.yaml", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, "environments/prod.yaml: valid (1 secret, 0 parameters)\n")
+
+
+@pytest.mark.parametrize("output", ["text", "json", "markdown", "sarif"])
+def test_preview_reports_of_an_invalid_declaration_never_echo_a_credential_key(tmp_path, output):
+    """SARIF goes to code scanning, markdown to a pull request comment: neither may carry the key."""
+    file = tmp_path / "prod.yaml"
+    file.write_text(declaration(VALID_SECRET.replace("rotation: {function", f"tags: {{{AWS_KEY}: x}}\n    rotation: {{function")))
+    result = run_main("preview", str(file), "--format", output)
+    assert_no_traceback(result)
+    assert result.returncode == 1
+    assert AWS_KEY not in result.stdout + result.stderr
+    assert "<credential>" in result.stdout
