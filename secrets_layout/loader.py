@@ -17,7 +17,7 @@ from pathlib import Path as FilePath
 
 from pydantic import ValidationError
 
-from secrets_layout.credentials import credential_findings, redact_issue
+from secrets_layout.credentials import credential_findings, might_hold_credential, redact_issues
 from secrets_layout.errors import DeclarationError, Issue, Path, format_path
 from secrets_layout.field_messages import message_for
 from secrets_layout.files import read_bytes
@@ -112,7 +112,7 @@ def _parse(text: str, file: str) -> LoadedDeclaration:
     except DeclarationError as error:
         # No message may repeat a credential, whatever produced it (a mapping key in a path, a
         # value quoted in "is not an AWS region" or "unknown field").
-        raise DeclarationError(redact_issue(issue) for issue in error.issues) from None
+        raise DeclarationError(redact_issues(error.issues)) from None
 
 
 def _parse_unredacted(text: str, file: str) -> LoadedDeclaration:
@@ -126,7 +126,7 @@ def _parse_unredacted(text: str, file: str) -> LoadedDeclaration:
                                       "see environments/schema.json")])
     data = merge_defaults(data, source_map)
     credential_findings_ = no_secret_values_in_git(data)
-    credential_findings_ += _more_credentials(data, {path for path, _ in credential_findings_})
+    credential_findings_ += _more_credentials(data, source_map.binary, {path for path, _ in credential_findings_})
     credential_issues = [_issue(source_map, path, message) for path, message in credential_findings_]
     try:
         declaration = Declaration.model_validate(data)
@@ -138,43 +138,58 @@ def _parse_unredacted(text: str, file: str) -> LoadedDeclaration:
     return LoadedDeclaration(declaration, source_map)
 
 
-def _more_credentials(data: dict, already: set[Path]) -> list[tuple[Path, str]]:
+def _more_credentials(data: dict, binary: list[Path], already: set[Path]) -> list[tuple[Path, str]]:
     """Credentials in the other strings that reach AWS: descriptions (of secrets and parameters),
-    rotation reasons (they become the rotation-exempt tag), mapping keys, and `!!binary` values
-    anywhere (PyYAML builds bytes for them, which the models accept as text)."""
-    literals = list({path: (path, key, value) for path, key, value in _free_text(data) if path not in already}.values())
+    rotation reasons (they become the rotation-exempt tag), the keys of tags, templates and
+    accounts whatever their values, and `!!binary` values anywhere (PyYAML builds bytes for
+    them, which the text fields accept)."""
+    literals = [(path, key, value) for path, key, value in _free_text(data, binary)
+                if path not in already and might_hold_credential(value)]
     findings = credential_findings((key, value) for _, key, value in literals)
-    return [
-        (path, f"this looks like a credential ({', '.join(reasons)}); secret values never go into git, "
-               "and this text is stored in AWS as it is: remove it")
-        for (path, _, _), reasons in zip(literals, findings) if reasons
-    ]
+    reported: set[Path] = set()
+    result = []
+    for (path, _, _), reasons in zip(literals, findings):
+        if reasons and path not in reported:
+            reported.add(path)
+            result.append((path, f"this looks like a credential ({', '.join(reasons)}); secret values never go into git, "
+                                 "and this text is stored in AWS as it is: remove it"))
+    return result
 
 
-def _free_text(data: dict) -> Iterator[tuple[Path, str, object]]:
-    def walk(node: object, path: Path) -> Iterator[tuple[Path, str, object]]:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(key, str):
-                    # A key is text that reaches AWS too (a tag key, a template field) and every
-                    # message path: a credential pasted as one is caught whatever its value.
-                    yield path + (key,), "value", key
-                yield from walk(value, path + (key,))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                yield from walk(value, path + (index,))
-        elif isinstance(node, bytes):
-            key = next((part for part in reversed(path) if isinstance(part, str)), "value")
-            yield path, key, node.decode("utf-8", errors="replace")
-        elif isinstance(node, str) and _is_free_text(path):
+def _free_text(data: dict, binary: list[Path]) -> Iterator[tuple[Path, str, str]]:
+    def mapping(node: object) -> dict:
+        return node if isinstance(node, dict) else {}
+
+    def keys(node: object, path: Path) -> Iterator[tuple[Path, str, str]]:
+        for key in mapping(node):
+            if isinstance(key, str):
+                yield path + (key,), "value", key
+
+    def text(node: object, path: Path) -> Iterator[tuple[Path, str, str]]:
+        if isinstance(node, str):
             yield path, "value", node
 
-    yield from walk(data, ())
-
-
-def _is_free_text(path: Path) -> bool:
-    return (path[-1:] == ("description",) and len(path) == 3 and path[0] in ("secrets", "parameters")
-            or path[-2:] == ("rotation", "reason"))
+    defaults = mapping(data.get("defaults"))
+    yield from text(mapping(defaults.get("rotation")).get("reason"), ("defaults", "rotation", "reason"))
+    yield from keys(defaults.get("tags"), ("defaults", "tags"))
+    yield from keys(data.get("accounts"), ("accounts",))
+    for section in ("secrets", "parameters"):
+        items = data.get(section)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            item = mapping(item)
+            path = (section, index)
+            yield from text(item.get("description"), path + ("description",))
+            yield from keys(item.get("tags"), path + ("tags",))
+            if section == "secrets":
+                yield from text(mapping(item.get("rotation")).get("reason"), path + ("rotation", "reason"))
+                yield from keys(mapping(item.get("value")).get("template"), path + ("value", "template"))
+    for path in binary:
+        node: object = data
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+        if isinstance(node, bytes):
+            key = next((part for part in reversed(path) if isinstance(part, str)), "value")
+            yield path, key, node.decode("utf-8", errors="replace")
 
 
 def merge_defaults(data: dict, source_map: SourceMap) -> dict:

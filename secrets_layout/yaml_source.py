@@ -74,6 +74,8 @@ class SourceMap:
     file: str
     values: dict[Path, yaml.Mark] = field(default_factory=dict)
     keys: dict[Path, yaml.Mark] = field(default_factory=dict)
+    binary: list[Path] = field(default_factory=list)
+    """Where `!!binary` values were written (bytes, which text fields accept): the credential scan reads them."""
 
     def locate(self, path: Path) -> Position:
         """The position of `path`, or of its nearest ancestor that was written in the file."""
@@ -216,6 +218,8 @@ class _Builder:
         except Exception as error:  # noqa: BLE001 - PyYAML's constructors raise KeyError, AttributeError, ...
             problem = getattr(error, "problem", None) or f"not a valid {_shown_tag(node.tag)} value"
             raise YamlSourceError(_position(node.start_mark), path, f"{problem}; quote it to make it text") from None
+        if isinstance(value, bytes):
+            self.source_map.binary.append(path)
         if isinstance(value, float) and not math.isfinite(value):
             raise YamlSourceError(
                 _position(node.start_mark), path,
