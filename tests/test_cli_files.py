@@ -139,6 +139,7 @@ def test_an_unreadable_file_is_a_usage_error(open_folder, command):
 
 FORGING_NAMES = [
     pytest.param("a\n::error file=x.yaml::forged.yaml", id="newline-workflow-command"),
+    pytest.param("::error file=x.yaml::forged.yaml", id="workflow-command-name"),
     pytest.param("a\x1b[2J\x1b[31mred.yaml", id="escape-sequence"),
 ]
 
@@ -157,7 +158,7 @@ def test_file_names_are_printed_escaped(tmp_path, name):
     result = run_main("validate", name, "bad" + name, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        f"{escaped}: valid (1 secret, 0 parameters)",
+        f"{'./' if escaped.startswith('::') else ''}{escaped}: valid (1 secret, 0 parameters)",
         f"bad{escaped}:10:55: secrets[0].rotation.every_days: must be at least 1 — Rotate every N days (1-1000).",
     ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from secrets_layout.errors import Issue, printable
+from secrets_layout.errors import Issue, printable_file
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ def as_text(results: list[FileResult]) -> str:
     lines = []
     for result in results:
         if result.valid:
-            lines.append(f"{printable(result.file)}: valid ({_count(result.secrets, 'secret')}, {_count(result.parameters, 'parameter')})")
+            lines.append(f"{printable_file(result.file)}: valid ({_count(result.secrets, 'secret')}, {_count(result.parameters, 'parameter')})")
         lines.extend(issue.as_text() for issue in result.issues)
     return "\n".join(lines) + "\n"
 
