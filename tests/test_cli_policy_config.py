@@ -13,6 +13,7 @@ import json
 import pytest
 
 from cli_support import ROOT, assert_no_traceback, run_main
+from policies.pack import CATALOG
 
 DECLARATION = str(ROOT / "environments" / "dev.yaml")
 HEADER = "secrets-layout preview: error: invalid policy config:\n  "
@@ -63,11 +64,8 @@ BAD_CONFIGS = [
                  "{file}: secret-protected: given twice (JSON keeps only the last silently); remove one", id="duplicate-key"),
     pytest.param('{"secret-recovery-windw": {"minimumDays": 30}}',
                  "{file}: secret-recovery-windw: no policy of the pack has this name, so this setting would do nothing; "
-                 "did you mean 'secret-recovery-window'? the policies are: all, kms-key-rotation-enabled, "
-                 "secret-customer-managed-key, secret-name-convention, secret-policy-allowed-accounts, "
-                 "secret-policy-deny-outside, secret-policy-no-public-access, secret-protected, secret-recovery-window, "
-                 "secret-replica-customer-managed-key, secret-replica-regions-allowed, secret-required-tags, "
-                 "secret-rotation-max-interval, secret-rotation-required", id="unknown-policy-name"),
+                 "did you mean 'secret-recovery-window'? the policies are: all, " + ", ".join(sorted(CATALOG)),
+                 id="unknown-policy-name"),
     pytest.param('{"secret-rotation-max-interval": {"maximumDay": 30}}',
                  "{file}: secret-rotation-max-interval.maximumDay: secret-rotation-max-interval has no setting of this "
                  "name, so it would do nothing; did you mean 'maximumDays'? its settings are: enforcementLevel, maximumDays",
