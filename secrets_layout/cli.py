@@ -179,7 +179,7 @@ def _regular_files(candidates: list[Path]) -> list[Path]:
         try:
             check_regular(candidate)
         except UnreadableFile as error:
-            sys.stderr.write(f"secrets-layout validate: skipped {error}\n")
+            sys.stderr.write(f"secrets-layout validate: skipped {shown(candidate)}: {error.problem.split(';')[0]}\n")
             continue
         regular.append(candidate)
     return regular
@@ -204,6 +204,7 @@ def _validate_file(file: Path) -> validation_report.FileResult:
 
 def _preview(arguments: argparse.Namespace) -> int:
     # Imported here: the preview pulls in the Pulumi SDK, which `validate` does not need.
+    from secrets_layout.analyzer_client import PolicyConfigError
     from secrets_layout.preview import PreviewUsageError, run_preview
     from secrets_layout.reports import preview_json, preview_markdown, preview_sarif, preview_text
 
@@ -230,7 +231,8 @@ def _preview(arguments: argparse.Namespace) -> int:
         _emit(invalid.get(arguments.format, lambda: validation_report.as_text(
             [validation_report.FileResult(str(path), error.issues)]))(), arguments.output, arguments.force, path)
         return EXIT_FINDINGS
-    except PreviewUsageError as error:
+    except (PreviewUsageError, PolicyConfigError) as error:
+        # PolicyConfigError: the default policies/config/<environment>.json, which is not checked up front.
         raise UsageError(str(error)) from None
     renderers = {
         "text": lambda: preview_text.render(report, color=arguments.output is None and sys.stdout.isatty()),

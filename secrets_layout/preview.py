@@ -26,6 +26,7 @@ from secrets_layout.changes import PlannedChange, plan_changes
 from secrets_layout.cost import CostEstimate, estimate
 from secrets_layout.errors import DeclarationError
 from secrets_layout.loader import LoadedDeclaration, load_declaration
+from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.simulation import RegisteredResource, Simulation, simulate, to_wire
 from secrets_layout.tracing import locate_resources
 from secrets_layout.yaml_source import Position
@@ -97,6 +98,10 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     config_file = Path(policy_config) if policy_config is not None else POLICY_CONFIG_DIR / f"{environment}.json"
     if not config_file.is_file():
         raise PreviewUsageError(f"{config_file}: no such policy config; pass --policy-config FILE")
+    try:
+        check_policy_config(config_file)
+    except PolicyConfigProblem as problem:
+        raise PreviewUsageError("invalid policy config:\n  " + "\n  ".join(problem.problems)) from None
 
     report_progress(f"simulating the deployment of {file}")
     simulation = simulate_declaration(loaded)

@@ -75,8 +75,7 @@ def test_a_fifo_in_a_folder_is_skipped_not_opened(tmp_path):
     result = run_cli("validate", str(tmp_path), timeout=60)
     assert result.returncode == 0
     assert result.stdout == f"{tmp_path}/prod.yaml: valid (1 secret, 0 parameters)\n"
-    assert result.stderr == (f"secrets-layout validate: skipped {tmp_path}/a.yaml: "
-                             "a FIFO (named pipe), not a regular file; name a file\n")
+    assert result.stderr == f"secrets-layout validate: skipped {tmp_path}/a.yaml: a FIFO (named pipe), not a regular file\n"
 
 
 @pytest.mark.parametrize(("arguments", "message"), [

@@ -96,3 +96,15 @@ def test_the_repository_configs_pass(name):
     from secrets_layout.policy_config import check_policy_config
 
     assert check_policy_config(ROOT / "policies" / "config" / f"{name}.json")
+
+
+def test_a_bad_default_policy_config_is_a_usage_error_too(tmp_path, monkeypatch):
+    """Without --policy-config the preview reads policies/config/<environment>.json: checked the same way."""
+    from secrets_layout import preview
+
+    (tmp_path / "dev.json").write_text('{"secret-protected": "strict"}')
+    monkeypatch.setattr(preview, "POLICY_CONFIG_DIR", tmp_path)
+    result = run_main("preview", DECLARATION)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"{HEADER}{tmp_path}/dev.json: secret-protected.enforcementLevel: must be one of "
+                             "advisory, mandatory, remediate, disabled\n")
