@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Sequence
 from rich.console import Console
 
 from secrets_layout.errors import DeclarationError
+from secrets_layout.files import UnreadableFile, check_regular, shown
 from secrets_layout.loader import load_declaration
 from secrets_layout.reports import validation as validation_report
 from secrets_layout.schema import schema_text
@@ -27,12 +29,79 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
+    original = sys.stdout
+    # Started with standard output closed (`>&-`), Python sets sys.stdout to None.
+    sys.stdout = _GuardedOutput(original if original is not None else _ClosedOutput())
     try:
-        return arguments.handler(arguments)
-    except UsageError as error:
+        code = arguments.handler(arguments)
+        sys.stdout.flush()
+        return code
+    except (UsageError, UnreadableFile) as error:
         parser.exit(EXIT_USAGE, f"{parser.prog} {arguments.command}: error: {error}\n")
-    except BrokenPipeError:
-        return EXIT_OK
+    except _OutputFailed as failure:
+        _discard_pending_output(original)
+        if isinstance(failure.error, BrokenPipeError):
+            # The reader went away (`| head`): not an error of ours.
+            return EXIT_OK
+        sys.stderr.write(f"{parser.prog} {arguments.command}: error: cannot write to standard output: "
+                         f"{(failure.error.strerror or str(failure.error)).lower()}\n")
+        return EXIT_USAGE
+    finally:
+        sys.stdout = original
+
+
+class _OutputFailed(Exception):
+    def __init__(self, error: OSError):
+        self.error = error
+        super().__init__(str(error))
+
+
+class _GuardedOutput:
+    """Standard output whose write errors (a full disk, /dev/full, a closed descriptor, a closed
+    pipe) are told apart from every other OSError, so they become one message, not a traceback."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise _OutputFailed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise _OutputFailed(error) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+class _ClosedOutput:
+    """Standard output when it was closed: writing to it is an error."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _discard_pending_output(stream) -> None:
+    """Point the descriptor at devnull so the interpreter's exit-time flush of what is still
+    buffered cannot fail again (Python's advice for SIGPIPE, which applies to any write error:
+    https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    if stream is None:
+        return
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--base", metavar="GITREF", help="also preview PATH at this revision and show the changes")
     preview.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text")
     preview.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    preview.add_argument("--force", action="store_true", help="with --output: replace FILE if it exists")
     preview.set_defaults(handler=_preview)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of a declaration")
@@ -99,26 +169,46 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _declaration_files(paths: Sequence[str]) -> list[Path]:
+    """The files to validate. A folder gives its *.yaml regular files (anything else named *.yaml,
+    a FIFO say, is skipped with a note: opening it could block forever); a file named on the
+    command line must be a readable regular file; a folder without declarations is a usage error."""
     if not paths:
-        files = sorted(Path().glob(DEFAULT_DECLARATIONS))
+        files = _regular_files(sorted(Path().glob(DEFAULT_DECLARATIONS)))
         if not files:
             raise UsageError(f"no declarations match {DEFAULT_DECLARATIONS}; name the files to check")
         return files
     files = []
-    for given in map(Path, paths):
+    for text in paths:
+        if text == "":
+            raise UsageError("'' is not a path; name a declaration file or a folder of them")
+        given = Path(text)
         if given.is_dir():
-            files.extend(sorted(given.glob("*.yaml")))
-        elif given.is_file():
-            files.append(given)
+            found = _regular_files(sorted(given.glob("*.yaml")))
+            if not found:
+                raise UsageError(f"{shown(given)}: no declarations (*.yaml files) in this folder; name the files to check")
+            files.extend(found)
         else:
-            raise UsageError(f"{given}: no such file")
+            check_regular(given)
+            files.append(given)
     return files
+
+
+def _regular_files(candidates: list[Path]) -> list[Path]:
+    regular = []
+    for candidate in candidates:
+        try:
+            check_regular(candidate)
+        except UnreadableFile as error:
+            sys.stderr.write(f"secrets-layout validate: skipped {shown(candidate)}: {error.problem.split(';')[0]}\n")
+            continue
+        regular.append(candidate)
+    return regular
 
 
 def _validate(arguments: argparse.Namespace) -> int:
     policy_config = arguments.policy_config
-    if policy_config not in (None, "auto") and not Path(policy_config).is_file():
-        raise UsageError(f"{policy_config}: no such file")
+    if policy_config not in (None, "auto"):
+        check_regular(Path(policy_config))
     configs: dict[Path, dict] = {}  # each policy config is read once, however many files use it
     results = [_validate_file(file, policy_config, configs) for file in _declaration_files(arguments.paths)]
     report = validation_report.as_json if arguments.format == "json" else validation_report.as_text
@@ -133,7 +223,7 @@ def _validate_file(file: Path, policy_config: str | None = None,
     except DeclarationError as error:
         return validation_report.FileResult(str(file), error.issues)
     except OSError as error:
-        raise UsageError(f"{file}: {error.strerror}") from None
+        raise UsageError(str(error) if isinstance(error, UnreadableFile) else f"{shown(file)}: {error.strerror}") from None
     counts = (len(loaded.declaration.secrets), len(loaded.declaration.parameters))
     if policy_config is None:
         return validation_report.FileResult(str(file), [], *counts)
@@ -145,6 +235,7 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
     """The pack's declaration-only rules: mandatory ones are errors, the others warnings."""
     from secrets_layout.analyzer_client import PolicyConfigError
     from secrets_layout.findings.declared import check_policies, find_policy_config, reconciled_config
+    from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
 
     environment = loaded.declaration.environment
     config_file = find_policy_config(file, environment) if policy_config == "auto" else Path(policy_config)
@@ -154,13 +245,20 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
         return validation_report.FileResult(str(file), [], *counts)
     if config_file not in configs:
         try:
+            check_policy_config(config_file)
             configs[config_file] = reconciled_config(config_file)
+        except PolicyConfigProblem as problem:
+            raise _invalid_policy_config(problem) from None
         except PolicyConfigError as error:
             raise UsageError(str(error)) from None
     shown = _shown_path(config_file)
     findings = check_policies(loaded, configs[config_file], shown)
     return validation_report.FileResult(str(file), list(findings.errors), *counts, warnings=list(findings.warnings),
                                         policy_config=shown)
+
+
+def _invalid_policy_config(problem) -> UsageError:
+    return UsageError("invalid policy config:\n  " + "\n  ".join(problem.problems))
 
 
 def _shown_path(path: Path) -> str:
@@ -172,14 +270,21 @@ def _shown_path(path: Path) -> str:
 
 def _preview(arguments: argparse.Namespace) -> int:
     # Imported here: the preview pulls in the Pulumi SDK, which `validate` does not need.
+    from secrets_layout.analyzer_client import PolicyConfigError
     from secrets_layout.preview import PreviewUsageError, run_preview
     from secrets_layout.reports import preview_json, preview_markdown, preview_sarif, preview_text
 
+    from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
+
     path = Path(arguments.path)
-    if not path.is_file():
-        raise UsageError(f"{path}: {'not a file' if path.exists() else 'no such file'}")
-    if arguments.policy_config and not Path(arguments.policy_config).is_file():
-        raise UsageError(f"{arguments.policy_config}: no such file")
+    check_regular(path)
+    if arguments.output is not None:
+        _check_output(arguments.output, path, force=arguments.force)
+    if arguments.policy_config is not None:
+        try:
+            check_policy_config(arguments.policy_config)
+        except PolicyConfigProblem as problem:
+            raise _invalid_policy_config(problem) from None
     try:
         with _progress_line() as progress:
             report = run_preview(path, policy_config=arguments.policy_config, base=arguments.base, progress=progress)
@@ -190,9 +295,10 @@ def _preview(arguments: argparse.Namespace) -> int:
             "markdown": lambda: preview_markdown.render_invalid(error.issues),
         }
         _emit(invalid.get(arguments.format, lambda: validation_report.as_text(
-            [validation_report.FileResult(str(path), error.issues)]))(), arguments.output)
+            [validation_report.FileResult(str(path), error.issues)]))(), arguments.output, arguments.force, path)
         return EXIT_FINDINGS
-    except PreviewUsageError as error:
+    except (PreviewUsageError, PolicyConfigError) as error:
+        # PolicyConfigError: the default policies/config/<environment>.json, which is not checked up front.
         raise UsageError(str(error)) from None
     renderers = {
         "text": lambda: preview_text.render(report, color=arguments.output is None and sys.stdout.isatty()),
@@ -200,7 +306,7 @@ def _preview(arguments: argparse.Namespace) -> int:
         "markdown": lambda: preview_markdown.render(report, link_base=_repository_link_base()),
         "sarif": lambda: preview_sarif.render(report),
     }
-    _emit(renderers[arguments.format](), arguments.output)
+    _emit(renderers[arguments.format](), arguments.output, arguments.force, path)
     return EXIT_FINDINGS if report.mandatory else EXIT_OK
 
 
@@ -221,20 +327,28 @@ def _repository_link_base() -> str | None:
     return f"{server}/{repository}/blob/{sha}" if server and repository and sha else None
 
 
-def _emit(text: str, output: str | None) -> None:
+def _check_output(output: str, declaration: Path, *, force: bool) -> None:
+    """Refuse an --output that would be refused after the preview ran (SPEC section 9: nothing is
+    written over without --force, and never over the declaration being previewed)."""
+    from secrets_layout.files import write_text
+
+    write_text(output, "", force=force, protected=(os.fspath(declaration),), dry_run=True)
+
+
+def _emit(text: str, output: str | None, force: bool = False, declaration: Path | None = None) -> None:
+    from secrets_layout.files import write_text
+
     if output is None:
         sys.stdout.write(text)
         return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"{output}: {error.strerror}") from None
+    write_text(output, text, force=force, protected=(os.fspath(declaration),) if declaration else ())
 
 
 def _init(arguments: argparse.Namespace) -> int:
     from secrets_layout.scaffold import (
         ScaffoldInputError,
         ScaffoldTargetsExist,
+        ScaffoldWriteError,
         parse_account_assignment,
         scaffold_environment,
     )
@@ -247,7 +361,7 @@ def _init(arguments: argparse.Namespace) -> int:
             replicas=arguments.replica, organization_id=arguments.organization_id, owner=arguments.owner,
             force=arguments.force, **options,
         )
-    except ScaffoldInputError as error:
+    except (ScaffoldInputError, ScaffoldWriteError) as error:
         raise UsageError(str(error)) from None
     except ScaffoldTargetsExist as error:
         sys.stderr.write(f"secrets-layout init: {error}\n")
@@ -268,8 +382,7 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
 
     try:
         path = Path(arguments.file) if arguments.file else default_declaration_path(arguments.secret)
-        if not path.is_file():
-            raise UsageError(f"{path}: no such file")
+        check_regular(path)
         loaded = load_declaration(path)
         document = consumer_policy(loaded, arguments.secret, arguments.account)
         note = consumer_policy_note(loaded, arguments.secret, arguments.account)

@@ -71,3 +71,73 @@ def _is_harmless(candidate: str) -> bool:
         or heuristic.is_prefixed_with_dollar_sign(candidate)
         or heuristic.is_not_alphanumeric_string(candidate)
     )
+
+
+_TOKEN_WITH_A_DIGIT = re.compile(r"(?=[A-Za-z0-9+/=_.:~-]*[0-9])[A-Za-z0-9+/=_.:~-]{16,}")
+_CREDENTIAL_HINT = re.compile(
+    r"pass|pwd|secret|contrase|(?:api|auth|service|account|db|database|priv|private|client)[_-]?key|://|-----BEGIN",
+    re.IGNORECASE,
+)
+
+
+def might_hold_credential(text: str) -> bool:
+    """A cheap first look at free text (descriptions run to thousands per declaration): False only
+    when no detect-secrets plugin can fire on it. The entropy plugins need the whole quoted value
+    to be one token; the pattern plugins (AWS, GitHub, Stripe, Slack, JWT, ...) need a token of 16
+    or more characters, which a random one holds digits in; the keyword, basic-auth and private-key
+    plugins need their words. Text that passes is scanned by the plugins themselves."""
+    if not text:
+        return False
+    if not any(character.isspace() for character in text) and len(text) >= 8:
+        return True
+    return bool(_TOKEN_WITH_A_DIGIT.search(text) or _CREDENTIAL_HINT.search(text))
+
+
+CREDENTIAL_PLACEHOLDER = "<credential>"
+"""What a message shows instead of a credential-looking key or value."""
+
+_QUOTED_IN_MESSAGE = re.compile(r"'([^']{6,})'")
+_WORD_IN_MESSAGE = re.compile(r"[^\s'\"(),;\[\]{}]{8,}")
+_PATH_PART = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|[A-Za-z0-9_-]{6,}')
+
+
+def credential_texts(texts: Iterable[str], cache: dict[str, bool] | None = None) -> set[str]:
+    """Which of `texts`, read as values on their own, the scanners flag (the key-name signal does not apply)."""
+    cache = {} if cache is None else cache
+    unknown = sorted({text for text in texts if text and text not in cache})
+    if unknown:
+        with default_settings():
+            plugins = list(get_plugins())
+            for text in unknown:
+                cache[text] = not _AWS_ARN.match(text) and bool(_scanner_findings(plugins, "value", text))
+    return {text for text in texts if cache.get(text)}
+
+
+def redact_issues(issues: Iterable) -> list:
+    """The issues with every credential-looking part of their paths and messages replaced by a placeholder.
+
+    Paths repeat mapping keys (a credential pasted as a key in tags:), and messages quote values
+    ("'...' is not an AWS region", "unknown field '...'", a secret's name); none may carry a
+    credential to the terminal, a JSON report or SARIF (which code scanning stores).
+    """
+    import dataclasses
+    import json
+
+    cache: dict[str, bool] = {}
+    redacted = []
+    for issue in issues:
+        path_parts = {match.group(0): (json.loads(f'"{match.group(1)}"') if match.group(1) is not None else match.group(0))
+                      for match in _PATH_PART.finditer(issue.path)}
+        in_message = set(_QUOTED_IN_MESSAGE.findall(issue.message)) | set(_WORD_IN_MESSAGE.findall(issue.message))
+        flagged = credential_texts([*path_parts.values(), *in_message], cache)
+        if not flagged:
+            redacted.append(issue)
+            continue
+        path, message = issue.path, issue.message
+        for written, text in path_parts.items():
+            if text in flagged:
+                path = path.replace(written, f'["{CREDENTIAL_PLACEHOLDER}"]' if written.startswith("[") else CREDENTIAL_PLACEHOLDER)
+        for text in sorted(flagged, key=len, reverse=True):
+            message = message.replace(text, CREDENTIAL_PLACEHOLDER)
+        redacted.append(dataclasses.replace(issue, path=path, message=message))
+    return redacted

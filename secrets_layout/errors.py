@@ -18,6 +18,14 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda match: json.dumps(match.group())[1:-1], text)
 
 
+def printable_file(name: str) -> str:
+    """A file name as it may start a line: escaped, and never starting with `::` (a GitHub Actions
+    workflow command such as `::error file=...::` is any output line that starts so:
+    https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions)."""
+    text = printable(name)
+    return f"./{text}" if text.startswith("::") else text
+
+
 def format_path(path: Path) -> str:
     """`("secrets", 0, "rotation", "every_days")` -> `secrets[0].rotation.every_days`."""
     text = ""
@@ -42,7 +50,7 @@ class Issue:
     message: str
 
     def as_text(self) -> str:
-        return f"{printable(self.file)}:{self.line}:{self.column}: {self.path}: {printable(self.message)}"
+        return f"{printable_file(self.file)}:{self.line}:{self.column}: {self.path}: {printable(self.message)}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

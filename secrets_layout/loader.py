@@ -17,8 +17,10 @@ from pathlib import Path as FilePath
 
 from pydantic import ValidationError
 
+from secrets_layout.credentials import credential_findings, might_hold_credential, redact_issues
 from secrets_layout.errors import DeclarationError, Issue, Path, format_path
 from secrets_layout.field_messages import message_for
+from secrets_layout.files import read_bytes
 from secrets_layout.models import Declaration
 from secrets_layout.rules import check_declaration, no_secret_values_in_git
 from secrets_layout.yaml_source import MAX_FILE_BYTES, Position, SourceMap, YamlSourceError, load_yaml
@@ -62,19 +64,26 @@ class LoadedDeclaration:
 
 
 def load_declaration(path: str | os.PathLike[str]) -> LoadedDeclaration:
-    """Read and validate a declaration file. Raises DeclarationError, or OSError if unreadable."""
+    """Read and validate a declaration file. Raises DeclarationError, or UnreadableFile (an OSError)
+    if it is not a readable regular file (a FIFO, a folder, a device, a symbolic link loop)."""
     file = os.fspath(path)
-    with open(file, "rb") as stream:
-        raw = stream.read(MAX_FILE_BYTES + 1)
+    raw = read_bytes(file, MAX_FILE_BYTES)
     if len(raw) > MAX_FILE_BYTES:
         raise DeclarationError([Issue(file, 1, 1, "(document)",
                                       f"file is larger than {MAX_FILE_BYTES // 1024} KiB; split it into smaller declarations")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
+        line_start = raw.rfind(b"\n", 0, error.start) + 1
         line = raw[: error.start].count(b"\n") + 1
-        raise DeclarationError([Issue(file, line, 1, "(document)", "not UTF-8 text; save the file as UTF-8")]) from None
-    return parse_declaration(text, file)
+        column = len(raw[line_start: error.start].decode("utf-8", errors="replace")) + 1
+        raise DeclarationError([Issue(file, line, column, "(document)",
+                                      "not UTF-8 text; save the file as UTF-8")]) from None
+    loaded = parse_declaration(text, file)
+    stack_issues = plaintext_stack_secrets(loaded)
+    if stack_issues:
+        raise DeclarationError(stack_issues)
+    return loaded
 
 
 def parse_declaration(text: str, file: str) -> LoadedDeclaration:
@@ -99,6 +108,15 @@ def _collector_paused() -> Iterator[None]:
 
 def _parse(text: str, file: str) -> LoadedDeclaration:
     try:
+        return _parse_unredacted(text, file)
+    except DeclarationError as error:
+        # No message may repeat a credential, whatever produced it (a mapping key in a path, a
+        # value quoted in "is not an AWS region" or "unknown field").
+        raise DeclarationError(redact_issues(error.issues)) from None
+
+
+def _parse_unredacted(text: str, file: str) -> LoadedDeclaration:
+    try:
         data, source_map = load_yaml(text, file)
     except YamlSourceError as error:
         raise DeclarationError([_issue(SourceMap(file), error.path, error.message, error.position)]) from None
@@ -107,7 +125,9 @@ def _parse(text: str, file: str) -> LoadedDeclaration:
                                       "a declaration is a mapping with environment:, security_account:, secrets: ...; "
                                       "see environments/schema.json")])
     data = merge_defaults(data, source_map)
-    credential_issues = [_issue(source_map, path, message) for path, message in no_secret_values_in_git(data)]
+    credential_findings_ = no_secret_values_in_git(data)
+    credential_findings_ += _more_credentials(data, source_map.binary, {path for path, _ in credential_findings_})
+    credential_issues = [_issue(source_map, path, message) for path, message in credential_findings_]
     try:
         declaration = Declaration.model_validate(data)
     except ValidationError as error:
@@ -116,6 +136,60 @@ def _parse(text: str, file: str) -> LoadedDeclaration:
     if issues or credential_issues:
         raise DeclarationError(_without_inherited_repeats(issues + credential_issues))
     return LoadedDeclaration(declaration, source_map)
+
+
+def _more_credentials(data: dict, binary: list[Path], already: set[Path]) -> list[tuple[Path, str]]:
+    """Credentials in the other strings that reach AWS: descriptions (of secrets and parameters),
+    rotation reasons (they become the rotation-exempt tag), the keys of tags, templates and
+    accounts whatever their values, and `!!binary` values anywhere (PyYAML builds bytes for
+    them, which the text fields accept)."""
+    literals = [(path, key, value) for path, key, value in _free_text(data, binary)
+                if path not in already and might_hold_credential(value)]
+    findings = credential_findings((key, value) for _, key, value in literals)
+    reported: set[Path] = set()
+    result = []
+    for (path, _, _), reasons in zip(literals, findings):
+        if reasons and path not in reported:
+            reported.add(path)
+            result.append((path, f"this looks like a credential ({', '.join(reasons)}); secret values never go into git, "
+                                 "and this text is stored in AWS as it is: remove it"))
+    return result
+
+
+def _free_text(data: dict, binary: list[Path]) -> Iterator[tuple[Path, str, str]]:
+    def mapping(node: object) -> dict:
+        return node if isinstance(node, dict) else {}
+
+    def keys(node: object, path: Path) -> Iterator[tuple[Path, str, str]]:
+        for key in mapping(node):
+            if isinstance(key, str):
+                yield path + (key,), "value", key
+
+    def text(node: object, path: Path) -> Iterator[tuple[Path, str, str]]:
+        if isinstance(node, str):
+            yield path, "value", node
+
+    defaults = mapping(data.get("defaults"))
+    yield from text(mapping(defaults.get("rotation")).get("reason"), ("defaults", "rotation", "reason"))
+    yield from keys(defaults.get("tags"), ("defaults", "tags"))
+    yield from keys(data.get("accounts"), ("accounts",))
+    for section in ("secrets", "parameters"):
+        items = data.get(section)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            item = mapping(item)
+            path = (section, index)
+            yield from text(item.get("description"), path + ("description",))
+            yield from keys(item.get("tags"), path + ("tags",))
+            if section == "secrets":
+                yield from text(mapping(item.get("rotation")).get("reason"), path + ("rotation", "reason"))
+                yield from keys(mapping(item.get("value")).get("template"), path + ("value", "template"))
+    for path in binary:
+        node: object = data
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+        if isinstance(node, bytes):
+            key = next((part for part in reversed(path) if isinstance(part, str)), "value")
+            yield path, key, node.decode("utf-8", errors="replace")
 
 
 def merge_defaults(data: dict, source_map: SourceMap) -> dict:
@@ -198,3 +272,56 @@ def _without_inherited_repeats(issues: list[Issue]) -> list[Issue]:
             seen.add(spot)
             unique.append(issue)
     return unique
+
+
+def plaintext_stack_secrets(loaded: LoadedDeclaration) -> list[Issue]:
+    """`from_config` values written in plain text in the stack's Pulumi.<environment>.yaml.
+
+    `pulumi config set --secret NAME` stores `NAME: {secure: v1:...}`; a plain `NAME: value` is the
+    credential itself, committed to git (https://www.pulumi.com/docs/iac/concepts/secrets/).
+    The stack file is the one beside the Pulumi.yaml found above the declaration; none, or one that
+    cannot be read, is not this command's business (the Pulumi CLI reports it).
+    """
+    names = {secret.value.from_config for secret in loaded.declaration.secrets if secret.value.from_config}
+    project_folder = _project_folder(FilePath(loaded.file).resolve().parent)
+    if not names or project_folder is None:
+        return []
+    stack_file = project_folder / f"Pulumi.{loaded.declaration.environment}.yaml"
+    project = _read_yaml(project_folder / "Pulumi.yaml")
+    namespace = project[0].get("name") if project and isinstance(project[0], dict) else None
+    stack = _read_yaml(stack_file)
+    if stack is None or not isinstance(stack[0], dict) or not isinstance(stack[0].get("config"), dict):
+        return []
+    data, source_map = stack
+    try:
+        shown_file = stack_file.relative_to(FilePath.cwd().resolve()).as_posix()
+    except ValueError:
+        shown_file = os.fspath(stack_file)
+    issues = []
+    for key, value in data["config"].items():
+        name = str(key).split(":", 1)[1] if ":" in str(key) else str(key)
+        if name not in names or (":" in str(key) and namespace and str(key).split(":", 1)[0] != namespace):
+            continue
+        if isinstance(value, dict) and "secure" in value:
+            continue
+        position = source_map.locate(("config", key))
+        issues.append(Issue(shown_file, position.line, position.column, format_path(("config", key)),
+                            f"the from_config value {name} is stored in plain text, so the credential is in git; "
+                            f"remove the line, rotate the credential, and set it with "
+                            f"pulumi config set --secret --stack {loaded.declaration.environment} {name}"))
+    return issues
+
+
+def _project_folder(start: FilePath) -> FilePath | None:
+    for folder in (start, *list(start.parents)[:2]):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    return None
+
+
+def _read_yaml(file: FilePath) -> tuple[object, SourceMap] | None:
+    try:
+        raw = read_bytes(file, MAX_FILE_BYTES)
+        return load_yaml(raw.decode("utf-8"), os.fspath(file))
+    except (OSError, UnicodeDecodeError, YamlSourceError):
+        return None

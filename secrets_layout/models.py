@@ -67,8 +67,10 @@ Region = Annotated[
 ]
 RoleName = Annotated[
     str,
-    StringConstraints(pattern=r"^(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$"),
-    Field(description="An IAM role name in the reader account, optionally with its path (team/AppRole)."),
+    # ASCII only: IAM names are [\w+=,.@-] in ASCII (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html),
+    # while Python's \w would also accept a Cyrillic letter that looks Latin.
+    StringConstraints(pattern=r"^(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$"),
+    Field(description="An IAM role name in the reader account (ASCII letters, digits and _+=,.@-), optionally with its path (team/AppRole)."),
 ]
 VersionStage = Annotated[
     str,
@@ -181,7 +183,7 @@ class Generate(DeclarationModel):
         max_length=128,
         description="For format json: the JSON key that receives the generated value (e.g. password).",
     )
-    length: int = Field(32, ge=16, le=4096, description="Length of the generated value (16-4096).")
+    length: int = Field(32, ge=16, le=4096, strict=True, description="Length of the generated value (16-4096).")
     exclude_characters: str | None = Field(
         None,
         max_length=64,
@@ -253,13 +255,13 @@ class Rotation(DeclarationModel):
     function: BundledFunction | None = Field(None, description="A rotation function bundled in this repository.")
     lambda_arn: LambdaArn | None = Field(None, description="An existing rotation function.")
     vpc: Vpc | None = Field(None, description="Network placement of a managed or bundled rotation function.")
-    every_days: int | None = Field(None, ge=1, le=1000, description="Rotate every N days (1-1000).")
+    every_days: int | None = Field(None, ge=1, le=1000, strict=True, description="Rotate every N days (1-1000).")
     schedule: str | None = Field(
         None, description='A rate() (at least 4 hours) or cron() expression, e.g. "cron(0 4 ? * SUN *)".'
     )
     window: str | None = Field(
         None,
-        pattern=r"^[0-9]+h$",
+        pattern=r"^[0-9]{1,4}h$",
         description="Rotation window, e.g. 3h; shorter than the interval between rotations.",
     )
 
@@ -280,7 +282,7 @@ class Reader(DeclarationModel):
         description="Version stages the roles may read (default [AWSCURRENT]).",
     )
     requests_per_month: int | None = Field(
-        None, ge=0, description="Expected GetSecretValue calls per month, for the cost estimate."
+        None, ge=0, strict=True, description="Expected GetSecretValue calls per month, for the cost estimate."
     )
 
 
@@ -294,7 +296,7 @@ SecretName = Annotated[
 class SecretDefaults(DeclarationModel):
     """Fields applied to every secret that does not set them. Mappings merge; lists and scalars replace."""
 
-    recovery_window_days: int | None = Field(None, ge=7, le=30, description="Days a deleted secret can be restored (7-30).")
+    recovery_window_days: int | None = Field(None, ge=7, le=30, strict=True, description="Days a deleted secret can be restored (7-30).")
     replicas: list[Region] | None = Field(None, description="Regions the secret is replicated to.")
     rotation: Rotation | None = Field(None, description="Rotation settings, merged key by key into each secret's.")
     tags: Tags | None = Field(None, description="Tags, merged key by key into each secret's.")
@@ -312,7 +314,7 @@ class Secret(DeclarationModel):
     rotation: Rotation | None = Field(None, description="Rotation settings (merged over defaults.rotation).")
     readers: list[Reader] = Field(default_factory=list, description="Who may read the secret, across accounts.")
     replicas: list[Region] = Field(default_factory=list, description="Regions the secret is replicated to.")
-    recovery_window_days: int = Field(30, ge=7, le=30, description="Days a deleted secret can be restored (7-30).")
+    recovery_window_days: int = Field(30, ge=7, le=30, strict=True, description="Days a deleted secret can be restored (7-30).")
     tags: Tags = Field(default_factory=dict, description="Tags (merged over defaults.tags).")
     protect: bool | None = Field(None, description="Pulumi protect (default true in prod and shared-services).")
     import_id: str | None = Field(

@@ -32,6 +32,7 @@ from secrets_layout.changes import PlannedChange, plan_changes
 from secrets_layout.cost import CostEstimate, estimate
 from secrets_layout.errors import DeclarationError
 from secrets_layout.loader import LoadedDeclaration, load_declaration
+from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.simulation import RegisteredResource, Simulation, simulate, to_wire
 from secrets_layout.tracing import ViolationLocator, locate_resources
 from secrets_layout.yaml_source import Position
@@ -103,6 +104,10 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     config_file = Path(policy_config) if policy_config is not None else POLICY_CONFIG_DIR / f"{environment}.json"
     if not config_file.is_file():
         raise PreviewUsageError(f"{config_file}: no such policy config; pass --policy-config FILE")
+    try:
+        check_policy_config(config_file)
+    except PolicyConfigProblem as problem:
+        raise PreviewUsageError("invalid policy config:\n  " + "\n  ".join(problem.problems)) from None
 
     report_progress(f"simulating the deployment of {file}")
     simulation = simulate_declaration(loaded)
@@ -198,7 +203,8 @@ def _simulate_base(file: Path, revision: str) -> tuple[list[RegisteredResource],
     with tempfile.TemporaryDirectory(prefix="secrets-layout-base-") as folder:
         # The program reads its declaration by path, so the old revision is simulated from a copy.
         copy = Path(folder) / file.name
-        copy.write_text(_git(top, "show", f"{revision}:{relative}"), encoding="utf-8")
+        # Bytes as git stores them: the loader reports a file that is not UTF-8 (as an invalid base).
+        copy.write_bytes(_git(top, "show", f"{revision}:{relative}", text=False))
         try:
             loaded = load_declaration(copy)
         except DeclarationError as error:
@@ -260,14 +266,15 @@ def _provider(resource: RegisteredResource, providers: dict[str, RegisteredResou
     return Provider(found.type, found.name, to_wire(found.inputs), found.urn) if found else None
 
 
-def _git(directory: str | Path, *arguments: str) -> str:
+def _git(directory: str | Path, *arguments: str, text: bool = True) -> Any:
     try:
-        return subprocess.run(["git", "-C", str(directory), *arguments], capture_output=True, text=True,
-                              check=True).stdout
+        return subprocess.run(["git", "-C", str(directory), *arguments], capture_output=True, text=text,
+                              errors="replace" if text else None, check=True).stdout
     except FileNotFoundError:
         raise PreviewUsageError("--base needs git, which is not installed") from None
     except subprocess.CalledProcessError as error:
-        raise PreviewUsageError(f"--base: git {' '.join(arguments)} failed: {error.stderr.strip()}") from None
+        stderr = error.stderr if isinstance(error.stderr, str) else error.stderr.decode("utf-8", errors="replace")
+        raise PreviewUsageError(f"--base: git {' '.join(arguments)} failed: {stderr.strip()}") from None
 
 
 def _git_succeeds(directory: str | Path, *arguments: str) -> bool:

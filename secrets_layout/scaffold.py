@@ -17,14 +17,18 @@ reproduces the checked-in Pulumi.<env>.yaml and policies/config/<env>.json exact
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from secrets_layout.errors import printable
 from secrets_layout.models import PROTECTED_ENVIRONMENTS
 from secrets_layout.regions import AWS_REGIONS
 
@@ -136,19 +140,81 @@ def scaffold_environment(
         existing = [path for path in targets if path.exists() or path.is_symlink()]
         if existing:
             raise ScaffoldTargetsExist(existing, [_shown(path, root) for path in existing])
-    written: list[Path] = []
-    for path, text in zip(targets, contents):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # "x" refuses a file created since the check above (another `init`, an editor).
-            with open(path, "w" if force else "x", encoding="utf-8", newline="\n") as stream:
+    return _write_all_or_nothing(list(zip(targets, contents)), root, force=force)
+
+
+class ScaffoldWriteError(ScaffoldError):
+    """A folder or file could not be created (a file where a folder must be, no permission); nothing was written."""
+
+
+def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: bool) -> list[Path]:
+    """Every file written, or none: each text goes to a temporary file beside its target first,
+    and only when all of them exist are they moved into place (link() refuses a target created
+    since the check; rename() replaces one with --force). Folders made on the way are removed again
+    when something fails."""
+    created_folders: list[Path] = []
+    temporaries: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
+    new_files: list[Path] = []
+    current = root
+    try:
+        for path, text in files:
+            current = path
+            if force and (path.exists() or path.is_symlink()) and not path.is_file():
+                raise ScaffoldWriteError(f"{_shown(path, root)} exists and is not a regular file; nothing was written. "
+                                         "Move it away and run init again.")
+            for folder in reversed([path.parent, *path.parent.parents]):
+                try:
+                    folder.mkdir()
+                    created_folders.append(folder)
+                except FileExistsError:
+                    if not folder.is_dir():
+                        raise NotADirectoryError(errno.ENOTDIR, "not a folder", os.fspath(folder)) from None
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            temporaries.append((Path(temporary), path))
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
                 stream.write(text)
-        except FileExistsError:
-            for done in written:
-                done.unlink(missing_ok=True)
-            raise ScaffoldTargetsExist([path], [_shown(path, root)]) from None
-        written.append(path)
-    return written
+            os.chmod(temporary, 0o666 & ~_umask())
+        for temporary, path in temporaries:
+            current = path
+            if force and path.exists():
+                os.replace(temporary, path)
+            else:
+                os.link(temporary, path)
+                temporary.unlink()
+                new_files.append(path)
+            placed.append(path)
+    except FileExistsError:
+        _undo(temporaries, new_files, created_folders)
+        raise ScaffoldTargetsExist([current], [_shown(current, root)]) from None
+    except OSError as error:
+        _undo(temporaries, new_files, created_folders)
+        cause = ("a file is in the way of a folder: move it away" if isinstance(error, NotADirectoryError)
+                 else (error.strerror or str(error)).lower())
+        failed = Path(os.fspath(error.filename)) if error.filename else current
+        if failed.name.startswith(f".{current.name}."):  # our temporary file: the folder refused it
+            failed = failed.parent
+        where = printable(os.fspath(failed))
+        raise ScaffoldWriteError(f"cannot write {_shown(current, root)} ({where}: {cause}); nothing was written") from None
+    return placed
+
+
+def _undo(temporaries: list[tuple[Path, Path]], new_files: list[Path], created_folders: list[Path]) -> None:
+    # Files replaced with --force are not restored (a rename fails before it replaces anything);
+    # every other trace of this run is removed.
+    for path in new_files:
+        path.unlink(missing_ok=True)
+    for temporary, _ in temporaries:
+        temporary.unlink(missing_ok=True)
+    for folder in reversed(created_folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def render_environment(

@@ -6,17 +6,25 @@ and builds plain Python data from it itself, so that:
 - every mapping key and value has its line and column in a `SourceMap`;
 - a duplicate key is an error at the second occurrence;
 - anchors, aliases and `<<` merge keys work, but their expansion is bounded;
-- nesting depth is bounded, so hostile input cannot exhaust the stack.
+- nesting depth is bounded, so hostile input cannot exhaust the stack;
+- YAML 1.1 forms that read as something else than they look (`0777` is octal 511, `59:59` is
+  base-60 3599, `.nan`) and tags this format has no use for are refused with a located message,
+  never handed to PyYAML's constructors, some of which raise (KeyError, AttributeError,
+  OverflowError) or take quadratic time on hostile input (PyYAML lib/yaml/constructor.py,
+  SafeConstructor.construct_yaml_bool/_int/_float/_timestamp; YAML 1.1 types
+  https://yaml.org/type/int.html and https://yaml.org/type/float.html).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from secrets_layout.errors import Path
+from secrets_layout.errors import Path, printable
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -28,8 +36,25 @@ MAX_ALIAS_EXPANSION = 10_000
 """Nodes that aliases may add on top of the document's own nodes."""
 MAX_DEPTH = 64
 
+MAX_NUMBER_CHARACTERS = 32
+"""No field takes a number this long; refusing it early keeps int() and base-60 arithmetic cheap."""
+
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_PLAIN_TAGS = {"tag:yaml.org,2002:map": "mapping", "tag:yaml.org,2002:seq": "sequence"}
+_DECIMAL_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+# What YAML 1.1 (and so PyYAML's resolver, lib/yaml/resolver.py) reads as a number although
+# YAML 1.2 and most people read it otherwise; https://yaml.org/type/int.html and /float.html.
+_SURPRISING_NUMBERS = (
+    (re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$"),
+     "YAML 1.1 reads numbers with ':' as base 60 (PyYAML reads 1:30 as 90)"),
+    (re.compile(r"^[-+]?0[0-7_]+$"), "YAML 1.1 reads a number with a leading 0 as octal (PyYAML reads 0777 as 511)"),
+    (re.compile(r"^[-+]?0b[01_]+$"), "YAML 1.1 reads 0b... as a binary number"),
+    (re.compile(r"^[-+]?0x[0-9a-fA-F_]+$"), "0x... is a hexadecimal number"),
+    (re.compile(r"_"), "YAML 1.1 drops the '_' in numbers (PyYAML reads 1_000 as 1000)"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,8 @@ class SourceMap:
     file: str
     values: dict[Path, yaml.Mark] = field(default_factory=dict)
     keys: dict[Path, yaml.Mark] = field(default_factory=dict)
+    binary: list[Path] = field(default_factory=list)
+    """Where `!!binary` values were written (bytes, which text fields accept): the credential scan reads them."""
 
     def locate(self, path: Path) -> Position:
         """The position of `path`, or of its nearest ancestor that was written in the file."""
@@ -113,6 +140,8 @@ def load_yaml(text: str, file: str) -> tuple[object, SourceMap]:
         fix = ("a declaration is one YAML document: remove the second '---'" if "another document" in problem
                else "fix the YAML at this position")
         raise YamlSourceError(_position(mark), (), f"YAML syntax error: {problem}; {fix}") from None
+    except yaml.reader.ReaderError as error:
+        raise YamlSourceError(_text_position(text, error.position), (), _unreadable_character(error.character)) from None
     except yaml.YAMLError as error:
         raise YamlSourceError(Position(1, 1), (), f"YAML error: {error}") from None
     source_map = SourceMap(file)
@@ -122,12 +151,26 @@ def load_yaml(text: str, file: str) -> tuple[object, SourceMap]:
     return builder.build(root, (), depth=0), source_map
 
 
+def _text_position(text: str, index: int) -> Position:
+    line_start = text.rfind("\n", 0, index) + 1
+    return Position(text.count("\n", 0, index) + 1, index - line_start + 1)
+
+
+def _unreadable_character(character: int | str) -> str:
+    code = character if isinstance(character, int) else ord(character)
+    if code == 0:
+        return ("a NUL character (U+0000) is not allowed in YAML; if the file is UTF-16, save it as UTF-8, "
+                "otherwise remove the character")
+    return f"the control character U+{code:04X} is not allowed in YAML; remove it or write it as an escape in a quoted string"
+
+
 class _Builder:
     def __init__(self, source_map: SourceMap):
         self.source_map = source_map
         self.constructor = SafeConstructor()
         self.seen_nodes: set[int] = set()
         self.alias_expansion = 0
+        self.merging: set[int] = set()
 
     def build(self, node: yaml.Node, path: Path, depth: int) -> object:
         if depth > MAX_DEPTH:
@@ -146,6 +189,13 @@ class _Builder:
         else:
             self.seen_nodes.add(id(node))
         self.source_map.values.setdefault(path, node.start_mark)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            shape = "mapping" if isinstance(node, yaml.MappingNode) else "sequence"
+            raise YamlSourceError(
+                _position(node.start_mark), path,
+                f"unsupported YAML tag {_shown_tag(node.tag)} on a {shape}; remove the tag (this format reads "
+                f"plain {shape}s only and would otherwise drop what the tag means)",
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -159,13 +209,43 @@ class _Builder:
         if construct is None or node.tag == _MERGE_TAG:
             raise YamlSourceError(
                 _position(node.start_mark), path,
-                f"unsupported YAML tag {node.tag}; write a plain value (quote it to make it text)",
+                f"unsupported YAML tag {_shown_tag(node.tag)}; write a plain value (quote it to make it text)",
             )
+        if node.tag in (_INT_TAG, _FLOAT_TAG):
+            self._check_number(node, path)
         try:
-            return construct(self.constructor, node)
-        except (ConstructorError, ValueError) as error:
-            problem = getattr(error, "problem", None) or "cannot read this value"
+            value = construct(self.constructor, node)
+        except Exception as error:  # noqa: BLE001 - PyYAML's constructors raise KeyError, AttributeError, ...
+            problem = getattr(error, "problem", None) or f"not a valid {_shown_tag(node.tag)} value"
             raise YamlSourceError(_position(node.start_mark), path, f"{problem}; quote it to make it text") from None
+        if isinstance(value, bytes):
+            self.source_map.binary.append(path)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise YamlSourceError(
+                _position(node.start_mark), path,
+                "not a finite number (.nan and .inf cannot be stored in JSON or sent to AWS); "
+                "write a number, or quote it to make it text",
+            )
+        return value
+
+    @staticmethod
+    def _check_number(node: yaml.ScalarNode, path: Path) -> None:
+        # The value itself is never repeated: a number may be a PIN or a key.
+        text = node.value
+        if len(text) > MAX_NUMBER_CHARACTERS:
+            raise YamlSourceError(
+                _position(node.start_mark), path,
+                f"a number longer than {MAX_NUMBER_CHARACTERS} characters; no field takes one: "
+                "shorten it, or quote it to make it text",
+            )
+        if node.tag == _INT_TAG and _DECIMAL_INT.match(text):
+            return
+        for form, meaning in _SURPRISING_NUMBERS:
+            if form.search(text):
+                raise YamlSourceError(
+                    _position(node.start_mark), path,
+                    f"{meaning}; write a plain decimal number, or quote the value to make it text",
+                )
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
         result: dict = {}
@@ -201,7 +281,26 @@ class _Builder:
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
                 raise YamlSourceError(_position(source.start_mark), path, "'<<' merges mappings only; point it at a mapping anchor")
-            merged = self._mapping(source, path, depth + 1)
+            if id(source) in self.merging:
+                raise YamlSourceError(
+                    _position(merge_node.start_mark), path,
+                    "this '<<' merges a mapping into itself (a recursive alias); point it at another mapping",
+                )
+            if depth > MAX_DEPTH:
+                raise YamlSourceError(
+                    _position(merge_node.start_mark), path[:4],
+                    f"'<<' merges nested deeper than {MAX_DEPTH} levels; flatten the document",
+                )
+            self.merging.add(id(source))
+            try:
+                merged = self._mapping(source, path, depth + 1)
+            finally:
+                self.merging.discard(id(source))
             self.alias_expansion += len(merged)
             for key, value in merged.items():
                 into.setdefault(key, value)
+
+
+def _shown_tag(tag: str) -> str:
+    """A tag as PyYAML resolved it, escaped and cut short: it is text from the file."""
+    return printable(tag[:80])

@@ -19,3 +19,26 @@ def run_cli(*arguments: str, cwd: Path = ROOT, timeout: float = 300) -> subproce
 
 def assert_no_traceback(result: subprocess.CompletedProcess) -> None:
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def run_main(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`secrets_layout.cli.main` in this process, with its output captured: the entry point without
+    an interpreter start per case (for tables of many cases). Exit codes as the console script's."""
+    import contextlib
+    import io
+
+    from secrets_layout.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    previous = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = main(list(arguments))
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 2
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(list(arguments), code, stdout.getvalue(), stderr.getvalue())

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from secrets_layout.errors import printable_file
 from secrets_layout.preview import PreviewReport
 
 # The signs of `pulumi preview`: + create, ~ update, +- replace, - delete, = import.
@@ -23,7 +24,7 @@ def render(report: PreviewReport, *, color: bool = False, width: int = 160) -> s
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
                       emoji=False, markup=False)
     base = f", against {report.base}" if report.base else ""
-    console.print(f"secrets-layout preview of {report.file} (environment {report.environment}, "
+    console.print(f"secrets-layout preview of {printable_file(report.file)} (environment {report.environment}, "
                   f"policy config {report.policy_config}{base})")
     for warning in report.warnings:
         console.print(f"warning: {warning}", style="yellow")
@@ -72,7 +73,7 @@ def _violations(report: PreviewReport) -> Text:
     """One line per violation, FILE:LINE:COLUMN first like `validate`, so editors and CI annotate it."""
     lines = Text("Policy violations\n", style="italic")
     for violation in report.violations:
-        lines.append(f"{violation.file}:{violation.line}:{violation.column}: {violation.level} {violation.policy}: ",
+        lines.append(f"{printable_file(violation.file)}:{violation.line}:{violation.column}: {violation.level} {violation.policy}: ",
                      style=LEVEL_STYLE.get(violation.level))
         lines.append(violation.message + "\n")
     return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from secrets_layout.errors import Issue
+from secrets_layout.errors import Issue, printable_file
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def as_text(results: list[FileResult]) -> str:
     for result in results:
         if result.valid:
             checked = f"; checked against {result.policy_config}" if result.policy_config else ""
-            lines.append(f"{result.file}: valid ({_count(result.secrets, 'secret')}, "
+            lines.append(f"{printable_file(result.file)}: valid ({_count(result.secrets, 'secret')}, "
                          f"{_count(result.parameters, 'parameter')}{checked})")
         lines.extend(issue.as_text() for issue in result.issues)
         lines.extend(issue.as_text() for issue in result.warnings)

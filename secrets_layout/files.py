@@ -1,0 +1,161 @@
+"""Reading and writing the files named on the command line, safely.
+
+Every file argument goes through here, so that:
+- only regular files are read: a FIFO would block `open()` forever and /dev/zero never ends, so
+  the type is checked with stat() before anything is opened, and again (fstat) on what was opened;
+- a read is bounded, whatever the file claims to be;
+- every failure is an `UnreadableFile` whose message names the real cause (a symbolic link loop,
+  a FIFO, a folder, permission denied), never a generic "no such file";
+- file names are escaped when printed: a name may hold a newline or an escape sequence, and a
+  raw newline followed by `::error ...` would be read by GitHub Actions as a workflow command.
+- an existing output file is only replaced when asked (`--force`), and never half-written.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from secrets_layout.errors import printable
+
+
+class UnreadableFile(OSError):
+    """A file argument that cannot be used; `str()` is the message for the user, naming the file."""
+
+    def __init__(self, file: str | os.PathLike[str], problem: str):
+        self.file = os.fspath(file)
+        self.problem = problem
+        super().__init__(f"{shown(self.file)}: {problem}")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def shown(file: str | os.PathLike[str]) -> str:
+    """A file name as it may be printed: control characters escaped, never an empty string."""
+    text = os.fspath(file)
+    return printable(text) if text else "''"
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _problem(error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "a loop of symbolic links; point the link at a real file"
+    if error.errno == errno.ENOENT:
+        return "no such file"
+    if error.errno == errno.EACCES or error.errno == errno.EPERM:
+        return "permission denied; make the file readable"
+    if error.errno == errno.ENOTDIR:
+        return "a part of this path is a file, not a folder"
+    return (error.strerror or str(error)).lower()
+
+
+def check_regular(file: str | os.PathLike[str]) -> os.stat_result:
+    """stat() of a regular file; UnreadableFile for anything else (missing, a FIFO, a device, a loop)."""
+    if os.fspath(file) == "":
+        raise UnreadableFile(file, "an empty path; name a file")
+    try:
+        status = os.stat(file)
+    except OSError as error:
+        raise UnreadableFile(file, _problem(error)) from None
+    kind = _kind(status.st_mode)
+    if kind is not None:
+        raise UnreadableFile(file, f"{kind}, not a regular file; name a file")
+    return status
+
+
+def read_bytes(file: str | os.PathLike[str], limit: int) -> bytes:
+    """Up to `limit + 1` bytes of a regular file (the caller decides what too large means)."""
+    check_regular(file)
+    try:
+        # O_NONBLOCK: if the file was swapped for a FIFO since stat(), open() must not wait for a writer.
+        descriptor = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as error:
+        raise UnreadableFile(file, _problem(error)) from None
+    with os.fdopen(descriptor, "rb") as stream:
+        kind = _kind(os.fstat(descriptor).st_mode)
+        if kind is not None:
+            raise UnreadableFile(file, f"{kind}, not a regular file; name a file")
+        try:
+            return stream.read(limit + 1)
+        except OSError as error:
+            raise UnreadableFile(file, _problem(error)) from None
+
+
+def _same_file(one: str | os.PathLike[str], other: str | os.PathLike[str]) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
+def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protected: tuple[str, ...] = (),
+               dry_run: bool = False) -> None:
+    """Write `text` to `file`: refused if it exists (unless `force`), if it is not a regular file, or
+    if it is one of `protected` (the input being read: never overwritten, even with --force).
+
+    The text goes to a temporary file in the same folder first and replaces `file` by rename, so a
+    failed write leaves the old file as it was.
+    """
+    target = Path(file)
+    if os.fspath(file) == "":
+        raise UnreadableFile(file, "an empty path; name a file")
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        status = None
+    except OSError as error:
+        raise UnreadableFile(file, _problem(error)) from None
+    if status is not None:
+        kind = _kind(status.st_mode)
+        if kind is not None:
+            raise UnreadableFile(file, f"{kind}, not a regular file; name a file to write the report to")
+        for other in protected:
+            if _same_file(target, other):
+                raise UnreadableFile(file, f"is the declaration {shown(other)} itself; write the report to another file")
+        if not force:
+            raise UnreadableFile(file, "already exists; pass --force to replace it, or choose another file")
+    if dry_run:
+        return
+    # A symbolic link keeps pointing where it did: its target is what gets replaced.
+    destination = Path(os.path.realpath(target))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
+    except OSError as error:
+        raise UnreadableFile(file, _problem(error)) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        if status is not None:
+            os.chmod(temporary, stat.S_IMODE(status.st_mode))
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+        if not force and status is None:
+            # Not there a moment ago: link() fails instead of replacing one created since.
+            os.link(temporary, destination)
+            os.unlink(temporary)
+        else:
+            os.replace(temporary, destination)
+    except OSError as error:
+        with_cleanup = Path(temporary)
+        if with_cleanup.exists():
+            with_cleanup.unlink()
+        if error.errno == errno.EEXIST:
+            raise UnreadableFile(file, "already exists; pass --force to replace it, or choose another file") from None
+        raise UnreadableFile(file, _problem(error)) from None
