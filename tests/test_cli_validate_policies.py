@@ -121,10 +121,10 @@ def test_auto_without_a_config_in_the_repository_checks_the_declaration_and_says
 
 @pytest.mark.parametrize(("config", "message"), [
     ('{"secret-rotation-max-interval": {"maximumDays": 0}}',
-     "policy pack configuration is invalid:\n  secret-rotation-max-interval: maximumDays: 0 is less than the minimum of 1"),
+     "config.json: secret-rotation-max-interval.maximumDays: 0 is less than the minimum of 1"),
     ('{"secret-protected": "sometimes"}',
-     "'secret-protected': 'sometimes' is not a valid enforcement level"),
-    ("{not json", "not valid JSON"),
+     "config.json: secret-protected.enforcementLevel: must be one of advisory, mandatory, remediate, disabled"),
+    ("{not json", "config.json:1:2: not valid JSON"),
 ])
 def test_a_bad_policy_config_is_a_usage_error(tmp_path, config, message):
     file = write(tmp_path, PROD)
