@@ -74,15 +74,28 @@ def rotation_rules(rotation: Rotation) -> dict[str, Any]:
 
     every_days -> automatically_after_days; schedule (rate()/cron()) -> schedule_expression;
     window -> duration (the hours a rotation may take, e.g. "3h").
+
+    With a window, every_days becomes `rate(N days)`: AWS starts the window "according to the
+    ScheduleExpression" (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html),
+    and the provider sends ScheduleExpression or AutomaticallyAfterDays, never both
+    (terraform-provider-aws internal/service/secretsmanager/secret_rotation.go, expandRotationRulesType),
+    so a Duration next to AutomaticallyAfterDays has no schedule to open the window from.
     """
     rules: dict[str, Any] = {}
-    if rotation.every_days is not None:
+    if rotation.every_days is not None and rotation.window is not None:
+        rules["schedule_expression"] = rate_in_days(rotation.every_days)
+    elif rotation.every_days is not None:
         rules["automatically_after_days"] = rotation.every_days
     if rotation.schedule is not None:
         rules["schedule_expression"] = rotation.schedule
     if rotation.window is not None:
         rules["duration"] = rotation.window
     return rules
+
+
+def rate_in_days(days: int) -> str:
+    """`rate(1 day)` / `rate(N days)`: AWS requires the singular unit for 1 (policies/schedule.py)."""
+    return f"rate({days} {'day' if days == 1 else 'days'})"
 
 
 def rotation_method(secret: Secret) -> str | None:

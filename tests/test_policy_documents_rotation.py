@@ -28,14 +28,27 @@ MASTER = "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/db/master-Ab
 @pytest.mark.parametrize(
     ("rotation", "expected"),
     [
-        ({"every_days": 30}, {"automatically_after_days": 30}),
-        ({"every_days": 7, "window": "3h"}, {"automatically_after_days": 7, "duration": "3h"}),
-        ({"schedule": "rate(10 days)"}, {"schedule_expression": "rate(10 days)"}),
-        ({"schedule": "cron(0 4 ? * SUN *)", "window": "4h"}, {"schedule_expression": "cron(0 4 ? * SUN *)", "duration": "4h"}),
-        ({}, {}),
+        pytest.param({"every_days": 30}, {"automatically_after_days": 30}, id="interval without window"),
+        pytest.param({"every_days": 7, "window": "3h"}, {"schedule_expression": "rate(7 days)", "duration": "3h"},
+                     id="interval with window becomes a rate"),
+        pytest.param({"every_days": 1, "window": "2h"}, {"schedule_expression": "rate(1 day)", "duration": "2h"},
+                     id="one day is singular"),
+        pytest.param({"schedule": "rate(10 days)"}, {"schedule_expression": "rate(10 days)"}, id="rate as written"),
+        pytest.param({"schedule": "rate(10 days)", "window": "2h"}, {"schedule_expression": "rate(10 days)", "duration": "2h"},
+                     id="rate with window"),
+        pytest.param({"schedule": "cron(0 4 ? * SUN *)", "window": "4h"},
+                     {"schedule_expression": "cron(0 4 ? * SUN *)", "duration": "4h"}, id="cron with window"),
+        pytest.param({}, {}, id="nothing"),
     ],
 )
 def test_rotation_rules(rotation, expected):
+    """A window (Duration) only takes effect from a ScheduleExpression.
+
+    RotationRulesType: "The window starts according to the ScheduleExpression"
+    (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html), and the
+    provider sends ScheduleExpression or AutomaticallyAfterDays, never both, plus Duration
+    (terraform-provider-aws internal/service/secretsmanager/secret_rotation.go, expandRotationRulesType).
+    """
     assert rotation_rules(Rotation.model_validate(rotation)) == expected
 
 

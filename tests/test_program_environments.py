@@ -324,10 +324,10 @@ def test_secret_tags(runs, secret_name, tags):
 EXPECTED_ROTATIONS = {
     "dev/database/credentials": ({"automaticallyAfterDays": 7}, "dev-rotation-rds-postgresql-single-user-e8ce1e"),
     "dev/payments/stripe-api-key": ({"automaticallyAfterDays": 7}, "dev-rotation-api-key-rotator"),
-    "staging/database/credentials": ({"automaticallyAfterDays": 30, "duration": "2h"}, "staging-rotation-rds-postgresql-single-user-787cb8"),
+    "staging/database/credentials": ({"scheduleExpression": "rate(30 days)", "duration": "2h"}, "staging-rotation-rds-postgresql-single-user-787cb8"),
     "staging/payments/stripe-api-key": ({"automaticallyAfterDays": 30}, "staging-rotation-api-key-rotator"),
     "staging/crm/oauth-client-credentials": ({"scheduleExpression": "rate(30 days)"}, "staging-rotation-api-key-rotator"),
-    "prod/database/credentials": ({"automaticallyAfterDays": 30, "duration": "3h"}, "prod-rotation-rds-postgresql-single-user-769c87"),
+    "prod/database/credentials": ({"scheduleExpression": "rate(30 days)", "duration": "3h"}, "prod-rotation-rds-postgresql-single-user-769c87"),
     "prod/orders/mysql-credentials": ({"scheduleExpression": "cron(0 4 ? * SUN#1 *)", "duration": "4h"}, "prod-rotation-rds-mysql-single-user-c36e07"),
     "prod/payments/stripe-api-key": ({"automaticallyAfterDays": 30}, "prod-rotation-api-key-rotator"),
     "prod/notifications/sendgrid-api-key": ({"automaticallyAfterDays": 30}, "prod-rotation-api-key-rotator"),
