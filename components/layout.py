@@ -121,6 +121,7 @@ class SecretsLayout(pulumi.ComponentResource):
                     vpc=group.vpc,
                     kms_key_arn=self.kms_key_arns[primary_region],
                     master_secret_arn=group.master_secret_arn,
+                    exclude_characters=group.exclude_characters,
                     tags=tags,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

@@ -34,12 +34,29 @@ def secret_tags(secret: Secret, environment: str) -> dict[str, str]:
     """The secret's tags (defaults already merged) plus the layout's own.
 
     The layout's keys win over user tags of the same name: environment/kind/managed-by are
-    what the policy pack checks. A documented exemption becomes `rotation-exempt=<reason>`.
+    what the policy pack checks. A documented exemption becomes `rotation-exempt=<reason>`, and
+    a bundled rotation's adapter becomes the `rotation-<setting>` tags the function reads.
     """
     tags = dict(secret.tags)
     tags.update({"environment": environment, "kind": secret.kind.value, "managed-by": MANAGED_BY})
     if secret.rotation is not None and not secret.rotation.enabled and secret.rotation.reason:
         tags["rotation-exempt"] = secret.rotation.reason
+    tags.update(adapter_tags(secret))
+    return tags
+
+
+def adapter_tags(secret: Secret) -> dict[str, str]:
+    """`rotation.adapter` as the function's settings: `rotation-<setting>` tags (rotation/README.md).
+
+    The function reads each setting from the tag `rotation-<name>` (rotation/adapters.py
+    AdapterSettings), `adapter` naming the adapter type; field `create_url` is setting `create-url`.
+    """
+    rotation = secret.rotation
+    if rotation is None or not rotation.enabled or rotation.function is None or rotation.adapter is None:
+        return {}
+    settings = rotation.adapter.model_dump(mode="json", exclude_none=True)
+    tags = {"rotation-adapter": str(settings.pop("type"))}
+    tags.update({f"rotation-{field.replace('_', '-')}": str(value) for field, value in settings.items()})
     return tags
 
 
@@ -56,9 +73,7 @@ def password_settings(secret: Secret) -> dict[str, Any]:
     generate = secret.value.generate
     if generate is None:
         raise ValueError(f"{secret.name}: the value is not generated")
-    excluded = generate.exclude_characters
-    if excluded is None and secret.kind is SecretKind.DATABASE:
-        excluded = DATABASE_EXCLUDED_CHARACTERS
+    excluded = excluded_characters(secret)
     special = "".join(character for character in RANDOM_SPECIAL_CHARACTERS if character not in (excluded or ""))
     settings: dict[str, Any] = {"length": generate.length}
     if generate.exclude_punctuation or not special:
@@ -67,6 +82,15 @@ def password_settings(secret: Secret) -> dict[str, Any]:
         settings["special"] = True
         settings["override_special"] = special
     return settings
+
+
+def excluded_characters(secret: Secret) -> str | None:
+    """Characters no value of this secret may contain: the declared ones, else for a database the
+    characters RDS rejects (also what its rotation application must leave out of new passwords)."""
+    generate = secret.value.generate
+    if generate is not None and generate.exclude_characters is not None:
+        return generate.exclude_characters
+    return DATABASE_EXCLUDED_CHARACTERS if secret.kind is SecretKind.DATABASE else None
 
 
 def render_generated_value(secret: Secret, generated: str) -> str:

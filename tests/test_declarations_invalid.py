@@ -188,7 +188,7 @@ INVALID_DECLARATIONS = [
         id='no-rotation-function',
     ),
     pytest.param(
-        declaration(VALID_SECRET.replace("{function: api-key-rotator, every_days: 30}", "{enabled: false}")),
+        declaration(VALID_SECRET.replace(VALID_SECRET.split("rotation: ", 1)[1].split("\n", 1)[0], "{enabled: false}")),
         10, 'secrets[0].rotation.reason',
         'an exemption from rotation needs a reason (it becomes the rotation-exempt tag); add reason: "..."',
         id='exemption-without-reason',
