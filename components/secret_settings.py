@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from secrets_layout.models import MANAGED_BY, Parameter, Secret, SecretFormat, SecretKind
+from secrets_layout.models import MANAGED_BY, Adopt, Parameter, Secret, SecretFormat, SecretKind
 
 DEFAULT_GENERATED_KEY = "password"
 """The JSON key of the generated value when `generate.key` is not given."""
@@ -99,6 +99,32 @@ def render_generated_value(secret: Secret, generated: str) -> str:
         return generated
     key = (secret.value.generate.key if secret.value.generate else None) or DEFAULT_GENERATED_KEY
     return json.dumps({**(secret.value.template or {}), key: generated})
+
+
+ADOPTION_IGNORED_ALWAYS = ["recovery_window_in_days"]
+"""Not read back from AWS on import (it only governs deletion), so never a difference to import."""
+ADOPTED_ROTATION_IGNORED = ["rotation_lambda_arn", "rotation_rules", "rotate_immediately"]
+"""The live rotation stays as it is until the migration (rotate_immediately is not read back either)."""
+
+
+def adoption_ignore_changes(adopt: Adopt) -> list[str]:
+    """Secret inputs the adoption step leaves to the live secret.
+
+    The engine imports a resource by reading it, copying every ignore_changes property from the
+    live inputs into the program's, then diffing; any remaining difference fails the import
+    (older CLIs) or is applied right after it (pulumi/pulumi developer-docs/architecture/import.md,
+    "import resource option"; the change in pulumi/pulumi#19339, documented in pulumi/docs#16580).
+    So a live value the declaration does not know is ignored rather than guessed.
+    """
+    unknown = [field for field in ("kms_key_id", "description", "replicas", "tags") if getattr(adopt, field) is None]
+    return ADOPTION_IGNORED_ALWAYS + unknown
+
+
+def present_replica_regions(secret: Secret) -> list[str]:
+    """The secret's replica regions in this deployment: the live ones while it is being adopted."""
+    if secret.adopt is not None:
+        return [replica.region for replica in secret.adopt.replicas or []]
+    return list(secret.replicas)
 
 
 def replica_arn(primary_arn: str, region: str) -> str:

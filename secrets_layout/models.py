@@ -422,6 +422,35 @@ class SecretDefaults(DeclarationModel):
     protect: bool | None = Field(None, description="Pulumi protect (default true in prod and shared-services).")
 
 
+class LiveReplica(DeclarationModel):
+    """A replica the existing secret has today."""
+
+    region: Region
+    kms_key_id: KmsKeyArn | None = Field(None, description="Its key ARN today; omit when it uses the AWS managed key.")
+
+
+class Adopt(DeclarationModel):
+    """Step 1 of adopting an existing secret (with import_id): its settings as they are today.
+
+    While `adopt:` is present only the secret itself is imported, with these values, and no
+    resource policy, version or new rotation is created, so the import changes nothing. A field
+    left out is not known: it is ignored (ignore_changes) until the migration. Step 2 removes
+    `adopt:`; the preview then shows every change the migration makes.
+    """
+
+    kms_key_id: KmsKeyArn | None = Field(None, description="The secret's key ARN today (omit if unknown: then ignored).")
+    description: str | None = Field(None, max_length=2048, description="Its description today (omit if unknown).")
+    replicas: list[LiveReplica] | None = Field(None, description="Its replicas today ([] for none; omit if unknown).")
+    tags: Tags | None = Field(None, description="Its tags today, all of them (omit if unknown).")
+    rotates: bool = Field(
+        False,
+        description=(
+            "true: the secret already rotates; its rotation is imported unchanged and replaced by the "
+            "declared rotation in the migration."
+        ),
+    )
+
+
 class Secret(DeclarationModel):
     name: SecretName
     description: str | None = Field(None, max_length=2048, description="Up to 2048 characters.")
@@ -439,7 +468,14 @@ class Secret(DeclarationModel):
     import_id: str | None = Field(
         None,
         pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
-        description="ARN of an existing secret to adopt instead of creating one.",
+        description="ARN of an existing secret to adopt instead of creating one (first with adopt:, then without).",
+    )
+    adopt: Adopt | None = Field(
+        None,
+        description=(
+            "With import_id: the live settings of the secret, so that importing it changes nothing. "
+            "Remove it afterwards to migrate the secret to the declared settings."
+        ),
     )
 
     @field_validator("name")

@@ -423,6 +423,41 @@ def imports_name_their_secret(declaration: Declaration) -> Iterator[Finding]:
             )
 
 
+def adoption_is_well_formed(declaration: Declaration) -> Iterator[Finding]:
+    """Adopting an existing secret: two reviewed steps, and never a new value over the live one."""
+    for path, secret in _secrets(declaration):
+        adopt = secret.adopt
+        if secret.import_id is not None and secret.value.generate is not None:
+            yield path + ("value", "generate"), (
+                "an adopted secret keeps its live value; a generated value would replace the credential its owner "
+                "put there: use value: {external: true} (or from_config to set a value on purpose)"
+            )
+        if adopt is None:
+            continue
+        if secret.import_id is None:
+            yield path + ("adopt",), (
+                "adopt describes the live settings of a secret being imported; add import_id: <its ARN> or remove adopt"
+            )
+        if adopt.rotates and not (secret.rotates and secret.rotation is not None and secret.rotation.method):
+            yield path + ("adopt", "rotates"), (
+                "the live rotation is imported as the declared rotation's resource; declare the rotation the secret "
+                "will have (rotation: {lambda_arn: ..., every_days: N}) or set rotates: false"
+            )
+        if adopt.kms_key_id is not None and adopt.kms_key_id.split(":")[3] != declaration.primary_region:
+            yield path + ("adopt", "kms_key_id"), (
+                f"the secret is in {declaration.primary_region}, so its key is too; copy the key ARN shown by "
+                "aws secretsmanager describe-secret (KmsKeyId)"
+            )
+        seen: set[str] = set()
+        for index, replica in enumerate(adopt.replicas or []):
+            where = path + ("adopt", "replicas", index)
+            if replica.region == declaration.primary_region or replica.region in seen:
+                yield where + ("region",), f"{replica.region} is the primary region or listed twice; list each live replica once"
+            seen.add(replica.region)
+            if replica.kms_key_id is not None and replica.kms_key_id.split(":")[3] != replica.region:
+                yield where + ("kms_key_id",), f"a replica in {replica.region} is encrypted with a key of {replica.region}; fix the ARN"
+
+
 def no_secret_values_in_git(data: dict) -> list[Finding]:
     """Credential-looking literals in templates, parameters and tags.
 
@@ -453,6 +488,8 @@ def _literals(data: dict) -> Iterator[tuple[Path, str, object]]:
             yield ("secrets", index, "value", "template", key), str(key), value
         for key, value in mapping(secret.get("tags")).items():
             yield ("secrets", index, "tags", key), str(key), value
+        for key, value in mapping(mapping(secret.get("adopt")).get("tags")).items():
+            yield ("secrets", index, "adopt", "tags", key), str(key), value
     for index, parameter in enumerate(items(data.get("parameters"))):
         parameter = mapping(parameter)
         if "value" in parameter:
@@ -475,5 +512,6 @@ RULES: tuple[Rule, ...] = (
     parameters_are_well_formed,
     kms_keys_are_in_their_region,
     imports_name_their_secret,
+    adoption_is_well_formed,
 )
 """Rules over the validated declaration. `no_secret_values_in_git` runs on the raw document."""

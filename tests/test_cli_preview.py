@@ -36,7 +36,8 @@ def test_prod_previews_with_no_mandatory_violation(prod_preview):
     assert document["environment"] == "prod"
     assert document["summary"]["mandatory"] == 0
     assert {resource["change"] for resource in document["resources"]} == {"create"}
-    assert document["summary"]["resources"] == len(document["resources"]) == 53
+    # 53 once prod/legacy/partner-token is migrated: while it is adopted its policy is the owner's.
+    assert document["summary"]["resources"] == len(document["resources"]) == 52
 
 
 @pytest.mark.parametrize(("resource_type", "count"), [
