@@ -6,13 +6,18 @@ Every case is located (line, field path) and says how to fix it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 import rotation_support.lambda_code  # noqa: F401  (puts rotation/ on sys.path)
 
-from adapters import AdapterSettings
+from adapters import AdapterSettings, check_url
 from handler import adapter_for
 from http_api_key import HttpApiKeyAdapter
 from oauth2_client_credentials import OAuth2ClientCredentialsAdapter
@@ -23,8 +28,12 @@ from components.rotation_settings import bundled_rotation_groups
 from components.secret_settings import adapter_tags, secret_tags
 from declaration_support import HEADER, declaration, issues_of, load
 from secrets_layout.loader import load_declaration
+from secrets_layout.models import ENDPOINT_PATTERN
+from secrets_layout.models import HttpApiKeyAdapter as HttpApiKeyAdapter_model
 
 ROOT = Path(__file__).resolve().parent.parent
+TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]*$")
+"""The tag value alphabet of secrets_layout.models.TagValue (AWS's tag restrictions)."""
 ENVIRONMENTS = sorted((ROOT / "environments").glob("*.yaml"))
 
 API_KEY_SECRET = """\
@@ -266,3 +275,17 @@ def test_the_function_accepts_what_every_example_declares(path):
         adapter = adapter_for(state, environ)
         assert type(adapter) is expected[secret.rotation.adapter.type]
         assert AdapterSettings(state.tags, environ).timeout_seconds() > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(ENDPOINT_PATTERN, fullmatch=True) | st.text(max_size=80))
+def test_every_endpoint_the_declaration_accepts_is_one_the_function_accepts_from_a_tag(url):
+    """The declaration's endpoint check against the function's own (rotation/adapters.py check_url) and
+    AWS's tag value alphabet: an endpoint that validates must work as a rotation-*-url tag."""
+    try:
+        HttpApiKeyAdapter_model.model_validate({"type": "http-api-key", "create_url": url, "verify_url": url})
+    except ValidationError:
+        return
+    host = urlsplit(url).hostname
+    check_url("create-url", url, from_tag=True, allowed_hosts=frozenset({host}))
+    assert TAG_VALUE.match(url) and len(url) <= 256
