@@ -150,17 +150,9 @@ class ManagedSecret(pulumi.ComponentResource):
 
         self.rotation = None
         if rotates and declared.rotation is not None:  # declared.rotates implies a rotation
-            self.rotation = aws.secretsmanager.SecretRotation(
-                f"{name}-rotation",
-                secret_id=self.secret.id,
-                rotation_lambda_arn=args.rotation_lambda_arn,
-                rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(**rotation_rules(declared.rotation)),
-                rotate_immediately=ROTATE_IMMEDIATELY,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    provider=primary,
-                    depends_on=[*(resource for resource in [self.version] if resource), *args.rotation_dependencies],
-                ),
+            self.rotation = self._rotation(
+                name, args, primary,
+                depends_on=[*(resource for resource in [self.version] if resource), *args.rotation_dependencies],
             )
 
         self._finish(args)
@@ -203,23 +195,27 @@ class ManagedSecret(pulumi.ComponentResource):
         self.version = None
         self.policy = None
         self.rotation = None
-        if adopt.rotates and args.rotation_lambda_arn is not None and declared.rotation is not None:
+        if adopt.rotates and args.rotation_lambda_arn is not None:
             # A SecretRotation is imported by its secret's ARN (terraform-provider-aws
             # secretsmanager/secret_rotation.go: @ArnIdentity("secret_id")).
-            self.rotation = aws.secretsmanager.SecretRotation(
-                f"{name}-rotation",
-                secret_id=self.secret.id,
-                rotation_lambda_arn=args.rotation_lambda_arn,
-                rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(**rotation_rules(declared.rotation)),
-                rotate_immediately=ROTATE_IMMEDIATELY,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    provider=primary,
-                    import_=declared.import_id,
-                    ignore_changes=ADOPTED_ROTATION_IGNORED,
-                ),
+            self.rotation = self._rotation(
+                name, args, primary, import_=declared.import_id, ignore_changes=ADOPTED_ROTATION_IGNORED
             )
         self._finish(args)
+
+    def _rotation(
+        self, name: str, args: ManagedSecretArgs, primary: aws.Provider, **options: Any
+    ) -> aws.secretsmanager.SecretRotation:
+        rotation = args.secret.rotation
+        assert rotation is not None and args.rotation_lambda_arn is not None, "only for a declared rotation"
+        return aws.secretsmanager.SecretRotation(
+            f"{name}-rotation",
+            secret_id=self.secret.id,
+            rotation_lambda_arn=args.rotation_lambda_arn,
+            rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(**rotation_rules(rotation)),
+            rotate_immediately=ROTATE_IMMEDIATELY,
+            opts=pulumi.ResourceOptions(parent=self, provider=primary, **options),
+        )
 
     def _value(self, name: str, args: ManagedSecretArgs) -> pulumi.Output[str] | None:
         """The secret string as a secret output, or None for an external value."""

@@ -16,7 +16,7 @@ INVALID_DECLARATIONS = [
     pytest.param(
         declaration(VALID_SECRET + "    rotaton: {every_days: 30}\n"),
         12, 'secrets[0].rotaton',
-        "unknown field 'rotaton'; did you mean 'rotation'? allowed fields: description, format, import_id, kind, name, protect, readers, recovery_window_days, replicas, rotation, tags, value",
+        "unknown field 'rotaton'; did you mean 'rotation'? allowed fields: adopt, description, format, import_id, kind, name, protect, readers, recovery_window_days, replicas, rotation, tags, value",
         id='unknown-secret-key',
     ),
     pytest.param(
