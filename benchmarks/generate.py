@@ -34,7 +34,13 @@ from components.policy_documents import (
     secret_resource_policy,
     ReaderGrant,
 )
-from components.rotation_settings import physical_name, placement_key, sar_application_id, ROTATION_APPLICATIONS
+from components.rotation_settings import (
+    ROTATION_APPLICATIONS,
+    physical_name,
+    placement_key,
+    sar_application_id,
+    sar_exclude_characters,
+)
 from components.secret_settings import RANDOM_SPECIAL_CHARACTERS
 from secrets_layout.models import ManagedRotation, Vpc
 from secrets_layout.scaffold import render_policy_config
@@ -53,6 +59,9 @@ ENGINES = (
     (ManagedRotation.RDS_POSTGRESQL_SINGLE_USER, "postgres", 5432),
     (ManagedRotation.RDS_MYSQL_SINGLE_USER, "mysql", 3306),
 )
+DATABASE_EXCLUDED = sar_exclude_characters('"@/\\')
+"""The database secrets' exclude_characters as their rotation application's excludeCharacters."""
+
 # A few network placements: one managed rotation application per (engine, VPC placement).
 VPCS = (
     ("subnet-0a1b2c3d", "sg-0a1b2c3d"),
@@ -111,16 +120,26 @@ class BenchSecret:
         return f"api.{self.team}-partner.example.com"
 
     @property
+    def declared_tags(self) -> dict[str, str]:
+        return {"service": self.service, "team": self.team}
+
+    @property
+    def adapter(self) -> dict[str, str]:
+        """The bundled rotator's adapter (rotation.adapter in the declaration)."""
+        return {
+            "type": "http-api-key",
+            "create_url": f"https://{self.partner_host}/v1/keys",
+            "verify_url": f"https://{self.partner_host}/v1/keys/self",
+        }
+
+    @property
     def tags(self) -> dict[str, str]:
-        tags = {"service": self.service, "team": self.team}
-        if self.kind == KIND_API_KEY:  # the bundled rotator's settings (rotation/README.md)
-            tags.update(
-                {
-                    "rotation-adapter": "http-api-key",
-                    "rotation-create-url": f"https://{self.partner_host}/v1/keys",
-                    "rotation-verify-url": f"https://{self.partner_host}/v1/keys/self",
-                }
-            )
+        """The tags the secret gets: the declared ones, and for API keys the adapter's settings
+        as the rotation-<setting> tags the function reads (rotation/README.md)."""
+        tags = dict(self.declared_tags)
+        if self.kind == KIND_API_KEY:
+            tags["rotation-adapter"] = self.adapter["type"]
+            tags.update({f"rotation-{key.replace('_', '-')}": value for key, value in self.adapter.items() if key != "type"})
         return tags
 
     @property
@@ -195,20 +214,20 @@ def declaration_yaml(n: int) -> str:
             lines.append('      generate: {key: password, length: 32, exclude_characters: "\\"@/\\\\"}')
             lines.append(f"      template: {_flow(secret.template)}")
             lines.append(
-                f"    rotation: {{managed: {managed.value}, vpc: {{subnet_ids: [{subnet}], "
+                f"    rotation: {{managed: {managed.value}, bootstrap: database-reads-secret, vpc: {{subnet_ids: [{subnet}], "
                 f"security_group_ids: [{group}]}}, window: 3h}}"
             )
         elif secret.kind == KIND_API_KEY:
             lines.append("    format: plaintext")
             lines.append("    value: {generate: {length: 40, exclude_punctuation: true}}")
-            lines.append(f"    rotation: {{function: {BUNDLED_FUNCTION}}}")
+            lines.append(f"    rotation: {{function: {BUNDLED_FUNCTION}, adapter: {_flow(secret.adapter)}}}")
         else:
             lines.append("    value: {external: true}")
             lines.append(f'    rotation: {{lambda_arn: "{OAUTH_ROTATOR}", every_days: 60}}')
         lines.append("    readers:")
         lines.append(f"      - {{account: prod-app, roles: [{secret.app_role}]}}")
         lines.append(f"      - {{account: prod-data, roles: [{secret.data_role}], stages: [AWSCURRENT, AWSPREVIOUS]}}")
-        lines.append(f"    tags: {_flow(secret.tags)}")
+        lines.append(f"    tags: {_flow(secret.declared_tags)}")
     lines.append("parameters:")
     lines.append(f"  - {{name: /{ENVIRONMENT}/platform/log-level, value: info, description: Log level of the platform services}}")
     return "\n".join(lines) + "\n"
@@ -379,12 +398,13 @@ def terraform_files(n: int) -> dict[str, str]:
     sar_idents: dict[tuple[ManagedRotation, tuple[str, str]], str] = {}
     for managed, (subnet, group) in managed_placements(n):
         vpc = Vpc(subnet_ids=[subnet], security_group_ids=[group])
-        function_name = physical_name(ENVIRONMENT, managed.value, placement_key(vpc, None))
+        function_name = physical_name(ENVIRONMENT, managed.value, placement_key(vpc, None, DATABASE_EXCLUDED))
         ident = function_name.replace("-", "_")
         sar_idents[(managed, (subnet, group))] = ident
         parameters = {
             "endpoint": f"https://secretsmanager.{PRIMARY_REGION}.amazonaws.com",
             "functionName": function_name,
+            "excludeCharacters": DATABASE_EXCLUDED,
             "vpcSubnetIds": subnet,
             "vpcSecurityGroupIds": group,
         }

@@ -124,6 +124,7 @@ def raw_layout(declaration: Declaration, config: pulumi.Config | None = None) ->
                 vpc=group.vpc,
                 kms_key_arn=key_arn,
                 master_secret_arn=group.master_secret_arn,
+                exclude_characters=group.exclude_characters,
             )
         )
         stack = aws.serverlessrepository.CloudFormationStack(

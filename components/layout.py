@@ -128,6 +128,7 @@ class SecretsLayout(pulumi.ComponentResource):
                     kms_key_arns=dict(self.kms_key_arns),
                     security_account=declaration.security_account,
                     master_secret_arn=group.master_secret_arn,
+                    exclude_characters=group.exclude_characters,
                     tags=tags,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

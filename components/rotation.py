@@ -93,6 +93,8 @@ class ManagedRotationAppArgs:
     """The account of the function and the keys (needed with replica keys)."""
     master_secret_arn: str | None = None
     """Multi-user schemes: the master secret the function logs in with."""
+    exclude_characters: str | None = None
+    """Characters new passwords must not contain (the application's excludeCharacters)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -119,6 +121,7 @@ class ManagedRotationApp(pulumi.ComponentResource):
                 vpc=args.vpc,
                 kms_key_arn=key_arn,
                 master_secret_arn=args.master_secret_arn,
+                exclude_characters=args.exclude_characters,
             )
         )
         self.stack = aws.serverlessrepository.CloudFormationStack(

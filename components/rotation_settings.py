@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from components.secret_settings import adapter_tags, excluded_characters
 from secrets_layout.models import BundledFunction, ManagedRotation, Rotation, Secret, Vpc
 
 ROTATE_IMMEDIATELY = False
@@ -74,15 +75,28 @@ def rotation_rules(rotation: Rotation) -> dict[str, Any]:
 
     every_days -> automatically_after_days; schedule (rate()/cron()) -> schedule_expression;
     window -> duration (the hours a rotation may take, e.g. "3h").
+
+    With a window, every_days becomes `rate(N days)`: AWS starts the window "according to the
+    ScheduleExpression" (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html),
+    and the provider sends ScheduleExpression or AutomaticallyAfterDays, never both
+    (terraform-provider-aws internal/service/secretsmanager/secret_rotation.go, expandRotationRulesType),
+    so a Duration next to AutomaticallyAfterDays has no schedule to open the window from.
     """
     rules: dict[str, Any] = {}
-    if rotation.every_days is not None:
+    if rotation.every_days is not None and rotation.window is not None:
+        rules["schedule_expression"] = rate_in_days(rotation.every_days)
+    elif rotation.every_days is not None:
         rules["automatically_after_days"] = rotation.every_days
     if rotation.schedule is not None:
         rules["schedule_expression"] = rotation.schedule
     if rotation.window is not None:
         rules["duration"] = rotation.window
     return rules
+
+
+def rate_in_days(days: int) -> str:
+    """`rate(1 day)` / `rate(N days)`: AWS requires the singular unit for 1 (policies/schedule.py)."""
+    return f"rate({days} {'day' if days == 1 else 'days'})"
 
 
 def rotation_method(secret: Secret) -> str | None:
@@ -114,13 +128,21 @@ def sar_parameters(
     kms_key_arn: str | None = None,
     master_secret_arn: str | None = None,
     master_secret_kms_key_arn: str | None = None,
+    exclude_characters: str | None = None,
 ) -> dict[str, str]:
     """Parameters of the rotation application's template (all strings, lists comma-joined).
 
-    kmsKeyArn lets the function's role use the secret's customer managed key; multi-user
-    applications also take the master secret (and its key) they log in with.
+    The names are those the AWS CDK passes to the same applications (aws-cdk-lib
+    aws-secretsmanager/lib/secret-rotation.ts, SecretRotation): endpoint, functionName,
+    vpcSubnetIds, vpcSecurityGroupIds, excludeCharacters, kmsKeyArn, masterSecretArn,
+    masterSecretKmsKeyArn. kmsKeyArn lets the function's role use the secret's customer managed
+    key; multi-user applications also take the master secret (and its key) they log in with;
+    excludeCharacters keeps each new password to what the database accepts, like the first one.
     """
     parameters = {"endpoint": secretsmanager_endpoint(region), "functionName": function_name}
+    excluded = sar_exclude_characters(exclude_characters)
+    if excluded:
+        parameters["excludeCharacters"] = excluded
     if vpc is not None:
         parameters["vpcSubnetIds"] = ",".join(vpc.subnet_ids)
         parameters["vpcSecurityGroupIds"] = ",".join(vpc.security_group_ids)
@@ -136,6 +158,16 @@ def sar_parameters(
         if master_secret_kms_key_arn is not None:
             parameters["masterSecretKmsKeyArn"] = master_secret_kms_key_arn
     return parameters
+
+
+def sar_exclude_characters(characters: str | None) -> str:
+    """The excluded characters as one stable parameter value: each once, sorted, no whitespace.
+
+    GetRandomPassword, which the AWS functions call, never includes a space unless IncludeSpace
+    is true (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetRandomPassword.html),
+    so whitespace excludes nothing; sorting makes secrets that exclude the same set share one application.
+    """
+    return "".join(sorted({character for character in characters or "" if not character.isspace()}))
 
 
 def short_hash(*parts: str, length: int = 6) -> str:
@@ -169,6 +201,8 @@ class ManagedRotationGroup:
     master_secret_arn: str | None
     placement: str
     secret_names: tuple[str, ...]
+    exclude_characters: str = ""
+    """What new passwords must not contain (sar_exclude_characters form): the app's excludeCharacters."""
 
     def function_name(self, environment: str) -> str:
         return physical_name(environment, self.managed.value, self.placement)
@@ -196,10 +230,12 @@ def master_secret_arn(secret: Secret) -> str | None:
 
 
 def managed_rotation_groups(secrets: Iterable[Secret]) -> list[ManagedRotationGroup]:
-    """One application per (engine, VPC, master secret), in order of first use.
+    """One application per (engine, VPC, master secret, excluded characters), in order of first use.
 
     An engine's application is deployed once per environment and shared by every secret of
     that engine in the same network placement (and, for multi-user, with the same master).
+    excludeCharacters is a parameter of the whole application, so secrets that exclude other
+    characters get an application of their own rather than passwords their database refuses.
     """
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for secret in secrets:
@@ -207,10 +243,11 @@ def managed_rotation_groups(secrets: Iterable[Secret]) -> list[ManagedRotationGr
             continue
         managed = secret.rotation.managed
         master = master_secret_arn(secret) if ROTATION_APPLICATIONS[managed].multi_user else None
-        placement = placement_key(secret.rotation.vpc, master)
+        excluded = sar_exclude_characters(excluded_characters(secret))
+        placement = placement_key(secret.rotation.vpc, master, excluded)
         entry = groups.setdefault(
             (managed.value, placement),
-            {"managed": managed, "vpc": secret.rotation.vpc, "master": master, "names": []},
+            {"managed": managed, "vpc": secret.rotation.vpc, "master": master, "excluded": excluded, "names": []},
         )
         entry["names"].append(secret.name)
     return [
@@ -220,6 +257,7 @@ def managed_rotation_groups(secrets: Iterable[Secret]) -> list[ManagedRotationGr
             master_secret_arn=entry["master"],
             placement=placement,
             secret_names=tuple(entry["names"]),
+            exclude_characters=entry["excluded"],
         )
         for (_, placement), entry in groups.items()
     ]
@@ -237,7 +275,7 @@ def bundled_rotation_groups(secrets: Iterable[Secret]) -> list[BundledRotationGr
             {"function": secret.rotation.function, "vpc": secret.rotation.vpc, "names": [], "hosts": set()},
         )
         entry["names"].append(secret.name)
-        entry["hosts"].update(rotation_url_hosts(secret.tags))
+        entry["hosts"].update(rotation_url_hosts(adapter_tags(secret)))
     return [
         BundledRotationGroup(
             function=entry["function"],

@@ -20,8 +20,13 @@ template or config value is therefore not deployed while rotation is on; put it 
 
 Protect (prod and shared-services by default) covers the secret, its generated password and
 its version: what would lose data. The policy and the rotation stay changeable.
-`import_id` adopts an existing secret (its settings must match the declaration; the preview
-shows any difference).
+
+Adoption (`import_id`) takes two deployments. With `adopt:` (step 1) only the secret is
+registered, imported with its live settings (unknown ones in ignore_changes), plus its live
+rotation imported unchanged when `adopt.rotates`; no policy, version or password. Without
+`adopt:` (step 2) the secret keeps `import_id` (the engine treats a resource already in the
+state under that import ID as any other) and gets the declared settings, policy and rotation:
+the preview shows those updates.
 """
 
 from __future__ import annotations
@@ -37,9 +42,12 @@ import pulumi_random as random
 
 from components.rotation_settings import ROTATE_IMMEDIATELY, rotation_rules
 from components.secret_settings import (
+    ADOPTED_ROTATION_IGNORED,
     INITIAL_VERSION_STAGE,
+    adoption_ignore_changes,
     arns_by_region,
     password_settings,
+    present_replica_regions,
     render_generated_value,
     secret_tags,
 )
@@ -79,7 +87,7 @@ class ManagedSecret(pulumi.ComponentResource):
     secret: aws.secretsmanager.Secret
     password: random.RandomPassword | None
     version: aws.secretsmanager.SecretVersion | None
-    policy: aws.secretsmanager.SecretPolicy
+    policy: aws.secretsmanager.SecretPolicy | None
     rotation: aws.secretsmanager.SecretRotation | None
     arn: pulumi.Output[str]
     arn_by_region: pulumi.Output[dict[str, str]]
@@ -95,6 +103,9 @@ class ManagedSecret(pulumi.ComponentResource):
                 "rotation; add rotation: {every_days: N} (or schedule) to the secret"
             )
 
+        if declared.adopt is not None:
+            self._adopt(name, args, primary)
+            return
         self.secret = aws.secretsmanager.Secret(
             f"{name}-secret",
             name=declared.name,
@@ -139,24 +150,72 @@ class ManagedSecret(pulumi.ComponentResource):
 
         self.rotation = None
         if rotates and declared.rotation is not None:  # declared.rotates implies a rotation
-            self.rotation = aws.secretsmanager.SecretRotation(
-                f"{name}-rotation",
-                secret_id=self.secret.id,
-                rotation_lambda_arn=args.rotation_lambda_arn,
-                rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(**rotation_rules(declared.rotation)),
-                rotate_immediately=ROTATE_IMMEDIATELY,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    provider=primary,
-                    depends_on=[*(resource for resource in [self.version] if resource), *args.rotation_dependencies],
-                ),
+            self.rotation = self._rotation(
+                name, args, primary,
+                depends_on=[*(resource for resource in [self.version] if resource), *args.rotation_dependencies],
             )
 
+        self._finish(args)
+
+    def _finish(self, args: ManagedSecretArgs) -> None:
+        declared = args.secret
         self.arn = self.secret.arn
         self.arn_by_region = self.secret.arn.apply(
-            lambda arn: arns_by_region(arn, args.primary_region, declared.replicas)
+            lambda arn: arns_by_region(arn, args.primary_region, present_replica_regions(declared))
         )
         self.register_outputs({"name": declared.name, "arn": self.secret.arn, "arn_by_region": self.arn_by_region})
+
+    def _adopt(self, name: str, args: ManagedSecretArgs, primary: aws.Provider) -> None:
+        """Step 1 of adoption: import the secret as it is, and change nothing about it."""
+        declared = args.secret
+        adopt = declared.adopt
+        assert adopt is not None and declared.import_id is not None, "validated: adopt goes with import_id"
+        self.secret = aws.secretsmanager.Secret(
+            f"{name}-secret",
+            name=declared.name,
+            description=adopt.description,
+            kms_key_id=adopt.kms_key_id,
+            recovery_window_in_days=declared.recovery_window_days,
+            replicas=(
+                None if adopt.replicas is None else [
+                    aws.secretsmanager.SecretReplicaArgs(region=replica.region, kms_key_id=replica.kms_key_id)
+                    for replica in adopt.replicas
+                ]
+            ),
+            tags=adopt.tags,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=primary,
+                protect=args.protect,
+                import_=declared.import_id,
+                ignore_changes=adoption_ignore_changes(adopt),
+            ),
+        )
+        self.password = None
+        self.version = None
+        self.policy = None
+        self.rotation = None
+        if adopt.rotates and args.rotation_lambda_arn is not None:
+            # A SecretRotation is imported by its secret's ARN (terraform-provider-aws
+            # secretsmanager/secret_rotation.go: @ArnIdentity("secret_id")).
+            self.rotation = self._rotation(
+                name, args, primary, import_=declared.import_id, ignore_changes=ADOPTED_ROTATION_IGNORED
+            )
+        self._finish(args)
+
+    def _rotation(
+        self, name: str, args: ManagedSecretArgs, primary: aws.Provider, **options: Any
+    ) -> aws.secretsmanager.SecretRotation:
+        rotation = args.secret.rotation
+        assert rotation is not None and args.rotation_lambda_arn is not None, "only for a declared rotation"
+        return aws.secretsmanager.SecretRotation(
+            f"{name}-rotation",
+            secret_id=self.secret.id,
+            rotation_lambda_arn=args.rotation_lambda_arn,
+            rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(**rotation_rules(rotation)),
+            rotate_immediately=ROTATE_IMMEDIATELY,
+            opts=pulumi.ResourceOptions(parent=self, provider=primary, **options),
+        )
 
     def _value(self, name: str, args: ManagedSecretArgs) -> pulumi.Output[str] | None:
         """The secret string as a secret output, or None for an external value."""

@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from secrets_layout.models import MANAGED_BY, Parameter, Secret, SecretFormat, SecretKind
+from secrets_layout.models import MANAGED_BY, Adopt, Parameter, Secret, SecretFormat, SecretKind
 
 DEFAULT_GENERATED_KEY = "password"
 """The JSON key of the generated value when `generate.key` is not given."""
@@ -34,12 +34,29 @@ def secret_tags(secret: Secret, environment: str) -> dict[str, str]:
     """The secret's tags (defaults already merged) plus the layout's own.
 
     The layout's keys win over user tags of the same name: environment/kind/managed-by are
-    what the policy pack checks. A documented exemption becomes `rotation-exempt=<reason>`.
+    what the policy pack checks. A documented exemption becomes `rotation-exempt=<reason>`, and
+    a bundled rotation's adapter becomes the `rotation-<setting>` tags the function reads.
     """
     tags = dict(secret.tags)
     tags.update({"environment": environment, "kind": secret.kind.value, "managed-by": MANAGED_BY})
     if secret.rotation is not None and not secret.rotation.enabled and secret.rotation.reason:
         tags["rotation-exempt"] = secret.rotation.reason
+    tags.update(adapter_tags(secret))
+    return tags
+
+
+def adapter_tags(secret: Secret) -> dict[str, str]:
+    """`rotation.adapter` as the function's settings: `rotation-<setting>` tags (rotation/README.md).
+
+    The function reads each setting from the tag `rotation-<name>` (rotation/adapters.py
+    AdapterSettings), `adapter` naming the adapter type; field `create_url` is setting `create-url`.
+    """
+    rotation = secret.rotation
+    if rotation is None or not rotation.enabled or rotation.function is None or rotation.adapter is None:
+        return {}
+    settings = rotation.adapter.model_dump(mode="json", exclude_none=True)
+    tags = {"rotation-adapter": str(settings.pop("type"))}
+    tags.update({f"rotation-{field.replace('_', '-')}": str(value) for field, value in settings.items()})
     return tags
 
 
@@ -56,9 +73,7 @@ def password_settings(secret: Secret) -> dict[str, Any]:
     generate = secret.value.generate
     if generate is None:
         raise ValueError(f"{secret.name}: the value is not generated")
-    excluded = generate.exclude_characters
-    if excluded is None and secret.kind is SecretKind.DATABASE:
-        excluded = DATABASE_EXCLUDED_CHARACTERS
+    excluded = excluded_characters(secret)
     special = "".join(character for character in RANDOM_SPECIAL_CHARACTERS if character not in (excluded or ""))
     settings: dict[str, Any] = {"length": generate.length}
     if generate.exclude_punctuation or not special:
@@ -69,12 +84,47 @@ def password_settings(secret: Secret) -> dict[str, Any]:
     return settings
 
 
+def excluded_characters(secret: Secret) -> str | None:
+    """Characters no value of this secret may contain: the declared ones, else for a database the
+    characters RDS rejects (also what its rotation application must leave out of new passwords)."""
+    generate = secret.value.generate
+    if generate is not None and generate.exclude_characters is not None:
+        return generate.exclude_characters
+    return DATABASE_EXCLUDED_CHARACTERS if secret.kind is SecretKind.DATABASE else None
+
+
 def render_generated_value(secret: Secret, generated: str) -> str:
     """The secret string: the generated value itself, or for JSON the template plus it."""
     if secret.effective_format is SecretFormat.PLAINTEXT:
         return generated
     key = (secret.value.generate.key if secret.value.generate else None) or DEFAULT_GENERATED_KEY
     return json.dumps({**(secret.value.template or {}), key: generated})
+
+
+ADOPTION_IGNORED_ALWAYS = ["recovery_window_in_days"]
+"""Not read back from AWS on import (it only governs deletion), so never a difference to import."""
+ADOPTED_ROTATION_IGNORED = ["rotation_lambda_arn", "rotation_rules", "rotate_immediately"]
+"""The live rotation stays as it is until the migration (rotate_immediately is not read back either)."""
+
+
+def adoption_ignore_changes(adopt: Adopt) -> list[str]:
+    """Secret inputs the adoption step leaves to the live secret.
+
+    The engine imports a resource by reading it, copying every ignore_changes property from the
+    live inputs into the program's, then diffing; any remaining difference fails the import
+    (older CLIs) or is applied right after it (pulumi/pulumi developer-docs/architecture/import.md,
+    "import resource option"; the change in pulumi/pulumi#19339, documented in pulumi/docs#16580).
+    So a live value the declaration does not know is ignored rather than guessed.
+    """
+    unknown = [field for field in ("kms_key_id", "description", "replicas", "tags") if getattr(adopt, field) is None]
+    return ADOPTION_IGNORED_ALWAYS + unknown
+
+
+def present_replica_regions(secret: Secret) -> list[str]:
+    """The secret's replica regions in this deployment: the live ones while it is being adopted."""
+    if secret.adopt is not None:
+        return [replica.region for replica in secret.adopt.replicas or []]
+    return list(secret.replicas)
 
 
 def replica_arn(primary_arn: str, region: str) -> str:

@@ -21,15 +21,18 @@ from secrets_layout.credentials import credential_findings, might_hold_credentia
 from secrets_layout.errors import DeclarationError, Issue, Path, format_path
 from secrets_layout.field_messages import message_for
 from secrets_layout.files import read_bytes
-from secrets_layout.models import Declaration
+from secrets_layout.models import Declaration, union_member, without_union_tags
 from secrets_layout.rules import check_declaration, no_secret_values_in_git
 from secrets_layout.yaml_source import MAX_FILE_BYTES, Position, SourceMap, YamlSourceError, load_yaml
 
-# Within rotation, these keys are alternatives: a secret that sets one of a group drops the
-# group's inherited keys instead of ending up with two schedules or two functions.
+# Within rotation, these keys are alternatives: a secret that sets one of a group's keys (left)
+# drops the inherited keys of the group (right) instead of ending up with two schedules or two
+# functions. A function's settings (adapter, bootstrap) go with it, but setting one of them alone
+# keeps the inherited function.
 _ROTATION_ALTERNATIVES = (
-    frozenset({"every_days", "schedule"}),
-    frozenset({"managed", "function", "lambda_arn", "vpc"}),
+    (frozenset({"every_days", "schedule"}), frozenset({"every_days", "schedule"})),
+    (frozenset({"managed", "function", "lambda_arn", "vpc"}),
+     frozenset({"managed", "function", "lambda_arn", "vpc", "adapter", "bootstrap"})),
 )
 _MERGED_MAPPINGS = ("tags",)
 
@@ -234,7 +237,7 @@ def _merge_rotation(inherited: object, own: object, source: Path, target: Path, 
                     written_defaults: SourceMap) -> object:
     if not isinstance(inherited, dict) or not isinstance(own, dict) or own.get("enabled") is False:
         return own
-    dropped = set().union(*(group for group in _ROTATION_ALTERNATIVES if group & own.keys()))
+    dropped = set().union(*(group for trigger, group in _ROTATION_ALTERNATIVES if trigger & own.keys()))
     kept = {key: value for key, value in inherited.items() if key not in dropped}
     return _merge_mapping(kept, own, source, target, source_map, written_defaults)
 
@@ -242,8 +245,11 @@ def _merge_rotation(inherited: object, own: object, source: Path, target: Path, 
 def _pydantic_issues(error: ValidationError, source_map: SourceMap) -> list[Issue]:
     issues = []
     for detail in error.errors(include_url=False):
-        location = tuple(part for part in detail["loc"] if part != "[key]")
-        message = message_for(Declaration, detail, location)
+        written = tuple(part for part in detail["loc"] if part != "[key]")
+        location = without_union_tags(written)
+        member = union_member(written)
+        # Within a discriminated union (rotation.adapter) the member's own fields explain the error.
+        message = message_for(member[0], detail, member[1]) if member and member[1] else message_for(Declaration, detail, location)
         if detail["type"] == "missing":
             position = source_map.locate(location[:-1])
         elif detail["type"] == "extra_forbidden" or "[key]" in detail["loc"]:

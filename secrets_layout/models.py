@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from enum import Enum
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -242,6 +244,110 @@ class Vpc(DeclarationModel):
     )
 
 
+# The bundled function reads its settings from the secret's `rotation-<setting>` tags
+# (rotation/adapters.py); tag values allow letters, digits, spaces and _.:/=+-@ only, and the
+# function refuses a URL with user:password in it, so an endpoint is kept to that alphabet.
+_ENDPOINT = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9_.:/=+-]*)?$")
+ENDPOINT_PATTERN = _ENDPOINT.pattern
+
+
+def _https_endpoint(value: str) -> str:
+    if not _ENDPOINT.match(value) or not urlsplit(value).hostname or len(value) > 256:
+        raise ValueError(
+            "must be an https URL of at most 256 characters made of letters, digits and _.:/=+- "
+            "(e.g. https://api.provider.example/v1/keys): no http (the credential would travel in clear "
+            "text), no user:password@, no ?query or #fragment (the URL travels as a tag value)"
+        )
+    return value
+
+
+Endpoint = Annotated[
+    str,
+    AfterValidator(_https_endpoint),
+    Field(
+        description="An https endpoint of the provider, e.g. https://api.provider.example/v1/keys.",
+        json_schema_extra={"pattern": ENDPOINT_PATTERN, "maxLength": 256},
+    ),
+]
+TagText = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[\w\s.:/=+\-@]+$")]
+
+
+class HttpApiKeyAdapter(DeclarationModel):
+    """Rotation through the provider's key API (rotation/README.md, "The provider contract for http-api-key")."""
+
+    type: Literal["http-api-key"] = Field(description="http-api-key: POST create_url issues a key, GET verify_url checks one.")
+    create_url: Endpoint = Field(description="POST here (authenticated with the current key) issues a new key.")
+    verify_url: Endpoint = Field(description="GET with a key as bearer: 2xx when it works; its JSON names the key id.")
+    revoke_url: Endpoint | None = Field(None, description="DELETE <revoke_url>/<key id> revokes a key (default: create_url).")
+    response_key_field: TagText | None = Field(None, description="Field of the create answer holding the new key (default api_key).")
+    response_key_id_field: TagText | None = Field(None, description="Field holding the key id (default key_id).")
+    timeout_seconds: int | None = Field(None, ge=1, le=300, description="Per HTTP request (default 10).")
+
+
+class OAuth2ClientCredentialsAdapter(DeclarationModel):
+    """A new access token from the RFC 6749 token endpoint on every rotation (the client secret stays)."""
+
+    type: Literal["oauth2-client-credentials"] = Field(description="oauth2-client-credentials: the client credentials grant.")
+    token_url: Endpoint = Field(description="The RFC 6749 token endpoint.")
+    scope: TagText | None = Field(None, description="Space-separated scopes to request.")
+    verify_url: Endpoint | None = Field(None, description="GET with the new token as bearer: 2xx when it works.")
+    revoke_url: Endpoint | None = Field(None, description="RFC 7009 revocation endpoint; without it old tokens lapse.")
+    client_auth: Literal["client_secret_basic", "client_secret_post"] | None = Field(
+        None, description="How the client authenticates at the token endpoint (default client_secret_basic)."
+    )
+    timeout_seconds: int | None = Field(None, ge=1, le=300, description="Per HTTP request (default 10).")
+
+
+ADAPTER_MODELS: dict[str, type[DeclarationModel]] = {
+    "http-api-key": HttpApiKeyAdapter,
+    "oauth2-client-credentials": OAuth2ClientCredentialsAdapter,
+}
+
+
+def _known_adapter(value: object) -> object:
+    """Say which adapters exist, and which fields each takes, before pydantic picks one by `type`."""
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("type")
+    model = ADAPTER_MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        raise ValueError(
+            "adapter needs type: http-api-key (create_url, verify_url) or oauth2-client-credentials (token_url); "
+            f"it gives {'no type' if kind is None else repr(kind)}"
+        )
+    return value
+
+
+Adapter = Annotated[
+    Annotated[HttpApiKeyAdapter | OAuth2ClientCredentialsAdapter, Field(discriminator="type")],
+    BeforeValidator(_known_adapter),
+]
+
+
+def _is_union_tag(location: tuple, index: int) -> bool:
+    return index > 0 and location[index - 1] == "adapter" and location[index] in ADAPTER_MODELS
+
+
+def without_union_tags(location: tuple) -> tuple:
+    """A validation error's location as written in YAML: pydantic adds the member tag of a
+    discriminated union (`adapter.http-api-key.create_url`), which is no key of the document."""
+    return tuple(part for index, part in enumerate(location) if not _is_union_tag(location, index))
+
+
+def union_member(location: tuple) -> tuple[type[BaseModel], tuple] | None:
+    """The union member an error is in and the location within it, for messages that name its fields."""
+    for index in range(len(location) - 1, 0, -1):
+        if _is_union_tag(location, index):
+            return ADAPTER_MODELS[location[index]], tuple(location[index + 1:])
+    return None
+
+
+class Bootstrap(str, Enum):
+    """How the database learns the first (generated) password of a managed rotation."""
+
+    DATABASE_READS_SECRET = "database-reads-secret"
+
+
 class Rotation(DeclarationModel):
     """How and how often the value rotates. Exactly one of managed, function, lambda_arn."""
 
@@ -255,6 +361,23 @@ class Rotation(DeclarationModel):
     function: BundledFunction | None = Field(None, description="A rotation function bundled in this repository.")
     lambda_arn: LambdaArn | None = Field(None, description="An existing rotation function.")
     vpc: Vpc | None = Field(None, description="Network placement of a managed or bundled rotation function.")
+    adapter: Adapter | None = Field(
+        None,
+        description=(
+            "Required with function: api-key-rotator: how the function talks to the provider. "
+            "{type: http-api-key, create_url, verify_url[, revoke_url]} or "
+            "{type: oauth2-client-credentials, token_url[, scope, verify_url, revoke_url]}; https endpoints. "
+            "Delivered to the function as the secret's rotation-<setting> tags."
+        ),
+    )
+    bootstrap: Bootstrap | None = Field(
+        None,
+        description=(
+            "Required with managed: and a generated value: how the database gets that first password. "
+            "database-reads-secret: the database's own stack sets its master password from this secret "
+            "(examples/database-stack). With from_config or external the value already is the database's password."
+        ),
+    )
     every_days: int | None = Field(None, ge=1, le=1000, strict=True, description="Rotate every N days (1-1000).")
     schedule: str | None = Field(
         None, description='A rate() (at least 4 hours) or cron() expression, e.g. "cron(0 4 ? * SUN *)".'
@@ -303,6 +426,35 @@ class SecretDefaults(DeclarationModel):
     protect: bool | None = Field(None, description="Pulumi protect (default true in prod and shared-services).")
 
 
+class LiveReplica(DeclarationModel):
+    """A replica the existing secret has today."""
+
+    region: Region
+    kms_key_id: KmsKeyArn | None = Field(None, description="Its key ARN today; omit when it uses the AWS managed key.")
+
+
+class Adopt(DeclarationModel):
+    """Step 1 of adopting an existing secret (with import_id): its settings as they are today.
+
+    While `adopt:` is present only the secret itself is imported, with these values, and no
+    resource policy, version or new rotation is created, so the import changes nothing. A field
+    left out is not known: it is ignored (ignore_changes) until the migration. Step 2 removes
+    `adopt:`; the preview then shows every change the migration makes.
+    """
+
+    kms_key_id: KmsKeyArn | None = Field(None, description="The secret's key ARN today (omit if unknown: then ignored).")
+    description: str | None = Field(None, max_length=2048, description="Its description today (omit if unknown).")
+    replicas: list[LiveReplica] | None = Field(None, description="Its replicas today ([] for none; omit if unknown).")
+    tags: Tags | None = Field(None, description="Its tags today, all of them (omit if unknown).")
+    rotates: bool = Field(
+        False,
+        description=(
+            "true: the secret already rotates; its rotation is imported unchanged and replaced by the "
+            "declared rotation in the migration."
+        ),
+    )
+
+
 class Secret(DeclarationModel):
     name: SecretName
     description: str | None = Field(None, max_length=2048, description="Up to 2048 characters.")
@@ -320,7 +472,14 @@ class Secret(DeclarationModel):
     import_id: str | None = Field(
         None,
         pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
-        description="ARN of an existing secret to adopt instead of creating one.",
+        description="ARN of an existing secret to adopt instead of creating one (first with adopt:, then without).",
+    )
+    adopt: Adopt | None = Field(
+        None,
+        description=(
+            "With import_id: the live settings of the secret, so that importing it changes nothing. "
+            "Remove it afterwards to migrate the secret to the declared settings."
+        ),
     )
 
     @field_validator("name")

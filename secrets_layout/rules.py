@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import string
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from secrets_layout.credentials import credential_findings
@@ -16,6 +17,8 @@ from secrets_layout.errors import Path
 from policies.schedule import RateSchedule, ScheduleError, parse_schedule, secrets_manager_problems
 from secrets_layout.models import (
     Declaration,
+    ManagedRotation,
+    OAuth2ClientCredentialsAdapter,
     Rotation,
     Secret,
     SecretFormat,
@@ -34,6 +37,40 @@ RESERVED_TAGS = ("kind", "managed-by", "rotation-exempt")
 """Tags the layout sets itself; `environment` may be written but must match."""
 ADDED_TAGS = ("environment", "kind", "managed-by", "rotation-exempt")
 VALUE_SOURCES = ("generate", "from_config", "external")
+ROTATION_TAG_PREFIX = "rotation-"
+"""The bundled function's settings (rotation/adapters.py); the layout writes them from rotation.adapter."""
+
+
+@dataclass(frozen=True)
+class DatabaseSecretShape:
+    """What AWS's rotation function for an engine reads from the secret's JSON."""
+
+    engines: tuple[str, ...]
+    """Accepted values of `engine`: the function refuses any other."""
+    needs_dbname: bool = False
+
+
+# "JSON structure of AWS Secrets Manager secrets"
+# (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html) and the
+# functions themselves, get_secret_dict() in aws-samples/aws-secrets-manager-rotation-lambdas
+# SecretsManager<Engine>Rotation{Single,Multi}User/lambda_function.py: every one requires host, username and
+# password and refuses another `engine`; port and dbname default per engine, except Oracle, which requires dbname
+# (the service name). Multi-user functions also require masterarn (checked in _rotation_findings).
+DATABASE_SECRET_SHAPES: dict[str, DatabaseSecretShape] = {
+    "rds-postgresql": DatabaseSecretShape(("postgres", "aurora-postgresql")),
+    "rds-mysql": DatabaseSecretShape(("mysql",)),
+    "rds-mariadb": DatabaseSecretShape(("mariadb",)),
+    "rds-oracle": DatabaseSecretShape(("oracle",), needs_dbname=True),
+    "rds-sqlserver": DatabaseSecretShape(("sqlserver",)),
+    "redshift": DatabaseSecretShape(("redshift",)),
+    "documentdb": DatabaseSecretShape(("mongo",)),
+}
+DATABASE_PASSWORD_KEY = "password"
+"""The JSON key every AWS database rotation function reads and writes the password under."""
+
+
+def database_secret_shape(managed: ManagedRotation) -> DatabaseSecretShape:
+    return DATABASE_SECRET_SHAPES[managed.value.rsplit("-", 2)[0]]
 
 
 def check_declaration(declaration: Declaration) -> list[Finding]:
@@ -124,7 +161,8 @@ def _rotation_findings(declaration: Declaration, secret: Secret, rotation: Rotat
     if not rotation.enabled:
         if rotation.reason is None:
             yield path + ("reason",), "an exemption from rotation needs a reason (it becomes the rotation-exempt tag); add reason: \"...\""
-        configured = [field for field in ("managed", "function", "lambda_arn", "vpc", "every_days", "schedule", "window")
+        configured = [field for field in ("managed", "function", "lambda_arn", "vpc", "adapter", "bootstrap",
+                                          "every_days", "schedule", "window")
                       if getattr(rotation, field) is not None]
         if configured:
             yield path, f"rotation is disabled but sets {', '.join(configured)}; remove them or set enabled: true"
@@ -147,6 +185,8 @@ def _rotation_findings(declaration: Declaration, secret: Secret, rotation: Rotat
                 "multi-user rotation signs in with a superuser secret to create the alternating user; add "
                 "masterarn: <ARN of that secret> to value.template (or use the -single-user function)"
             )
+    yield from _adapter_findings(secret, rotation, path)
+    yield from _bootstrap_findings(secret, rotation, path)
     if rotation.vpc is not None and rotation.lambda_arn is not None:
         yield path + ("vpc",), "vpc places a function this layout deploys; an existing lambda_arn keeps its own network: remove vpc"
     if rotation.lambda_arn is not None:
@@ -163,6 +203,77 @@ def _rotation_findings(declaration: Declaration, secret: Secret, rotation: Rotat
     elif rotation.every_days is None and rotation.schedule is None:
         yield path, "rotation needs an interval: add every_days: N or schedule: \"rate(...)\" / \"cron(...)\""
     yield from _interval_findings(rotation, path)
+
+
+def _adapter_findings(secret: Secret, rotation: Rotation, path: Path) -> Iterator[Finding]:
+    if rotation.function is not None and rotation.adapter is None:
+        yield path + ("function",), (
+            "function: api-key-rotator needs to know the provider it rotates with; add adapter: "
+            "{type: http-api-key, create_url: https://..., verify_url: https://...} or "
+            "{type: oauth2-client-credentials, token_url: https://...} (rotation/README.md lists the settings)"
+        )
+    if rotation.adapter is not None and rotation.function is None:
+        yield path + ("adapter",), (
+            "adapter configures the bundled function: api-key-rotator; managed: and lambda_arn: functions take no "
+            "adapter: remove it"
+        )
+    if isinstance(rotation.adapter, OAuth2ClientCredentialsAdapter) and secret.effective_format is not SecretFormat.JSON:
+        yield path + ("adapter", "type"), (
+            "an oauth2-client-credentials secret is a JSON object (client_id, client_secret, access_token, expires_at); "
+            "set format: json"
+        )
+
+
+def _bootstrap_findings(secret: Secret, rotation: Rotation, path: Path) -> Iterator[Finding]:
+    generated = secret.value.generate is not None
+    if rotation.managed is not None and generated and rotation.bootstrap is None:
+        yield path + ("managed",), (
+            "the password is generated here, so the database does not know it: readers would get a credential the "
+            "database rejects and the first rotation would fail to sign in. Add bootstrap: database-reads-secret "
+            "(the database's own stack sets its password from this secret, see examples/database-stack), or put the "
+            "database's real password with value: {from_config: NAME} or value: {external: true}"
+        )
+    if rotation.bootstrap is not None and rotation.managed is None:
+        yield path + ("bootstrap",), "bootstrap says how a database learns its first password; it goes with managed: only: remove it"
+    elif rotation.bootstrap is not None and not generated:
+        yield path + ("bootstrap",), (
+            "bootstrap goes with a generated value; from_config and external values already are the database's "
+            "password: remove it"
+        )
+
+
+def managed_template_is_complete(declaration: Declaration) -> Iterator[Finding]:
+    """The JSON fields AWS's database rotation functions read, for secrets whose template we write."""
+    for path, secret in _secrets(declaration):
+        rotation, value = secret.rotation, secret.value
+        if rotation is None or not rotation.enabled or rotation.managed is None or value.generate is None:
+            continue
+        shape = database_secret_shape(rotation.managed)
+        template = value.template or {}
+        where = path + ("value", "template")
+        if value.generate.key not in (None, DATABASE_PASSWORD_KEY):
+            yield path + ("value", "generate", "key"), (
+                f"AWS's {rotation.managed.value} function reads and writes the password under the JSON key "
+                f"'{DATABASE_PASSWORD_KEY}'; set generate.key: {DATABASE_PASSWORD_KEY}"
+            )
+        engine = template.get("engine")
+        accepted = " or ".join(shape.engines)
+        if engine not in shape.engines:
+            yield (where + ("engine",) if "engine" in template else where), (
+                f"{rotation.managed.value} rotation refuses a secret whose engine is not {accepted}; "
+                f"set engine: {shape.engines[0]} in value.template"
+            )
+        required = ["host", "username"] + (["dbname"] if shape.needs_dbname else [])
+        for field in required:
+            if not (isinstance(template.get(field), str) and template[field].strip()):
+                why = "the Oracle service name" if field == "dbname" else "where and as whom it signs in"
+                yield (where + (field,) if field in template else where), (
+                    f"{rotation.managed.value} rotation reads {field} ({why}) from the secret; add {field}: <text> "
+                    "to value.template"
+                )
+        port = template.get("port")
+        if port is not None and not (isinstance(port, int) and not isinstance(port, bool) and 1 <= port <= 65535):
+            yield where + ("port",), "port is the database's TCP port, a whole number from 1 to 65535; fix it or remove it (the engine's default port is used)"
 
 
 class _InvalidSchedule(ValueError):
@@ -257,13 +368,24 @@ def tags_within_aws_limits(declaration: Declaration) -> Iterator[Finding]:
                 yield path + ("tags", key), "tag keys starting with aws: are reserved by AWS; rename the tag"
             if is_secret and key in RESERVED_TAGS:
                 yield path + ("tags", key), f"the layout sets the {key} tag itself; remove it"
+            elif is_secret and key.startswith(ROTATION_TAG_PREFIX):
+                yield path + ("tags", key), (
+                    f"{ROTATION_TAG_PREFIX}* tags are the api-key-rotator's settings, which the layout writes from "
+                    "rotation.adapter (so they are reviewed in git); move the setting into rotation.adapter and remove the tag"
+                )
             if key == "environment" and value != declaration.environment:
                 yield path + ("tags", key), (
                     f"the environment tag must be '{declaration.environment}' (policies and cost reports rely on it); fix or remove it"
                 )
-        total = len(tags.keys() | set(ADDED_TAGS)) if is_secret else len(tags)
+        total = len(tags.keys() | set(ADDED_TAGS)) + _adapter_tag_count(path, declaration) if is_secret else len(tags)
         if total > MAX_TAGS:
             yield path + ("tags",), f"{total} tags with the layout's own; AWS allows {MAX_TAGS}: remove some"
+
+
+def _adapter_tag_count(path: Path, declaration: Declaration) -> int:
+    rotation = declaration.secrets[path[1]].rotation if path[0] == "secrets" else None
+    adapter = rotation.adapter if rotation is not None and rotation.enabled else None
+    return len(adapter.model_dump(exclude_none=True)) if adapter is not None else 0
 
 
 def parameters_are_well_formed(declaration: Declaration) -> Iterator[Finding]:
@@ -303,6 +425,41 @@ def imports_name_their_secret(declaration: Declaration) -> Iterator[Finding]:
             )
 
 
+def adoption_is_well_formed(declaration: Declaration) -> Iterator[Finding]:
+    """Adopting an existing secret: two reviewed steps, and never a new value over the live one."""
+    for path, secret in _secrets(declaration):
+        adopt = secret.adopt
+        if secret.import_id is not None and secret.value.generate is not None:
+            yield path + ("value", "generate"), (
+                "an adopted secret keeps its live value; a generated value would replace the credential its owner "
+                "put there: use value: {external: true} (or from_config to set a value on purpose)"
+            )
+        if adopt is None:
+            continue
+        if secret.import_id is None:
+            yield path + ("adopt",), (
+                "adopt describes the live settings of a secret being imported; add import_id: <its ARN> or remove adopt"
+            )
+        if adopt.rotates and not (secret.rotates and secret.rotation is not None and secret.rotation.method):
+            yield path + ("adopt", "rotates"), (
+                "the live rotation is imported as the declared rotation's resource; declare the rotation the secret "
+                "will have (rotation: {lambda_arn: ..., every_days: N}) or set rotates: false"
+            )
+        if adopt.kms_key_id is not None and adopt.kms_key_id.split(":")[3] != declaration.primary_region:
+            yield path + ("adopt", "kms_key_id"), (
+                f"the secret is in {declaration.primary_region}, so its key is too; copy the key ARN shown by "
+                "aws secretsmanager describe-secret (KmsKeyId)"
+            )
+        seen: set[str] = set()
+        for index, replica in enumerate(adopt.replicas or []):
+            where = path + ("adopt", "replicas", index)
+            if replica.region == declaration.primary_region or replica.region in seen:
+                yield where + ("region",), f"{replica.region} is the primary region or listed twice; list each live replica once"
+            seen.add(replica.region)
+            if replica.kms_key_id is not None and replica.kms_key_id.split(":")[3] != replica.region:
+                yield where + ("kms_key_id",), f"a replica in {replica.region} is encrypted with a key of {replica.region}; fix the ARN"
+
+
 def no_secret_values_in_git(data: dict) -> list[Finding]:
     """Credential-looking literals in templates, parameters and tags.
 
@@ -333,6 +490,8 @@ def _literals(data: dict) -> Iterator[tuple[Path, str, object]]:
             yield ("secrets", index, "value", "template", key), str(key), value
         for key, value in mapping(secret.get("tags")).items():
             yield ("secrets", index, "tags", key), str(key), value
+        for key, value in mapping(mapping(secret.get("adopt")).get("tags")).items():
+            yield ("secrets", index, "adopt", "tags", key), str(key), value
     for index, parameter in enumerate(items(data.get("parameters"))):
         parameter = mapping(parameter)
         if "value" in parameter:
@@ -347,6 +506,7 @@ RULES: tuple[Rule, ...] = (
     value_comes_from_exactly_one_source,
     value_fits_in_a_secret,
     rotation_is_well_formed,
+    managed_template_is_complete,
     replicas_are_other_regions,
     readers_name_known_accounts,
     accounts_are_consumers,
@@ -354,5 +514,6 @@ RULES: tuple[Rule, ...] = (
     parameters_are_well_formed,
     kms_keys_are_in_their_region,
     imports_name_their_secret,
+    adoption_is_well_formed,
 )
 """Rules over the validated declaration. `no_secret_values_in_git` runs on the raw document."""

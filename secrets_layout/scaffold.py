@@ -272,6 +272,7 @@ secrets: []
 #       template: {username: orders, engine: postgres, host: orders-db.internal, port: 5432, dbname: orders}
 #     rotation:
 #       managed: rds-postgresql-single-user
+#       bootstrap: database-reads-secret   # the database's stack takes this password (examples/database-stack)
 #       vpc: {subnet_ids: [subnet-0a1b2c3d], security_group_ids: [sg-0a1b2c3d]}
 #     readers:
 #       - {account: $example_reader, roles: [OrdersServiceRole]}$reader_note

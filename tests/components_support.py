@@ -111,14 +111,16 @@ def type_counts(run: Simulation) -> Counter[str]:
 
 
 def secret_tree(
-    name: str, *, parent: str, generated: bool = False, version: bool = False, rotation: bool = False
+    name: str, *, parent: str, generated: bool = False, version: bool = False, rotation: bool = False,
+    adopting: bool = False,
 ) -> set[tuple[str, str, str | None]]:
-    """What one ManagedSecret registers."""
+    """What one ManagedSecret registers (while `adopting`, no policy of its own yet)."""
     nodes = {
         (MANAGED_SECRET, name, parent),
         (SECRET, f"{name}-secret", name),
-        (SECRET_POLICY, f"{name}-policy", name),
     }
+    if not adopting:
+        nodes.add((SECRET_POLICY, f"{name}-policy", name))
     if generated:
         nodes.add((RANDOM_PASSWORD, f"{name}-password", name))
     if version or generated:

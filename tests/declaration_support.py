@@ -21,9 +21,14 @@ secrets:
   - name: prod/app/api-key
     kind: api-key
     value: {from_config: appApiKey}
-    rotation: {function: api-key-rotator, every_days: 30}
+    rotation: {function: api-key-rotator, every_days: 30, adapter: {type: http-api-key, create_url: "https://api.keys.example/v1/keys", verify_url: "https://api.keys.example/v1/keys/self"}}
     readers: [{account: prod-app, roles: [AppRole]}]
 """
+
+VALID_ROTATION = VALID_SECRET.split("rotation: ", 1)[1].split("\n", 1)[0]
+"""The rotation mapping of VALID_SECRET, to replace as a whole."""
+MYSQL_ROTATION = "{managed: rds-mysql-single-user, bootstrap: database-reads-secret, every_days: 30}"
+"""A managed rotation for a generated database password, read by the database (rules: bootstrap)."""
 
 
 def declaration(body: str, header: str = HEADER) -> str:

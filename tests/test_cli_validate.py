@@ -35,7 +35,7 @@ def test_invalid_declaration_prints_one_line_per_error_and_exits_1(invalid_file)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         f"{invalid_file}:10:55: secrets[0].rotation.every_days: must be at least 1 — Rotate every N days (1-1000).",
-        f"{invalid_file}:12:5: secrets[0].colour: unknown field 'colour'; allowed fields: description, format, "
+        f"{invalid_file}:12:5: secrets[0].colour: unknown field 'colour'; allowed fields: adopt, description, format, "
         "import_id, kind, name, protect, readers, recovery_window_days, replicas, rotation, tags, value",
     ]
     assert_no_traceback(result)
@@ -50,7 +50,7 @@ def test_json_format_is_the_spec_document(invalid_file):
             {"file": str(invalid_file), "line": 10, "column": 55, "path": "secrets[0].rotation.every_days",
              "message": "must be at least 1 — Rotate every N days (1-1000)."},
             {"file": str(invalid_file), "line": 12, "column": 5, "path": "secrets[0].colour",
-             "message": "unknown field 'colour'; allowed fields: description, format, import_id, kind, name, "
+             "message": "unknown field 'colour'; allowed fields: adopt, description, format, import_id, kind, name, "
                         "protect, readers, recovery_window_days, replicas, rotation, tags, value"},
         ],
     }

@@ -68,7 +68,7 @@ secrets:
   - name: test/app/api-key
     kind: api-key
     value: {from_config: appApiKey}
-    rotation: {function: api-key-rotator, every_days: 30}
+    rotation: {function: api-key-rotator, every_days: 30, adapter: {type: http-api-key, create_url: "https://api.keys.example/v1/keys", verify_url: "https://api.keys.example/v1/keys/self"}}
     replicas: [us-west-2, eu-west-1]
     readers:
       - {account: test-app, roles: [AppRole]}

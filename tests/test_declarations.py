@@ -55,6 +55,8 @@ defaults:
   rotation: {every_days: 30, window: 2h}
   tags: {owner: platform-team, team: core}
 """
+ADAPTER = 'adapter: {type: http-api-key, create_url: "https://api.keys.example/v1/keys", verify_url: "https://api.keys.example/v1/keys/self"}'
+"""The bundled function's settings, which every function: api-key-rotator rotation declares."""
 SECRET_WITHOUT_ROTATION = """\
 secrets:
   - name: prod/app/api-key
@@ -65,7 +67,7 @@ secrets:
 
 @pytest.mark.parametrize(("override", "field", "expected"), MERGE_CASES)
 def test_defaults_merge_into_each_secret(override, field, expected):
-    text = declaration(DEFAULTS + SECRET_WITHOUT_ROTATION + "    rotation: {function: api-key-rotator}\n" + override)
+    text = declaration(DEFAULTS + SECRET_WITHOUT_ROTATION + f"    rotation: {{function: api-key-rotator, {ADAPTER}}}\n" + override)
     secret = load(text).declaration.secrets[0]
     assert getattr(secret, field) == expected
 
@@ -80,14 +82,15 @@ def test_defaults_merge_into_each_secret(override, field, expected):
                  id="disabled-drops-inherited-schedule"),
 ])
 def test_rotation_merges_key_by_key(rotation, expected):
+    rotation = rotation.replace("{function: api-key-rotator", "{function: api-key-rotator, " + ADAPTER)
     text = declaration(DEFAULTS + SECRET_WITHOUT_ROTATION + f"    rotation: {rotation}\n")
     secret = load(text).declaration.secrets[0]
-    assert secret.rotation.model_dump(exclude_none=True, exclude_unset=True, mode="json") == expected
+    assert secret.rotation.model_dump(exclude_none=True, exclude_unset=True, exclude={"adapter"}, mode="json") == expected
 
 
 def test_inherited_method_is_dropped_when_the_secret_names_another():
     defaults = "defaults:\n  rotation: {managed: rds-mysql-single-user, vpc: {subnet_ids: [subnet-0a1b2c3d], security_group_ids: [sg-0a1b2c3d]}, every_days: 30}\n"
-    text = declaration(defaults + SECRET_WITHOUT_ROTATION + "    rotation: {function: api-key-rotator}\n")
+    text = declaration(defaults + SECRET_WITHOUT_ROTATION + f"    rotation: {{function: api-key-rotator, {ADAPTER}}}\n")
     rotation = load(text).declaration.secrets[0].rotation
     assert (rotation.method, rotation.vpc, rotation.every_days) == ("function", None, 30)
 
@@ -159,7 +162,7 @@ def test_merge_keys_work_and_positions_follow_the_anchor():
             name: prod/app/api-key
             kind: api-key
             value: {from_config: appApiKey}
-            rotation: {function: api-key-rotator, every_days: 30}
+            rotation: {function: api-key-rotator, every_days: 30, adapter: {type: http-api-key, create_url: "https://k.example/v1", verify_url: "https://k.example/v1/self"}}
           - <<: *base
             name: prod/app/other-key
             recovery_window_days: 3

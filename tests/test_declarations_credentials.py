@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from declaration_support import VALID_SECRET, declaration, issues_of
+from declaration_support import MYSQL_ROTATION, VALID_ROTATION, VALID_SECRET, declaration, issues_of
 from secrets_layout.credentials import credential_findings, is_credential_key
 
 FIX = ("secret values never go into git: use value.generate, value.from_config "
@@ -58,8 +58,8 @@ def test_credential_key_names(key, expected):
 PLACES = [
     pytest.param(
         declaration(VALID_SECRET.replace("kind: api-key", "kind: database")
-                    .replace("{from_config: appApiKey}", "{generate: {key: password}, template: {username: admin, api_token: SECRETVALUE}}")
-                    .replace("function: api-key-rotator", "managed: rds-mysql-single-user")),
+                    .replace("{from_config: appApiKey}", "{generate: {key: password}, template: {username: admin, engine: mysql, host: db.internal, api_token: SECRETVALUE}}")
+                    .replace(VALID_ROTATION, MYSQL_ROTATION)),
         "secrets[0].value.template.api_token", 9, id="template",
     ),
     pytest.param(declaration(VALID_SECRET + "    tags: {note: SECRETVALUE}\n"), "secrets[0].tags.note", 12, id="secret-tag"),

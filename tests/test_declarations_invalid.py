@@ -16,7 +16,7 @@ INVALID_DECLARATIONS = [
     pytest.param(
         declaration(VALID_SECRET + "    rotaton: {every_days: 30}\n"),
         12, 'secrets[0].rotaton',
-        "unknown field 'rotaton'; did you mean 'rotation'? allowed fields: description, format, import_id, kind, name, protect, readers, recovery_window_days, replicas, rotation, tags, value",
+        "unknown field 'rotaton'; did you mean 'rotation'? allowed fields: adopt, description, format, import_id, kind, name, protect, readers, recovery_window_days, replicas, rotation, tags, value",
         id='unknown-secret-key',
     ),
     pytest.param(
@@ -188,7 +188,7 @@ INVALID_DECLARATIONS = [
         id='no-rotation-function',
     ),
     pytest.param(
-        declaration(VALID_SECRET.replace("{function: api-key-rotator, every_days: 30}", "{enabled: false}")),
+        declaration(VALID_SECRET.replace(VALID_SECRET.split("rotation: ", 1)[1].split("\n", 1)[0], "{enabled: false}")),
         10, 'secrets[0].rotation.reason',
         'an exemption from rotation needs a reason (it becomes the rotation-exempt tag); add reason: "..."',
         id='exemption-without-reason',

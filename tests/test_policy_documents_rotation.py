@@ -28,14 +28,27 @@ MASTER = "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/db/master-Ab
 @pytest.mark.parametrize(
     ("rotation", "expected"),
     [
-        ({"every_days": 30}, {"automatically_after_days": 30}),
-        ({"every_days": 7, "window": "3h"}, {"automatically_after_days": 7, "duration": "3h"}),
-        ({"schedule": "rate(10 days)"}, {"schedule_expression": "rate(10 days)"}),
-        ({"schedule": "cron(0 4 ? * SUN *)", "window": "4h"}, {"schedule_expression": "cron(0 4 ? * SUN *)", "duration": "4h"}),
-        ({}, {}),
+        pytest.param({"every_days": 30}, {"automatically_after_days": 30}, id="interval without window"),
+        pytest.param({"every_days": 7, "window": "3h"}, {"schedule_expression": "rate(7 days)", "duration": "3h"},
+                     id="interval with window becomes a rate"),
+        pytest.param({"every_days": 1, "window": "2h"}, {"schedule_expression": "rate(1 day)", "duration": "2h"},
+                     id="one day is singular"),
+        pytest.param({"schedule": "rate(10 days)"}, {"schedule_expression": "rate(10 days)"}, id="rate as written"),
+        pytest.param({"schedule": "rate(10 days)", "window": "2h"}, {"schedule_expression": "rate(10 days)", "duration": "2h"},
+                     id="rate with window"),
+        pytest.param({"schedule": "cron(0 4 ? * SUN *)", "window": "4h"},
+                     {"schedule_expression": "cron(0 4 ? * SUN *)", "duration": "4h"}, id="cron with window"),
+        pytest.param({}, {}, id="nothing"),
     ],
 )
 def test_rotation_rules(rotation, expected):
+    """A window (Duration) only takes effect from a ScheduleExpression.
+
+    RotationRulesType: "The window starts according to the ScheduleExpression"
+    (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html), and the
+    provider sends ScheduleExpression or AutomaticallyAfterDays, never both, plus Duration
+    (terraform-provider-aws internal/service/secretsmanager/secret_rotation.go, expandRotationRulesType).
+    """
     assert rotation_rules(Rotation.model_validate(rotation)) == expected
 
 
@@ -160,12 +173,13 @@ def test_managed_applications_are_shared_per_engine_and_placement():
     )
     assert [(group.managed.value, group.secret_names, bool(group.placement)) for group in groups] == [
         ("rds-postgresql-single-user", ("prod/a", "prod/b"), True),
-        ("rds-postgresql-single-user", ("prod/c",), False),
+        ("rds-postgresql-single-user", ("prod/c",), True),
         ("rds-mysql-single-user", ("prod/d",), True),
     ]
-    assert groups[1].function_name("prod") == "prod-rds-postgresql-single-user"
     assert groups[0].function_name("prod") == f"prod-rds-postgresql-single-user-{groups[0].placement}"
-    # The placement suffix depends only on the VPC, so adding another group never renames one.
+    assert groups[0].placement != groups[1].placement
+    # The placement suffix depends only on the VPC and the excluded characters, so adding another
+    # group never renames one.
     assert groups[0].placement == groups[2].placement
 
 
@@ -212,11 +226,12 @@ def test_rotation_url_hosts(tags, hosts):
 
 
 def test_bundled_function_allows_the_hosts_its_secrets_name():
-    def tagged(name, url):
+    def declared(name, url):
+        adapter = {"type": "http-api-key", "create_url": url, "verify_url": url + "/self"}
         return Secret.model_validate({"name": name, "kind": "api-key", "value": {"external": True},
-                                      "rotation": {"function": "api-key-rotator"}, "tags": {"rotation-create-url": url}})
+                                      "rotation": {"function": "api-key-rotator", "adapter": adapter}})
 
-    groups = bundled_rotation_groups([tagged("prod/a", "https://b.example.com/k"), tagged("prod/b", "https://a.example.com/k")])
+    groups = bundled_rotation_groups([declared("prod/a", "https://b.example.com/k"), declared("prod/b", "https://a.example.com/k")])
     assert groups[0].allowed_hosts == ("a.example.com", "b.example.com")
     assert function_environment("us-east-1", groups[0].allowed_hosts) == {
         "SECRETS_MANAGER_ENDPOINT": "https://secretsmanager.us-east-1.amazonaws.com",
@@ -257,3 +272,37 @@ def test_physical_name_stays_within_the_lambda_limit_and_is_stable():
     assert len(name) <= 64 and name.startswith("a-very-long-environment-name-xyz-rds-postgresql")
     assert name == physical_name(environment, "rds-postgresql-single-user", "769c87")
     assert name != physical_name(environment, "rds-postgresql-single-user", "000000")
+
+
+@pytest.mark.parametrize(("excluded", "parameter"), [
+    pytest.param('"@/\\', '"/@\\', id="declared punctuation, in a stable order"),
+    pytest.param("\"'/@ ", "\"'/@", id="the database default: the space goes"),
+    pytest.param("", None, id="nothing excluded: the application's own default"),
+])
+def test_sar_parameters_pass_the_excluded_characters(excluded, parameter):
+    """The AWS rotation applications take `excludeCharacters` (aws-cdk-lib aws-secretsmanager/lib/secret-rotation.ts,
+    SecretRotation: `parameters.excludeCharacters = props.excludeCharacters`; the function reads it as
+    EXCLUDE_CHARACTERS for GetRandomPassword, aws-samples/aws-secrets-manager-rotation-lambdas
+    SecretsManagerRDSSQLServerRotationSingleUser/lambda_function.py get_random_password). GetRandomPassword never
+    includes a space unless IncludeSpace is true
+    (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetRandomPassword.html), so a space is
+    left out of the parameter."""
+    parameters = sar_parameters(managed=ManagedRotation.RDS_POSTGRESQL_SINGLE_USER, region="us-east-1",
+                                function_name="f", vpc=None, exclude_characters=excluded)
+    assert parameters.get("excludeCharacters") == parameter
+
+
+def test_managed_applications_are_split_by_excluded_characters():
+    def generated(name, excluded):
+        return Secret.model_validate({
+            "name": name, "kind": "database",
+            "value": {"generate": {"key": "password", "exclude_characters": excluded},
+                      "template": {"engine": "postgres", "host": "h", "username": "u"}},
+            "rotation": {"managed": "rds-postgresql-single-user", "bootstrap": "database-reads-secret"}})
+
+    groups = managed_rotation_groups([generated("prod/a", "@/"), generated("prod/b", "/@"), generated("prod/c", "@")])
+    assert [(group.secret_names, group.exclude_characters) for group in groups] == [
+        (("prod/a", "prod/b"), "/@"),
+        (("prod/c",), "@"),
+    ]
+    assert groups[0].function_name("prod") != groups[1].function_name("prod")

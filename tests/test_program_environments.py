@@ -15,7 +15,7 @@ import pytest
 
 from components.policy_documents import secret_policy_for
 from components.rotation_settings import ROTATION_APPLICATIONS
-from components.secret_settings import INITIAL_VERSION_STAGE
+from components.secret_settings import INITIAL_VERSION_STAGE, present_replica_regions
 from components_support import (
     BUNDLED_FUNCTION,
     FUNCTION,
@@ -88,31 +88,31 @@ def layout_root(layout: str, regions: list[str]) -> set:
 
 EXPECTED_TREES = {
     "dev": layout_root("dev", ["us-east-1"])
-    | managed_app_tree("dev-rotation-rds-postgresql-single-user-e8ce1e", parent="dev")
+    | managed_app_tree("dev-rotation-rds-postgresql-single-user-44ccd9", parent="dev")
     | bundled_tree("dev-rotation-api-key-rotator", parent="dev")
     | secret_tree("dev/database/credentials", parent="dev", generated=True, rotation=True)
     | secret_tree("dev/payments/stripe-api-key", parent="dev", version=True, rotation=True)
     | secret_tree("dev/tools/feature-flag-sdk-key", parent="dev")
     | parameters_tree("dev", ["/dev/orders/log-level", "/dev/orders/feature-new-checkout"]),
     "staging": layout_root("staging", ["us-east-1", "us-west-2"])
-    | managed_app_tree("staging-rotation-rds-postgresql-single-user-787cb8", parent="staging", replica_keys=True)
+    | managed_app_tree("staging-rotation-rds-postgresql-single-user-944c98", parent="staging", replica_keys=True)
     | bundled_tree("staging-rotation-api-key-rotator", parent="staging")
     | secret_tree("staging/database/credentials", parent="staging", generated=True, rotation=True)
     | secret_tree("staging/payments/stripe-api-key", parent="staging", version=True, rotation=True)
     | secret_tree("staging/crm/oauth-client-credentials", parent="staging", version=True, rotation=True)
     | parameters_tree("staging", ["/staging/orders/log-level"]),
     "prod": layout_root("prod", ["us-east-1", "us-west-2", "eu-west-1"])
-    | managed_app_tree("prod-rotation-rds-postgresql-single-user-769c87", parent="prod", replica_keys=True)
-    | managed_app_tree("prod-rotation-rds-mysql-single-user-c36e07", parent="prod", replica_keys=True)
+    | managed_app_tree("prod-rotation-rds-postgresql-single-user-39b3ee", parent="prod", replica_keys=True)
+    | managed_app_tree("prod-rotation-rds-mysql-single-user-40ea16", parent="prod", replica_keys=True)
     | bundled_tree("prod-rotation-api-key-rotator", parent="prod")
     | secret_tree("prod/database/credentials", parent="prod", generated=True, rotation=True)
     | secret_tree("prod/orders/mysql-credentials", parent="prod", generated=True, rotation=True)
     | secret_tree("prod/payments/stripe-api-key", parent="prod", version=True, rotation=True)
     | secret_tree("prod/notifications/sendgrid-api-key", parent="prod", version=True, rotation=True)
-    | secret_tree("prod/legacy/partner-token", parent="prod", rotation=True)
+    | secret_tree("prod/legacy/partner-token", parent="prod", rotation=True, adopting=True)
     | parameters_tree("prod", ["/prod/orders/log-level", "/prod/orders/max-connections", "/prod/payments/stripe-api-base"]),
     "shared-services": layout_root("shared-services", ["us-east-1", "us-west-2"])
-    | managed_app_tree("shared-services-rotation-rds-mysql-single-user-7c6111", parent="shared-services", replica_keys=True)
+    | managed_app_tree("shared-services-rotation-rds-mysql-single-user-5a1e5a", parent="shared-services", replica_keys=True)
     | bundled_tree("shared-services-rotation-api-key-rotator", parent="shared-services")
     | secret_tree("shared-services/ci/github-app-key", parent="shared-services", rotation=True)
     | secret_tree("shared-services/monitoring/grafana-database", parent="shared-services", generated=True, rotation=True)
@@ -140,7 +140,7 @@ EXPECTED_COUNTS = {
         LAYOUT: 1, PROVIDER: 3, "secrets-layout:kms:RegionalKey": 3, KMS_KEY: 3, KMS_ALIAS: 3,
         MANAGED_ROTATION_APP: 2, SAR_STACK: 2,
         BUNDLED_FUNCTION: 1, ROLE: 1, ROLE_POLICY: 3, ROLE_POLICY_ATTACHMENT: 1, FUNCTION: 1, PERMISSION: 1,
-        MANAGED_SECRET: 5, SECRET: 5, SECRET_POLICY: 5, RANDOM_PASSWORD: 2, SECRET_VERSION: 4, SECRET_ROTATION: 5,
+        MANAGED_SECRET: 5, SECRET: 5, SECRET_POLICY: 4, RANDOM_PASSWORD: 2, SECRET_VERSION: 4, SECRET_ROTATION: 5,
         PARAMETER_SET: 1, PARAMETER: 3,
     },
     "shared-services": {
@@ -205,6 +205,8 @@ def test_secrets_are_encrypted_per_region_with_their_regions_key(runs, stack):
     declaration = declared(stack)
     key_arn = {region: simulation.get(f"{stack}-kms-{region}-key").outputs["arn"] for region in declaration.regions}
     for secret in declaration.secrets:
+        if secret.adopt is not None:
+            continue  # imported with its live settings: tests/test_components_adoption.py
         created = simulation.get(f"{secret.name}-secret")
         assert created.inputs["name"] == secret.name
         assert created.inputs["kmsKeyId"] == key_arn["us-east-1"]
@@ -221,6 +223,9 @@ def test_resource_policies_are_the_pure_documents_with_public_policies_blocked(r
     simulation = run(runs, stack)
     declaration = declared(stack)
     for secret in declaration.secrets:
+        if secret.adopt is not None:
+            assert not [r for r in simulation.resources if r.name == f"{secret.name}-policy"]
+            continue  # the owner's policy stays until the migration
         policy = simulation.get(f"{secret.name}-policy")
         assert policy_of(policy) == secret_policy_for(declaration, secret)
         assert policy.inputs["blockPublicPolicy"] is True
@@ -316,6 +321,11 @@ EXPECTED_TAGS = {
         "environment": "prod",
         "kind": "api-key",
         "managed-by": "secrets-layout",
+        "rotation-adapter": "http-api-key",
+        "rotation-create-url": "https://api.mail-provider.example/v3/api_keys",
+        "rotation-verify-url": "https://api.mail-provider.example/v3/scopes",
+        "rotation-response-key-field": "api_key",
+        "rotation-response-key-id-field": "api_key_id",
     },
     "shared-services/monitoring/grafana-database": {
         "owner": "platform-team",
@@ -334,18 +344,18 @@ def test_secret_tags(runs, secret_name, tags):
 
 # secret -> (rotation rules, how the function is found)
 EXPECTED_ROTATIONS = {
-    "dev/database/credentials": ({"automaticallyAfterDays": 7}, "dev-rotation-rds-postgresql-single-user-e8ce1e"),
+    "dev/database/credentials": ({"automaticallyAfterDays": 7}, "dev-rotation-rds-postgresql-single-user-44ccd9"),
     "dev/payments/stripe-api-key": ({"automaticallyAfterDays": 7}, "dev-rotation-api-key-rotator"),
-    "staging/database/credentials": ({"automaticallyAfterDays": 30, "duration": "2h"}, "staging-rotation-rds-postgresql-single-user-787cb8"),
+    "staging/database/credentials": ({"scheduleExpression": "rate(30 days)", "duration": "2h"}, "staging-rotation-rds-postgresql-single-user-944c98"),
     "staging/payments/stripe-api-key": ({"automaticallyAfterDays": 30}, "staging-rotation-api-key-rotator"),
     "staging/crm/oauth-client-credentials": ({"scheduleExpression": "rate(30 days)"}, "staging-rotation-api-key-rotator"),
-    "prod/database/credentials": ({"automaticallyAfterDays": 30, "duration": "3h"}, "prod-rotation-rds-postgresql-single-user-769c87"),
-    "prod/orders/mysql-credentials": ({"scheduleExpression": "cron(0 4 ? * SUN#1 *)", "duration": "4h"}, "prod-rotation-rds-mysql-single-user-c36e07"),
+    "prod/database/credentials": ({"scheduleExpression": "rate(30 days)", "duration": "3h"}, "prod-rotation-rds-postgresql-single-user-39b3ee"),
+    "prod/orders/mysql-credentials": ({"scheduleExpression": "cron(0 4 ? * SUN#1 *)", "duration": "4h"}, "prod-rotation-rds-mysql-single-user-40ea16"),
     "prod/payments/stripe-api-key": ({"automaticallyAfterDays": 30}, "prod-rotation-api-key-rotator"),
     "prod/notifications/sendgrid-api-key": ({"automaticallyAfterDays": 30}, "prod-rotation-api-key-rotator"),
     "prod/legacy/partner-token": ({"automaticallyAfterDays": 60}, "arn:aws:lambda:us-east-1:111111111111:function:partner-rotator"),
     "shared-services/ci/github-app-key": ({"automaticallyAfterDays": 60}, "arn:aws:lambda:us-east-1:111111111111:function:github-app-key-rotator"),
-    "shared-services/monitoring/grafana-database": ({"automaticallyAfterDays": 60}, "shared-services-rotation-rds-mysql-single-user-7c6111"),
+    "shared-services/monitoring/grafana-database": ({"automaticallyAfterDays": 60}, "shared-services-rotation-rds-mysql-single-user-5a1e5a"),
     "shared-services/monitoring/pagerduty-api-key": ({"automaticallyAfterDays": 60}, "shared-services-rotation-api-key-rotator"),
 }
 
@@ -379,26 +389,30 @@ def test_a_secret_without_rotation_has_none(runs):
 
 
 # app -> (managed engine, parameters without kmsKeyArn)
+# excludeCharacters: the declared generate.exclude_characters ("\"@/\\"), or for a database
+# without one the characters RDS rejects, sorted, without the space (rotation_settings.sar_exclude_characters).
+PUNCTUATION_EXCLUDED = '"/@\\'
+RDS_DEFAULT_EXCLUDED = "\"'/@"
 EXPECTED_APPS = {
-    "dev-rotation-rds-postgresql-single-user-e8ce1e": (
+    "dev-rotation-rds-postgresql-single-user-44ccd9": (
         "rds-postgresql-single-user",
-        {"functionName": "dev-rds-postgresql-single-user-e8ce1e", "vpcSubnetIds": "subnet-0d1e2f3a", "vpcSecurityGroupIds": "sg-0d1e2f3a"},
+        {"functionName": "dev-rds-postgresql-single-user-44ccd9", "excludeCharacters": PUNCTUATION_EXCLUDED, "vpcSubnetIds": "subnet-0d1e2f3a", "vpcSecurityGroupIds": "sg-0d1e2f3a"},
     ),
-    "staging-rotation-rds-postgresql-single-user-787cb8": (
+    "staging-rotation-rds-postgresql-single-user-944c98": (
         "rds-postgresql-single-user",
-        {"functionName": "staging-rds-postgresql-single-user-787cb8", "vpcSubnetIds": "subnet-05a6b7c8", "vpcSecurityGroupIds": "sg-05a6b7c8"},
+        {"functionName": "staging-rds-postgresql-single-user-944c98", "excludeCharacters": PUNCTUATION_EXCLUDED, "vpcSubnetIds": "subnet-05a6b7c8", "vpcSecurityGroupIds": "sg-05a6b7c8"},
     ),
-    "prod-rotation-rds-postgresql-single-user-769c87": (
+    "prod-rotation-rds-postgresql-single-user-39b3ee": (
         "rds-postgresql-single-user",
-        {"functionName": "prod-rds-postgresql-single-user-769c87", "vpcSubnetIds": "subnet-0a1b2c3d", "vpcSecurityGroupIds": "sg-0a1b2c3d"},
+        {"functionName": "prod-rds-postgresql-single-user-39b3ee", "excludeCharacters": PUNCTUATION_EXCLUDED, "vpcSubnetIds": "subnet-0a1b2c3d", "vpcSecurityGroupIds": "sg-0a1b2c3d"},
     ),
-    "prod-rotation-rds-mysql-single-user-c36e07": (
+    "prod-rotation-rds-mysql-single-user-40ea16": (
         "rds-mysql-single-user",
-        {"functionName": "prod-rds-mysql-single-user-c36e07", "vpcSubnetIds": "subnet-0a1b2c3d", "vpcSecurityGroupIds": "sg-0f1e2d3c"},
+        {"functionName": "prod-rds-mysql-single-user-40ea16", "excludeCharacters": RDS_DEFAULT_EXCLUDED, "vpcSubnetIds": "subnet-0a1b2c3d", "vpcSecurityGroupIds": "sg-0f1e2d3c"},
     ),
-    "shared-services-rotation-rds-mysql-single-user-7c6111": (
+    "shared-services-rotation-rds-mysql-single-user-5a1e5a": (
         "rds-mysql-single-user",
-        {"functionName": "shared-services-rds-mysql-single-user-7c6111", "vpcSubnetIds": "subnet-0b2c3d4e", "vpcSecurityGroupIds": "sg-0b2c3d4e"},
+        {"functionName": "shared-services-rds-mysql-single-user-5a1e5a", "excludeCharacters": PUNCTUATION_EXCLUDED, "vpcSubnetIds": "subnet-0b2c3d4e", "vpcSecurityGroupIds": "sg-0b2c3d4e"},
     ),
 }
 
@@ -435,7 +449,8 @@ def test_bundled_function_role_permission_and_code(runs, stack):
     assert function.inputs["handler"] == "handler.lambda_handler"
     assert function.inputs["role"] == role.outputs["arn"]
     assert function.inputs["environment"] == {
-        "variables": {"SECRETS_MANAGER_ENDPOINT": "https://secretsmanager.us-east-1.amazonaws.com"}
+        "variables": {"SECRETS_MANAGER_ENDPOINT": "https://secretsmanager.us-east-1.amazonaws.com",
+                      "ROTATION_ALLOWED_HOSTS": ALLOWED_HOSTS[stack]}
     }
     archive = function.inputs["code"]
     assert "handler.py" in archive.assets and not any(path.startswith("tests/") for path in archive.assets)
@@ -466,6 +481,14 @@ def test_bundled_function_role_permission_and_code(runs, stack):
     )
 
 
+# The hosts of the adapters' endpoints in environments/<stack>.yaml, sorted: the only hosts a
+# rotation-*-url tag may name (rotation/README.md, ROTATION_ALLOWED_HOSTS).
+ALLOWED_HOSTS = {
+    "dev": "api.payments-provider.example",
+    "staging": "api.payments-provider.example,auth.crm-provider.example",
+    "prod": "api.mail-provider.example,api.payments-provider.example",
+    "shared-services": "api.incident-provider.example",
+}
 PROTECTED = {"dev": False, "staging": False, "prod": True, "shared-services": True}
 
 
@@ -556,16 +579,16 @@ def test_stack_outputs(runs, stack):
     for secret in declaration.secrets:
         primary_arn = simulation.get(f"{secret.name}-secret").outputs["arn"]
         by_region = outputs["secrets"][secret.name]["arn_by_region"]
-        assert list(sorted(by_region)) == sorted(["us-east-1", *secret.replicas])
+        replicas = present_replica_regions(secret)
+        assert list(sorted(by_region)) == sorted(["us-east-1", *replicas])
         assert by_region["us-east-1"] == primary_arn
-        for region in secret.replicas:
+        for region in replicas:
             assert by_region[region] == primary_arn.replace(":us-east-1:", f":{region}:")
 
 
 def test_adopted_secret_keeps_its_arn_in_the_outputs(runs):
     simulation = run(runs, "prod")
+    # While being adopted the secret has its live replicas (none): the declared ones come with the migration.
     assert simulation.outputs["secrets"]["prod/legacy/partner-token"]["arn_by_region"] == {
         "us-east-1": "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/legacy/partner-token-AbCdEf",
-        "us-west-2": "arn:aws:secretsmanager:us-west-2:111111111111:secret:prod/legacy/partner-token-AbCdEf",
-        "eu-west-1": "arn:aws:secretsmanager:eu-west-1:111111111111:secret:prod/legacy/partner-token-AbCdEf",
     }

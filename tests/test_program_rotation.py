@@ -17,6 +17,19 @@ from pathlib import Path
 from components_support import RANDOM_PASSWORD, ROOT, SECRET_CONFIG, SECRET_VERSION, planned_changes, run_program
 
 
+STRIPE_ROTATION = """rotation:
+      function: api-key-rotator
+      adapter:
+        type: http-api-key
+        create_url: https://api.payments-provider.example/v1/api_keys
+        verify_url: https://api.payments-provider.example/v1/api_keys/self
+        revoke_url: https://api.payments-provider.example/v1/api_keys
+        response_key_field: secret
+        response_key_id_field: id
+"""
+"""The rotation block of dev/payments/stripe-api-key in environments/dev.yaml."""
+
+
 def declaration_copy(tmp_path: Path, stack: str, name: str, replacements: dict[str, str]) -> str:
     text = (ROOT / "environments" / f"{stack}.yaml").read_text()
     for old, new in replacements.items():
@@ -59,7 +72,7 @@ def test_without_rotation_a_changed_value_is_deployed(tmp_path: Path):
         tmp_path,
         "dev",
         "dev.yaml",
-        {"rotation: {function: api-key-rotator}": "rotation: {enabled: false, reason: rotated by hand}"},
+        {STRIPE_ROTATION: "rotation: {enabled: false, reason: rotated by hand}\n"},
     )
     first = run_program("dev", config={"secrets-layout:declaration": declaration})
     second = run_program(
