@@ -307,7 +307,7 @@ def _preview(arguments: argparse.Namespace) -> int:
         "sarif": lambda: preview_sarif.render(report),
     }
     _emit(renderers[arguments.format](), arguments.output, arguments.force, path)
-    return EXIT_FINDINGS if report.mandatory else EXIT_OK
+    return EXIT_FINDINGS if report.fails else EXIT_OK
 
 
 @contextlib.contextmanager

@@ -90,6 +90,16 @@ class PreviewReport:
     def advisory(self) -> list[Violation]:
         return [violation for violation in self.violations if violation.level == "advisory"]
 
+    @property
+    def blocked(self) -> list[PlannedResource]:
+        """Steps protect forbids: the engine fails the whole `pulumi preview`/`up` on any of them."""
+        return [resource for resource in self.resources if resource.change.blocked]
+
+    @property
+    def fails(self) -> bool:
+        """What fails the pull request: a mandatory violation, or a step the engine would refuse."""
+        return bool(self.mandatory or self.blocked)
+
     def count(self, change: str) -> int:
         return sum(1 for resource in self.resources if resource.change.change == change)
 
