@@ -66,7 +66,7 @@ def test_each_resource_points_at_the_yaml_that_made_it(prod_preview):
 
 def test_prod_cost_is_the_layout_cost(prod_preview):
     _, document = prod_preview
-    assert document["cost"]["monthly_usd"] == 8.6
+    assert document["cost"]["monthly_usd"] == 7.8
     assert document["cost"]["prices_as_of"] == "2026-11-01"
 
 
