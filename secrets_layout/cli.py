@@ -127,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--base", metavar="GITREF", help="also preview PATH at this revision and show the changes")
     preview.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text")
     preview.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    preview.add_argument("--sarif-output", metavar="FILE",
+                         help="also write the same preview as SARIF to FILE (one run for both reports)")
     preview.add_argument("--force", action="store_true", help="with --output: replace FILE if it exists")
     preview.set_defaults(handler=_preview)
 
@@ -277,9 +279,14 @@ def _preview(arguments: argparse.Namespace) -> int:
     from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
 
     path = Path(arguments.path)
-    check_regular(path)
-    if arguments.output is not None:
-        _check_output(arguments.output, path, force=arguments.force)
+    # A declaration the working tree no longer has is previewed as its deletion against --base.
+    if arguments.base is None or os.path.lexists(path):
+        check_regular(path)
+    for output in (arguments.output, arguments.sarif_output):
+        if output is not None:
+            _check_output(output, path, force=arguments.force)
+    if arguments.sarif_output is not None and arguments.sarif_output == arguments.output:
+        raise UsageError(f"--output and --sarif-output are both {arguments.sarif_output}; give two files")
     if arguments.policy_config is not None:
         try:
             check_policy_config(arguments.policy_config)
@@ -296,6 +303,8 @@ def _preview(arguments: argparse.Namespace) -> int:
         }
         _emit(invalid.get(arguments.format, lambda: validation_report.as_text(
             [validation_report.FileResult(str(path), error.issues)]))(), arguments.output, arguments.force, path)
+        if arguments.sarif_output is not None:
+            _emit(invalid["sarif"](), arguments.sarif_output, arguments.force, path)
         return EXIT_FINDINGS
     except (PreviewUsageError, PolicyConfigError) as error:
         # PolicyConfigError: the default policies/config/<environment>.json, which is not checked up front.
@@ -307,6 +316,8 @@ def _preview(arguments: argparse.Namespace) -> int:
         "sarif": lambda: preview_sarif.render(report),
     }
     _emit(renderers[arguments.format](), arguments.output, arguments.force, path)
+    if arguments.sarif_output is not None:
+        _emit(renderers["sarif"](), arguments.sarif_output, arguments.force, path)
     return EXIT_FINDINGS if report.mandatory else EXIT_OK
 
 
