@@ -498,6 +498,72 @@ def test_a_report_that_fits_is_not_cut(tmp_path):
     assert "artifact" not in parameters["body"]
 
 
+# -- a pull request end to end: selection, the preview step, the comment ------------------------------
+
+PULL_REQUEST_EVENT = {  # the fields of a pull_request event payload the workflow and the comment read
+    "action": "synchronize", "number": 7,
+    "pull_request": {"number": 7, "head": {"sha": "feedfacecafebeef0000", "repo": {"full_name": "o/r"}},
+                     "base": {"ref": "main", "repo": {"full_name": "o/r"}}},
+}
+
+
+@pytest.mark.slow
+def test_a_pull_request_that_deletes_one_environment_and_changes_another_policy_config(tmp_path, preview):
+    """A fabricated history: main has dev and prod; the pull request deletes prod and edits dev's
+    policy config. The changes job's script selects exactly those two, the preview step's own
+    `run:` block (taken from the workflow) previews each once into markdown and SARIF, and the
+    sticky comment of the deleted one shows the blocked deletions."""
+    repository = tmp_path / "repo"
+    (repository / "environments").mkdir(parents=True)
+    (repository / "policies" / "config").mkdir(parents=True)
+    for name in ("dev", "prod"):
+        (repository / "environments" / f"{name}.yaml").write_text((ROOT / "environments" / f"{name}.yaml").read_text())
+        (repository / "policies" / "config" / f"{name}.json").write_text(
+            (ROOT / "policies" / "config" / f"{name}.json").read_text())
+    _git(repository, "init", "--quiet", "--initial-branch=main")
+    _git(repository, "add", ".")
+    _git(repository, "commit", "--quiet", "-m", "base")
+    _git(repository, "checkout", "--quiet", "-b", "pr")
+    (repository / "environments" / "prod.yaml").unlink()
+    with (repository / "policies" / "config" / "dev.json").open("a") as handle:
+        handle.write("\n")
+    _git(repository, "commit", "--quiet", "-am", "retire prod, touch dev's policy config")
+
+    output = repository / "github-output"
+    selected = subprocess.run(["bash", str(SCRIPTS / "changed-environments.sh"), "main"], cwd=repository,
+                              env={**os.environ, "GITHUB_OUTPUT": str(output)}, capture_output=True, text=True,
+                              timeout=60, check=True)
+    outputs = dict(line.split("=", 1) for line in selected.stdout.splitlines())
+    assert json.loads(outputs["environments"]) == ["dev", "prod"]
+
+    # .venv/bin/secrets-layout of the checkout: this interpreter's console script.
+    (repository / ".venv" / "bin").mkdir(parents=True)
+    (repository / ".venv" / "bin" / "secrets-layout").symlink_to(_tool("secrets-layout", "install the package"))
+    [step] = [step for step in _steps(preview["jobs"]["preview"]) if step.get("id") == "preview"]
+    reports = {}
+    for environment in json.loads(outputs["environments"]):
+        step_output, summary = tmp_path / f"{environment}-output", tmp_path / f"{environment}-summary"
+        result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repository, capture_output=True, text=True,
+                                timeout=600, check=False,
+                                env={**os.environ, "ENVIRONMENT": environment, "BASE": "main",
+                                     "GITHUB_OUTPUT": str(step_output), "GITHUB_STEP_SUMMARY": str(summary)})
+        assert result.returncode == 0, result.stderr
+        assert step_output.read_text() == "exit-code=0\n", result.stderr
+        markdown = (repository / f"preview-{environment}.md").read_text()
+        assert summary.read_text() == markdown
+        assert json.loads((repository / f"preview-{environment}.sarif").read_text())["version"] == "2.1.0"
+        reports[environment] = markdown
+    assert "every resource it had at main is deleted" in reports["prod"]
+    assert "every resource it had at main is deleted" not in reports["dev"]
+
+    (tmp_path / "comment").mkdir()
+    (tmp_path / "comment" / "preview-prod.md").write_text(reports["prod"])
+    [_, [verb, parameters]] = _sticky(tmp_path / "comment", [], None, 0, payload=PULL_REQUEST_EVENT)
+    assert verb == "create" and parameters["issue_number"] == 7
+    assert parameters["body"].startswith(MARKER + "\n" + reports["prod"].strip())
+    assert "blocked by protect" in parameters["body"] and "at feedfac" in parameters["body"]
+
+
 # -- the pre-commit hook ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
