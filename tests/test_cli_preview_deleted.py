@@ -36,7 +36,8 @@ def deleted_prod(tmp_path):
 def test_a_deleted_declaration_is_previewed_as_the_deletion_of_everything(deleted_prod):
     result = run_cli("preview", "environments/prod.yaml", "--base", "main", "--format", "json", cwd=deleted_prod)
     assert_no_traceback(result)
-    assert result.returncode == 0, result.stderr
+    # The protected keys and secrets cannot be deleted (the engine refuses), so the pull request fails.
+    assert result.returncode == 1, result.stderr
     document = json.loads(result.stdout)
     jsonschema.Draft202012Validator(OUTPUT_SCHEMA).validate(document)
     changes = {resource["change"] for resource in document["resources"]}
@@ -76,7 +77,7 @@ def test_a_declaration_missing_on_both_sides_is_a_usage_error(tmp_path, argument
 def test_one_run_writes_markdown_and_sarif(deleted_prod):
     result = run_cli("preview", "environments/prod.yaml", "--base", "main", "--format", "markdown",
                      "--output", "preview.md", "--sarif-output", "preview.sarif", cwd=deleted_prod)
-    assert (result.returncode, result.stdout) == (0, ""), result.stderr
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr  # the protected deletions are blocked
     markdown = (deleted_prod / "preview.md").read_text()
     sarif = json.loads((deleted_prod / "preview.sarif").read_text())
     assert markdown.startswith("<!-- secrets-layout-preview -->")
