@@ -188,6 +188,7 @@ SCENARIOS = [
                  # the readers leave the key policies; the function no longer calls the mail provider
                  **{f"prod-kms-{region}-key": "update" for region in ("us-east-1", "us-west-2", "eu-west-1")},
                  "prod-rotation-api-key-rotator-function": "update"},
+        exit_code=1,  # the engine refuses the protected deletions
     ),
     Scenario(
         "retire-step-1-unprotect", "retiring-a-secret.md", "environments/prod.yaml",

@@ -31,7 +31,7 @@ def render(report: PreviewReport, *, color: bool = False, width: int = 160) -> s
     console.print(_resources(report))
     console.print(_violations(report) if report.violations else "No policy violations.", soft_wrap=True)
     console.print(_cost(report))
-    console.print(_summary(report))
+    console.print(_summary(report), soft_wrap=True)
     return buffer.getvalue()
 
 
