@@ -33,8 +33,8 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import lambda_assume_role_policy, replica_keys_policy, rotation_function_policy
-from components.rotation_settings import (
+from secrets_layout.components.policy_documents import lambda_assume_role_policy, replica_keys_policy, rotation_function_policy
+from secrets_layout.components.rotation_settings import (
     SAR_CAPABILITIES,
     ROTATION_APPLICATIONS,
     sar_application_id,

@@ -10,13 +10,13 @@ from datetime import datetime, timezone
 import pytest
 from moto.events.models import EventPattern
 
-from components import SecretsLayout, SecretsLayoutArgs
-from components.alerts import (
+from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
+from secrets_layout.components.alerts import (
     alert_topic_policy,
     eventbridge_key_statement,
     rotation_alert_pattern,
 )
-from components.policy_documents import kms_key_policy
+from secrets_layout.components.policy_documents import kms_key_policy
 from audit_support import rotation_record
 from components_support import declaration, policy_of, run_components, urn_name
 from secrets_layout.cost import estimate

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.pack import CATALOG
+from secrets_layout.policies.pack import CATALOG
 from secrets_layout.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
 from secrets_layout.loader import load_declaration, parse_declaration
 from secrets_layout.scaffold import (
