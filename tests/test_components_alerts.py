@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from moto.events.models import EventPattern
@@ -197,7 +198,8 @@ def test_prod_with_alerts_previews_with_zero_violations(tmp_path):
     declared = tmp_path / "prod.yaml"
     declared.write_text(PROD.read_text(encoding="utf-8") + PROD_ALERTS, encoding="utf-8")
 
-    report = run_preview(declared)
+    # Kept outside the repository: its policy config is named (the default is the declaration's repository's).
+    report = run_preview(declared, policy_config=Path(__file__).resolve().parent.parent / "policies" / "config" / "prod.json")
 
     types = {resource.change.type for resource in report.resources}
     assert {TOPIC, TOPIC_POLICY, SUBSCRIPTION, RULE, TARGET, ROLE} <= types

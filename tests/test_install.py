@@ -156,9 +156,13 @@ def test_a_users_repository_from_init_to_preview(installed, user_repository):
     result = cli(installed, "validate", cwd=user_repository)
     assert (result.returncode, result.stdout) == (0, "environments/acme.yaml: valid (1 secret, 0 parameters)\n")
 
+    # The user's limit (14 days), from the user's policies/config/acme.json.
+    window_line = declaration.read_text().splitlines().index("    recovery_window_days: 7") + 1
     result = cli(installed, "validate", "--policy-config", "auto", cwd=user_repository)
     assert result.returncode == 1
-    assert "mandatory secret-recovery-window" in result.stdout and "policies/config/acme.json" in result.stdout
+    assert result.stdout.startswith(f"environments/acme.yaml:{window_line}:5: secrets[0].recovery_window_days: "
+                                    "mandatory secret-recovery-window: ")
+    assert result.stdout.endswith("set `recovery_window_days:` to a value from 14 to 30.\n")
 
     text = cli(installed, "preview", "environments/acme.yaml", cwd=user_repository)
     assert text.returncode == 1, text.stderr
@@ -170,7 +174,6 @@ def test_a_users_repository_from_init_to_preview(installed, user_repository):
     assert document.returncode == 1, document.stderr
     report = json.loads(document.stdout)
     assert report["policy_config"] == "policies/config/acme.json"
-    window_line = declaration.read_text().splitlines().index("    recovery_window_days: 7") + 1
     assert [(v["policy"], v["level"], v["line"]) for v in report["violations"]] == [
         ("secret-recovery-window", "mandatory", window_line)]
     assert "acme/orders/api-token-secret" in {resource["name"] for resource in report["resources"]}
@@ -240,3 +243,35 @@ def test_the_installed_pack_runs_as_the_cli_starts_it_for_another_repositorys_pr
         found = pack.run(replace(prod, SECRET, protect=False)).violations
         assert [(violation.policy, violation.urn) for violation in found] == [
             ("secret-protected", make_urn(SECRET, "orders-db", stack="prod"))]
+
+
+@pytest.mark.slow
+def test_an_editable_install_maps_the_folders_too(tmp_path):
+    """`make install` is `pip install -e .`: setuptools' editable finder maps each package of
+    package-dir to its folder (https://setuptools.pypa.io/en/latest/userguide/development_mode.html).
+    secrets_layout/__init__.py's own mapping for an uninstalled checkout is taken out first, so
+    the finder alone is what is tested."""
+    source = _copy_of_the_checkout(tmp_path / "checkout")
+    python = bare_venv(tmp_path / "venv")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--quiet",
+                    "-e", str(source)], check=True, capture_output=True, cwd=tmp_path, env=clean_environment())
+    found = json.loads(run_python(python, (
+        "import json, secrets_layout; secrets_layout.__path__[:] = secrets_layout.__path__[:1]; "
+        "import secrets_layout.components.kms as k, secrets_layout.policies.rules as r; "
+        "print(json.dumps([k.__file__, r.__file__, list(secrets_layout.__path__)]))"), tmp_path))
+    assert found == [str(source / "components" / "kms.py"), str(source / "policies" / "rules.py"),
+                     [str(source / "secrets_layout")]]
+
+
+@pytest.mark.slow
+def test_an_uninstalled_checkout_maps_the_folders_itself(tmp_path):
+    """PYTHONPATH=<checkout> (how this suite and `pulumi up` in the repository run) without any install:
+    secrets_layout/__init__.py maps components/, policies/ and rotation/ into the namespace."""
+    python = bare_venv(tmp_path / "venv")
+    found = subprocess.run([str(python), "-c", (
+        "import json, secrets_layout.components.rotation as r, secrets_layout.policies.rules as p, "
+        "secrets_layout.analyzer_client as a; "
+        "print(json.dumps([r.__file__, str(r.ROTATION_CODE_DIRECTORY), p.__file__, str(a.DEFAULT_PACK_DIR)]))")],
+        check=True, capture_output=True, text=True, cwd=tmp_path, env=clean_environment(PYTHONPATH=str(ROOT))).stdout
+    assert json.loads(found) == [str(ROOT / "components" / "rotation.py"), str(ROOT / "rotation"),
+                                 str(ROOT / "policies" / "rules.py"), str(ROOT / "policies")]
