@@ -1,25 +1,10 @@
 """`pulumi up --stack <env>`: deploy one declaration's layout into the security account.
 
-The declaration is the stack config `secrets-layout:declaration`, by default environments/<environment>.yaml
-with the environment `pulumi new` asked for (`secrets-layout:environment`), else the stack's name."""
+The program is secrets_layout/program.py (shipped in the wheel, so `secrets-layout preview` runs the
+same program from an install); the declaration is the stack config `secrets-layout:declaration`
+(default environments/<environment>.yaml, the environment `pulumi new` asked for, else the stack's name).
+"""
 
-import pulumi
+from secrets_layout.program import main
 
-from components import SecretsLayout, SecretsLayoutArgs
-from secrets_layout.errors import DeclarationError
-from secrets_layout.loader import load_declaration
-
-config = pulumi.Config("secrets-layout")
-path = config.get("declaration") or f"environments/{config.get('environment') or pulumi.get_stack()}.yaml"
-try:
-    declaration = load_declaration(path).declaration
-except DeclarationError as error:  # one FILE:LINE:COLUMN: PATH: MESSAGE line per issue, no traceback
-    raise pulumi.RunError(str(error)) from None
-except OSError as error:  # a stack made by `pulumi new` has its answers but no declaration yet
-    problem = getattr(error, "problem", error.strerror)
-    raise pulumi.RunError(f"{path}: cannot read the declaration: {problem}; write it with "
-                          f"`secrets-layout init --stack {pulumi.get_stack()}`") from None
-
-layout = SecretsLayout(declaration.environment, SecretsLayoutArgs(declaration=declaration))
-for output_name, value in layout.stack_outputs.items():
-    pulumi.export(output_name, value)
+main()

@@ -26,7 +26,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.policy_documents import (
+from secrets_layout.components.policy_documents import (
     kms_key_policy,
     lambda_assume_role_policy,
     replica_keys_policy,
@@ -34,14 +34,14 @@ from components.policy_documents import (
     secret_resource_policy,
     ReaderGrant,
 )
-from components.rotation_settings import (
+from secrets_layout.components.rotation_settings import (
     ROTATION_APPLICATIONS,
     physical_name,
     placement_key,
     sar_application_id,
     sar_exclude_characters,
 )
-from components.secret_settings import RANDOM_SPECIAL_CHARACTERS
+from secrets_layout.components.secret_settings import RANDOM_SPECIAL_CHARACTERS
 from secrets_layout.models import ManagedRotation, Vpc
 from secrets_layout.scaffold import render_policy_config
 

@@ -22,8 +22,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.kms import key_alias
-from components.policy_documents import (
+from secrets_layout.components.kms import key_alias
+from secrets_layout.components.policy_documents import (
     kms_key_policy,
     lambda_assume_role_policy,
     reader_roles,
@@ -31,7 +31,7 @@ from components.policy_documents import (
     rotation_function_policy,
     secret_policy_for,
 )
-from components.rotation import (
+from secrets_layout.components.rotation import (
     LAMBDA_HANDLER,
     LAMBDA_RUNTIME,
     LAMBDA_TIMEOUT_SECONDS,
@@ -42,7 +42,7 @@ from components.rotation import (
     function_environment,
     rotation_code_archive,
 )
-from components.rotation_settings import (
+from secrets_layout.components.rotation_settings import (
     ROTATE_IMMEDIATELY,
     ROTATION_APPLICATIONS,
     SAR_CAPABILITIES,
@@ -53,8 +53,8 @@ from components.rotation_settings import (
     sar_application_id,
     sar_parameters,
 )
-from components.secret import VALUE_IGNORED_WHEN_ROTATING
-from components.secret_settings import (
+from secrets_layout.components.secret import VALUE_IGNORED_WHEN_ROTATING
+from secrets_layout.components.secret_settings import (
     INITIAL_VERSION_STAGE,
     arns_by_region,
     parameter_resource_suffix,
@@ -338,7 +338,7 @@ def raw_program(declaration: Declaration):
 
 def component_program(declaration: Declaration):
     """The same declaration through components.SecretsLayout, as __main__.py builds it."""
-    from components import SecretsLayout, SecretsLayoutArgs
+    from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
 
     def program() -> None:
         layout = SecretsLayout(declaration.environment, SecretsLayoutArgs(declaration=declaration))

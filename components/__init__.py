@@ -15,19 +15,19 @@ ARNs) are pure functions in `policy_documents`, `rotation_settings` and `secret_
     alerts.py       RotationAlerts             secrets-layout:alerts:RotationAlerts
 """
 
-from components.alerts import RotationAlerts, RotationAlertsArgs
-from components.consumer import ConsumerGrants, ConsumerGrantsArgs
-from components.kms import RegionalKey, RegionalKeyArgs
-from components.layout import SecretsLayout, SecretsLayoutArgs
-from components.parameters import ParameterSet, ParameterSetArgs
-from components.providers import assumed_role_provider, regional_providers
-from components.rotation import (
+from secrets_layout.components.alerts import RotationAlerts, RotationAlertsArgs
+from secrets_layout.components.consumer import ConsumerGrants, ConsumerGrantsArgs
+from secrets_layout.components.kms import RegionalKey, RegionalKeyArgs
+from secrets_layout.components.layout import SecretsLayout, SecretsLayoutArgs
+from secrets_layout.components.parameters import ParameterSet, ParameterSetArgs
+from secrets_layout.components.providers import assumed_role_provider, regional_providers
+from secrets_layout.components.rotation import (
     BundledRotationFunction,
     BundledRotationFunctionArgs,
     ManagedRotationApp,
     ManagedRotationAppArgs,
 )
-from components.secret import ManagedSecret, ManagedSecretArgs
+from secrets_layout.components.secret import ManagedSecret, ManagedSecretArgs
 
 __all__ = [
     "BundledRotationFunction",

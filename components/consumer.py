@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import consumer_read_policy
-from components.providers import assumed_role_provider
+from secrets_layout.components.policy_documents import consumer_read_policy
+from secrets_layout.components.providers import assumed_role_provider
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import kms_key_policy
+from secrets_layout.components.policy_documents import kms_key_policy
 from secrets_layout.models import MANAGED_BY
 
 

@@ -29,22 +29,22 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alerts import RotationAlerts, RotationAlertsArgs, eventbridge_key_statement
-from components.consumer import ConsumerGrants, ConsumerGrantsArgs
-from components.kms import RegionalKey, RegionalKeyArgs
-from components.parameters import ParameterSet, ParameterSetArgs
-from components.policy_documents import reader_roles, secret_policy_for
-from components.providers import regional_providers
-from components.rotation import (
+from secrets_layout.components.alerts import RotationAlerts, RotationAlertsArgs, eventbridge_key_statement
+from secrets_layout.components.consumer import ConsumerGrants, ConsumerGrantsArgs
+from secrets_layout.components.kms import RegionalKey, RegionalKeyArgs
+from secrets_layout.components.parameters import ParameterSet, ParameterSetArgs
+from secrets_layout.components.policy_documents import reader_roles, secret_policy_for
+from secrets_layout.components.providers import regional_providers
+from secrets_layout.components.rotation import (
     ROTATION_CODE_DIRECTORY,
     BundledRotationFunction,
     BundledRotationFunctionArgs,
     ManagedRotationApp,
     ManagedRotationAppArgs,
 )
-from components.rotation_settings import bundled_rotation_groups, managed_rotation_groups, rotation_method
-from components.secret import ManagedSecret, ManagedSecretArgs
-from components.secret_settings import secret_regions
+from secrets_layout.components.rotation_settings import bundled_rotation_groups, managed_rotation_groups, rotation_method
+from secrets_layout.components.secret import ManagedSecret, ManagedSecretArgs
+from secrets_layout.components.secret_settings import secret_regions
 from secrets_layout.models import Declaration
 
 

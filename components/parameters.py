@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.secret_settings import parameter_resource_suffix, parameter_tags
+from secrets_layout.components.secret_settings import parameter_resource_suffix, parameter_tags
 from secrets_layout.models import Parameter
 
 

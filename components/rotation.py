@@ -33,8 +33,8 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.policy_documents import lambda_assume_role_policy, replica_keys_policy, rotation_function_policy
-from components.rotation_settings import (
+from secrets_layout.components.policy_documents import lambda_assume_role_policy, replica_keys_policy, rotation_function_policy
+from secrets_layout.components.rotation_settings import (
     SAR_CAPABILITIES,
     ROTATION_APPLICATIONS,
     sar_application_id,
@@ -44,7 +44,9 @@ from components.rotation_settings import (
 from secrets_layout.models import MANAGED_BY, ManagedRotation, Vpc
 
 ROTATION_CODE_DIRECTORY = Path(__file__).resolve().parent.parent / "rotation"
-"""The bundled rotation function's source: the repository's rotation/ folder."""
+"""The bundled rotation function's source, next to this package's folder: the repository's rotation/
+(a checkout or an editable install), or secrets_layout/rotation of an installed wheel (pyproject.toml
+ships it as package data beside secrets_layout/components)."""
 
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_HANDLER = "handler.lambda_handler"

@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from components.secret_settings import adapter_tags, excluded_characters
+from secrets_layout.components.secret_settings import adapter_tags, excluded_characters
 from secrets_layout.models import BundledFunction, ManagedRotation, Rotation, Secret, Vpc
 
 ROTATE_IMMEDIATELY = False

@@ -40,8 +40,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.rotation_settings import ROTATE_IMMEDIATELY, rotation_rules
-from components.secret_settings import (
+from secrets_layout.components.rotation_settings import ROTATE_IMMEDIATELY, rotation_rules
+from secrets_layout.components.secret_settings import (
     ADOPTED_ROTATION_IGNORED,
     INITIAL_VERSION_STAGE,
     adoption_ignore_changes,

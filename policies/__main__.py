@@ -5,7 +5,9 @@ this file with ``runpy.run_path`` (the pack directory first on ``sys.path``, no 
 ``secrets_layout``'s analyzer client starts it as ``python -u policies/__main__.py``.  Either way the
 rule modules are loaded below as the package ``policies`` from this directory (so their relative
 imports work whatever the directory is called and whatever else is on ``sys.path``), and the
-directory itself is taken off ``sys.path`` so its modules cannot shadow others by name.
+directory itself is taken off ``sys.path`` so its modules cannot shadow others by name.  Installed, the
+folder is site-packages/secrets_layout/policies (``secrets_layout.policies`` to importers), and the pack
+still loads it as ``policies`` from here: a ``policies`` package of the user's own cannot shadow it.
 
 Nothing may be printed to stdout before PolicyPack prints its port: the CLI reads that line.
 """

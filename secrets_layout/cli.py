@@ -104,11 +104,22 @@ def _discard_pending_output(stream) -> None:
         os.close(devnull)
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's, through its metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("secrets-layout")
+    except PackageNotFoundError:  # a checkout used without installing it
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="secrets-layout",
         description="AWS Secrets Manager as code: validate and preview environments/<env>.yaml declarations.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser("validate", help="check declarations (default: environments/*.yaml)")
@@ -123,7 +134,12 @@ def _parser() -> argparse.ArgumentParser:
     preview = commands.add_parser("preview", help="offline plan, policy report and cost of one declaration")
     preview.add_argument("path", metavar="PATH", help="the declaration, e.g. environments/prod.yaml")
     preview.add_argument("--policy-config", metavar="FILE",
-                         help="policy pack config (default: policies/config/<environment>.json)")
+                         help="policy pack config (default: policies/config/<environment>.json of the "
+                              "declaration's repository)")
+    preview.add_argument("--program", metavar="FILE",
+                         help="the Pulumi program to run, e.g. your own __main__.py using "
+                              "secrets_layout.components (default: __main__.py of the Pulumi project in the "
+                              "declaration's repository, else the packaged program)")
     preview.add_argument("--base", metavar="GITREF", help="also preview PATH at this revision and show the changes")
     preview.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text")
     preview.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
@@ -293,6 +309,8 @@ def _preview(arguments: argparse.Namespace) -> int:
             _check_output(output, path, force=arguments.force)
     if arguments.sarif_output is not None and arguments.sarif_output == arguments.output:
         raise UsageError(f"--output and --sarif-output are both {arguments.sarif_output}; give two files")
+    if arguments.program is not None:
+        check_regular(Path(arguments.program))
     if arguments.policy_config is not None:
         try:
             check_policy_config(arguments.policy_config)
@@ -300,7 +318,8 @@ def _preview(arguments: argparse.Namespace) -> int:
             raise _invalid_policy_config(problem) from None
     try:
         with _progress_line() as progress:
-            report = run_preview(path, policy_config=arguments.policy_config, base=arguments.base, progress=progress)
+            report = run_preview(path, policy_config=arguments.policy_config, base=arguments.base, progress=progress,
+                                 program=arguments.program)
     except DeclarationError as error:
         invalid = {
             "json": lambda: validation_report.as_json([validation_report.FileResult(str(path), error.issues)]),

@@ -33,8 +33,8 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from components.policy_documents import consumer_read_policy, decrypt_key_resource
-from components.secret_settings import secret_regions
+from secrets_layout.components.policy_documents import consumer_read_policy, decrypt_key_resource
+from secrets_layout.components.secret_settings import secret_regions
 from secrets_layout.loader import LoadedDeclaration
 from secrets_layout.models import Reader, Secret
 from secrets_layout.scaffold import ENVIRONMENT_PATTERN

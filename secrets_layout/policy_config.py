@@ -39,7 +39,7 @@ class PolicyConfigProblem(Exception):
 
 
 def _catalog() -> dict[str, dict[str, Any]]:
-    from policies.pack import CATALOG
+    from secrets_layout.policies.pack import CATALOG
 
     return {name: dict(entry[2] or {}) for name, entry in CATALOG.items()}
 

@@ -31,15 +31,15 @@ from secrets_layout.analyzer_client import Violation as AnalyzerViolation
 from secrets_layout.changes import PlannedChange, plan_changes
 from secrets_layout.cost import CostEstimate, estimate
 from secrets_layout.errors import DeclarationError
+from secrets_layout.findings.declared import find_in_repository, find_policy_config
 from secrets_layout.loader import LoadedDeclaration, load_declaration
 from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.simulation import RegisteredResource, Simulation, simulate, to_wire
 from secrets_layout.tracing import ViolationLocator, locate_resources
 from secrets_layout.yaml_source import Position
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PROGRAM = PROJECT_ROOT / "__main__.py"
-POLICY_CONFIG_DIR = PROJECT_ROOT / "policies" / "config"
+PACKAGED_PROGRAM = Path(__file__).resolve().parent / "program.py"
+"""The program a declaration is previewed with when its repository has none (secrets_layout.program)."""
 PROJECT = "secrets-layout"
 CONFIG_PLACEHOLDER = "preview-placeholder"
 """What a `from_config` value is in a preview: the real one lives encrypted in the stack config."""
@@ -105,30 +105,41 @@ class PreviewReport:
 
 
 def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLike[str] | None = None,
-                base: str | None = None, today: date | None = None, progress: Progress | None = None) -> PreviewReport:
-    """Preview one declaration. Raises DeclarationError (invalid) or PreviewUsageError."""
+                base: str | None = None, today: date | None = None, progress: Progress | None = None,
+                program: str | os.PathLike[str] | None = None) -> PreviewReport:
+    """Preview one declaration. Raises DeclarationError (invalid) or PreviewUsageError.
+
+    policy_config: default policies/config/<environment>.json of the declaration's repository.
+    program: the Pulumi program to run (default: `find_program`).
+    """
     report_progress = progress or (lambda message: None)
     file = os.fspath(path)
     if base is not None and not os.path.lexists(file):
-        return _preview_deletion(Path(file), base, today, report_progress)
+        return _preview_deletion(Path(file), base, today, report_progress, program)
     loaded = load_declaration(file)
     environment = loaded.declaration.environment
-    config_file = Path(policy_config) if policy_config is not None else POLICY_CONFIG_DIR / f"{environment}.json"
+    config_file = Path(policy_config) if policy_config is not None else find_policy_config(file, environment)
+    if config_file is None:
+        raise PreviewUsageError(f"{file}: no policies/config/{environment}.json in the declaration's repository; "
+                                "pass --policy-config FILE")
     if not config_file.is_file():
         raise PreviewUsageError(f"{config_file}: no such policy config; pass --policy-config FILE")
+    program_file = Path(program) if program is not None else find_program(file)
+    if not program_file.is_file():
+        raise PreviewUsageError(f"{program_file}: no such program; pass --program FILE")
     try:
         check_policy_config(config_file)
     except PolicyConfigProblem as problem:
         raise PreviewUsageError("invalid policy config:\n  " + "\n  ".join(problem.problems)) from None
 
     report_progress(f"simulating the deployment of {file}")
-    simulation = simulate_declaration(loaded)
+    simulation = simulate_declaration(loaded, program=program_file)
     report_progress(f"simulating a dry run (pulumi preview) of {file}")
-    dry_run = simulate_declaration(loaded, mode="preview")
+    dry_run = simulate_declaration(loaded, mode="preview", program=program_file)
     base_resources, base_cost, warnings = None, None, []
     if base is not None:
         report_progress(f"simulating the deployment of {file} at {base}")
-        base_resources, base_cost, warnings = _simulate_base(Path(file), base)
+        base_resources, base_cost, warnings = _simulate_base(Path(file), base, program_file)
 
     report_progress(f"checking {len(simulation.resources)} resources against the policy pack (dry run and deployment)")
     checked = check_policies((dry_run, simulation), config_file)
@@ -201,13 +212,15 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _preview_deletion(file: Path, base: str, today: date | None, report_progress: Progress) -> PreviewReport:
+def _preview_deletion(file: Path, base: str, today: date | None, report_progress: Progress,
+                      program: str | os.PathLike[str] | None) -> PreviewReport:
     """A declaration that exists at `base` only (a pull request deletes it): the head is an empty
     stack, so every resource of the base is deleted, and the engine refuses the protected ones
     (changes.plan_changes marks them blocked). There is nothing for the pack to check: no resource
     is registered, so no policy runs (policy_config names no file)."""
     report_progress(f"simulating the deployment of {file} at {base}")
-    base_resources, base_cost, warnings = _simulate_base(file, base)
+    program_file = Path(program) if program is not None else find_program(file)
+    base_resources, base_cost, warnings = _simulate_base(file, base, program_file)
     if not base_resources and warnings:
         raise PreviewUsageError(f"{file}: no such file, and {warnings[0]}")
     changes = plan_changes([], base_resources, today or date.today())
@@ -236,7 +249,7 @@ def _locate_in_repository(file: Path) -> tuple[str, str]:
     return top, resolved.relative_to(Path(top).resolve()).as_posix()
 
 
-def _simulate_base(file: Path, revision: str) -> tuple[list[RegisteredResource], CostEstimate, list[str]]:
+def _simulate_base(file: Path, revision: str, program: Path) -> tuple[list[RegisteredResource], CostEstimate, list[str]]:
     """The same declaration path at `revision`, deployed with today's code.
 
     A file that did not exist there, or was invalid there, is an empty layout: everything is new.
@@ -257,7 +270,7 @@ def _simulate_base(file: Path, revision: str) -> tuple[list[RegisteredResource],
             return [], CostEstimate(()), [
                 f"{relative} at {revision} is not a valid declaration ({len(error.issues)} problems): "
                 "changes are shown against an empty layout"]
-        return simulate_declaration(loaded).resources, estimate(loaded.declaration), []
+        return simulate_declaration(loaded, program=program).resources, estimate(loaded.declaration), []
 
 
 def _line_and_column(position: Position | None, loaded: LoadedDeclaration) -> tuple[int, int]:
@@ -265,15 +278,28 @@ def _line_and_column(position: Position | None, loaded: LoadedDeclaration) -> tu
     return position.line, position.column
 
 
-def simulate_declaration(loaded: LoadedDeclaration, mode: str = "up") -> Simulation:
-    """The real program on the mock engine, deploying this declaration ("up") or previewing it as a
-    new stack ("preview": computed outputs unknown, see `simulation.simulate`)."""
+def find_program(declaration_file: str | os.PathLike[str]) -> Path:
+    """The Pulumi program that deploys a declaration: __main__.py of the Pulumi project (Pulumi.yaml)
+    in the declaration's folder or above it in its repository, else the packaged program."""
+    project = find_in_repository(declaration_file, "Pulumi.yaml")
+    if project is not None and (project.parent / "__main__.py").is_file():
+        return project.parent / "__main__.py"
+    return PACKAGED_PROGRAM
+
+
+def simulate_declaration(loaded: LoadedDeclaration, mode: str = "up", program: Path | None = None) -> Simulation:
+    """The program (default `find_program`) on the mock engine, deploying this declaration ("up") or
+    previewing it as a new stack ("preview": computed outputs unknown, see `simulation.simulate`)."""
+    program = program if program is not None else find_program(loaded.file)
     declaration = loaded.declaration
     secret_config = {
         secret.value.from_config: CONFIG_PLACEHOLDER for secret in declaration.secrets if secret.value.from_config
     }
     return simulate(
-        PROGRAM, project=PROJECT, stack=declaration.environment,
+        program, project=PROJECT, stack=declaration.environment,
+        # The packaged program's folder is the package itself: never sys.path[0] (its modules would
+        # shadow top-level names); it runs from the declaration's folder.
+        root_directory=Path(loaded.file).resolve().parent if program == PACKAGED_PROGRAM else None,
         config={"secrets-layout:declaration": str(Path(loaded.file).resolve())},
         secret_config=secret_config,
         account_id=declaration.security_account,

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 from secrets_layout.credentials import credential_findings
 from secrets_layout.errors import Path
-from policies.schedule import RateSchedule, ScheduleError, parse_schedule, secrets_manager_problems
+from secrets_layout.policies.schedule import RateSchedule, ScheduleError, parse_schedule, secrets_manager_problems
 from secrets_layout.models import (
     Declaration,
     ManagedRotation,

@@ -30,8 +30,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend, secretsmanager_backends
 
-from components.policy_documents import secret_policy_for
-from components.secret_settings import secret_tags
+from secrets_layout.components.policy_documents import secret_policy_for
+from secrets_layout.components.secret_settings import secret_tags
 from secrets_layout.loader import load_declaration
 
 ACCOUNT = DEFAULT_ACCOUNT_ID

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,9 +16,11 @@ def git(repository: Path, *arguments: str) -> str:
 
 
 def repository_with(tmp_path: Path, name: str, first: str) -> tuple[Path, Path]:
-    """A git repository holding environments/<name>.yaml at one commit; returns (repo, file)."""
+    """A git repository holding environments/<name>.yaml and this repository's policies/config/ (the
+    preview's default policy config is the declaration's repository's) at one commit; returns (repo, file)."""
     repository = tmp_path / "repo"
     (repository / "environments").mkdir(parents=True)
+    shutil.copytree(ROOT / "policies" / "config", repository / "policies" / "config")
     git(repository, "init", "--quiet", "--initial-branch=main")
     git(repository, "config", "user.email", "tests@example.invalid")
     git(repository, "config", "user.name", "tests")

@@ -190,7 +190,7 @@ def test_preview_output_never_replaces_a_file_unasked(tmp_path, declaration_file
 def test_preview_output_with_force_replaces_the_file(tmp_path, declaration_file):
     (tmp_path / "report.json").write_text("old\n")
     result = run_cli("preview", str(declaration_file), "--format", "json", "--output", str(tmp_path / "report.json"),
-                     "--force")
+                     "--force", "--policy-config", str(ROOT / "policies" / "config" / "prod.json"))
     assert (result.returncode, result.stdout) in {(0, ""), (1, "")}
     assert (tmp_path / "report.json").read_text().startswith("{\n")
 
@@ -259,7 +259,8 @@ def test_preview_base_whose_file_is_not_utf8_is_an_invalid_base(tmp_path, declar
     git("add", "prod.yaml")
     git("commit", "-q", "-m", "latin-1")
     declaration_file.write_text(VALID)
-    result = run_cli("preview", str(declaration_file), "--base", "HEAD", "--format", "json")
+    result = run_cli("preview", str(declaration_file), "--base", "HEAD", "--format", "json",
+                     "--policy-config", str(ROOT / "policies" / "config" / "prod.json"))
     assert_no_traceback(result)
     assert result.returncode in (0, 1)
     assert ("prod.yaml at HEAD is not a valid declaration (1 problems): changes are shown against an empty layout"

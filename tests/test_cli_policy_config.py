@@ -13,7 +13,7 @@ import json
 import pytest
 
 from cli_support import ROOT, assert_no_traceback, run_main
-from policies.pack import CATALOG
+from secrets_layout.policies.pack import CATALOG
 
 DECLARATION = str(ROOT / "environments" / "dev.yaml")
 HEADER = "secrets-layout preview: error: invalid policy config:\n  "
@@ -98,13 +98,15 @@ def test_the_repository_configs_pass(name):
     assert check_policy_config(ROOT / "policies" / "config" / f"{name}.json")
 
 
-def test_a_bad_default_policy_config_is_a_usage_error_too(tmp_path, monkeypatch):
-    """Without --policy-config the preview reads policies/config/<environment>.json: checked the same way."""
-    from secrets_layout import preview
-
-    (tmp_path / "dev.json").write_text('{"secret-protected": "strict"}')
-    monkeypatch.setattr(preview, "POLICY_CONFIG_DIR", tmp_path)
-    result = run_main("preview", DECLARATION)
+def test_a_bad_default_policy_config_is_a_usage_error_too(tmp_path):
+    """Without --policy-config the preview reads policies/config/<environment>.json of the declaration's
+    repository: checked the same way."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "dev.yaml").write_text((ROOT / "environments" / "dev.yaml").read_text())
+    (tmp_path / "policies" / "config").mkdir(parents=True)
+    (tmp_path / "policies" / "config" / "dev.json").write_text('{"secret-protected": "strict"}')
+    result = run_main("preview", str(tmp_path / "environments" / "dev.yaml"))
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == (f"{HEADER}{tmp_path}/dev.json: secret-protected.enforcementLevel: must be one of "
-                             "advisory, mandatory, remediate, disabled\n")
+    assert result.stderr == (f"{HEADER}{tmp_path.resolve()}/policies/config/dev.json: secret-protected.enforcementLevel: "
+                             "must be one of advisory, mandatory, remediate, disabled\n")

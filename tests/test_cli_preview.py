@@ -101,7 +101,7 @@ def test_text_format_lists_violations_with_file_and_line(tmp_path):
     text = PROD.replace("    replicas: []\n", "    replicas: []\n    protect: false\n", 1)
     file = tmp_path / "prod.yaml"
     file.write_text(text)
-    result = run_cli("preview", str(file))
+    result = run_cli("preview", str(file), "--policy-config", str(ROOT / "policies" / "config" / "prod.json"))
     assert result.returncode == 1
     assert f"{file}:{line_of(text, 'protect: false')}:5:" in result.stdout
     assert "secret-protected" in result.stdout
@@ -130,7 +130,8 @@ def test_sarif_points_each_violation_at_its_line(tmp_path):
     file = tmp_path / "prod.yaml"
     file.write_text(text)
     output = tmp_path / "preview.sarif"
-    result = run_cli("preview", str(file), "--format", "sarif", "--output", str(output))
+    result = run_cli("preview", str(file), "--format", "sarif", "--output", str(output),
+                     "--policy-config", str(ROOT / "policies" / "config" / "prod.json"))
     assert (result.returncode, result.stdout) == (1, "")
     sarif = json.loads(output.read_text())
     assert sarif["version"] == "2.1.0"

@@ -139,7 +139,7 @@ def test_json_carries_masked_inputs_and_the_options_that_matter():
 
 def _layout_program(declaration_file: Path, code_directory: Path):
     def program() -> None:
-        from components import SecretsLayout, SecretsLayoutArgs
+        from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
         from secrets_layout.loader import load_declaration
 
         declaration = load_declaration(declaration_file).declaration
@@ -154,7 +154,7 @@ def _layout_program(declaration_file: Path, code_directory: Path):
 ])
 def test_the_rotation_function_changes_only_when_its_code_does(tmp_path, edit, expected):
     """The real components, simulated twice with the rotator's code in two folders."""
-    from components.rotation import ROTATION_CODE_DIRECTORY
+    from secrets_layout.components.rotation import ROTATION_CODE_DIRECTORY
     from secrets_layout.changes import plan_changes
     from secrets_layout.simulation import simulate
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from components.secret_settings import adoption_ignore_changes
+from secrets_layout.components.secret_settings import adoption_ignore_changes
 from components_support import (
     ROOT,
     SECRET,

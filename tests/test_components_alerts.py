@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from moto.events.models import EventPattern
 
-from components import SecretsLayout, SecretsLayoutArgs
-from components.alerts import (
+from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
+from secrets_layout.components.alerts import (
     alert_topic_policy,
     eventbridge_key_statement,
     rotation_alert_pattern,
 )
-from components.policy_documents import kms_key_policy
+from secrets_layout.components.policy_documents import kms_key_policy
 from audit_support import rotation_record
 from components_support import declaration, policy_of, run_components, urn_name
 from declaration_support import PROD_ALERTS
@@ -192,7 +193,8 @@ def test_prod_with_alerts_previews_with_zero_violations(tmp_path):
     declared = tmp_path / "prod.yaml"
     declared.write_text(PROD.read_text(encoding="utf-8") + PROD_ALERTS, encoding="utf-8")
 
-    report = run_preview(declared)
+    # Kept outside the repository: its policy config is named (the default is the declaration's repository's).
+    report = run_preview(declared, policy_config=Path(__file__).resolve().parent.parent / "policies" / "config" / "prod.json")
 
     types = {resource.change.type for resource in report.resources}
     assert {TOPIC, TOPIC_POLICY, SUBSCRIPTION, RULE, TARGET, ROLE} <= types

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from components import SecretsLayout, SecretsLayoutArgs
-from components.policy_documents import consumer_read_policy
+from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
+from secrets_layout.components.policy_documents import consumer_read_policy
 from components_support import (
     CONSUMER_GRANTS,
     PROVIDER,

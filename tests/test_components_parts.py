@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components import (
+from secrets_layout.components import (
     BundledRotationFunction,
     BundledRotationFunctionArgs,
     ManagedRotationApp,
@@ -21,8 +21,8 @@ from components import (
     RegionalKeyArgs,
     regional_providers,
 )
-from components.policy_documents import kms_key_policy, replica_keys_policy
-from components.rotation import ROTATION_CODE_DIRECTORY, rotation_code_files
+from secrets_layout.components.policy_documents import kms_key_policy, replica_keys_policy
+from secrets_layout.components.rotation import ROTATION_CODE_DIRECTORY, rotation_code_files
 from components_support import (
     KMS_ALIAS,
     KMS_KEY,

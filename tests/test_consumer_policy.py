@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from components.policy_documents import consumer_read_policy, decrypt_key_resource
+from secrets_layout.components.policy_documents import consumer_read_policy, decrypt_key_resource
 from secrets_layout.consumer_policy import (
     NotAReaderError,
     UnknownAccountError,

@@ -23,9 +23,9 @@ from http_api_key import HttpApiKeyAdapter
 from oauth2_client_credentials import OAuth2ClientCredentialsAdapter
 from secret_versions import SecretState
 
-from components.rotation import function_environment
-from components.rotation_settings import bundled_rotation_groups
-from components.secret_settings import adapter_tags, secret_tags
+from secrets_layout.components.rotation import function_environment
+from secrets_layout.components.rotation_settings import bundled_rotation_groups
+from secrets_layout.components.secret_settings import adapter_tags, secret_tags
 from declaration_support import HEADER, declaration, issues_of, load
 from secrets_layout.loader import load_declaration
 from secrets_layout.models import ENDPOINT_PATTERN

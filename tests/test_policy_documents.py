@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.policy_documents import (
+from secrets_layout.components.policy_documents import (
     ReaderGrant,
     consumer_read_policy,
     kms_key_policy,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.rotation import function_environment
-from components.rotation_settings import (
+from secrets_layout.components.rotation import function_environment
+from secrets_layout.components.rotation_settings import (
     ROTATE_IMMEDIATELY,
     ROTATION_APPLICATIONS,
     SAR_CAPABILITIES,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.secret_settings import (
+from secrets_layout.components.secret_settings import (
     arns_by_region,
     parameter_resource_suffix,
     parameter_tags,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from policies.resource_policy import (
+from secrets_layout.policies.resource_policy import (
     PolicyDocumentError,
     allow_principal_accounts,
     find_deny_outside,

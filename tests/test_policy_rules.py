@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from policies import rules
-from policies.rules import (
+from secrets_layout.policies import rules
+from secrets_layout.policies.rules import (
     KMS_KEY,
     SECRET,
     SECRET_POLICY,

@@ -13,9 +13,9 @@ from collections import Counter
 
 import pytest
 
-from components.policy_documents import secret_policy_for
-from components.rotation_settings import ROTATION_APPLICATIONS
-from components.secret_settings import INITIAL_VERSION_STAGE
+from secrets_layout.components.policy_documents import secret_policy_for
+from secrets_layout.components.rotation_settings import ROTATION_APPLICATIONS
+from secrets_layout.components.secret_settings import INITIAL_VERSION_STAGE
 from components_support import (
     BUNDLED_FUNCTION,
     FUNCTION,

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from components_support import ROOT, run_program
-from policies import rules
+from secrets_layout.policies import rules
 from secrets_layout.simulation import RegisteredResource, mask
 
 STACKS = ["dev", "staging", "prod", "shared-services"]

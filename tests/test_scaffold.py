@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from policies.pack import CATALOG
+from secrets_layout.policies.pack import CATALOG
 from secrets_layout.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
 from secrets_layout.loader import load_declaration, parse_declaration
 from secrets_layout.schema import schema_text

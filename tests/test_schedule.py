@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.schedule import (
+from secrets_layout.policies.schedule import (
     CYCLE_BASE_YEAR,
     CronSchedule,
     RateSchedule,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from declaration_support import load
-from policies import rules
-from policies.pack import CATALOG
+from secrets_layout.policies import rules
+from secrets_layout.policies.pack import CATALOG
 from secrets_layout.errors import format_path
 from secrets_layout.findings.fields import (
     FIELDS,

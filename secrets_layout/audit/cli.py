@@ -48,7 +48,7 @@ def run_audit_command(
     now = now or datetime.now(timezone.utc)
     try:
         since, until = period(arguments.since, arguments.until, now)
-        maximum_days, note = maximum_rotation_days(declaration, arguments.policy_config)
+        maximum_days, note = maximum_rotation_days(declaration, arguments.policy_config, path)
         options = AuditOptions(
             since=since, until=until, maximum_days=maximum_days, unread_days=arguments.unread_days,
             trail_bucket=arguments.trail_bucket, athena_workgroup=arguments.athena_workgroup,

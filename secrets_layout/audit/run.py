@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,7 +38,6 @@ DEFAULT_UNREAD_DAYS = 90
 DEFAULT_MAXIMUM_DAYS = 90
 """policies' secret-rotation-max-interval default (SPEC section 5)."""
 ROTATION_POLICY = "secret-rotation-max-interval"
-POLICY_CONFIG_DIR = Path(__file__).resolve().parents[2] / "policies" / "config"
 DEFAULT_ATHENA_TABLE = "cloudtrail_logs"
 
 
@@ -75,13 +75,19 @@ def period(since: str | None, until: str | None, now: datetime) -> tuple[datetim
     return start, min(end, now)
 
 
-def maximum_rotation_days(declaration: Declaration, policy_config: str | None) -> tuple[int, str | None]:
-    """maximumDays of secret-rotation-max-interval from the pack's config (the default when absent)."""
-    path = Path(policy_config) if policy_config else POLICY_CONFIG_DIR / f"{declaration.environment}.json"
-    if not path.is_file():
+def maximum_rotation_days(declaration: Declaration, policy_config: str | None,
+                          declaration_file: str | os.PathLike[str] | None = None) -> tuple[int, str | None]:
+    """maximumDays of secret-rotation-max-interval from the pack's config (the default when absent):
+    `policy_config`, else policies/config/<environment>.json of the declaration's repository."""
+    from secrets_layout.findings.declared import find_policy_config
+
+    found = find_policy_config(declaration_file, declaration.environment) if declaration_file is not None else None
+    path = Path(policy_config) if policy_config else found
+    if path is None or not path.is_file():
         if policy_config:
             raise AuditUsageError(f"{policy_config}: no such file")
-        return DEFAULT_MAXIMUM_DAYS, f"no policy config at {path}; maximumDays {DEFAULT_MAXIMUM_DAYS} (the pack's default)"
+        return DEFAULT_MAXIMUM_DAYS, (f"no policies/config/{declaration.environment}.json in the declaration's "
+                                      f"repository; maximumDays {DEFAULT_MAXIMUM_DAYS} (the pack's default)")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

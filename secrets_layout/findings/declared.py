@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
-from components.policy_documents import secret_policy_for
-from components.rotation_settings import rotation_method, rotation_rules
-from components.secret_settings import secret_tags
-from policies import rules
-from policies.rules import CannotCheck, NotApplicable, Resource
+from secrets_layout.components.policy_documents import secret_policy_for
+from secrets_layout.components.rotation_settings import rotation_method, rotation_rules
+from secrets_layout.components.secret_settings import secret_tags
+from secrets_layout.policies import rules
+from secrets_layout.policies.rules import CannotCheck, NotApplicable, Resource
 from secrets_layout.errors import Issue, format_path, printable
 from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
 from secrets_layout.loader import LoadedDeclaration
@@ -221,13 +221,19 @@ def check_policies(loaded: LoadedDeclaration, configured: Mapping[str, Mapping[s
 
 def find_policy_config(declaration_file: str | os.PathLike[str], environment: str) -> FilePath | None:
     """policies/config/<environment>.json in the declaration's folder or the nearest folder above it."""
+    return find_in_repository(declaration_file, *POLICY_CONFIG_FOLDER, f"{environment}.json")
+
+
+def find_in_repository(declaration_file: str | os.PathLike[str], *parts: str) -> FilePath | None:
+    """The file `parts` in the declaration's folder or the nearest folder above it, up to the top
+    of the declaration's git repository (never this package's own files, wherever it is installed)."""
     start = FilePath(declaration_file).resolve().parent
     for folder in (start, *start.parents):
-        candidate = folder.joinpath(*POLICY_CONFIG_FOLDER, f"{environment}.json")
+        candidate = folder.joinpath(*parts)
         if candidate.is_file():
             return candidate
         if (folder / ".git").exists():
-            return None  # the repository's top: a config above it belongs to something else
+            return None  # the repository's top: a file above it belongs to something else
     return None
 
 
@@ -237,7 +243,7 @@ def reconciled_config(config_file: str | os.PathLike[str]) -> dict[str, dict[str
     Raises secrets_layout.analyzer_client.PolicyConfigError.
     """
     # Imported here: only `validate --policy-config` needs the pack's catalog and the reconciliation.
-    from policies.pack import build_policies
+    from secrets_layout.policies.pack import build_policies
     from secrets_layout.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
 
     infos = []

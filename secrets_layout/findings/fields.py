@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policies.rules import suggest_name
+from secrets_layout.policies.rules import suggest_name
 from secrets_layout.errors import Path, format_path
 from secrets_layout.models import Declaration
 from secrets_layout.yaml_source import Position, SourceMap

@@ -1,0 +1,77 @@
+"""Which program and which policy config a preview uses: the declaration's repository's, never this
+package's own files for a declaration kept elsewhere (issue 12)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli_support import ROOT, run_main
+from secrets_layout.preview import PACKAGED_PROGRAM, find_program
+
+
+def repository(folder: Path, *, program: bool = False, project: bool = False, config: bool = False) -> Path:
+    """A user's git repository with environments/dev.yaml (and a Pulumi project, a policy config)."""
+    (folder / ".git").mkdir(parents=True)
+    (folder / "environments").mkdir()
+    shutil.copy(ROOT / "environments" / "dev.yaml", folder / "environments" / "dev.yaml")
+    if project:
+        (folder / "Pulumi.yaml").write_text("name: platform\nruntime: python\n")
+    if program:
+        (folder / "__main__.py").write_text("import pathlib\npathlib.Path(__file__).with_name('ran').write_text('yes')\n")
+    if config:
+        (folder / "policies" / "config").mkdir(parents=True)
+        shutil.copy(ROOT / "policies" / "config" / "dev.json", folder / "policies" / "config" / "dev.json")
+    return folder / "environments" / "dev.yaml"
+
+
+@pytest.mark.parametrize("project, program, expected", [
+    (True, True, "the repository's"),
+    (False, True, "packaged"),   # a __main__.py that is not a Pulumi project's program
+    (True, False, "packaged"),
+    (False, False, "packaged"),
+])
+def test_the_default_program_is_the_pulumi_projects_of_the_repository_else_the_packaged_one(
+        tmp_path, project, program, expected):
+    declaration = repository(tmp_path / "repo", project=project, program=program)
+    found = find_program(declaration)
+    assert found == (tmp_path / "repo" / "__main__.py" if expected == "the repository's" else PACKAGED_PROGRAM)
+
+
+def test_a_project_above_the_repositorys_top_is_not_its_program(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: elsewhere\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("")
+    assert find_program(repository(tmp_path / "repo")) == PACKAGED_PROGRAM
+
+
+def test_this_repositorys_declarations_run_its_program():
+    assert find_program(ROOT / "environments" / "prod.yaml") == ROOT / "__main__.py"
+    assert (ROOT / "__main__.py").read_text().count("from secrets_layout.program import main") == 1
+
+
+def test_a_declaration_kept_elsewhere_does_not_pick_this_repositorys_policy_config(tmp_path):
+    """Before: `.../policies/config/dev.json` of this checkout (or of site-packages) was used."""
+    declaration = repository(tmp_path / "repo")
+    result = run_main("preview", str(declaration))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"secrets-layout preview: error: {declaration}: no policies/config/dev.json in the "
+                             "declaration's repository; pass --policy-config FILE\n")
+
+
+def test_a_program_that_is_not_there_is_a_usage_error(tmp_path):
+    declaration = repository(tmp_path / "repo", config=True)
+    result = run_main("preview", str(declaration), "--program", str(tmp_path / "nowhere.py"))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"secrets-layout preview: error: {tmp_path / 'nowhere.py'}: ")
+
+
+@pytest.mark.slow
+def test_the_repositorys_program_is_the_one_previewed(tmp_path):
+    """The repository's __main__.py runs (here one that creates nothing and leaves a mark)."""
+    declaration = repository(tmp_path / "repo", project=True, program=True, config=True)
+    result = run_main("preview", str(declaration), "--format", "json")
+    assert (tmp_path / "repo" / "ran").read_text() == "yes"
+    assert result.returncode == 0, result.stderr
+    assert '"resources": []' in result.stdout
