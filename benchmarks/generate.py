@@ -233,6 +233,64 @@ def declaration_yaml(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+CHANGED_DESCRIPTION = " (changed in a pull request)"
+SETTINGS_FILE = "_environment.yaml"
+"""The settings file of an environment folder (secrets_layout/declaration/folder.py, being built in
+parallel): the environment's settings; the other files hold `secrets:` and `parameters:` of one team."""
+
+
+def changed_indexes(n: int, changed: int) -> list[int]:
+    """Which of n secrets a pull request of `changed` secrets touches: spread evenly over the file."""
+    changed = max(0, min(changed, n))
+    return [index * n // changed for index in range(changed)] if changed else []
+
+
+def _split_declaration(text: str) -> tuple[list[str], list[list[str]], list[str]]:
+    """A generated declaration cut into its settings lines, one block of lines per secret, and the
+    parameters section."""
+    lines = text.splitlines()
+    start, end = lines.index("secrets:"), lines.index("parameters:")
+    blocks: list[list[str]] = []
+    for line in lines[start + 1:end]:
+        if line.startswith("  - name: "):
+            blocks.append([])
+        blocks[-1].append(line)
+    return lines[:start], blocks, lines[end:]
+
+
+def changed_declaration_yaml(n: int, changed: int) -> str:
+    """declaration_yaml(n) where `changed` secrets (changed_indexes) have a new description: what a
+    pull request changes (an in-place update of each of their secrets)."""
+    settings, blocks, parameters = _split_declaration(declaration_yaml(n))
+    for index in changed_indexes(n, changed):
+        blocks[index] = [line + CHANGED_DESCRIPTION if line.startswith("    description: ") else line
+                         for line in blocks[index]]
+    return "\n".join([*settings, "secrets:", *(line for block in blocks for line in block), *parameters]) + "\n"
+
+
+def folder_declaration(text: str, files: int) -> dict[str, str]:
+    """A generated declaration as an environment folder: SETTINGS_FILE with the settings, and its
+    secrets spread over `files` team files (team-000.yaml, ...; the parameters go in the first)."""
+    settings, blocks, parameters = _split_declaration(text)
+    files = max(1, min(files, len(blocks)))
+    folder = {SETTINGS_FILE: "\n".join(settings) + "\n"}
+    for number in range(files):
+        part = blocks[number * len(blocks) // files:(number + 1) * len(blocks) // files]
+        body = ["secrets:", *(line for block in part for line in block), *(parameters if number == 0 else [])]
+        folder[f"team-{number:03d}.yaml"] = "\n".join(body) + "\n"
+    return folder
+
+
+def write_folder(files: dict[str, str], directory: Path) -> Path:
+    """Write an environment folder (folder_declaration) to `directory`, replacing its YAML files."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.yaml"):
+        stale.unlink()
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    return directory
+
+
 def policy_config() -> dict[str, object]:
     """A --policy-config for the benchmark's accounts: what `secrets-layout init prod` writes for them."""
     return json.loads(render_policy_config(ENVIRONMENT, security_account=SECURITY_ACCOUNT, accounts=ACCOUNTS,

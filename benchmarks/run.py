@@ -55,6 +55,17 @@ WORKER_KINDS = ("validate", "program", "components", "raw")
 VALIDATE_TARGET_SECONDS = 0.5
 COMPONENT_OVERHEAD_TARGET = 0.30
 SCALE_TARGET_RATIO = 11.0
+PREVIEW_TARGET_RATIO = 0.75
+"""Full preview (dry run + deployment + the pack) against checkov on the same layout (issue 14)."""
+PULL_REQUEST_TARGET_RATIO = 0.5
+"""`preview --base` with one secret changed against checkov (issue 14)."""
+MEMORY_TARGET_RATIO = 1.0
+"""Peak memory of the preview's process tree against checkov's."""
+SCALE_MEMORY_TARGET_MB = 1536
+CHANGED_SHARE = 0.10
+"""The larger pull request: this share of the secrets changed."""
+SCALE_FILES = 100
+"""The scaling declaration as an environment folder of this many team files (issue 14 item 1)."""
 
 
 # -- subprocesses with their peak memory -----------------------------------------------------------
@@ -356,7 +367,8 @@ def measure_checkov(terraform_dir: Path, expected_resources: int, *, timeout: fl
     return result
 
 
-def measure_preview(declaration: Path, policy_config: Path, *, timeout: float) -> dict[str, Any]:
+def measure_preview(declaration: Path, policy_config: Path, *, timeout: float, base: str | None = None) -> dict[str, Any]:
+    """`secrets-layout preview` (with `--base`: run in the declaration's git repository)."""
     available, why = cli_available("preview")
     if not available:
         return {"error": f"not available ({why})", "unavailable": True}
@@ -364,9 +376,10 @@ def measure_preview(declaration: Path, policy_config: Path, *, timeout: float) -
         report = Path(scratch) / "preview.json"
         command = [
             str(CLI), "preview", str(declaration), "--policy-config", str(policy_config),
-            "--format", "json", "--output", str(report),
+            "--format", "json", "--output", str(report), *(["--base", base] if base else []),
         ]
-        measured = run_measured(command, timeout=timeout, sample_tree=True)
+        measured = run_measured(command, timeout=timeout, sample_tree=True,
+                                cwd=declaration.parent if base else ROOT)
         result: dict[str, Any] = {
             "seconds": measured.seconds,
             "cpu_seconds": round(measured.cpu_seconds, 2),
@@ -381,9 +394,47 @@ def measure_preview(declaration: Path, policy_config: Path, *, timeout: float) -
             return {**result, "error": f"exit {measured.returncode}: {tail}"}
         summary = json.loads(report.read_text()).get("summary", {})
         result.update(
-            resources=summary.get("resources"), mandatory=summary.get("mandatory"), advisory=summary.get("advisory")
+            resources=summary.get("resources"), mandatory=summary.get("mandatory"), advisory=summary.get("advisory"),
+            updates=summary.get("update"),
         )
         return result
+
+
+def _git(repository: Path, *arguments: str) -> None:
+    subprocess.run(["git", "-C", str(repository), *arguments], check=True, capture_output=True)
+
+
+def write_pull_request(n: int, changed: int, directory: Path, *, folder_files: int = 0) -> Path:
+    """A git repository whose HEAD~1 holds the n-secret declaration and HEAD the same with `changed`
+    secrets changed (generate.changed_declaration_yaml): what `preview --base HEAD~1` of a pull
+    request sees. One file, or an environment folder of `folder_files` team files. Returns the
+    declaration's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _git(directory, "init", "--quiet", "--initial-branch=main")
+    _git(directory, "config", "user.email", "bench@example.invalid")
+    _git(directory, "config", "user.name", "bench")
+    for message, text in (("base", generate.declaration_yaml(n)), ("change", generate.changed_declaration_yaml(n, changed))):
+        if folder_files:
+            target = generate.write_folder(generate.folder_declaration(text, folder_files), directory / generate.ENVIRONMENT)
+        else:
+            target = directory / "bench.yaml"
+            target.write_text(text)
+        _git(directory, "add", "-A")
+        _git(directory, "commit", "--quiet", "--allow-empty", "-m", message)
+    return target
+
+
+def folder_form_available() -> tuple[bool, str]:
+    """Whether this checkout reads an environment folder (secrets_layout/declaration/folder.py,
+    issue 14 item 1). The hook of the 10,000-secret preview: without it, 10,000 secrets (5.8 MB)
+    cannot be previewed at all, since one declaration file is at most 1 MiB."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("secrets_layout.declaration.folder") is not None
+    except ModuleNotFoundError:
+        found = False
+    return (True, "") if found else (False, "this checkout has no environment folders (secrets_layout/declaration/folder.py)")
 
 
 def measure_cli_validate(declaration: Path, *, timeout: float) -> dict[str, Any]:
@@ -458,36 +509,67 @@ def build_rows(report: Report) -> None:
     else:
         rows.append(Row(f"validate {n:,} secrets (load_declaration, in-process)", "-", f"<= {VALIDATE_TARGET_SECONDS} s", "ERROR", v.get("error", "")))
     c = m.get("validate_cli", {})
-    rows.append(Row("validate CLI wall time (incl. interpreter start-up)", _seconds(c.get("seconds")), "", "INFO" if "seconds" in c and "error" not in c else "ERROR", c.get("error", "")))
+    if "seconds" in c and "error" not in c:
+        rows.append(Row(f"validate {n:,} secrets through the CLI (incl. interpreter start-up)", _seconds(c["seconds"]),
+                        f"<= {VALIDATE_TARGET_SECONDS} s", _verdict(c["seconds"] <= VALIDATE_TARGET_SECONDS)))
+    else:
+        rows.append(Row(f"validate {n:,} secrets through the CLI", "-", f"<= {VALIDATE_TARGET_SECONDS} s", "ERROR", c.get("error", "")))
 
     p, k = m.get("preview", {}), m.get("checkov", {})
     checkov_ok = "seconds" in k and "error" not in k
     rows.append(Row("checkov scan of the equivalent Terraform" + (f" ({k['resources']} resources)" if k.get("resources") else ""), _seconds(k.get("seconds")) if "seconds" in k else "-",
                     "", "INFO" if checkov_ok else "ERROR" if not k.get("skipped") else "N/A",
-                    k.get("error", "") or f"checkov {k.get('version', '')}, {k.get('failed', '?')} failed checks; CPU {_seconds(k.get('cpu_seconds'))}"))
-    if "seconds" in p and "error" not in p:
-        target = f"<= checkov ({_seconds(k['seconds'])})" if checkov_ok else "<= checkov"
-        rows.append(Row(f"preview {n:,} secrets (CLI, --format json)", _seconds(p["seconds"]), target,
-                        _verdict(p["seconds"] <= k["seconds"]) if checkov_ok else "N/A",
-                        f"{p.get('resources')} resources, {p.get('mandatory')} mandatory / {p.get('advisory')} advisory violations; "
-                        f"CPU {_seconds(p.get('cpu_seconds'))}"))
-        rows.append(Row("preview peak memory (RSS of its process tree)", f"{p['peak_rss_mb']:.0f} MB", "", "INFO",
-                        f"largest single process {p['peak_rss_largest_process_mb']:.0f} MB"))
-    else:
-        rows.append(Row(f"preview {n:,} secrets", "-", "<= checkov", "N/A" if p.get("unavailable") else "ERROR", p.get("error", "")))
+                    k.get("error", "") or f"checkov {k.get('version', '')}, {k.get('failed', '?')} failed checks; CPU {_seconds(k.get('cpu_seconds'))}; "
+                    f"peak {k.get('peak_rss_mb', 0):.0f} MB"))
+    changed_share = f"{CHANGED_SHARE:.0%}"
+    for key, what, target in (
+        ("preview", f"preview {n:,} secrets (CLI, --format json; dry run + deployment + pack)", PREVIEW_TARGET_RATIO),
+        ("pull_request_one", f"pull-request preview, 1 of {n:,} secrets changed (--base HEAD~1)", PULL_REQUEST_TARGET_RATIO),
+        ("pull_request_share", f"pull-request preview, {changed_share} of {n:,} secrets changed (--base HEAD~1)", None),
+    ):
+        run = m.get(key, {})
+        if "seconds" not in run or "error" in run:
+            rows.append(Row(what, "-", f"<= {target:g}x checkov" if target else "", "N/A" if run.get("unavailable") or not run else "ERROR",
+                            run.get("error", "not run")))
+            continue
+        note = (f"{run.get('resources')} resources, {run.get('updates', 0) or 0} updates, {run.get('mandatory')} mandatory / "
+                f"{run.get('advisory')} advisory; CPU {_seconds(run.get('cpu_seconds'))}; peak {run['peak_rss_mb']:.0f} MB; "
+                f"runs {', '.join(_seconds(value) for value in run.get('runs', [run['seconds']]))}")
+        if checkov_ok:
+            ratio = run["seconds"] / k["seconds"]
+            m[f"{key}_ratio"] = ratio
+            rows.append(Row(what, f"{_seconds(run['seconds'])} = {ratio:.2f}x checkov", f"<= {target:g}x checkov" if target else "",
+                            _verdict(ratio <= target) if target else "INFO", note))
+        else:
+            rows.append(Row(what, _seconds(run["seconds"]), f"<= {target:g}x checkov" if target else "", "N/A" if target else "INFO", note))
+    if "peak_rss_mb" in p and "error" not in p:
+        peak = max(run.get("peak_rss_mb", 0) for run in (p, m.get("pull_request_one", {}), m.get("pull_request_share", {})))
+        note = f"largest single process {p['peak_rss_largest_process_mb']:.0f} MB; full preview {p['peak_rss_mb']:.0f} MB"
+        if checkov_ok and k.get("peak_rss_mb"):
+            ratio = peak / k["peak_rss_mb"]
+            rows.append(Row("preview peak memory (RSS summed over its process tree, children included)",
+                            f"{peak:.0f} MB = {ratio:.2f}x checkov", f"<= checkov ({k['peak_rss_mb']:.0f} MB)",
+                            _verdict(ratio <= MEMORY_TARGET_RATIO), note))
+        else:
+            rows.append(Row("preview peak memory (RSS summed over its process tree, children included)", f"{peak:.0f} MB",
+                            "<= checkov", "N/A", note))
 
     comp, raw, prog = m.get("components", {}), m.get("raw", {}), m.get("program", {})
-    rows.append(Row(f"raw SDK registration, {n:,} secrets (mock engine)", _seconds(raw.get("seconds")), "", "INFO" if "seconds" in raw else "ERROR",
-                    raw.get("error", f"{raw.get('custom_resources')} resources")))
-    rows.append(Row(f"components registration, {n:,} secrets (mock engine)", _seconds(comp.get("seconds")), "", "INFO" if "seconds" in comp else "ERROR",
-                    comp.get("error", f"{comp.get('resources')} registrations incl. components")))
-    if "seconds" in comp and "seconds" in raw:
-        overhead = comp["seconds"] / raw["seconds"] - 1
-        m["component_overhead"] = overhead
-        rows.append(Row("components over raw registration", f"{overhead:+.0%}", f"<= +{COMPONENT_OVERHEAD_TARGET:.0%}",
-                        _verdict(overhead <= COMPONENT_OVERHEAD_TARGET)))
-    rows.append(Row(f"__main__.py end to end, {n:,} secrets (load + components)", _seconds(prog.get("seconds")), "", "INFO" if "seconds" in prog else "ERROR",
-                    prog.get("error", f"peak {prog.get('peak_rss_mb', 0):.0f} MB")))
+    if not (comp or raw or prog):
+        rows.append(Row("registration rows", "-", "", "N/A", "not run (--skip-registration)"))
+        comp = raw = prog = None
+    if comp is not None:
+        rows.append(Row(f"raw SDK registration, {n:,} secrets (mock engine)", _seconds(raw.get("seconds")), "", "INFO" if "seconds" in raw else "ERROR",
+                        raw.get("error", f"{raw.get('custom_resources')} resources")))
+        rows.append(Row(f"components registration, {n:,} secrets (mock engine)", _seconds(comp.get("seconds")), "", "INFO" if "seconds" in comp else "ERROR",
+                        comp.get("error", f"{comp.get('resources')} registrations incl. components")))
+        if "seconds" in comp and "seconds" in raw:
+            overhead = comp["seconds"] / raw["seconds"] - 1
+            m["component_overhead"] = overhead
+            rows.append(Row("components over raw registration", f"{overhead:+.0%}", f"<= +{COMPONENT_OVERHEAD_TARGET:.0%}",
+                            _verdict(overhead <= COMPONENT_OVERHEAD_TARGET)))
+        rows.append(Row(f"__main__.py end to end, {n:,} secrets (load + components)", _seconds(prog.get("seconds")), "", "INFO" if "seconds" in prog else "ERROR",
+                        prog.get("error", f"peak {prog.get('peak_rss_mb', 0):.0f} MB")))
 
     for kind, label in (("validate", "validate"), ("components", "components registration"), ("raw", "raw registration")):
         scaled = m.get("scale", {}).get(kind)
@@ -510,12 +592,22 @@ def build_rows(report: Report) -> None:
                             f"from t = a*n + b*n^2 through {scaled['probe_n']:,} and {n:,}"))
         else:
             rows.append(Row(what, "-", target, "ERROR", scaled.get("error", "")))
-    if m.get("scale"):
-        size = m["scale"].get("declaration_mb", 0)
-        why = (f"a declaration file is limited to 1 MiB and {s:,} secrets take {size:.1f} MB, so the CLI refuses it"
-               if size > 1 else "the preview is measured at the main size only")
-        rows.append(Row(f"preview {s:,} secrets", "-", "", "N/A",
-                        f"not measured: {why}; scaling is measured on validate and registration"))
+    scale = m.get("scale", {})
+    if scale:
+        for key, what in (("preview_folder", f"preview {s:,} secrets in {SCALE_FILES} files vs {n:,}"),
+                          ("pull_request_folder", f"pull-request preview (1 changed), {s:,} secrets in {SCALE_FILES} files vs {n:,}")):
+            run, base_run = scale.get(key, {}), m.get("preview" if key == "preview_folder" else "pull_request_one", {})
+            target = f"<= {SCALE_TARGET_RATIO:g}x, <= {SCALE_MEMORY_TARGET_MB / 1024:g} GB"
+            if "seconds" in run and "error" not in run and "seconds" in base_run:
+                ratio = run["seconds"] / base_run["seconds"]
+                ok = ratio <= SCALE_TARGET_RATIO and run["peak_rss_mb"] <= SCALE_MEMORY_TARGET_MB
+                rows.append(Row(what, f"{ratio:.1f}x, {run['peak_rss_mb'] / 1024:.2f} GB", target, _verdict(ok),
+                                f"{_seconds(run['seconds'])} at {s:,}"))
+            elif run.get("timed_out"):
+                rows.append(Row(what, f"> {SCALE_CAP * SCALE_TARGET_RATIO:g}x", target, "FAIL", run.get("error", "")))
+            else:
+                rows.append(Row(what, "-", target, "N/A" if run.get("unavailable") else "ERROR",
+                                run.get("error", f"not run; one file of {s:,} secrets takes {scale.get('declaration_mb', 0):.1f} MB, over the 1 MiB bound")))
 
 
 def print_report(report: Report) -> None:
@@ -554,6 +646,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-scale", action="store_true",
                         help="also run the raw SDK registration at --scale (default: estimated from two smaller sizes)")
     parser.add_argument("--skip-checkov", action="store_true")
+    parser.add_argument("--skip-registration", action="store_true",
+                        help="no registration rows (raw, components, __main__.py): the preview and checkov only")
+    parser.add_argument("--skip-scale-registration", action="store_true",
+                        help="at --scale, only the folder previews (no validate / registration scaling)")
     parser.add_argument("--timeout", type=float, default=900.0, help="limit of each measurement at --secrets (default 900 s)")
     parser.add_argument("--workdir", type=Path, help="where the generated inputs go (default: a temporary folder, removed)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON.relative_to(ROOT)})")
@@ -610,49 +706,83 @@ def _run(args: argparse.Namespace, workdir: Path) -> int:
 
     # The compared pairs run interleaved (preview, checkov, raw, components, then again), so that
     # a slow spell of the machine does not land on one side only; the fastest run counts.
-    runs: dict[str, list[dict[str, Any]]] = {"preview": [], "checkov": [], "raw": [], "components": []}
+    changed = max(1, round(CHANGED_SHARE * n))
+    log(f"pull requests: 1 and {changed:,} of {n:,} secrets changed (git repositories)")
+    pull_requests = {
+        "pull_request_one": write_pull_request(n, 1, workdir / "pr-one"),
+        "pull_request_share": write_pull_request(n, changed, workdir / "pr-share"),
+    }
+    runs: dict[str, list[dict[str, Any]]] = {"preview": [], "checkov": [], "pull_request_one": [], "pull_request_share": [],
+                                             "raw": [], "components": []}
     for round_number in range(1, max(args.repeat, 1) + 1):
         log(f"preview (CLI), run {round_number}")
         runs["preview"].append(measure_preview(declaration, main_inputs["policy_config"], timeout=args.timeout))
         log(f"  {runs['preview'][-1]}")
         if runs["preview"][-1].get("unavailable"):
             break
+        for key, pull_request in pull_requests.items():
+            log(f"{key} (CLI, --base HEAD~1), run {round_number}")
+            runs[key].append(measure_preview(pull_request, main_inputs["policy_config"], timeout=args.timeout, base="HEAD~1"))
+            log(f"  {runs[key][-1]}")
         if not args.skip_checkov:
             log(f"checkov, run {round_number}")
             runs["checkov"].append(measure_checkov(main_inputs["terraform"], sum(expected.values()), timeout=args.timeout))
             log(f"  {runs['checkov'][-1]}")
-        for kind in ("raw", "components"):
+        for kind in () if args.skip_registration else ("raw", "components"):
             log(f"registration: {kind}, run {round_number}")
             runs[kind].append(measure_worker(kind, declaration, warmup, timeout=args.timeout))
             log(f"  {runs[kind][-1]}")
-    for kind in ("raw", "components"):
+    for kind in () if args.skip_registration else ("raw", "components"):
         while len(runs[kind]) < max(args.repeat, 1):  # the preview is missing: the registrations still repeat
             log(f"registration: {kind}, run {len(runs[kind]) + 1}")
             runs[kind].append(measure_worker(kind, declaration, warmup, timeout=args.timeout))
             log(f"  {runs[kind][-1]}")
     for name, results in runs.items():
-        m[name] = _fastest(results)
+        if results:
+            m[name] = _fastest(results)
     if args.skip_checkov:
         m["checkov"] = {"skipped": True, "error": "skipped (--skip-checkov)"}
-    log("registration: __main__.py end to end")
-    m["program"] = measure_worker("program", declaration, warmup, timeout=args.timeout)
-    log(f"  {m['program']}")
+    if not args.skip_registration:
+        log("registration: __main__.py end to end")
+        m["program"] = measure_worker("program", declaration, warmup, timeout=args.timeout)
+        log(f"  {m['program']}")
 
     if scale:
         scale_path = generate.write_inputs(scale, workdir / f"n{scale}")["declaration"]
         m["scale"] = {"declaration_mb": scale_path.stat().st_size / 2**20}
-        for kind, repeat in (("validate", 3), ("components", 1)):
+        folders, why = folder_form_available()
+        for key, base_key, label in (("preview_folder", "preview", "full"), ("pull_request_folder", "pull_request_one", "--base, 1 changed")):
+            if not folders:
+                m["scale"][key] = {"unavailable": True, "error": f"not run: {why}; one file of {scale:,} secrets is "
+                                   f"{m['scale']['declaration_mb']:.1f} MB, over the 1 MiB bound of a declaration file"}
+                continue
+            if "seconds" not in m.get(base_key, {}):
+                m["scale"][key] = {"error": "no 1,000-secret measurement to compare with"}
+                continue
+            cap = max(SCALE_CAP * SCALE_TARGET_RATIO * m[base_key]["seconds"], 60.0)
+            folder = write_pull_request(scale, 1, workdir / f"folder-{key}", folder_files=SCALE_FILES)
+            log(f"scaling: preview ({label}) of {scale:,} secrets in {SCALE_FILES} files (stopped at {cap:.0f} s)")
+            answer = measure_preview(folder, main_inputs["policy_config"], timeout=cap,
+                                     base="HEAD~1" if key == "pull_request_folder" else None)
+            if answer.get("error", "").startswith("timed out"):
+                answer["timed_out"] = True
+            m["scale"][key] = answer
+            log(f"  {answer}")
+        for kind, repeat in () if args.skip_scale_registration or args.skip_registration else (("validate", 3), ("components", 1)):
             log(f"scaling: {kind} at {scale:,} (stopped at {SCALE_CAP:g} x the target)")
             m["scale"][kind] = measure_scaling(kind, m[kind], scale_path=scale_path, warmup=warmup, repeat=repeat)
             log(f"  {m['scale'][kind]}")
-        if args.full_scale:
+        if args.skip_scale_registration or args.skip_registration:
+            pass
+        elif args.full_scale:
             log(f"scaling: raw at {scale:,}")
             m["scale"]["raw"] = measure_scaling("raw", m["raw"], scale_path=scale_path, warmup=warmup)
         else:
             log(f"scaling: raw at {n_probe:,}, to estimate {scale:,} (--full-scale runs it)")
             probe_answer = measure_worker("raw", probe, warmup, timeout=args.timeout)
             m["scale"]["raw"] = project_scaling(m["raw"], probe_answer, n_probe=n_probe, n_base=n, n_scale=scale)
-        log(f"  {m['scale']['raw']}")
+        if "raw" in m["scale"]:
+            log(f"  {m['scale']['raw']}")
 
     report.machine["load_average_at_end"] = os.getloadavg()
     build_rows(report)

@@ -17,10 +17,13 @@ No network, no cloud credentials, no Pulumi CLI. Secret values stay inside the s
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -106,11 +109,16 @@ class PreviewReport:
 
 def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLike[str] | None = None,
                 base: str | None = None, today: date | None = None, progress: Progress | None = None,
-                program: str | os.PathLike[str] | None = None) -> PreviewReport:
+                program: str | os.PathLike[str] | None = None, parallel: bool = True,
+                stack_traces: bool = False) -> PreviewReport:
     """Preview one declaration. Raises DeclarationError (invalid) or PreviewUsageError.
 
     policy_config: default policies/config/<environment>.json of the declaration's repository.
     program: the Pulumi program to run (default: `find_program`).
+    parallel: run the simulations in worker processes side by side (`SimulationRunner`); False runs
+        them one after the other in this process. The report is the same either way.
+    stack_traces: let the SDK capture a stack trace per registration (`simulate`); no effect on
+        the report, only on the time.
     """
     report_progress = progress or (lambda message: None)
     file = os.fspath(path)
@@ -132,17 +140,24 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     except PolicyConfigProblem as problem:
         raise PreviewUsageError("invalid policy config:\n  " + "\n  ".join(problem.problems)) from None
 
-    report_progress(f"simulating the deployment of {file}")
-    simulation = simulate_declaration(loaded, program=program_file)
-    report_progress(f"simulating a dry run (pulumi preview) of {file}")
-    dry_run = simulate_declaration(loaded, mode="preview", program=program_file)
-    base_resources, base_cost, warnings = None, None, []
-    if base is not None:
-        report_progress(f"simulating the deployment of {file} at {base}")
-        base_resources, base_cost, warnings = _simulate_base(Path(file), base, program_file)
+    with contextlib.ExitStack() as scope:
+        base_loaded, base_cost, warnings = None, None, []
+        if base is not None:
+            base_loaded, base_cost, warnings = _base_declaration(Path(file), base, scope)
+        runner = scope.enter_context(SimulationRunner(parallel=parallel))
+        report_progress(f"simulating the deployment of {file} and a dry run (pulumi preview)"
+                        + (f", and the deployment at {base}" if base_loaded is not None else ""))
+        def job(declared: LoadedDeclaration, mode: str = "up"):
+            return runner.submit(_simulation_arguments(declared, mode, program=program_file, stack_traces=stack_traces))
 
-    report_progress(f"checking {len(simulation.resources)} resources against the policy pack (dry run and deployment)")
-    checked = check_policies((dry_run, simulation), config_file)
+        dry_run_job, deployment_job = job(loaded, "preview"), job(loaded)
+        base_job = job(base_loaded) if base_loaded is not None else None
+        # The pack starts while the simulations run, and checks the dry run while the deployment
+        # (and the base) may still be running: same calls, same order as one after the other.
+        checked = check_policies((submitted.result() for submitted in (dry_run_job, deployment_job)), config_file,
+                                 with_full_run=True, progress=report_progress)
+        simulation = deployment_job.result()
+        base_resources = None if base is None else base_job.result().resources if base_job is not None else []
 
     positions = locate_resources(simulation.resources, loaded)
     locator = ViolationLocator(simulation.resources, loaded)
@@ -171,20 +186,30 @@ class PolicyCheck:
     """The pack's configuration as the pack reconciled it (policy -> level and properties)."""
 
 
-def check_policies(simulations: Sequence[Simulation], config_file: Path) -> PolicyCheck:
+def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with_full_run: bool | None = None,
+                   progress: Progress | None = None) -> PolicyCheck:
     """The pack's violations over every simulation, each (policy, level, resource, message) once, in
     the order found: one pack process, configured once, runs Analyze and AnalyzeStack per simulation.
 
     A dry run's "can't run policy ... during preview" advisories (pulumi_policy's answer when a policy
     reads an unknown value) are left out when a full run ("up") is among the simulations: it decides
     the same policy on the same resource with every value known. Every verdict of the dry run stays.
+
+    simulations may be a generator that waits for each (the pack starts before the first is asked
+    for); it then needs with_full_run: whether an "up" simulation is among them.
     """
-    decided = any(simulation.mode == "up" for simulation in simulations)
+    if with_full_run is None:
+        simulations = list(simulations)
+        with_full_run = any(simulation.mode == "up" for simulation in simulations)
+    decided = with_full_run
+    report_progress = progress or (lambda message: None)
     seen: set[tuple[str, str, str, str]] = set()
     found: list[AnalyzerViolation] = []
     with AnalyzerClient(DEFAULT_PACK_DIR) as pack:
         pack.configure(config_file=config_file)
         for simulation in simulations:
+            report_progress(f"checking {len(simulation.resources)} resources of the "
+                            f"{'dry run' if simulation.mode == 'preview' else 'deployment'} against the policy pack")
             inputs, states = analyzer_resources(simulation)
             analysis = pack.analyze_many(inputs).extend(pack.analyze_stack(states))
             for violation in analysis.violations:
@@ -220,25 +245,19 @@ def _preview_deletion(file: Path, base: str, today: date | None, report_progress
     is registered, so no policy runs (policy_config names no file)."""
     report_progress(f"simulating the deployment of {file} at {base}")
     program_file = Path(program) if program is not None else find_program(file)
-    base_resources, base_cost, warnings = _simulate_base(file, base, program_file)
-    if not base_resources and warnings:
-        raise PreviewUsageError(f"{file}: no such file, and {warnings[0]}")
+    with contextlib.ExitStack() as scope:
+        base_loaded, base_cost, warnings = _base_declaration(file, base, scope)
+        if base_loaded is None:
+            raise PreviewUsageError(f"{file}: no such file, and {warnings[0]}")
+        base_resources = simulate_declaration(base_loaded, program=program_file).resources
+        environment = base_loaded.declaration.environment
     changes = plan_changes([], base_resources, today or date.today())
-    environment = _base_environment(file, base)
     return PreviewReport(
         environment=environment, file=os.fspath(file), policy_config="(none: the environment is deleted)",
         resources=[PlannedResource(change, os.fspath(file), None) for change in changes], violations=[],
         cost=CostEstimate(()), base=base, base_cost=base_cost,
         warnings=[f"{_shown(file)} does not exist in the working tree: every resource it had at {base} is deleted"],
     )
-
-
-def _base_environment(file: Path, revision: str) -> str:
-    top, relative = _locate_in_repository(file)
-    with tempfile.TemporaryDirectory(prefix="secrets-layout-base-") as folder:
-        copy = Path(folder) / file.name
-        copy.write_bytes(_git(top, "show", f"{revision}:{relative}", text=False))
-        return load_declaration(copy).declaration.environment
 
 
 def _locate_in_repository(file: Path) -> tuple[str, str]:
@@ -249,28 +268,30 @@ def _locate_in_repository(file: Path) -> tuple[str, str]:
     return top, resolved.relative_to(Path(top).resolve()).as_posix()
 
 
-def _simulate_base(file: Path, revision: str, program: Path) -> tuple[list[RegisteredResource], CostEstimate, list[str]]:
-    """The same declaration path at `revision`, deployed with today's code.
+def _base_declaration(file: Path, revision: str, scope: contextlib.ExitStack
+                      ) -> tuple[LoadedDeclaration | None, CostEstimate, list[str]]:
+    """The same declaration path at `revision`, to be deployed with today's code.
 
-    A file that did not exist there, or was invalid there, is an empty layout: everything is new.
+    A file that did not exist there, or was invalid there, is an empty layout (None): everything is new.
+    The copy lives in a folder removed when `scope` closes.
     """
     top, relative = _locate_in_repository(file)
     if not _git_succeeds(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"):
         raise PreviewUsageError(f"--base {revision}: not a revision of the repository at {top}")
     if not _git_succeeds(top, "cat-file", "-e", f"{revision}:{relative}"):
-        return [], CostEstimate(()), [f"{relative} does not exist at {revision}: every resource is new"]
-    with tempfile.TemporaryDirectory(prefix="secrets-layout-base-") as folder:
-        # The program reads its declaration by path, so the old revision is simulated from a copy.
-        copy = Path(folder) / file.name
-        # Bytes as git stores them: the loader reports a file that is not UTF-8 (as an invalid base).
-        copy.write_bytes(_git(top, "show", f"{revision}:{relative}", text=False))
-        try:
-            loaded = load_declaration(copy)
-        except DeclarationError as error:
-            return [], CostEstimate(()), [
-                f"{relative} at {revision} is not a valid declaration ({len(error.issues)} problems): "
-                "changes are shown against an empty layout"]
-        return simulate_declaration(loaded, program=program).resources, estimate(loaded.declaration), []
+        return None, CostEstimate(()), [f"{relative} does not exist at {revision}: every resource is new"]
+    folder = scope.enter_context(tempfile.TemporaryDirectory(prefix="secrets-layout-base-"))
+    # The program reads its declaration by path, so the old revision is simulated from a copy.
+    copy = Path(folder) / file.name
+    # Bytes as git stores them: the loader reports a file that is not UTF-8 (as an invalid base).
+    copy.write_bytes(_git(top, "show", f"{revision}:{relative}", text=False))
+    try:
+        loaded = load_declaration(copy)
+    except DeclarationError as error:
+        return None, CostEstimate(()), [
+            f"{relative} at {revision} is not a valid declaration ({len(error.issues)} problems): "
+            "changes are shown against an empty layout"]
+    return loaded, estimate(loaded.declaration), []
 
 
 def _line_and_column(position: Position | None, loaded: LoadedDeclaration) -> tuple[int, int]:
@@ -287,16 +308,23 @@ def find_program(declaration_file: str | os.PathLike[str]) -> Path:
     return PACKAGED_PROGRAM
 
 
-def simulate_declaration(loaded: LoadedDeclaration, mode: str = "up", program: Path | None = None) -> Simulation:
+def simulate_declaration(loaded: LoadedDeclaration, mode: str = "up", *, program: Path | None = None,
+                         stack_traces: bool = False) -> Simulation:
     """The program (default `find_program`) on the mock engine, deploying this declaration ("up") or
     previewing it as a new stack ("preview": computed outputs unknown, see `simulation.simulate`)."""
+    return simulate(**_simulation_arguments(loaded, mode, program=program, stack_traces=stack_traces))
+
+
+def _simulation_arguments(loaded: LoadedDeclaration, mode: str = "up", *, program: Path | None = None,
+                          stack_traces: bool = False) -> dict[str, Any]:
+    """`simulate`'s arguments for this declaration: plain data, so a worker process can run it."""
     program = program if program is not None else find_program(loaded.file)
     declaration = loaded.declaration
     secret_config = {
         secret.value.from_config: CONFIG_PLACEHOLDER for secret in declaration.secrets if secret.value.from_config
     }
-    return simulate(
-        program, project=PROJECT, stack=declaration.environment,
+    return dict(
+        program=program, project=PROJECT, stack=declaration.environment,
         # The packaged program's folder is the package itself: never sys.path[0] (its modules would
         # shadow top-level names); it runs from the declaration's folder.
         root_directory=Path(loaded.file).resolve().parent if program == PACKAGED_PROGRAM else None,
@@ -304,7 +332,63 @@ def simulate_declaration(loaded: LoadedDeclaration, mode: str = "up", program: P
         secret_config=secret_config,
         account_id=declaration.security_account,
         mode=mode,
+        capture_stack_traces=stack_traces,
     )
+
+
+def _simulate_in_worker(arguments: dict[str, Any]) -> Simulation:
+    return simulate(**arguments)
+
+
+class _InProcess:
+    """A simulation run here, when first asked for (the serial form of a worker's future)."""
+
+    def __init__(self, arguments: dict[str, Any]) -> None:
+        self._arguments: dict[str, Any] | None = arguments
+        self._result: Simulation | None = None
+
+    def result(self) -> Simulation:
+        if self._arguments is not None:
+            arguments, self._arguments = self._arguments, None
+            self._result = simulate(**arguments)
+        assert self._result is not None
+        return self._result
+
+
+class SimulationRunner:
+    """Runs simulations side by side in worker processes, one simulation per process.
+
+    The Pulumi SDK's runtime (settings, config, root resource, the stack's RPC manager) is global
+    to a process, so two simulations can only run at once in two processes. Workers are started
+    with "spawn" (a fresh interpreter: no inherited threads or gRPC state) and each ends after
+    its simulation, so its memory is returned as soon as its answer is back. With one CPU, or
+    `parallel=False`, simulations run in this process when their result is asked for.
+    """
+
+    def __init__(self, *, parallel: bool = True, workers: int | None = None) -> None:
+        cpus = os.cpu_count() or 1
+        self._workers = max(1, min(workers or cpus, cpus, 3)) if parallel else 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    def __enter__(self) -> SimulationRunner:
+        if self._workers > 1:
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
+                                             max_tasks_per_child=1)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def submit(self, arguments: dict[str, Any]) -> Future[Simulation] | _InProcess:
+        if self._pool is None:
+            return _InProcess(arguments)
+        return self._pool.submit(_simulate_in_worker, arguments)
 
 
 def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Resource]]:

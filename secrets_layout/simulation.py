@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi.runtime import config as pulumi_config
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc, settings
 from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks
@@ -772,6 +773,7 @@ def simulate(
     organization: str = "organization",
     logger: logging.Logger | None = None,
     mode: str = "up",
+    capture_stack_traces: bool = False,
 ) -> Simulation:
     """Run `program` on the mock engine and return every registration and the stack outputs.
 
@@ -787,6 +789,8 @@ def simulate(
     mode: "up" (a deployment: every output known) or "preview" (a dry run of a stack that does not
         exist yet: the program runs with dry_run set, as under `pulumi preview`, and what providers
         compute on create is `UNKNOWN` in the recorded outputs and in what the program sees).
+    capture_stack_traces: let the SDK capture a Python stack trace per registration, as it does
+        for the engine (see `_no_stack_traces`; nothing here reads them, so off by default).
 
     Exceptions raised by the program propagate unchanged, after the runtime is cleaned up.
     """
@@ -823,7 +827,8 @@ def simulate(
     previous_root = settings.get_root_resource()
     settings.ROOT.set(None)
     try:
-        with _program_environment(directory), _outputs_awaited_together():
+        with (_program_environment(directory), _outputs_awaited_together(),
+              contextlib.nullcontext() if capture_stack_traces else _no_stack_traces()):
             _run(body)
     finally:
         monitor.close()
@@ -879,6 +884,41 @@ def _outputs_awaited_together() -> Iterator[None]:
         yield
     finally:
         pulumi_stack.wait_for_rpcs = original
+
+
+def _empty_stack_trace() -> Any:
+    """What the SDK sends when it finds no user frame (`_get_stack_trace`'s own fallback)."""
+    from pulumi.runtime.proto import source_pb2
+
+    return source_pb2.StackTrace()
+
+
+@contextlib.contextmanager
+def _no_stack_traces() -> Iterator[None]:
+    """No Python stack trace per registration for this run; the SDK's own capture if its internals moved.
+
+    The SDK (pulumi 3.272.0, pulumi/runtime/resource.py: `_get_stack_trace` at line 741 calls
+    `traceback.extract_stack()` over the whole stack at line 756, once per `register_resource`, line
+    1160, and twice per `read_resource`, lines 833 and 837) sends it in the
+    request's `stackTrace` and `sourcePosition` for the engine to keep in the state (added by
+    pulumi/pulumi#20430, SDK 3.195). The recording monitor never reads either field, and the capture
+    is about a quarter of a registration under the mock engine (it reads every frame's source line).
+    The SDK has no switch for it (no upstream opt-out found), so it is replaced for the run only.
+    """
+    if not callable(getattr(pulumi_resource, "_get_stack_trace", None)):
+        yield
+        return
+    try:
+        _empty_stack_trace()
+    except ImportError:
+        yield
+        return
+    original = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = _empty_stack_trace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = original
 
 
 def _run(body: Callable[[], Any]) -> None:

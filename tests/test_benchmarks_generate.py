@@ -163,3 +163,88 @@ def test_growth_fit_goes_through_both_points():
     assert fit_growth(500, 10.0, 1000, 20.0) == pytest.approx((0.02, 0.0))
     a, b = fit_growth(500, 10.0, 1000, 15.0)  # sublinear noise: linear through the larger point
     assert (a, b) == pytest.approx((0.015, 0.0))
+
+
+@pytest.mark.parametrize(("n", "changed", "indexes"), [
+    (36, 1, [0]),
+    (36, 4, [0, 9, 18, 27]),
+    (10, 10, list(range(10))),
+    (10, 0, []),
+    (5, 9, [0, 1, 2, 3, 4]),
+])
+def test_a_pull_request_changes_secrets_spread_over_the_file(n: int, changed: int, indexes: list[int]):
+    assert generate.changed_indexes(n, changed) == indexes
+
+
+def test_a_pull_request_changes_only_the_description_of_the_changed_secrets():
+    base = parse_declaration(generate.declaration_yaml(SMALL), "bench.yaml").declaration
+    head = parse_declaration(generate.changed_declaration_yaml(SMALL, 4), "bench.yaml").declaration
+    differing = [index for index, (old, new) in enumerate(zip(base.secrets, head.secrets)) if old != new]
+    assert differing == generate.changed_indexes(SMALL, 4)
+    for index in differing:
+        old, new = base.secrets[index], head.secrets[index]
+        assert new.description == old.description + generate.CHANGED_DESCRIPTION
+        assert new.model_copy(update={"description": old.description}) == old
+    assert (head.parameters, head.defaults) == (base.parameters, base.defaults)
+
+
+def test_the_folder_form_holds_every_secret_once_in_order_and_each_file_under_the_bound():
+    text = generate.declaration_yaml(SMALL)
+    folder = generate.folder_declaration(text, 5)
+    assert list(folder) == [generate.SETTINGS_FILE] + [f"team-{number:03d}.yaml" for number in range(5)]
+    assert "secrets:" not in folder[generate.SETTINGS_FILE] and "defaults:" in folder[generate.SETTINGS_FILE]
+    merged = "\n".join(folder[name].removeprefix("secrets:\n") for name in sorted(folder) if name != generate.SETTINGS_FILE)
+    assert re.findall(r"^  - name: (.+)$", merged, re.MULTILINE) == [secret.name for secret in generate.bench_secrets(SMALL)]
+    assert merged.count("parameters:") == 1
+    assert max(len(body.encode()) for body in folder.values()) <= MAX_FILE_BYTES
+
+
+def test_ten_thousand_secrets_fit_in_a_hundred_files_but_not_in_one():
+    """The scaling measurement's input: over the 1 MiB bound as one file, under it per team file."""
+    text = generate.declaration_yaml(10_000)
+    assert len(text.encode()) > MAX_FILE_BYTES
+    folder = generate.folder_declaration(text, 100)
+    assert len(folder) == 101
+    assert max(len(body.encode()) for body in folder.values()) < MAX_FILE_BYTES / 10
+
+
+def test_a_pull_request_repository_has_the_base_at_head_1(tmp_path: Path):
+    import subprocess
+
+    from benchmarks.run import write_pull_request
+
+    file = write_pull_request(6, 2, tmp_path / "pr")
+    diff = subprocess.run(["git", "-C", str(tmp_path / "pr"), "diff", "--numstat", "HEAD~1", "HEAD"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    assert (file.name, diff) == ("bench.yaml", ["2", "2", "bench.yaml"])
+    folder = write_pull_request(6, 1, tmp_path / "folder", folder_files=3)
+    assert sorted(path.name for path in folder.iterdir()) == [generate.SETTINGS_FILE, "team-000.yaml", "team-001.yaml", "team-002.yaml"]
+
+
+def test_every_preview_figure_is_printed_with_its_ratio_and_target():
+    from benchmarks.run import Report, build_rows
+
+    def preview(seconds: float, peak: float) -> dict:
+        return {"seconds": seconds, "peak_rss_mb": peak, "peak_rss_largest_process_mb": peak / 2, "resources": 10,
+                "mandatory": 0, "advisory": 0, "cpu_seconds": seconds}
+
+    report = Report(started="", machine={}, secrets=1000, scale=10000, measurements={
+        "validate": {"seconds": 0.4}, "validate_cli": {"seconds": 0.6},
+        "checkov": {"seconds": 40.0, "peak_rss_mb": 300.0, "resources": 4352},
+        "preview": preview(28.0, 290.0), "pull_request_one": preview(21.0, 310.0), "pull_request_share": preview(24.0, 280.0),
+        "scale": {"declaration_mb": 5.8, "preview_folder": {**preview(290.0, 1400.0)},
+                  "pull_request_folder": {"unavailable": True, "error": "not run: no folders"}},
+    })
+    build_rows(report)
+    rows = {row.what.split(" (")[0].split(",")[0]: row for row in report.rows}
+    assert [(row.value, row.target, row.verdict) for row in report.rows if "preview" in row.what or "validate" in row.what] == [
+        ("0.40 s", "<= 0.5 s", "PASS"),
+        ("0.60 s", "<= 0.5 s", "FAIL"),
+        ("28.00 s = 0.70x checkov", "<= 0.75x checkov", "PASS"),
+        ("21.00 s = 0.53x checkov", "<= 0.5x checkov", "FAIL"),
+        ("24.00 s = 0.60x checkov", "", "INFO"),
+        ("310 MB = 1.03x checkov", "<= checkov (300 MB)", "FAIL"),
+        ("10.4x, 1.37 GB", "<= 11x, <= 1.5 GB", "PASS"),
+        ("-", "<= 11x, <= 1.5 GB", "N/A"),
+    ]
+    assert rows["registration rows"].verdict == "N/A"

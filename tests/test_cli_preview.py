@@ -251,22 +251,33 @@ def test_a_terminal_sees_a_progress_line(tmp_path):
 
     from cli_support import COMMAND
 
+    import threading
+
     primary, secondary = pty.openpty()
     output = tmp_path / "report.txt"
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        # Read while the preview runs: a pty buffers about 17 KB, and a spinner redrawn for longer
+        # than that on a busy machine would block the CLI's writes for good.
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     process = subprocess.run([str(COMMAND), "preview", "environments/dev.yaml", "--output", str(output)],
                              cwd=ROOT, stdin=secondary, stderr=secondary, stdout=subprocess.DEVNULL,
                              timeout=300, check=False)
     os.close(secondary)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
+    reader.join(timeout=30)
     os.close(primary)
+    seen = b"".join(chunks)
     assert process.returncode == 0
     # The status line is redrawn in place; at least one of its steps is on screen long enough.
     assert b"simulating the deployment of environments/dev.yaml" in seen or b"checking 30 resources" in seen

@@ -243,3 +243,74 @@ def test_outputs_that_depend_on_each_other_all_resolve():
     run = simulate(chained, project=PROJECT, stack="dev")
     assert len(run.by_type("aws:kms/key:Key")) == 40
     assert run.outputs["last"].startswith("after arn:aws:kms:")
+
+
+def _keys_and_a_read() -> None:
+    """Registrations and a read (the SDK captures one stack trace per register, two per read)."""
+    provider = aws.Provider("west", region="us-west-2")
+    key = aws.kms.Key("k", opts=pulumi.ResourceOptions(provider=provider))
+    aws.kms.Alias("a", target_key_id=key.id, name="alias/k", opts=pulumi.ResourceOptions(parent=key))
+    aws.secretsmanager.Secret.get("read", "arn:aws:secretsmanager:us-west-2:111111111111:secret:x-AbCdEf")
+    pulumi.export("arn", key.arn)
+
+
+def test_stack_traces_are_not_captured_during_a_run_and_the_sdk_capture_is_restored():
+    from pulumi.runtime import resource as pulumi_resource
+
+    sdk_capture = pulumi_resource._get_stack_trace
+    seen = []
+
+    def program() -> None:
+        seen.append(pulumi_resource._get_stack_trace)
+        _keys_and_a_read()
+
+    simulate(program, project=PROJECT, stack="dev")
+    assert seen == [simulation._empty_stack_trace]
+    assert pulumi_resource._get_stack_trace is sdk_capture
+
+
+def test_the_sdk_capture_is_restored_when_the_program_fails():
+    from pulumi.runtime import resource as pulumi_resource
+
+    sdk_capture = pulumi_resource._get_stack_trace
+
+    def failing() -> None:
+        aws.kms.Key("k")
+        raise RuntimeError("program failed")
+
+    with pytest.raises(RuntimeError, match="program failed"):
+        simulate(failing, project=PROJECT, stack="dev")
+    assert pulumi_resource._get_stack_trace is sdk_capture
+
+
+@pytest.mark.parametrize("mode", ["up", "preview"])
+def test_skipping_stack_traces_changes_no_registration(mode: str):
+    """The recording monitor reads neither `stackTrace` nor `sourcePosition` of a request."""
+    with_traces = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode, capture_stack_traces=True)
+    without = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode)
+    assert with_traces == without
+    assert len(without.resources) == 4
+
+
+def test_the_sdk_capture_runs_when_its_internals_moved(monkeypatch: pytest.MonkeyPatch):
+    """An SDK without `_get_stack_trace` (renamed or removed upstream): the run works, nothing is patched."""
+    from pulumi.runtime import resource as pulumi_resource
+
+    monkeypatch.delattr(pulumi_resource, "_get_stack_trace")
+    with simulation._no_stack_traces():
+        assert not hasattr(pulumi_resource, "_get_stack_trace")
+    assert not hasattr(pulumi_resource, "_get_stack_trace")
+
+
+def test_with_stack_traces_asked_for_the_sdk_captures_them():
+    from pulumi.runtime import resource as pulumi_resource
+
+    seen = []
+
+    def program() -> None:
+        seen.append(pulumi_resource._get_stack_trace)
+        aws.kms.Key("k")
+
+    sdk_capture = pulumi_resource._get_stack_trace
+    simulate(program, project=PROJECT, stack="dev", capture_stack_traces=True)
+    assert seen == [sdk_capture]
