@@ -229,9 +229,9 @@ def test_a_parent_change_that_keeps_the_urn_is_a_changed_option():
 
 
 def test_an_unknown_type_says_the_update_may_be_a_replacement():
-    planned = only(registered("x", "aws:sns/topic:Topic", name="b"), registered("x", "aws:sns/topic:Topic", name="a"))
+    planned = only(registered("x", "aws:sqs/queue:Queue", name="b"), registered("x", "aws:sqs/queue:Queue", name="a"))
     assert (planned.change, planned.note) == (
-        "update", "no ForceNew data for aws:sns/topic:Topic: this update may be a replacement")
+        "update", "no ForceNew data for aws:sqs/queue:Queue: this update may be a replacement")
 
 
 @pytest.mark.parametrize(("gone", "note", "blocked"), [
