@@ -1,15 +1,17 @@
 """`pulumi up --stack <env>`: deploy one declaration's layout into the security account.
 
-The declaration is the stack config `secrets-layout:declaration` (default environments/<stack>.yaml).
+The declaration is the stack config `secrets-layout:declaration`: a file or an environment folder
+(default environments/<stack>.yaml, or the folder environments/<stack>/ when there is no such file).
 """
 
 import pulumi
 
 from components import SecretsLayout, SecretsLayoutArgs
 from secrets_layout.errors import DeclarationError
+from secrets_layout.declaration.folder import default_declaration
 from secrets_layout.loader import load_declaration
 
-path = pulumi.Config("secrets-layout").get("declaration") or f"environments/{pulumi.get_stack()}.yaml"
+path = pulumi.Config("secrets-layout").get("declaration") or default_declaration(pulumi.get_stack())
 try:
     declaration = load_declaration(path).declaration
 except DeclarationError as error:  # one FILE:LINE:COLUMN: PATH: MESSAGE line per issue, no traceback

@@ -30,7 +30,9 @@ from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, Pro
 from secrets_layout.analyzer_client import Violation as AnalyzerViolation
 from secrets_layout.changes import PlannedChange, plan_changes
 from secrets_layout.cost import CostEstimate, estimate
+from secrets_layout.declaration.revision import declaration_at, write_at
 from secrets_layout.errors import DeclarationError
+from secrets_layout.files import shown
 from secrets_layout.loader import LoadedDeclaration, load_declaration
 from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.simulation import RegisteredResource, Simulation, simulate, to_wire
@@ -128,11 +130,13 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     for found in checked.violations:
         located = locator.locate(found.policy, found.urn, found.detail,
                                  configured.get(found.policy, {}).get("properties"))
-        violations.append(Violation(found.policy, found.level, found.urn, located.message, file,
-                                    *_line_and_column(located.position, loaded)))
+        violations.append(Violation(found.policy, found.level, found.urn, located.message,
+                                    *_file_line_and_column(located.position, loaded)))
     changes = plan_changes(simulation.resources, base_resources, today or date.today())
     resources = [
-        PlannedResource(change, file, positions[change.urn].line if change.urn in positions else None)
+        # Of an environment folder, the file that declares what made the resource.
+        PlannedResource(change, positions[change.urn].file or loaded.file if change.urn in positions else file,
+                        positions[change.urn].line if change.urn in positions else None)
         for change in changes
     ]
     return PreviewReport(
@@ -189,34 +193,34 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _simulate_base(file: Path, revision: str) -> tuple[list[RegisteredResource], CostEstimate, list[str]]:
-    """The same declaration path at `revision`, deployed with today's code.
+def _simulate_base(path: Path, revision: str) -> tuple[list[RegisteredResource], CostEstimate, list[str]]:
+    """The same declaration (file or environment folder) at `revision`, deployed with today's code.
 
-    A file that did not exist there, or was invalid there, is an empty layout: everything is new.
+    A declaration that did not exist there, or was invalid there, is an empty layout: everything is new.
     """
-    top = _git(file.resolve().parent, "rev-parse", "--show-toplevel").strip()
-    relative = file.resolve().relative_to(top).as_posix()
+    resolved = path.resolve()
+    top = _git(resolved if resolved.is_dir() else resolved.parent, "rev-parse", "--show-toplevel").strip()
+    relative = resolved.relative_to(top).as_posix()
     if not _git_succeeds(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"):
         raise PreviewUsageError(f"--base {revision}: not a revision of the repository at {top}")
-    if not _git_succeeds(top, "cat-file", "-e", f"{revision}:{relative}"):
-        return [], CostEstimate(()), [f"{relative} does not exist at {revision}: every resource is new"]
+    found = declaration_at(top, revision, relative, _git, _git_succeeds)
+    if found is None:
+        return [], CostEstimate(()), [f"{shown(relative)} does not exist at {revision}: every resource is new"]
     with tempfile.TemporaryDirectory(prefix="secrets-layout-base-") as folder:
         # The program reads its declaration by path, so the old revision is simulated from a copy.
-        copy = Path(folder) / file.name
-        # Bytes as git stores them: the loader reports a file that is not UTF-8 (as an invalid base).
-        copy.write_bytes(_git(top, "show", f"{revision}:{relative}", text=False))
+        copy, notes = write_at(top, revision, found, Path(folder), _git)
         try:
             loaded = load_declaration(copy)
         except DeclarationError as error:
-            return [], CostEstimate(()), [
-                f"{relative} at {revision} is not a valid declaration ({len(error.issues)} problems): "
+            return [], CostEstimate(()), [*notes,
+                f"{shown(found[0])} at {revision} is not a valid declaration ({len(error.issues)} problems): "
                 "changes are shown against an empty layout"]
-        return simulate_declaration(loaded).resources, estimate(loaded.declaration), []
+        return simulate_declaration(loaded).resources, estimate(loaded.declaration), notes
 
 
-def _line_and_column(position: Position | None, loaded: LoadedDeclaration) -> tuple[int, int]:
+def _file_line_and_column(position: Position | None, loaded: LoadedDeclaration) -> tuple[str, int, int]:
     position = position or loaded.source_map.locate_key(("environment",))
-    return position.line, position.column
+    return position.file or loaded.file, position.line, position.column
 
 
 def simulate_declaration(loaded: LoadedDeclaration, mode: str = "up") -> Simulation:
@@ -228,7 +232,7 @@ def simulate_declaration(loaded: LoadedDeclaration, mode: str = "up") -> Simulat
     }
     return simulate(
         PROGRAM, project=PROJECT, stack=declaration.environment,
-        config={"secrets-layout:declaration": str(Path(loaded.file).resolve())},
+        config={"secrets-layout:declaration": str(Path(loaded.declaration_path).resolve())},
         secret_config=secret_config,
         account_id=declaration.security_account,
         mode=mode,
