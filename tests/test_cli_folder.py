@@ -109,6 +109,8 @@ def test_preview_of_a_folder_locates_violations_and_resources_in_their_files(tmp
     }
     if form in expected:
         assert expected[form] in result.stdout
+    if form == "text":  # the resources table: the file in the folder and the line
+        assert "│ payments.yaml:3 " in result.stdout
     else:
         assert _locations(result.stdout, form) == {(where, line)}
     if form == "json":
@@ -175,3 +177,14 @@ def test_each_example_environment_previews_the_same_as_one_file_and_as_a_folder(
     # The cost lists secrets in declaration order, which the folder's file order changes.
     assert sorted(as_folder.cost.items, key=repr) == sorted(one_file.cost.items, key=repr)
     assert {Path(resource.file).parent for resource in as_folder.resources} == {folder}
+
+
+def test_a_team_file_name_is_escaped_in_every_message(tmp_path):
+    """A name with a newline must not start a new output line (`::error ...` would be a GitHub
+    Actions workflow command); the escaped name is JSON's escape of the character."""
+    repo = repository(tmp_path)
+    (repo / "environments" / "prod" / "x\n::error::y.yaml").write_text("secrets:\n  - name: prod/x/y\n    value: {from_config: y}\n    frobnicate: 1\n")
+    result = run_main("validate", "environments/prod", cwd=repo)
+    assert result.returncode == 1
+    assert [line.split(";")[0] for line in result.stdout.splitlines()] == [
+        "environments/prod/x\\n::error::y.yaml:4:5: secrets[0].frobnicate: unknown field 'frobnicate'"]
