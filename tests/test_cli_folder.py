@@ -109,10 +109,10 @@ def test_preview_of_a_folder_locates_violations_and_resources_in_their_files(tmp
     }
     if form in expected:
         assert expected[form] in result.stdout
-    if form == "text":  # the resources table: the file in the folder and the line
-        assert "│ payments.yaml:3 " in result.stdout
     else:
         assert _locations(result.stdout, form) == {(where, line)}
+    if form == "text":  # the resources table: the file in the folder and the line
+        assert "│ payments.yaml:3 " in result.stdout
     if form == "json":
         document = json.loads(result.stdout)
         assert document["file"] == "environments/prod"
