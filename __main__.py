@@ -1,23 +1,24 @@
 """`pulumi up --stack <env>`: deploy one declaration's layout into the security account.
 
-The declaration is the stack config `secrets-layout:declaration`: a file or an environment folder
-(default environments/<stack>.yaml, or the folder environments/<stack>/ when there is no such file).
-"""
+The declaration is the stack config `secrets-layout:declaration`, by default (loader.default_declaration) the
+file or environment folder of the environment `pulumi new` asked for (`secrets-layout:environment`), else the stack's."""
 
 import pulumi
 
 from components import SecretsLayout, SecretsLayoutArgs
 from secrets_layout.errors import DeclarationError
-from secrets_layout.declaration.folder import default_declaration
-from secrets_layout.loader import load_declaration
+from secrets_layout.loader import default_declaration, load_declaration
 
-path = pulumi.Config("secrets-layout").get("declaration") or default_declaration(pulumi.get_stack())
+config = pulumi.Config("secrets-layout")
+path = config.get("declaration") or default_declaration(config.get("environment") or pulumi.get_stack())
 try:
     declaration = load_declaration(path).declaration
 except DeclarationError as error:  # one FILE:LINE:COLUMN: PATH: MESSAGE line per issue, no traceback
     raise pulumi.RunError(str(error)) from None
-except OSError as error:
-    raise pulumi.RunError(f"{path}: cannot read the declaration: {error.strerror}") from None
+except OSError as error:  # a stack made by `pulumi new` has its answers but no declaration yet
+    problem = getattr(error, "problem", error.strerror)
+    raise pulumi.RunError(f"{path}: cannot read the declaration: {problem}; write it with "
+                          f"`secrets-layout init --stack {pulumi.get_stack()}`") from None
 
 layout = SecretsLayout(declaration.environment, SecretsLayoutArgs(declaration=declaration))
 for output_name, value in layout.stack_outputs.items():

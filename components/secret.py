@@ -47,7 +47,6 @@ from components.secret_settings import (
     adoption_ignore_changes,
     arns_by_region,
     password_settings,
-    present_replica_regions,
     render_generated_value,
     secret_tags,
 )
@@ -161,7 +160,7 @@ class ManagedSecret(pulumi.ComponentResource):
         declared = args.secret
         self.arn = self.secret.arn
         self.arn_by_region = self.secret.arn.apply(
-            lambda arn: arns_by_region(arn, args.primary_region, present_replica_regions(declared))
+            lambda arn: arns_by_region(arn, args.primary_region, declared.deployed_replica_regions)
         )
         self.register_outputs({"name": declared.name, "arn": self.secret.arn, "arn_by_region": self.arn_by_region})
 

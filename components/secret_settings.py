@@ -120,13 +120,6 @@ def adoption_ignore_changes(adopt: Adopt) -> list[str]:
     return ADOPTION_IGNORED_ALWAYS + unknown
 
 
-def present_replica_regions(secret: Secret) -> list[str]:
-    """The secret's replica regions in this deployment: the live ones while it is being adopted."""
-    if secret.adopt is not None:
-        return [replica.region for replica in secret.adopt.replicas or []]
-    return list(secret.replicas)
-
-
 def replica_arn(primary_arn: str, region: str) -> str:
     """A replica's ARN: the primary's with the region swapped (same name and suffix)."""
     parts = primary_arn.split(":")

@@ -129,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--base", metavar="GITREF", help="also preview PATH at this revision and show the changes")
     preview.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text")
     preview.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    preview.add_argument("--sarif-output", metavar="FILE",
+                         help="also write the same preview as SARIF to FILE (one run for both reports)")
     preview.add_argument("--force", action="store_true", help="with --output: replace FILE if it exists")
     preview.set_defaults(handler=_preview)
 
@@ -139,9 +141,15 @@ def _parser() -> argparse.ArgumentParser:
     schema.set_defaults(handler=_schema)
 
     init = commands.add_parser("init", help="scaffold environments/ENV.yaml, Pulumi.ENV.yaml and policies/config/ENV.json")
-    init.add_argument("environment", metavar="ENV", help="the new environment's slug, e.g. qa")
+    init.add_argument("environment", metavar="ENV", nargs="?",
+                      help="the new environment's slug, e.g. qa (with --stack: the stack's environment answer)")
+    init.add_argument("--stack", metavar="STACK",
+                      help="take environment, security account, region and organization from the answers "
+                           "`pulumi new` stored in Pulumi.STACK.yaml, and keep that stack file")
+    init.add_argument("--from", dest="source", metavar="ENV",
+                      help="copy the structure (never the values) of environments/ENV.yaml")
     init.add_argument("--security-account", metavar="ID", default=None, help="the account that holds the secrets")
-    init.add_argument("--region", default="us-east-1", help="primary region (default us-east-1)")
+    init.add_argument("--region", default=None, help="primary region (default us-east-1)")
     init.add_argument("--account", metavar="NAME=ID", action="append", default=[], help="a consumer account (repeatable)")
     init.add_argument("--replica", metavar="REGION", action="append", default=[], help="a default replica region (repeatable)")
     init.add_argument("--organization-id", metavar="ID", help="AWS Organizations ID, e.g. o-a1b2c3d4e5")
@@ -299,9 +307,14 @@ def _preview(arguments: argparse.Namespace) -> int:
     from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
 
     path = Path(arguments.path)
-    _check_declaration_path(path)
-    if arguments.output is not None:
-        _check_output(arguments.output, path, force=arguments.force)
+    # A declaration the working tree no longer has is previewed as its deletion against --base.
+    if arguments.base is None or os.path.lexists(path):
+        _check_declaration_path(path)
+    for output in (arguments.output, arguments.sarif_output):
+        if output is not None:
+            _check_output(output, path, force=arguments.force)
+    if arguments.sarif_output is not None and arguments.sarif_output == arguments.output:
+        raise UsageError(f"--output and --sarif-output are both {arguments.sarif_output}; give two files")
     if arguments.policy_config is not None:
         try:
             check_policy_config(arguments.policy_config)
@@ -318,6 +331,8 @@ def _preview(arguments: argparse.Namespace) -> int:
         }
         _emit(invalid.get(arguments.format, lambda: validation_report.as_text(
             [validation_report.FileResult(str(path), error.issues)]))(), arguments.output, arguments.force, path)
+        if arguments.sarif_output is not None:
+            _emit(invalid["sarif"](), arguments.sarif_output, arguments.force, path)
         return EXIT_FINDINGS
     except (PreviewUsageError, PolicyConfigError) as error:
         # PolicyConfigError: the default policies/config/<environment>.json, which is not checked up front.
@@ -329,7 +344,9 @@ def _preview(arguments: argparse.Namespace) -> int:
         "sarif": lambda: preview_sarif.render(report),
     }
     _emit(renderers[arguments.format](), arguments.output, arguments.force, path)
-    return EXIT_FINDINGS if report.mandatory else EXIT_OK
+    if arguments.sarif_output is not None:
+        _emit(renderers["sarif"](), arguments.sarif_output, arguments.force, path)
+    return EXIT_FINDINGS if report.fails else EXIT_OK
 
 
 @contextlib.contextmanager
@@ -377,11 +394,18 @@ def _init(arguments: argparse.Namespace) -> int:
 
     try:
         accounts = [parse_account_assignment(text) for text in arguments.account]
-        options = {"security_account": arguments.security_account} if arguments.security_account else {}
+        answers = _stack_answers(arguments)
+        environment = answers.get("environment", arguments.environment)
+        if environment is None:
+            raise UsageError("name the new environment (init ENV) or the stack `pulumi new` made (init --stack STACK)")
+        source = _source_declaration(arguments.source) if arguments.source else None
+        security_account = arguments.security_account or answers.get("security_account")
+        options = {"security_account": security_account} if security_account else {}
         written = scaffold_environment(
-            arguments.environment, Path("."), region=arguments.region, accounts=accounts,
-            replicas=arguments.replica, organization_id=arguments.organization_id, owner=arguments.owner,
-            force=arguments.force, **options,
+            environment, Path("."), region=arguments.region or answers.get("region") or "us-east-1",
+            accounts=accounts, replicas=arguments.replica,
+            organization_id=arguments.organization_id or answers.get("organization_id"), owner=arguments.owner,
+            force=arguments.force, stack_file=arguments.stack is None, source=source, **options,
         )
     except (ScaffoldInputError, ScaffoldWriteError) as error:
         raise UsageError(str(error)) from None
@@ -390,6 +414,34 @@ def _init(arguments: argparse.Namespace) -> int:
         return EXIT_FINDINGS
     sys.stdout.write("".join(f"wrote {path.as_posix()}\n" for path in written))
     return EXIT_OK
+
+
+def _stack_answers(arguments: argparse.Namespace) -> dict[str, str]:
+    """init --stack: the answers in Pulumi.STACK.yaml; one given on the command line too must agree."""
+    from secrets_layout.scaffold import read_stack_answers
+
+    if arguments.stack is None:
+        return {}
+    answers = read_stack_answers(Path("."), arguments.stack)
+    found = {name: value for name, value in vars(answers).items() if value is not None}
+    given = {"environment": arguments.environment, "security_account": arguments.security_account,
+             "region": arguments.region, "organization_id": arguments.organization_id}
+    for name, value in given.items():
+        if value is not None and name in found and found[name] != value:
+            option = "ENV" if name == "environment" else "--" + name.replace("_", "-")
+            raise UsageError(f"{option} {value} disagrees with Pulumi.{arguments.stack}.yaml ({found[name]}); "
+                             f"give one of them, or change the stack's config with `pulumi config set`")
+    return found
+
+
+def _source_declaration(environment: str):
+    """init --from ENV: environments/ENV.yaml, which must be a valid declaration."""
+    path = Path("environments") / f"{environment}.yaml"
+    check_regular(path)
+    try:
+        return load_declaration(path).declaration
+    except DeclarationError as error:
+        raise UsageError(f"--from {environment}: {shown(path)} is not a valid declaration; fix it first:\n{error}") from None
 
 
 def _consumer_policy(arguments: argparse.Namespace) -> int:

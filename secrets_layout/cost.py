@@ -62,8 +62,9 @@ def _key_items(declaration: Declaration):
 
 def _secret_items(declaration: Declaration):
     for secret in declaration.secrets:
-        copies = 1 + len(secret.replicas)
-        where = f"{declaration.primary_region}" + "".join(f" + {region}" for region in secret.replicas)
+        replicas = secret.deployed_replica_regions
+        copies = 1 + len(replicas)
+        where = f"{declaration.primary_region}" + "".join(f" + {region}" for region in replicas)
         yield CostItem(f"secret {secret.name} ({where})", SECRET_PER_MONTH * copies)
         calls = sum(reader.requests_per_month or 0 for reader in secret.readers)
         if calls:

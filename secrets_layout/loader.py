@@ -20,7 +20,7 @@ from pathlib import Path as FilePath
 from pydantic import ValidationError
 
 from secrets_layout.credentials import credential_findings, might_hold_credential, redact_issues
-from secrets_layout.declaration.folder import read_folder, read_text
+from secrets_layout.declaration.folder import default_declaration, read_folder, read_text
 from secrets_layout.errors import DeclarationError, Issue, Path, format_path
 from secrets_layout.field_messages import message_for
 from secrets_layout.files import read_bytes, shown
@@ -38,6 +38,8 @@ _ROTATION_ALTERNATIVES = (
      frozenset({"managed", "function", "lambda_arn", "vpc", "adapter", "bootstrap"})),
 )
 _MERGED_MAPPINGS = ("tags",)
+__all__ = ["LoadedDeclaration", "default_declaration", "load_declaration", "merge_defaults", "parse_declaration",
+           "plaintext_stack_secrets"]
 
 
 @dataclass(frozen=True)

@@ -506,6 +506,13 @@ class Secret(DeclarationModel):
     def rotates(self) -> bool:
         return self.rotation is not None and self.rotation.enabled
 
+    @property
+    def deployed_replica_regions(self) -> list[str]:
+        """The replica regions the deployment holds: the live ones while the secret is being adopted."""
+        if self.adopt is not None:
+            return [replica.region for replica in self.adopt.replicas or []]
+        return list(self.replicas)
+
 
 def _scalar_as_text(value: object) -> object:
     """SSM stores text: `port: 5432` and `enabled: true` mean the strings "5432" and "true"."""

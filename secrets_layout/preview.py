@@ -92,6 +92,16 @@ class PreviewReport:
     def advisory(self) -> list[Violation]:
         return [violation for violation in self.violations if violation.level == "advisory"]
 
+    @property
+    def blocked(self) -> list[PlannedResource]:
+        """Steps protect forbids: the engine fails the whole `pulumi preview`/`up` on any of them."""
+        return [resource for resource in self.resources if resource.change.blocked]
+
+    @property
+    def fails(self) -> bool:
+        """What fails the pull request: a mandatory violation, or a step the engine would refuse."""
+        return bool(self.mandatory or self.blocked)
+
     def count(self, change: str) -> int:
         return sum(1 for resource in self.resources if resource.change.change == change)
 
@@ -101,6 +111,8 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     """Preview one declaration. Raises DeclarationError (invalid) or PreviewUsageError."""
     report_progress = progress or (lambda message: None)
     file = os.fspath(path)
+    if base is not None and not os.path.lexists(file):
+        return _preview_deletion(Path(file), base, today, report_progress)
     loaded = load_declaration(file)
     environment = loaded.declaration.environment
     config_file = Path(policy_config) if policy_config is not None else POLICY_CONFIG_DIR / f"{environment}.json"
@@ -193,14 +205,47 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _simulate_base(path: Path, revision: str) -> tuple[list[RegisteredResource], CostEstimate, list[str]]:
+def _preview_deletion(file: Path, base: str, today: date | None, report_progress: Progress) -> PreviewReport:
+    """A declaration that exists at `base` only (a pull request deletes it): the head is an empty
+    stack, so every resource of the base is deleted, and the engine refuses the protected ones
+    (changes.plan_changes marks them blocked). There is nothing for the pack to check: no resource
+    is registered, so no policy runs (policy_config names no file)."""
+    report_progress(f"simulating the deployment of {file} at {base}")
+    base_resources, base_cost, warnings = _simulate_base(file, base)
+    if not base_resources and warnings:
+        raise PreviewUsageError(f"{file}: no such file, and {warnings[0]}")
+    changes = plan_changes([], base_resources, today or date.today())
+    environment = _base_environment(file, base)
+    return PreviewReport(
+        environment=environment, file=os.fspath(file), policy_config="(none: the environment is deleted)",
+        resources=[PlannedResource(change, os.fspath(file), None) for change in changes], violations=[],
+        cost=CostEstimate(()), base=base, base_cost=base_cost,
+        warnings=[f"{_shown(file)} does not exist in the working tree: every resource it had at {base} is deleted"],
+    )
+
+
+def _base_environment(file: Path, revision: str) -> str:
+    top, relative = _locate_in_repository(file)
+    found = declaration_at(top, revision, relative, _git, _git_succeeds)
+    with tempfile.TemporaryDirectory(prefix="secrets-layout-base-") as folder:
+        copy, _ = write_at(top, revision, found or (relative, "blob"), Path(folder), _git)
+        return load_declaration(copy).declaration.environment
+
+
+def _locate_in_repository(file: Path) -> tuple[str, str]:
+    """The repository's top folder and the file's path in it; the file (and its folder) may be gone."""
+    resolved = file.resolve()
+    existing = next(folder for folder in resolved.parents if folder.is_dir())
+    top = _git(existing, "rev-parse", "--show-toplevel").strip()
+    return top, resolved.relative_to(Path(top).resolve()).as_posix()
+
+
+def _simulate_base(file: Path, revision: str) -> tuple[list[RegisteredResource], CostEstimate, list[str]]:
     """The same declaration (file or environment folder) at `revision`, deployed with today's code.
 
     A declaration that did not exist there, or was invalid there, is an empty layout: everything is new.
     """
-    resolved = path.resolve()
-    top = _git(resolved if resolved.is_dir() else resolved.parent, "rev-parse", "--show-toplevel").strip()
-    relative = resolved.relative_to(top).as_posix()
+    top, relative = _locate_in_repository(file)
     if not _git_succeeds(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"):
         raise PreviewUsageError(f"--base {revision}: not a revision of the repository at {top}")
     found = declaration_at(top, revision, relative, _git, _git_succeeds)

@@ -4,7 +4,14 @@
     Pulumi.<env>.yaml              the stack file, like Pulumi.prod.yaml
     policies/config/<env>.json     the policy pack's config: allowedAccounts, environment, maximumDays ...
 
-Nothing is ever overwritten unless `force` is given: when any of the three exists, nothing is
+Beside them, environments/schema.json when the folder has none: the declaration's
+`# yaml-language-server: $schema=schema.json` resolves relative to the declaration's own folder
+(redhat-developer/yaml-language-server PR #499; vscode-yaml issue #587), so the reference works in
+any repository, this one or a user's. An existing schema.json is never replaced.
+
+`--stack STACK` takes the answers `pulumi new` stored in Pulumi.<STACK>.yaml (Pulumi.yaml's
+template section) and keeps that stack file; `--from ENV` copies another environment's structure
+(see copy_structure). Nothing is ever overwritten unless `force` is given: when any of the three exists, nothing is
 written and ScaffoldTargetsExist names the files. Inputs are checked first (ScaffoldInputError),
 so a bad account ID or region never leaves half a scaffold behind.
 
@@ -28,8 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from secrets_layout.errors import printable
-from secrets_layout.models import PROTECTED_ENVIRONMENTS
+import yaml
+
+from secrets_layout.errors import DeclarationError, printable
+from secrets_layout.models import PROTECTED_ENVIRONMENTS, Declaration
 from secrets_layout.regions import AWS_REGIONS
 
 ENVIRONMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
@@ -115,17 +124,22 @@ def scaffold_environment(
     organization_id: str | None = None,
     owner: str = DEFAULT_OWNER,
     force: bool = False,
+    stack_file: bool = True,
+    source: Declaration | None = None,
 ) -> list[Path]:
-    """Write environments/<env>.yaml, Pulumi.<env>.yaml and policies/config/<env>.json under root.
+    """Write environments/<env>.yaml, Pulumi.<env>.yaml and policies/config/<env>.json under root,
+    and environments/schema.json when there is none.
 
     accounts: consumer accounts, name -> 12-digit ID (or (name, id) pairs, e.g. from --account).
     replicas: default replica regions of every secret (and the pack's allowedRegions with region).
+    stack_file: false keeps the stack file `pulumi new` wrote (init --stack) instead of writing one.
+    source: another environment's declaration whose structure the new one copies (init --from).
     Returns the paths written. Raises ScaffoldInputError for bad input and ScaffoldTargetsExist
     when a file exists and force is false (then nothing is written).
     """
     account_pairs = list(accounts.items()) if isinstance(accounts, Mapping) else list(accounts)
     _check_inputs(environment, security_account, region, account_pairs, replicas, organization_id, owner)
-    contents = render_environment(
+    contents = list(render_environment(
         environment,
         security_account=security_account,
         region=region,
@@ -133,14 +147,192 @@ def scaffold_environment(
         replicas=list(replicas),
         organization_id=organization_id,
         owner=owner,
-    )
+    ))
+    if source is not None:
+        contents[0] = copy_structure(source, environment, security_account=security_account, region=region,
+                                     accounts=dict(account_pairs), replicas=list(replicas),
+                                     organization_id=organization_id)
     root = Path(root)
-    targets = scaffold_paths(environment, root)
+    files = list(zip(scaffold_paths(environment, root), contents))
+    if not stack_file:
+        del files[1]
     if not force:
-        existing = [path for path in targets if path.exists() or path.is_symlink()]
+        existing = [path for path, _ in files if path.exists() or path.is_symlink()]
         if existing:
             raise ScaffoldTargetsExist(existing, [_shown(path, root) for path in existing])
-    return _write_all_or_nothing(list(zip(targets, contents)), root, force=force)
+    schema = root / "environments" / "schema.json"
+    if not (schema.exists() or schema.is_symlink()):
+        from secrets_layout.schema import schema_text
+
+        files.append((schema, schema_text()))
+    return _write_all_or_nothing(files, root, force=force)
+
+
+@dataclass(frozen=True)
+class StackAnswers:
+    """What `pulumi new` asked (Pulumi.yaml's template section), read from Pulumi.<stack>.yaml."""
+
+    environment: str
+    security_account: str | None
+    region: str | None
+    organization_id: str | None
+
+
+TEMPLATE_KEYS = {
+    "environment": "secrets-layout:environment",
+    "security_account": "secrets-layout:securityAccount",
+    "region": "aws:region",
+    "organization_id": "secrets-layout:organizationId",
+}
+NO_ORGANIZATION = ("", "none")
+
+
+def read_stack_answers(root: Path, stack: str) -> StackAnswers:
+    """The template's answers in Pulumi.<stack>.yaml. Raises ScaffoldInputError naming the file."""
+    file = Path(root) / f"Pulumi.{stack}.yaml"
+    shown = _shown(file, Path(root))
+    if "/" in stack or not file.is_file():
+        raise ScaffoldInputError(f"{shown}: no such stack file; create the stack with `pulumi new` (or "
+                                 "`pulumi stack init`) first, or name the environment: secrets-layout init ENV")
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ScaffoldInputError(f"{shown}: not a readable stack file ({type(error).__name__})") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    config = config if isinstance(config, dict) else {}
+    values: dict[str, str | None] = {}
+    for field_name, key in TEMPLATE_KEYS.items():
+        value = config.get(key)
+        if isinstance(value, dict):  # a secure value ({secure: ...}) or an object: not an answer
+            raise ScaffoldInputError(f"{shown}: {key} must be a plain value; set it with `pulumi config set {key} VALUE`")
+        values[field_name] = None if value is None else str(value).strip()
+    organization = values["organization_id"]
+    return StackAnswers(
+        environment=values["environment"] or stack,
+        security_account=values["security_account"] or None,
+        region=values["region"] or None,
+        organization_id=None if organization is None or organization.lower() in NO_ORGANIZATION else organization,
+    )
+
+
+def copy_structure(
+    source: Declaration,
+    environment: str,
+    *,
+    security_account: str,
+    region: str,
+    accounts: Mapping[str, str],
+    replicas: Sequence[str] = (),
+    organization_id: str | None = None,
+) -> str:
+    """A declaration for `environment` with the structure of `source`, never its values.
+
+    Copied: the defaults (rotation schedule, recovery window, tags, protect), each secret's name
+    (its first segment renamed to the new environment), description, kind, format, value source
+    (generate settings, from_config names - the new stack sets its own values -, external),
+    rotation (managed type, bundled function, bootstrap, schedule, exemptions), replicas, and the
+    parameters' names. Not copied, because they identify the source's resources or endpoints:
+    account IDs, organization ID, KMS key ARNs, import_id/adopt, rotation VPC subnets and security
+    groups, Lambda ARNs and adapter URLs (replaced by placeholders), template and parameter values
+    (placeholders), alerts. Readers are kept for the accounts given for the new environment (a
+    source account name with its environment prefix renamed, e.g. prod-app -> qa-app).
+    """
+    old = source.environment
+    dumped = source.model_dump(mode="json", exclude_none=True, exclude_unset=True)
+    account_names = {name: _renamed(name, old, environment) for name in source.accounts}
+    dropped_readers: set[str] = set()
+
+    def readers(entries: list[dict]) -> list[dict]:
+        kept = []
+        for reader in entries:
+            name = account_names.get(reader["account"], reader["account"])
+            if name in accounts:
+                kept.append({**reader, "account": name})
+            else:
+                dropped_readers.add(reader["account"])
+        return kept
+
+    def rotation(entry: dict) -> dict:
+        entry = {key: value for key, value in entry.items() if key != "vpc"}
+        if "lambda_arn" in entry:
+            entry["lambda_arn"] = f"arn:aws:lambda:{region}:{security_account}:function:{PLACEHOLDER}"
+        if "adapter" in entry:
+            entry["adapter"] = {key: (f"https://{PLACEHOLDER}.example/{key}" if key.endswith("_url") else value)
+                                for key, value in entry["adapter"].items()}
+        return entry
+
+    new_replicas = lambda regions: [name for name in regions if name != region]  # noqa: E731
+    defaults = dict(dumped.get("defaults", {}))
+    if "rotation" in defaults:
+        defaults["rotation"] = rotation(defaults["rotation"])
+    if "tags" in defaults:
+        defaults["tags"] = _retagged(defaults["tags"], old, environment)
+    defaults["replicas"] = list(replicas) if replicas else new_replicas(defaults.get("replicas", []))
+    secrets = []
+    for secret in dumped.get("secrets", []):
+        copied = {key: value for key, value in secret.items() if key not in ("import_id", "adopt")}
+        copied["name"] = _renamed(secret["name"], old, environment, separator="/")
+        value = dict(copied["value"])
+        if "template" in value:
+            value["template"] = {key: (item if key in STRUCTURAL_TEMPLATE_KEYS or isinstance(item, (bool, int, float))
+                                       else PLACEHOLDER) for key, item in value["template"].items()}
+        copied["value"] = value
+        if "rotation" in copied:
+            copied["rotation"] = rotation(copied["rotation"])
+        copied["readers"] = readers(copied.get("readers", []))
+        copied["replicas"] = new_replicas(copied.get("replicas", []))
+        if "tags" in copied:
+            copied["tags"] = _retagged(copied["tags"], old, environment)
+        secrets.append({key: value for key, value in copied.items() if value != [] or key == "readers"})
+    parameters = [
+        {"name": _renamed_parameter(parameter["name"], old, environment), "value": PLACEHOLDER,
+         **({"description": parameter["description"]} if "description" in parameter else {})}
+        for parameter in dumped.get("parameters", [])
+    ]
+    document: dict = {"environment": environment, "security_account": security_account}
+    if organization_id:
+        document["organization_id"] = organization_id
+    document.update({"primary_region": region, "accounts": dict(accounts), "defaults": defaults,
+                     "secrets": secrets, "parameters": parameters})
+    notes = [f"# {environment}: the structure of environments/{old}.yaml (secrets-layout init --from {old}), none of"
+             " its values.",
+             f"# Replace every {PLACEHOLDER} (template values, parameter values, rotation endpoints) before deploying.",
+             "# Not copied: account IDs, KMS key ARNs, import_id/adopt, rotation VPCs, alerts."]
+    if dropped_readers:
+        notes.append(f"# Readers left out (no such account here; give --account NAME=ID): {', '.join(sorted(dropped_readers))}.")
+    from_config = sorted({secret["value"]["from_config"] for secret in secrets if "from_config" in secret["value"]})
+    if from_config:
+        notes.append(f"# Set the from_config values: pulumi config set --secret --stack {environment} NAME "
+                     f"(for {', '.join(from_config)}).")
+    text = "# yaml-language-server: $schema=schema.json\n" + "\n".join(notes) + "\n" + yaml.safe_dump(
+        document, sort_keys=False, allow_unicode=True, width=120)
+    from secrets_layout.loader import parse_declaration
+
+    try:
+        parse_declaration(text, f"environments/{environment}.yaml")
+    except DeclarationError as error:
+        raise ScaffoldInputError(f"--from {old}: the copied structure is not a valid declaration:\n{error}") from None
+    return text
+
+
+PLACEHOLDER = "REPLACE-ME"
+STRUCTURAL_TEMPLATE_KEYS = frozenset({"engine"})
+"""Template keys that are structure, not values: the managed rotation requires its engine."""
+
+
+def _renamed(name: str, old: str, new: str, separator: str = "-") -> str:
+    """`prod/orders/x` -> `qa/orders/x`, `prod-app` -> `qa-app`; other names unchanged."""
+    if name == old:
+        return new
+    return new + name[len(old):] if name.startswith(old + separator) else name
+
+
+def _renamed_parameter(name: str, old: str, new: str) -> str:
+    return "/" + _renamed(name[1:], old, new, "/") if name.startswith("/") else _renamed(name, old, new, "/")
+
+
+def _retagged(tags: Mapping[str, str], old: str, new: str) -> dict[str, str]:
+    return {key: (new if value == old else value) for key, value in tags.items()}
 
 
 class ScaffoldWriteError(ScaffoldError):

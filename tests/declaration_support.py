@@ -27,6 +27,13 @@ secrets:
 
 VALID_ROTATION = VALID_SECRET.split("rotation: ", 1)[1].split("\n", 1)[0]
 """The rotation mapping of VALID_SECRET, to replace as a whole."""
+PROD_ALERTS = """
+alerts:
+  topic:
+    subscriptions:
+      - {protocol: email, endpoint: secops@example.com}
+"""
+"""An `alerts:` block to append to environments/prod.yaml: a topic of the layout, one subscription."""
 MYSQL_ROTATION = "{managed: rds-mysql-single-user, bootstrap: database-reads-secret, every_days: 30}"
 """A managed rotation for a generated database password, read by the database (rules: bootstrap)."""
 

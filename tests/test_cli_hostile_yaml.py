@@ -16,7 +16,7 @@ import time
 import pytest
 
 from cli_support import assert_no_traceback, run_main
-from declaration_support import VALID_SECRET, declaration
+from declaration_support import VALID_ROTATION, VALID_SECRET, declaration
 
 QUOTE = "quote it to make it text"
 
@@ -171,7 +171,7 @@ def _binary(text: str) -> str:
 CAUGHT_NOWHERE_BEFORE = [
     pytest.param("kind: api-key", f"kind: api-key\n    description: rotated from {AWS_KEY}", "9:18",
                  "secrets[0].description", "AWS Access Key", id="secret-description"),
-    pytest.param("rotation: {function: api-key-rotator, every_days: 30}",
+    pytest.param(f"rotation: {VALID_ROTATION}",
                  f'rotation: {{enabled: false, reason: "{GITHUB_TOKEN}"}}', "10:40",
                  "secrets[0].rotation.reason", "Base64 High Entropy String, GitHub Token", id="rotation-reason"),
     pytest.param("rotation: {function", f"tags: {{note: !!binary {_binary(GITHUB_TOKEN)}}}\n    rotation: {{function",

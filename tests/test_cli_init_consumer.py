@@ -13,7 +13,8 @@ pytestmark = pytest.mark.slow
 
 def test_init_scaffolds_three_files_that_validate(tmp_path):
     result = run_cli("init", "qa", "--account", "qa-app=888888888888", "--security-account", "111111111111", cwd=tmp_path)
-    assert (result.returncode, result.stdout) == (0, "wrote environments/qa.yaml\nwrote Pulumi.qa.yaml\nwrote policies/config/qa.json\n")
+    assert (result.returncode, result.stdout) == (0, "wrote environments/qa.yaml\nwrote Pulumi.qa.yaml\nwrote policies/config/qa.json\n"
+                                                     "wrote environments/schema.json\n")
     validated = run_cli("validate", cwd=tmp_path)
     assert (validated.returncode, validated.stdout) == (0, "environments/qa.yaml: valid (0 secrets, 0 parameters)\n")
     config = json.loads((tmp_path / "policies" / "config" / "qa.json").read_text())
@@ -62,4 +63,30 @@ def test_consumer_policy_refusals(arguments, code, message):
     result = run_cli(*arguments)
     assert result.returncode == code
     assert message in result.stderr
+    assert_no_traceback(result)
+
+
+def test_init_from_an_environment_copies_its_structure(tmp_path):
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "prod.yaml").write_text((ROOT / "environments" / "prod.yaml").read_text())
+    result = run_cli("init", "qa", "--from", "prod", "--account", "qa-app=888888888888",
+                     "--security-account", "999999999999", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert result.stdout == ("wrote environments/qa.yaml\nwrote Pulumi.qa.yaml\nwrote policies/config/qa.json\n"
+                             "wrote environments/schema.json\n")
+    validated = run_cli("validate", "environments/qa.yaml", cwd=tmp_path)
+    assert (validated.returncode, validated.stdout) == (0, "environments/qa.yaml: valid (5 secrets, 3 parameters)\n")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "environments/prod.yaml: no such file"),
+    ("environment: prod\n", "--from prod: environments/prod.yaml is not a valid declaration; fix it first:"),
+])
+def test_init_from_needs_a_valid_source(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / "environments").mkdir()
+        (tmp_path / "environments" / "prod.yaml").write_text(content)
+    result = run_cli("init", "qa", "--from", "prod", cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "environments" / "qa.yaml").exists()
     assert_no_traceback(result)

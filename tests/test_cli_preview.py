@@ -37,10 +37,10 @@ def test_prod_previews_with_no_mandatory_violation(prod_preview):
     assert document["summary"]["mandatory"] == 0
     # 53 once prod/legacy/partner-token is migrated (while it is adopted its policy is the owner's),
     # and the replica-key policy on each of the two AWS rotation apps' roles.
-    # Against an empty stack everything is created, except the secret adopted with import_id.
+    # Against an empty stack everything is created, except the adopted secret and its live rotation.
     imported = [resource["name"] for resource in document["resources"] if resource["change"] == "import"]
     assert {resource["change"] for resource in document["resources"]} == {"create", "import"}
-    assert imported == ["prod/legacy/partner-token-secret"]
+    assert imported == ["prod/legacy/partner-token-secret", "prod/legacy/partner-token-rotation"]
     assert document["summary"]["resources"] == len(document["resources"]) == 54
 
 
@@ -66,7 +66,7 @@ def test_each_resource_points_at_the_yaml_that_made_it(prod_preview):
 
 def test_prod_cost_is_the_layout_cost(prod_preview):
     _, document = prod_preview
-    assert document["cost"]["monthly_usd"] == 8.6
+    assert document["cost"]["monthly_usd"] == 7.8
     assert document["cost"]["prices_as_of"] == "2026-11-01"
 
 

@@ -171,3 +171,21 @@ def test_the_rotation_function_changes_only_when_its_code_does(tmp_path, edit, e
     function = next(change for change in planned if change.type == "aws:lambda/function:Function")
     assert (function.change, list(function.changed_properties)) == expected
     assert [change.name for change in planned if change.change != "same" and change is not function] == []
+
+
+@pytest.mark.parametrize(("protect", "code"), [("false", 0), ("true", 1)])
+def test_a_blocked_step_fails_the_preview_as_pulumi_preview_does(tmp_path, protect, code):
+    """The engine fails the whole preview on a step protect forbids (pulumi/pulumi
+    pkg/resource/deploy/step_generator.go: "unable to replace resource ... as it is currently marked
+    for protection"; pkg/resource/deploy/step.go deleteProtectedError), so the pull request must fail
+    here too, whatever the pack says."""
+    base = DEV.replace("  protect: false", f"  protect: {protect}")
+    repository, file = repository_with(tmp_path, "dev", base)
+    file.write_text(base.replace("primary_region: us-east-1", "primary_region: us-west-2"))
+    git(repository, "commit", "--quiet", "-am", "move the region")
+    result = run_cli("preview", "environments/dev.yaml", "--base", "HEAD~1", "--policy-config",
+                     str(ROOT / "policies" / "config" / "dev.json"), "--format", "json", cwd=repository)
+    assert_no_traceback(result)
+    document = json.loads(result.stdout)
+    assert document["summary"]["mandatory"] == 0
+    assert (result.returncode, document["summary"]["blocked"] > 0) == (code, bool(code))

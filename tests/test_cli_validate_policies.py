@@ -26,6 +26,15 @@ SENDGRID_TAGS = "    tags: {owner: messaging-team}\n"
 UNPROTECTED = PROD.replace(STRIPE_REPLICAS, STRIPE_REPLICAS + "    protect: false\n", 1)
 REPLICA_ELSEWHERE = PROD.replace(SENDGRID_TAGS, SENDGRID_TAGS + "    replicas: [ap-south-1]\n", 1)
 
+
+def line_of(text: str, written: str) -> int:
+    """The line number of the first line that is exactly `written` (the examples change; the fields stay)."""
+    return text.splitlines().index(written) + 1
+
+
+PROTECT_LINE = line_of(UNPROTECTED, "    protect: false")
+ELSEWHERE_LINE = line_of(REPLICA_ELSEWHERE, "    replicas: [ap-south-1]")
+
 PROTECT_MESSAGE = (
     "The secret is not protected, so `pulumi destroy` or a refactor that renames it deletes the secret and every "
     "credential its consumers use. In the declaration: set `protect: true` on the secret (or remove `protect: false`, "
@@ -50,7 +59,7 @@ def test_a_mandatory_violation_is_an_error_at_its_field(tmp_path):
     result = run_cli("validate", str(file), "--policy-config", str(PROD_CONFIG))
     assert (result.returncode, result.stderr) == (1, "")
     assert result.stdout.splitlines() == [
-        f"{file}:56:5: secrets[2].protect: mandatory secret-protected: {PROTECT_MESSAGE}"]
+        f"{file}:{PROTECT_LINE}:5: secrets[2].protect: mandatory secret-protected: {PROTECT_MESSAGE}"]
 
 
 def test_an_advisory_violation_is_a_warning_and_the_file_stays_valid(tmp_path):
@@ -59,7 +68,7 @@ def test_an_advisory_violation_is_a_warning_and_the_file_stays_valid(tmp_path):
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
         f"{file}: valid (5 secrets, 3 parameters; checked against policies/config/prod.json)",
-        f"{file}:64:16: secrets[3].replicas[0]: advisory secret-replica-regions-allowed: {REPLICA_MESSAGE}",
+        f"{file}:{ELSEWHERE_LINE}:16: secrets[3].replicas[0]: advisory secret-replica-regions-allowed: {REPLICA_MESSAGE}",
     ]
 
 
@@ -69,9 +78,9 @@ def test_json_format_carries_policy_and_level(tmp_path):
     assert result.returncode == 1
     assert json.loads(result.stdout) == {
         "valid": False,
-        "errors": [{"file": str(unprotected), "line": 56, "column": 5, "path": "secrets[2].protect",
+        "errors": [{"file": str(unprotected), "line": PROTECT_LINE, "column": 5, "path": "secrets[2].protect",
                     "message": PROTECT_MESSAGE, "policy": "secret-protected", "level": "mandatory"}],
-        "warnings": [{"file": str(elsewhere), "line": 64, "column": 16, "path": "secrets[3].replicas[0]",
+        "warnings": [{"file": str(elsewhere), "line": ELSEWHERE_LINE, "column": 16, "path": "secrets[3].replicas[0]",
                       "message": REPLICA_MESSAGE, "policy": "secret-replica-regions-allowed", "level": "advisory"}],
     }
 
@@ -102,7 +111,7 @@ def test_auto_uses_the_environment_config_of_the_repository(tmp_path):
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
         "environments/prod.yaml: valid (5 secrets, 3 parameters; checked against policies/config/prod.json)",
-        f"environments/prod.yaml:56:5: secrets[2].protect: advisory secret-protected: {PROTECT_MESSAGE}",
+        f"environments/prod.yaml:{PROTECT_LINE}:5: secrets[2].protect: advisory secret-protected: {PROTECT_MESSAGE}",
     ]
 
 

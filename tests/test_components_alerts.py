@@ -19,6 +19,7 @@ from components.alerts import (
 from components.policy_documents import kms_key_policy
 from audit_support import rotation_record
 from components_support import declaration, policy_of, run_components, urn_name
+from declaration_support import PROD_ALERTS
 from secrets_layout.cost import estimate
 
 ACCOUNT = "111111111111"
@@ -181,12 +182,6 @@ def test_alerts_are_costed():
 
 
 PROD = __import__("pathlib").Path(__file__).resolve().parent.parent / "environments" / "prod.yaml"
-PROD_ALERTS = """
-alerts:
-  topic:
-    subscriptions:
-      - {protocol: email, endpoint: secops@example.com}
-"""
 
 
 @pytest.mark.slow

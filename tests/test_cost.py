@@ -40,5 +40,20 @@ def test_existing_keys_are_not_billed_again():
 
 def test_prod_example_cost():
     cost = estimate(load_declaration(ROOT / "environments" / "prod.yaml").declaration)
-    # 3 keys; 4 secrets with 2 replicas each and one without (13 secrets); 50,000 reads.
-    assert cost.monthly_usd == Decimal("3.00") + Decimal("0.40") * 13 + Decimal("0.08") * 5
+    # 3 keys; 3 secrets with 2 replicas each, one without, and partner-token being adopted with its
+    # live replicas (none) rather than the declared ones (11 secrets); 50,000 reads.
+    assert cost.monthly_usd == Decimal("3.00") + Decimal("0.40") * 11 + Decimal("0.08") * 5
+
+
+@pytest.mark.parametrize(("adopting", "expected"), [
+    (True, "secret prod/legacy/partner-token (us-east-1)"),
+    (False, "secret prod/legacy/partner-token (us-east-1 + us-west-2 + eu-west-1)"),
+])
+def test_an_adopted_secret_is_billed_for_the_replicas_it_has(adopting, expected):
+    """While adopted (step 1) the secret keeps its live replicas; the declared ones come with the migration."""
+    text = (ROOT / "environments" / "prod.yaml").read_text(encoding="utf-8")
+    if not adopting:
+        start = text.index("    adopt:")
+        text = text[:start] + text[text.index("\nparameters:") + 1:]
+    items = [item.what for item in estimate(load(text).declaration).items]
+    assert expected in items

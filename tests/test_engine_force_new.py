@@ -11,6 +11,8 @@ import pulumi
 import pytest
 from pulumi import _types
 
+from declaration_support import PROD_ALERTS
+
 from secrets_layout.changes import plan_changes
 from secrets_layout.engine.force_new import ALL_INPUTS, FORCE_NEW, PROVIDER_FORCE_NEW
 from secrets_layout.loader import load_declaration
@@ -47,9 +49,12 @@ def test_every_entry_cites_the_provider_source(type_):
 
 
 @pytest.fixture(scope="module")
-def registered_types():
+def registered_types(tmp_path_factory):
+    with_alerts = tmp_path_factory.mktemp("alerts") / "prod.yaml"
+    with_alerts.write_text((ROOT / "environments" / "prod.yaml").read_text(encoding="utf-8") + PROD_ALERTS,
+                           encoding="utf-8")
     found = set()
-    for example in EXAMPLES:
+    for example in [*EXAMPLES, with_alerts]:
         simulation = simulate_declaration(load_declaration(example))
         found |= {resource.type for resource in simulation.resources if resource.custom}
     return found

@@ -15,7 +15,7 @@ import pytest
 
 from components.policy_documents import secret_policy_for
 from components.rotation_settings import ROTATION_APPLICATIONS
-from components.secret_settings import INITIAL_VERSION_STAGE, present_replica_regions
+from components.secret_settings import INITIAL_VERSION_STAGE
 from components_support import (
     BUNDLED_FUNCTION,
     FUNCTION,
@@ -579,7 +579,7 @@ def test_stack_outputs(runs, stack):
     for secret in declaration.secrets:
         primary_arn = simulation.get(f"{secret.name}-secret").outputs["arn"]
         by_region = outputs["secrets"][secret.name]["arn_by_region"]
-        replicas = present_replica_regions(secret)
+        replicas = secret.deployed_replica_regions
         assert list(sorted(by_region)) == sorted(["us-east-1", *replicas])
         assert by_region["us-east-1"] == primary_arn
         for region in replicas:

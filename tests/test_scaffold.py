@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
 from policies.pack import CATALOG
 from secrets_layout.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
 from secrets_layout.loader import load_declaration, parse_declaration
+from secrets_layout.schema import schema_text
 from secrets_layout.scaffold import (
     ScaffoldInputError,
     ScaffoldTargetsExist,
@@ -66,10 +70,11 @@ def uncommented_example(text: str) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
-def test_writes_the_three_files(tmp_path):
+def test_writes_the_three_files_and_the_schema_they_reference(tmp_path):
     written = scaffold_environment("qa", tmp_path)
-    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json"]
-    assert written == scaffold_paths("qa", tmp_path)
+    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json",
+                                           "environments/schema.json"]
+    assert written[:3] == scaffold_paths("qa", tmp_path)
     assert all(path.is_file() for path in written)
 
 
@@ -261,7 +266,8 @@ def test_force_overwrites(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("old\n")
     written = scaffold_environment("qa", tmp_path, accounts={"qa-app": "888888888888"}, force=True)
-    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json"]
+    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json",
+                                           "environments/schema.json"]
     assert load_declaration(tmp_path / "environments/qa.yaml").declaration.accounts["qa-app"].id == "888888888888"
     assert json.loads((tmp_path / "policies/config/qa.json").read_text())["secret-policy-allowed-accounts"][
         "allowedAccounts"] == [SECURITY, "888888888888"]
@@ -361,3 +367,143 @@ def test_parse_account_assignment(text, expected):
         with pytest.raises(ScaffoldInputError) as raised:
             parse_account_assignment(text)
         assert str(raised.value) == expected
+
+
+# -- the schema reference --------------------------------------------------------------------------
+# yaml-language-server resolves a relative `$schema=` of the modeline against the folder of the YAML
+# file (redhat-developer/yaml-language-server PR #499 "Support relative path in inline schema
+# comment"; redhat-developer/vscode-yaml issue #587: "relative paths is calculated from yaml file path").
+
+def schema_reference(declaration: Path) -> Path:
+    [modeline] = [line for line in declaration.read_text().splitlines() if line.startswith("# yaml-language-server:")]
+    reference = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", modeline).group(1)
+    return declaration.parent / reference
+
+
+@pytest.mark.parametrize("source", [None, "dev"], ids=["init", "init --from"])
+def test_the_schema_reference_resolves_in_a_repository_without_a_schema(tmp_path, source):
+    if source:
+        (tmp_path / "environments").mkdir()
+        (tmp_path / "environments" / "dev.yaml").write_text((ROOT / "environments" / "dev.yaml").read_text())
+    scaffold_environment("qa", tmp_path, source=load_declaration(ROOT / "environments" / "dev.yaml").declaration
+                         if source else None)
+    schema = schema_reference(tmp_path / "environments" / "qa.yaml")
+    assert schema.is_file()
+    assert schema.read_text() == schema_text()
+    jsonschema.Draft202012Validator.check_schema(json.loads(schema.read_text()))
+
+
+def test_an_existing_schema_is_referenced_and_kept(tmp_path):
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "schema.json").write_text('{"title": "mine"}\n')
+    written = scaffold_environment("qa", tmp_path)
+    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json"]
+    assert schema_reference(tmp_path / "environments" / "qa.yaml").read_text() == '{"title": "mine"}\n'
+
+
+def test_the_repository_declarations_reference_its_schema():
+    for declaration in sorted((ROOT / "environments").glob("*.yaml")):
+        assert schema_reference(declaration) == ROOT / "environments" / "schema.json", declaration
+
+
+# -- init --from: structure, never values ----------------------------------------------------------
+
+def scalar_strings(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield str(key)
+            yield from scalar_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from scalar_strings(item)
+    else:
+        yield str(node)
+
+
+def source_values(declaration) -> set[str]:
+    """Every value of a declaration that belongs to its environment and must not travel: account and
+    organization IDs, ARNs, import ids, template and parameter values (hosts, users), rotation
+    endpoints and VPC ids, alert endpoints."""
+    values = {declaration.security_account, *(account.id for account in declaration.accounts.values())}
+    values |= {declaration.organization_id} if declaration.organization_id else set()
+    values |= set(declaration.kms.keys.values())
+    for secret in declaration.secrets:
+        values |= {secret.import_id} if secret.import_id else set()
+        template = secret.value.template or {}
+        values |= {str(value) for key, value in template.items()
+                   if key != "engine" and isinstance(value, str)}
+        rotation = secret.rotation
+        if rotation is not None:
+            values |= {rotation.lambda_arn} if rotation.lambda_arn else set()
+            if rotation.vpc is not None:
+                values |= {*rotation.vpc.subnet_ids, *rotation.vpc.security_group_ids}
+            if rotation.adapter is not None:
+                values |= {str(value) for key, value in rotation.adapter.model_dump().items()
+                           if key.endswith("_url") and value}
+    values |= {str(parameter.value) for parameter in declaration.parameters if len(str(parameter.value)) > 4}
+    if declaration.alerts and declaration.alerts.topic:
+        values |= {subscription.endpoint for subscription in declaration.alerts.topic.subscriptions}
+    return values
+
+
+@pytest.mark.parametrize("source", sorted(SEEDS))
+def test_init_from_copies_the_structure_and_validates(tmp_path, source):
+    original = load_declaration(ROOT / "environments" / f"{source}.yaml").declaration
+    scaffold_environment("qa", tmp_path, security_account="999999999999", region="eu-central-1",
+                         accounts={"qa-app": "888888888888"}, source=original)
+    copied = load_declaration(tmp_path / "environments" / "qa.yaml").declaration
+    assert copied.environment == "qa" and copied.security_account == "999999999999"
+    assert copied.primary_region == "eu-central-1" and copied.organization_id is None
+    assert [secret.name for secret in copied.secrets] == [
+        "qa" + secret.name[len(source):] for secret in original.secrets]
+    for new, old in zip(copied.secrets, original.secrets):
+        assert (new.kind, new.format, new.description) == (old.kind, old.format, old.description)
+        assert new.value.from_config == old.value.from_config and new.value.external == old.value.external
+        assert new.value.generate == old.value.generate
+        assert sorted(new.value.template or {}) == sorted(old.value.template or {})
+        assert (new.rotation.managed, new.rotation.function, new.rotation.enabled) == (
+            old.rotation.managed, old.rotation.function, old.rotation.enabled)
+        assert new.import_id is None and new.adopt is None
+        assert {reader.account for reader in new.readers} <= {"qa-app"}
+    assert [parameter.name for parameter in copied.parameters] == [
+        "/qa" + parameter.name[len(source) + 1:] for parameter in original.parameters]
+
+
+@pytest.mark.parametrize("source", sorted(SEEDS))
+def test_init_from_copies_no_value_of_its_source(tmp_path, source):
+    original = load_declaration(ROOT / "environments" / f"{source}.yaml").declaration
+    scaffold_environment("qa", tmp_path, security_account="999999999999", accounts={"qa-app": "888888888888"},
+                         source=original)
+    text = (tmp_path / "environments" / "qa.yaml").read_text()
+    scalars = set(scalar_strings(yaml.safe_load(text)))
+    # a short value (a user name "orders") may be a word of a secret's name; a long one may not appear at all
+    leaked = {value for value in source_values(original)
+              if value in scalars or (len(value) >= 12 and value in text)}
+    assert not leaked
+    assert source_values(original)  # the check has something to find
+
+
+def test_init_from_keeps_readers_of_the_renamed_accounts_it_is_given(tmp_path):
+    original = load_declaration(ROOT / "environments" / "prod.yaml").declaration
+    scaffold_environment("qa", tmp_path, accounts={"qa-app": "888888888888", "qa-data": "777777777777"},
+                         source=original)
+    copied = load_declaration(tmp_path / "environments" / "qa.yaml").declaration
+    for new, old in zip(copied.secrets, original.secrets):
+        assert [(reader.account, reader.roles) for reader in new.readers] == [
+            ("qa" + reader.account[len("prod"):], reader.roles) for reader in old.readers]
+    text = (tmp_path / "environments" / "qa.yaml").read_text()
+    assert "Readers left out" not in text
+
+
+def test_init_from_says_what_it_left_out(tmp_path):
+    original = load_declaration(ROOT / "environments" / "prod.yaml").declaration
+    scaffold_environment("qa", tmp_path, source=original)
+    header = [line for line in (tmp_path / "environments" / "qa.yaml").read_text().splitlines() if line.startswith("#")]
+    assert header == [
+        "# yaml-language-server: $schema=schema.json",
+        "# qa: the structure of environments/prod.yaml (secrets-layout init --from prod), none of its values.",
+        "# Replace every REPLACE-ME (template values, parameter values, rotation endpoints) before deploying.",
+        "# Not copied: account IDs, KMS key ARNs, import_id/adopt, rotation VPCs, alerts.",
+        "# Readers left out (no such account here; give --account NAME=ID): prod-app, prod-data.",
+        "# Set the from_config values: pulumi config set --secret --stack qa NAME (for sendgridApiKey, stripeApiKey).",
+    ]

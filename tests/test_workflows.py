@@ -165,7 +165,32 @@ def test_preview_job_comments_markdown_against_the_base_branch(preview):
     assert "sticky-comment.js" in comment["with"]["script"]
     [sarif] = _uses(job, "github/codeql-action/upload-sarif")
     assert sarif["with"]["sarif_file"] == "preview-${{ matrix.environment }}.sarif"
-    assert "--format sarif" in script
+
+
+def test_one_preview_run_writes_both_the_markdown_and_the_sarif(preview):
+    script = _runs(preview["jobs"]["preview"])
+    assert script.count("secrets-layout preview \"") == 1, script
+    assert '--output "preview-$ENVIRONMENT.md" --sarif-output "preview-$ENVIRONMENT.sarif"' in script
+
+
+def test_the_full_report_is_uploaded_before_the_comment_links_to_it(preview):
+    steps = _steps(preview["jobs"]["preview"])
+    [artifact] = [step for step in steps if step.get("uses", "").startswith("actions/upload-artifact@")]
+    [comment] = [step for step in steps if step.get("uses", "").startswith("actions/github-script@")]
+    assert steps.index(artifact) < steps.index(comment)
+    assert artifact["with"]["path"].splitlines() == ["preview-${{ matrix.environment }}.md",
+                                                "preview-${{ matrix.environment }}.sarif"]
+    assert comment["env"]["ARTIFACT_URL"] == f"${{{{ steps.{artifact['id']}.outputs.artifact-url }}}}"
+    assert "artifactUrl: process.env.ARTIFACT_URL" in comment["with"]["script"]
+
+
+def test_a_new_stack_is_created_before_pulumi_preview(preview):
+    script = _runs(preview["jobs"]["policy-preview"])
+    select = script.index('pulumi stack select --create --non-interactive "$stack"')
+    assert select < script.index("pulumi preview --non-interactive")
+    assert 'stack="${PULUMI_ORG:+$PULUMI_ORG/}$ENVIRONMENT"' in script
+    # a deleted declaration has nothing to deploy: the offline preview shows the deletion
+    assert script.index('if [ ! -f "environments/$ENVIRONMENT.yaml" ]') < select
 
 
 def test_changes_job_diffs_against_the_base_branch(preview):
@@ -217,7 +242,7 @@ def test_pulumi_preview_runs_only_where_credentials_exist(preview):
     assert _uses(job, "pulumi/actions")
     script = _runs(job)
     assert "pulumi preview" in script
-    assert '--stack "${PULUMI_ORG:+$PULUMI_ORG/}$ENVIRONMENT"' in script
+    assert '--stack "$stack"' in script
     assert "--policy-pack policies" in script
     assert '--policy-pack-config "policies/config/$ENVIRONMENT.json"' in script
 
@@ -273,7 +298,7 @@ def repository(tmp_path):
         (tmp_path / "environments" / f"{name}.yaml").write_text(f"environment: {name}\n")
         (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
     for file in ("environments/schema.json", "policies/rules.py", "components/layout.py", "README.md",
-                 "tests/test_x.py", "Pulumi.yaml"):
+                 "tests/test_x.py", "Pulumi.yaml", *(f"policies/config/{name}.json" for name in ENVIRONMENTS)):
         (tmp_path / file).parent.mkdir(exist_ok=True)
         (tmp_path / file).write_text("x\n")
     _git(tmp_path, "init", "--quiet", "--initial-branch=main")
@@ -315,6 +340,11 @@ def _changed(repository: Path, *changes: str, delete: tuple[str, ...] = ()) -> t
     (["Pulumi.yaml"], list(ENVIRONMENTS)),
     (["secrets_layout/cli.py"], list(ENVIRONMENTS)),
     (["__main__.py"], list(ENVIRONMENTS)),
+    # One environment's policy config previews that environment only; the pack's code, all of them.
+    (["policies/config/prod.json"], ["prod"]),
+    (["policies/config/prod.json", "policies/config/dev.json"], ["dev", "prod"]),
+    (["policies/config/qa.json", "environments/qa.yaml"], ["qa"]),
+    (["policies/config/nested/x.json"], list(ENVIRONMENTS)),
 ], ids=lambda value: ",".join(value) if isinstance(value, list) else None)
 def test_changed_environments(repository, changes, expected):
     outputs, _ = _changed(repository, *changes)
@@ -329,10 +359,17 @@ def test_no_environment_changed(repository):
 
 
 @pytest.mark.slow
-def test_a_deleted_environment_is_reported_not_previewed(repository):
+def test_a_deleted_environment_is_previewed_against_its_base(repository):
     outputs, messages = _changed(repository, "environments/dev.yaml", delete=("environments/staging.yaml",))
-    assert outputs == {"environments": ["dev"], "any": "true"}
-    assert "::notice::environments/staging.yaml is not in this pull request's tree" in messages
+    assert outputs == {"environments": ["dev", "staging"], "any": "true"}
+    assert "::notice::environments/staging.yaml is deleted by this pull request: previewing its deletion" in messages
+
+
+@pytest.mark.slow
+def test_a_policy_config_of_an_environment_that_exists_nowhere_is_not_previewed(repository):
+    outputs, messages = _changed(repository, "policies/config/qa.json")
+    assert outputs == {"environments": [], "any": "false"}
+    assert "::notice::environments/qa.yaml is in neither this pull request nor its base" in messages
 
 
 @pytest.mark.slow
@@ -346,7 +383,7 @@ def test_a_file_name_that_is_no_environment_name_is_not_previewed(repository):
 
 STICKY_HARNESS = """
 const stickyComment = require(process.argv[1]);
-const [existing, reportFile, exitCode] = JSON.parse(process.argv[2]);
+const [existing, reportFile, exitCode, artifactUrl, payload] = JSON.parse(process.argv[2]);
 const calls = [];
 const github = {
   paginate: async (method, parameters) => { calls.push(['list', parameters]); return existing; },
@@ -357,20 +394,22 @@ const github = {
   }},
 };
 const context = {repo: {owner: 'o', repo: 'r'}, issue: {number: 7}, sha: 'merge',
-                 payload: {pull_request: {head: {sha: '0123456789abcdef'}}}};
+                 payload: payload || {pull_request: {head: {sha: '0123456789abcdef'}}}};
 const core = {info: () => {}};
-stickyComment({github, context, core}, {environment: 'prod', reportFile, exitCode, runUrl: 'https://run'})
+const environment = reportFile.match(/preview-(.*)\\.md$/)[1];
+stickyComment({github, context, core}, {environment, reportFile, exitCode, runUrl: 'https://run', artifactUrl})
   .then(() => console.log(JSON.stringify(calls)), (error) => { console.error(error); process.exit(1); });
 """
 
 
-def _sticky(tmp_path: Path, existing: list[dict], report: str | None, exit_code: int) -> list:
+def _sticky(tmp_path: Path, existing: list[dict], report: str | None, exit_code: int,
+            artifact_url: str | None = None, environment: str = "prod", payload: dict | None = None) -> list:
     node = _tool("node", "install Node.js 20 or newer (the workflow's github-script runs the same code)")
-    report_file = tmp_path / "preview-prod.md"
+    report_file = tmp_path / f"preview-{environment}.md"
     if report is not None:
         report_file.write_text(report)
     result = subprocess.run([node, "-e", STICKY_HARNESS, str(SCRIPTS / "sticky-comment.js"),
-                             json.dumps([existing, str(report_file), exit_code])],
+                             json.dumps([existing, str(report_file), exit_code, artifact_url, payload])],
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -407,12 +446,125 @@ def test_a_preview_that_did_not_run_says_so(tmp_path):
     assert "did not produce a report (exit code 2)" in parameters["body"]
 
 
+GITHUB_COMMENT_LIMIT = 65536
+"""GitHub refuses an issue comment body over 65,536 characters ("body is too long (maximum is 65536
+characters)", the REST API's 422 for POST /repos/{owner}/{repo}/issues/{issue_number}/comments)."""
+ARTIFACT = "https://github.com/o/r/actions/runs/1/artifacts/2"
+
+
+def _section(title: str, rows: int, width: int = 60) -> str:
+    table = "\n".join(f"| `{title}-{row:05}` | {'x' * width} |" for row in range(rows))
+    return f"#### {title}\n\n<details><summary>{rows} rows</summary>\n\n| resource | details |\n|---|---|\n{table}\n\n</details>"
+
+
+def _balanced(body: str) -> bool:
+    return body.count("<details>") == body.count("</details>")
+
+
 @pytest.mark.slow
-def test_a_long_report_is_cut_to_fit_a_comment(tmp_path):
-    [_, [_, parameters]] = _sticky(tmp_path, [], "| row |\n" * 20_000, 1)
+def test_a_long_report_is_cut_before_the_section_that_does_not_fit(tmp_path):
+    report = "\n\n".join(["### secrets-layout preview: `prod`", _section("Violations", 300),
+                           _section("Changes", 300), _section("Cost", 300)])
+    assert len(report) > GITHUB_COMMENT_LIMIT
+    [_, [_, parameters]] = _sticky(tmp_path, [], report, 1, artifact_url=ARTIFACT)
     body = parameters["body"]
-    assert len(body) <= 65536
-    assert "the full report is in the [workflow run](https://run)'s summary" in body
+    assert len(body) <= GITHUB_COMMENT_LIMIT
+    assert "#### Changes" in body and "#### Cost" not in body  # whole sections, the last one left out
+    assert "`Changes-00299`" in body and _balanced(body)
+    assert f"The full report is the [`preview-prod` artifact]({ARTIFACT}) of the [workflow run](https://run)." in body
+    shown = report[:report.index("#### Cost")].rstrip()
+    assert f"{len(shown)} of its {len(report)} characters are shown" in body
+
+
+@pytest.mark.slow
+def test_one_oversized_section_is_cut_after_a_whole_row_and_its_details_closed(tmp_path):
+    report = "### secrets-layout preview: `prod`\n\n" + _section("Changes", 2_000)
+    [_, [_, parameters]] = _sticky(tmp_path, [], report, 1, artifact_url=ARTIFACT)
+    body = parameters["body"]
+    assert len(body) <= GITHUB_COMMENT_LIMIT
+    assert _balanced(body)
+    kept = body[body.index("| resource | details |"):body.index("\n\n</details>")]
+    assert all(re.fullmatch(r"\| `Changes-\d{5}` \| x{60} \||\| resource \| details \||\|---\|---\|", row)
+               for row in kept.splitlines())  # every row kept whole
+    assert "`Changes-00100`" in body and "`Changes-01999`" not in body
+    assert f"[`preview-prod` artifact]({ARTIFACT})" in body
+
+
+@pytest.mark.slow
+def test_a_report_that_fits_is_not_cut(tmp_path):
+    report = "### secrets-layout preview: `prod`\n\n" + _section("Changes", 100)
+    [_, [_, parameters]] = _sticky(tmp_path, [], report, 0, artifact_url=ARTIFACT)
+    assert parameters["body"].startswith(MARKER + "\n" + report + "\n\n<sub>")
+    assert "artifact" not in parameters["body"]
+
+
+# -- a pull request end to end: selection, the preview step, the comment ------------------------------
+
+PULL_REQUEST_EVENT = {  # the fields of a pull_request event payload the workflow and the comment read
+    "action": "synchronize", "number": 7,
+    "pull_request": {"number": 7, "head": {"sha": "feedfacecafebeef0000", "repo": {"full_name": "o/r"}},
+                     "base": {"ref": "main", "repo": {"full_name": "o/r"}}},
+}
+
+
+@pytest.mark.slow
+def test_a_pull_request_that_deletes_one_environment_and_changes_another_policy_config(tmp_path, preview):
+    """A fabricated history: main has dev and prod; the pull request deletes prod and edits dev's
+    policy config. The changes job's script selects exactly those two, the preview step's own
+    `run:` block (taken from the workflow) previews each once into markdown and SARIF, and the
+    sticky comment of the deleted one shows the blocked deletions."""
+    repository = tmp_path / "repo"
+    (repository / "environments").mkdir(parents=True)
+    (repository / "policies" / "config").mkdir(parents=True)
+    for name in ("dev", "prod"):
+        (repository / "environments" / f"{name}.yaml").write_text((ROOT / "environments" / f"{name}.yaml").read_text())
+        (repository / "policies" / "config" / f"{name}.json").write_text(
+            (ROOT / "policies" / "config" / f"{name}.json").read_text())
+    _git(repository, "init", "--quiet", "--initial-branch=main")
+    _git(repository, "add", ".")
+    _git(repository, "commit", "--quiet", "-m", "base")
+    _git(repository, "checkout", "--quiet", "-b", "pr")
+    (repository / "environments" / "prod.yaml").unlink()
+    with (repository / "policies" / "config" / "dev.json").open("a") as handle:
+        handle.write("\n")
+    _git(repository, "commit", "--quiet", "-am", "retire prod, touch dev's policy config")
+
+    output = repository / "github-output"
+    selected = subprocess.run(["bash", str(SCRIPTS / "changed-environments.sh"), "main"], cwd=repository,
+                              env={**os.environ, "GITHUB_OUTPUT": str(output)}, capture_output=True, text=True,
+                              timeout=60, check=True)
+    outputs = dict(line.split("=", 1) for line in selected.stdout.splitlines())
+    assert json.loads(outputs["environments"]) == ["dev", "prod"]
+
+    # .venv/bin/secrets-layout of the checkout: this interpreter's console script.
+    (repository / ".venv" / "bin").mkdir(parents=True)
+    (repository / ".venv" / "bin" / "secrets-layout").symlink_to(_tool("secrets-layout", "install the package"))
+    [step] = [step for step in _steps(preview["jobs"]["preview"]) if step.get("id") == "preview"]
+    reports = {}
+    for environment in json.loads(outputs["environments"]):
+        step_output, summary = tmp_path / f"{environment}-output", tmp_path / f"{environment}-summary"
+        result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repository, capture_output=True, text=True,
+                                timeout=600, check=False,
+                                env={**os.environ, "ENVIRONMENT": environment, "BASE": "main",
+                                     "GITHUB_OUTPUT": str(step_output), "GITHUB_STEP_SUMMARY": str(summary)})
+        assert result.returncode == 0, result.stderr
+        # Deleting prod deletes protected keys and secrets, which the engine refuses: the preview fails
+        # (the step records it; a later step fails the job once the comment is posted).
+        expected = 1 if environment == "prod" else 0
+        assert step_output.read_text() == f"exit-code={expected}\n", result.stderr
+        markdown = (repository / f"preview-{environment}.md").read_text()
+        assert summary.read_text() == markdown
+        assert json.loads((repository / f"preview-{environment}.sarif").read_text())["version"] == "2.1.0"
+        reports[environment] = markdown
+    assert "every resource it had at main is deleted" in reports["prod"]
+    assert "every resource it had at main is deleted" not in reports["dev"]
+
+    (tmp_path / "comment").mkdir()
+    (tmp_path / "comment" / "preview-prod.md").write_text(reports["prod"])
+    [_, [verb, parameters]] = _sticky(tmp_path / "comment", [], None, 0, payload=PULL_REQUEST_EVENT)
+    assert verb == "create" and parameters["issue_number"] == 7
+    assert parameters["body"].startswith(MARKER + "\n" + reports["prod"].strip())
+    assert "blocked by protect" in parameters["body"] and "at feedfac" in parameters["body"]
 
 
 # -- the pre-commit hook ---------------------------------------------------------------------------

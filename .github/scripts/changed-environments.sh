@@ -4,10 +4,11 @@
 #   .github/scripts/changed-environments.sh BASE      (BASE: a git revision, e.g. origin/main)
 #
 # Compares HEAD with its merge base with BASE (what the pull request changes):
-#   - environments/<env>.yaml or Pulumi.<env>.yaml changed  -> that environment;
-#   - code, policies, the schema, the project or this workflow changed -> every environment;
+#   - environments/<env>.yaml, Pulumi.<env>.yaml or policies/config/<env>.json changed -> that environment;
+#   - code, the rest of policies/, the schema, the project or this workflow changed -> every environment;
 #   - anything else (docs, tests) -> nothing.
-# A deleted declaration cannot be previewed: it is reported and left out.
+# A deleted declaration is previewed too: `secrets-layout preview` of a path that exists only at
+# --base shows its deletion (everything deleted, protected resources blocked).
 # Prints `environments=<JSON list>` and `any=true|false`, and appends both to $GITHUB_OUTPUT in Actions.
 set -euo pipefail
 
@@ -27,6 +28,11 @@ select_environment() { # NAME WHY
 
 while IFS= read -r -d '' path; do
     case $path in
+        policies/config/*/*) every_environment=${every_environment:-$path} ;;
+        policies/config/*.json)
+            name=${path#policies/config/}
+            select_environment "${name%.json}" "$path"
+            ;;
         environments/schema.json | policies/* | components/* | secrets_layout/* | rotation/* | \
             __main__.py | Pulumi.yaml | pyproject.toml | requirements.txt | \
             .github/workflows/secrets-preview.yml | .github/scripts/*)
@@ -59,8 +65,12 @@ for name in $(printf '%s\n' "${!selected[@]}" | sort); do
         environments+=("$name")
     elif [[ -f environments/$name.yml ]]; then
         echo "::warning::environments/$name.yml: the preview reads environments/$name.yaml; rename the file" >&2
+    elif git cat-file -e "$base:environments/$name.yaml" 2>/dev/null; then
+        # The preview runs with --base "$base": the declaration must be there to preview its deletion.
+        echo "::notice::environments/$name.yaml is deleted by this pull request: previewing its deletion" >&2
+        environments+=("$name")
     else
-        echo "::notice::environments/$name.yaml is not in this pull request's tree (deleted?): nothing to preview" >&2
+        echo "::notice::environments/$name.yaml is in neither this pull request nor its base: nothing to preview" >&2
     fi
 done
 

@@ -3,7 +3,10 @@
 // hidden marker.  Called from actions/github-script:
 //
 //   const stickyComment = require('./.github/scripts/sticky-comment.js');
-//   await stickyComment({github, context, core}, {environment, reportFile, exitCode, runUrl});
+//   await stickyComment({github, context, core}, {environment, reportFile, exitCode, runUrl, artifactUrl});
+//
+// artifactUrl: where the full report is (actions/upload-artifact's artifact-url output); a report
+// longer than a comment is cut at a section boundary and links to it.
 //
 // exitCode is the exit code of `secrets-layout preview`: 0 no mandatory violation, 1 mandatory
 // violation or invalid declaration (the report says which), anything else: the preview did not run.
@@ -27,7 +30,49 @@ function readReport(reportFile) {
   }
 }
 
-function commentBody({ environment, report, exitCode, runUrl, sha }) {
+// Where a report may be cut: before a heading, or before a <details> block that has no heading of
+// its own, when neither is inside another <details> block (a cut inside one would leave it open
+// and swallow the rest of the comment).
+function sectionStarts(lines) {
+  const starts = [];
+  let depth = 0;
+  let offset = 0;
+  let previous = '';
+  for (const line of lines) {
+    const heading = /^#{1,6} /.test(line);
+    const block = line.startsWith('<details>') && !/^#{1,6} /.test(previous);
+    if (depth === 0 && (heading || block)) starts.push(offset);
+    depth += (line.match(/<details>/g) || []).length - (line.match(/<\/details>/g) || []).length;
+    depth = Math.max(depth, 0);
+    offset += line.length + 1;
+    if (line.trim()) previous = line;
+  }
+  return starts;
+}
+
+// The report cut to `room` characters at a section boundary. When the sections that fit would keep
+// less than half the room (one section, e.g. a table of thousands of changes, is most of the
+// report), that section is cut after a whole line instead and its open <details> blocks closed.
+function shorten(report, room) {
+  if (report.length <= room) return report;
+  const lines = report.split('\n');
+  const starts = sectionStarts(lines).filter((start) => start > 0 && start <= room);
+  const lastFitting = starts.length ? starts[starts.length - 1] : 0;
+  const firstHeading = sectionStarts(lines)[0] || 0;
+  if (lastFitting > firstHeading && lastFitting >= room / 2) return report.slice(0, lastFitting).trimEnd();
+  let kept = '';
+  let depth = 0;
+  for (const line of lines) {
+    const after = Math.max(depth + (line.match(/<details>/g) || []).length - (line.match(/<\/details>/g) || []).length, 0);
+    // the line, then a blank line and one "</details>" line per block still open
+    if (kept.length + 1 + line.length + 2 + 11 * after > room) break;
+    kept += (kept ? '\n' : '') + line;
+    depth = after;
+  }
+  return kept.trimEnd() + '\n\n' + Array(depth).fill('</details>').join('\n');
+}
+
+function commentBody({ environment, report, exitCode, runUrl, sha, artifactUrl }) {
   const head = marker(environment);
   const declaration = `environments/${environment}.yaml`;
   const at = sha ? ` at ${sha.slice(0, 7)}` : '';
@@ -39,22 +84,22 @@ function commentBody({ environment, report, exitCode, runUrl, sha }) {
       `The [workflow run](${runUrl}) log says why.` + footer
     );
   }
-  const room = MAX_BODY - head.length - footer.length - 200;
-  let text = report;
-  if (text.length > room) {
-    text =
-      text.slice(0, room) +
-      `\n\n… the report is longer than a comment can be; the full report is in the ` +
-      `[workflow run](${runUrl})'s summary and its \`preview-${environment}\` artifact.`;
-  }
-  return `${head}\n${text}${footer}`;
+  const full = artifactUrl
+    ? `the [\`preview-${environment}\` artifact](${artifactUrl}) of the [workflow run](${runUrl})`
+    : `the \`preview-${environment}\` artifact of the [workflow run](${runUrl})`;
+  const notice = (shown) =>
+    `\n\n> :scissors: This report is longer than a comment can be (${MAX_BODY} characters): ` +
+    `${shown} of its ${report.length} characters are shown. The full report is ${full}.`;
+  const room = MAX_BODY - head.length - footer.length - notice(report.length).length - 2;
+  const text = shorten(report, room);
+  return `${head}\n${text}${text === report ? '' : notice(text.length)}${footer}`;
 }
 
-async function stickyComment({ github, context, core }, { environment, reportFile, exitCode, runUrl }) {
+async function stickyComment({ github, context, core }, { environment, reportFile, exitCode, runUrl, artifactUrl }) {
   const { owner, repo } = context.repo;
   const issue_number = context.issue.number;
   const sha = context.payload.pull_request ? context.payload.pull_request.head.sha : context.sha;
-  const body = commentBody({ environment, report: readReport(reportFile), exitCode, runUrl, sha });
+  const body = commentBody({ environment, report: readReport(reportFile), exitCode, runUrl, sha, artifactUrl });
 
   const comments = await github.paginate(github.rest.issues.listComments, {
     owner,
@@ -78,4 +123,5 @@ async function stickyComment({ github, context, core }, { environment, reportFil
 module.exports = stickyComment;
 module.exports.commentBody = commentBody;
 module.exports.marker = marker;
+module.exports.shorten = shorten;
 module.exports.MAX_BODY = MAX_BODY;

@@ -10,7 +10,7 @@ Pulumi input names (the SDK's camelCase, with the renames pulumi-aws applies, e.
 against the installed SDK's Args class.
 
 Only the types the program registers are listed; a test keeps the table complete for every
-example environment. A type missing from it is diffed as an update with a warning note.
+example environment, with and without rotation alerts. A type missing from it is diffed as an update with a warning note.
 Provider-level replacement (a change of the provider's `region`) is in `PROVIDER_FORCE_NEW`.
 """
 
@@ -55,6 +55,15 @@ FORCE_NEW: dict[str, ForceNew] = {
         frozenset({"role", "policyArn"}), TF_AWS + "iam/role_policy_attachment.go"),
     "aws:lambda/function:Function": ForceNew(
         frozenset({"name", "packageType", "tenancyConfig"}), TF_AWS + "lambda/function.go"),
+    # Rotation alerts (components/alerts.py).
+    "aws:sns/topic:Topic": ForceNew(frozenset({"name", "namePrefix", "fifoTopic"}), TF_AWS + "sns/topic.go"),
+    "aws:sns/topicPolicy:TopicPolicy": ForceNew(frozenset({"arn"}), TF_AWS + "sns/topic_policy.go"),
+    "aws:sns/topicSubscription:TopicSubscription": ForceNew(
+        frozenset({"endpoint", "protocol", "topic"}), TF_AWS + "sns/topic_subscription.go"),
+    "aws:cloudwatch/eventRule:EventRule": ForceNew(
+        frozenset({"eventBusName", "name", "namePrefix"}), TF_AWS + "events/rule.go"),
+    "aws:cloudwatch/eventTarget:EventTarget": ForceNew(
+        frozenset({"eventBusName", "rule", "targetId"}), TF_AWS + "events/target.go"),
     # aws_lambda_permission has no Update function: every argument is ForceNew.
     "aws:lambda/permission:Permission": ForceNew(ALL_INPUTS, TF_AWS + "lambda/permission.go"),
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": ForceNew(

@@ -81,22 +81,29 @@ def _provider_props(declaration: Declaration) -> dict[str, Any]:
 
 
 def declared_resources(declaration: Declaration) -> list[DeclaredResource]:
-    """Secret, SecretPolicy and SecretRotation of every secret, as components/secret.py declares them."""
+    """Secret, SecretPolicy and SecretRotation of every secret, as components/secret.py declares them.
+
+    A secret being adopted (`adopt:`, step 1) is its live self: the Secret with the live settings,
+    no policy of ours, and its live rotation only when `adopt.rotates` (ManagedSecret._adopt).
+    """
     found = []
     provider = _provider_props(declaration)
     for index, secret in enumerate(declaration.secrets):
         secret_urn = _urn(declaration, rules.SECRET, f"{secret.name}-secret")
         common = dict(provider_props=provider)
+        adopting = secret.adopt is not None
+        inputs = _adopted_secret_inputs(secret) if adopting else _secret_inputs(declaration, secret)
         found.append(DeclaredResource(Resource(
-            rules.SECRET, _secret_inputs(declaration, secret), urn=secret_urn, name=f"{secret.name}-secret",
+            rules.SECRET, inputs, urn=secret_urn, name=f"{secret.name}-secret",
             protect=declaration.protects(secret), **common), index))
-        found.append(DeclaredResource(Resource(
-            rules.SECRET_POLICY,
-            {"secretArn": UNKNOWN, "policy": json.dumps(secret_policy_for(declaration, secret)), "blockPublicPolicy": True},
-            urn=_urn(declaration, rules.SECRET_POLICY, f"{secret.name}-policy"), name=f"{secret.name}-policy",
-            property_dependencies={"secretArn": (secret_urn,)}, **common), index))
+        if not adopting:
+            found.append(DeclaredResource(Resource(
+                rules.SECRET_POLICY,
+                {"secretArn": UNKNOWN, "policy": json.dumps(secret_policy_for(declaration, secret)), "blockPublicPolicy": True},
+                urn=_urn(declaration, rules.SECRET_POLICY, f"{secret.name}-policy"), name=f"{secret.name}-policy",
+                property_dependencies={"secretArn": (secret_urn,)}, **common), index))
         method = rotation_method(secret)
-        if method is not None and secret.rotation is not None:
+        if method is not None and secret.rotation is not None and (not adopting or secret.adopt.rotates):
             lambda_arn = secret.rotation.lambda_arn if method == "lambda_arn" else UNKNOWN
             found.append(DeclaredResource(Resource(
                 rules.SECRET_ROTATION,
@@ -105,6 +112,24 @@ def declared_resources(declaration: Declaration) -> list[DeclaredResource]:
                 urn=_urn(declaration, rules.SECRET_ROTATION, f"{secret.name}-rotation"), name=f"{secret.name}-rotation",
                 property_dependencies={"secretId": (secret_urn,)}, **common), index))
     return found
+
+
+def _adopted_secret_inputs(secret: Secret) -> dict[str, Any]:
+    """What ManagedSecret._adopt registers: the live settings the declaration gives; the others are
+    ignored changes, which the engine fills from the live secret on import (unknown here)."""
+    adopt = secret.adopt
+    assert adopt is not None
+    inputs: dict[str, Any] = {"name": secret.name, "recoveryWindowInDays": secret.recovery_window_days}
+    for field_name, key in (("kms_key_id", "kmsKeyId"), ("description", "description"), ("tags", "tags")):
+        value = getattr(adopt, field_name)
+        if value is not None:
+            inputs[key] = dict(value) if isinstance(value, Mapping) else value
+    if adopt.replicas is not None:
+        inputs["replicas"] = [
+            {"region": replica.region, **({"kmsKeyId": replica.kms_key_id} if replica.kms_key_id else {})}
+            for replica in adopt.replicas
+        ]
+    return inputs
 
 
 def _secret_inputs(declaration: Declaration, secret: Secret) -> dict[str, Any]:

@@ -36,7 +36,7 @@ def _headline(report: PreviewReport) -> str:
     verdict = f"❌ **{mandatory} mandatory policy violation{'s' if mandatory != 1 else ''}**" if mandatory else "✅ no mandatory policy violation"
     changes = " · ".join(f"{report.count(change)} to {change}" for change in COUNTED if report.count(change))
     changes = changes or "no resource changes"
-    blocked = sum(1 for resource in report.resources if resource.change.blocked)
+    blocked = len(report.blocked)
     if blocked:
         changes = f"⛔ **{blocked} blocked by protect** · {changes}"
     cost = f"**{report.cost.monthly_usd:.2f} USD/month**"

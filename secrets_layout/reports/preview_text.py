@@ -106,5 +106,6 @@ def _cost(report: PreviewReport) -> Table:
 def _summary(report: PreviewReport) -> str:
     changes = ", ".join(f"{report.count(change)} to {change}" for change in COUNTED)
     unchanged = f", {report.count('same')} unchanged" if report.base else ""
-    return (f"{changes}{unchanged}; {len(report.mandatory)} mandatory and {len(report.advisory)} advisory "
+    blocked = f" ({len(report.blocked)} blocked by protect: the engine refuses them)" if report.blocked else ""
+    return (f"{changes}{unchanged}{blocked}; {len(report.mandatory)} mandatory and {len(report.advisory)} advisory "
             f"policy violations; {report.cost.monthly_usd:.2f} USD per month")
