@@ -2,7 +2,7 @@
 
 The program is secrets_layout/program.py (shipped in the wheel, so `secrets-layout preview` runs the
 same program from an install); the declaration is the stack config `secrets-layout:declaration`
-(default environments/<environment>.yaml, the environment `pulumi new` asked for, else the stack's name).
+(default: the file or environment folder of the environment `pulumi new` asked for, else the stack's).
 """
 
 from secrets_layout.program import main

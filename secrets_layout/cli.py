@@ -12,6 +12,7 @@ from typing import Sequence
 
 from rich.console import Console
 
+from secrets_layout.declaration.folder import SETTINGS_FILE
 from secrets_layout.errors import DeclarationError
 from secrets_layout.files import UnreadableFile, check_regular, shown
 from secrets_layout.loader import load_declaration
@@ -20,6 +21,7 @@ from secrets_layout.schema import schema_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULT_DECLARATIONS = "environments/*.yaml"
+DEFAULT_FOLDERS = "environments/*/"
 
 
 class UsageError(Exception):
@@ -149,6 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     preview.set_defaults(handler=_preview)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of a declaration")
+    schema.add_argument("--file-kind", choices=("declaration", "team-file"), default="declaration",
+                        help="declaration: environments/<env>.yaml and an environment folder's _environment.yaml; "
+                             "team-file: a team's file in an environment folder (secrets and parameters)")
     schema.set_defaults(handler=_schema)
 
     init = commands.add_parser("init", help="scaffold environments/ENV.yaml, Pulumi.ENV.yaml and policies/config/ENV.json")
@@ -193,13 +198,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _declaration_files(paths: Sequence[str]) -> list[Path]:
-    """The files to validate. A folder gives its *.yaml regular files (anything else named *.yaml,
-    a FIFO say, is skipped with a note: opening it could block forever); a file named on the
-    command line must be a readable regular file; a folder without declarations is a usage error."""
+    """The declarations to validate: files, and environment folders (secrets_layout.declaration.folder).
+
+    A folder with a _environment.yaml is one environment. Any other folder gives its *.yaml regular
+    files (anything else named *.yaml, a FIFO say, is skipped with a note: opening it could block
+    forever) and its subfolders that hold *.yaml files, each an environment folder. A file named on
+    the command line must be a readable regular file; a folder without declarations is a usage error."""
     if not paths:
-        files = _regular_files(sorted(Path().glob(DEFAULT_DECLARATIONS)))
+        files = _declarations_in(Path(DEFAULT_DECLARATIONS).parent)
         if not files:
-            raise UsageError(f"no declarations match {DEFAULT_DECLARATIONS}; name the files to check")
+            raise UsageError(f"no declarations match {DEFAULT_DECLARATIONS} or {DEFAULT_FOLDERS}; name the files to check")
         return files
     files = []
     for text in paths:
@@ -207,7 +215,7 @@ def _declaration_files(paths: Sequence[str]) -> list[Path]:
             raise UsageError("'' is not a path; name a declaration file or a folder of them")
         given = Path(text)
         if given.is_dir():
-            found = _regular_files(sorted(given.glob("*.yaml")))
+            found = [given] if (given / SETTINGS_FILE).exists() else _declarations_in(given)
             if not found:
                 raise UsageError(f"{shown(given)}: no declarations (*.yaml files) in this folder; name the files to check")
             files.extend(found)
@@ -215,6 +223,20 @@ def _declaration_files(paths: Sequence[str]) -> list[Path]:
             check_regular(given)
             files.append(given)
     return files
+
+
+def _declarations_in(folder: Path) -> list[Path]:
+    """The *.yaml regular files of `folder`, then its environment folders (subfolders with *.yaml
+    files), each in name order."""
+    files = _regular_files(sorted(folder.glob("*.yaml")))
+    folders = sorted(candidate for candidate in folder.glob("*/") if candidate.is_dir() and any(candidate.glob("*.yaml")))
+    return files + folders
+
+
+def _check_declaration_path(path: Path) -> None:
+    """A declaration argument: an environment folder, or else a readable regular file."""
+    if not path.is_dir():
+        check_regular(path)
 
 
 def _regular_files(candidates: list[Path]) -> list[Path]:
@@ -303,7 +325,7 @@ def _preview(arguments: argparse.Namespace) -> int:
     path = Path(arguments.path)
     # A declaration the working tree no longer has is previewed as its deletion against --base.
     if arguments.base is None or os.path.lexists(path):
-        check_regular(path)
+        _check_declaration_path(path)
     for output in (arguments.output, arguments.sarif_output):
         if output is not None:
             _check_output(output, path, force=arguments.force)
@@ -453,7 +475,7 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
 
     try:
         path = Path(arguments.file) if arguments.file else default_declaration_path(arguments.secret)
-        check_regular(path)
+        _check_declaration_path(path)
         loaded = load_declaration(path)
         document = consumer_policy(loaded, arguments.secret, arguments.account)
         note = consumer_policy_note(loaded, arguments.secret, arguments.account)
@@ -476,7 +498,7 @@ def _audit(arguments: argparse.Namespace) -> int:
 
 
 def _schema(arguments: argparse.Namespace) -> int:
-    sys.stdout.write(schema_text())
+    sys.stdout.write(schema_text(arguments.file_kind))
     return EXIT_OK
 
 

@@ -8,19 +8,22 @@ issue with FILE:LINE:COLUMN, the field path and the fix; nothing reaches Pulumi 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 
 from pydantic import ValidationError
 
 from secrets_layout.credentials import credential_findings, might_hold_credential, redact_issues
+from secrets_layout.declaration.folder import default_declaration, read_folder, read_text
 from secrets_layout.errors import DeclarationError, Issue, Path, format_path
 from secrets_layout.field_messages import message_for
-from secrets_layout.files import read_bytes
+from secrets_layout.files import read_bytes, shown
 from secrets_layout.models import Declaration, union_member, without_union_tags
 from secrets_layout.rules import check_declaration, no_secret_values_in_git
 from secrets_layout.yaml_source import MAX_FILE_BYTES, Position, SourceMap, YamlSourceError, load_yaml
@@ -35,6 +38,8 @@ _ROTATION_ALTERNATIVES = (
      frozenset({"managed", "function", "lambda_arn", "vpc", "adapter", "bootstrap"})),
 )
 _MERGED_MAPPINGS = ("tags",)
+__all__ = ["LoadedDeclaration", "default_declaration", "load_declaration", "merge_defaults", "parse_declaration",
+           "plaintext_stack_secrets"]
 
 
 @dataclass(frozen=True)
@@ -43,10 +48,18 @@ class LoadedDeclaration:
 
     declaration: Declaration
     source_map: SourceMap
+    path: str = ""
+    """The environment folder it was read from; empty for one file."""
 
     @property
     def file(self) -> str:
+        """The declaration file; of an environment folder, its settings file."""
         return self.source_map.file
+
+    @property
+    def declaration_path(self) -> str:
+        """What the declaration was read from, as given: the file or the environment folder."""
+        return self.path or self.file
 
     def secret_position(self, secret_name: str) -> Position:
         """Where the secret of that name is declared (its `- name:` item). KeyError if none is."""
@@ -67,22 +80,15 @@ class LoadedDeclaration:
 
 
 def load_declaration(path: str | os.PathLike[str]) -> LoadedDeclaration:
-    """Read and validate a declaration file. Raises DeclarationError, or UnreadableFile (an OSError)
-    if it is not a readable regular file (a FIFO, a folder, a device, a symbolic link loop)."""
+    """Read and validate a declaration: one file, or an environment folder (secrets_layout.declaration.folder).
+    Raises DeclarationError, or UnreadableFile (an OSError) if it is not a readable regular file or
+    folder (a FIFO, a device, a symbolic link loop)."""
     file = os.fspath(path)
-    raw = read_bytes(file, MAX_FILE_BYTES)
-    if len(raw) > MAX_FILE_BYTES:
-        raise DeclarationError([Issue(file, 1, 1, "(document)",
-                                      f"file is larger than {MAX_FILE_BYTES // 1024} KiB; split it into smaller declarations")])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line_start = raw.rfind(b"\n", 0, error.start) + 1
-        line = raw[: error.start].count(b"\n") + 1
-        column = len(raw[line_start: error.start].decode("utf-8", errors="replace")) + 1
-        raise DeclarationError([Issue(file, line, column, "(document)",
-                                      "not UTF-8 text; save the file as UTF-8")]) from None
-    loaded = parse_declaration(text, file)
+    if os.path.isdir(file):
+        with _collector_paused():
+            loaded = _redacted(lambda: _validate(*read_folder(file)), path=file)
+    else:
+        loaded = parse_declaration(read_text(file), file)
     stack_issues = plaintext_stack_secrets(loaded)
     if stack_issues:
         raise DeclarationError(stack_issues)
@@ -110,12 +116,17 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _parse(text: str, file: str) -> LoadedDeclaration:
+    return _redacted(lambda: _parse_unredacted(text, file))
+
+
+def _redacted(load: Callable[[], LoadedDeclaration], path: str = "") -> LoadedDeclaration:
     try:
-        return _parse_unredacted(text, file)
+        loaded = load()
     except DeclarationError as error:
         # No message may repeat a credential, whatever produced it (a mapping key in a path, a
         # value quoted in "is not an AWS region" or "unknown field").
         raise DeclarationError(redact_issues(error.issues)) from None
+    return dataclasses.replace(loaded, path=path) if path else loaded
 
 
 def _parse_unredacted(text: str, file: str) -> LoadedDeclaration:
@@ -127,6 +138,10 @@ def _parse_unredacted(text: str, file: str) -> LoadedDeclaration:
         raise DeclarationError([Issue(file, 1, 1, "(document)",
                                       "a declaration is a mapping with environment:, security_account:, secrets: ...; "
                                       "see environments/schema.json")])
+    return _validate(data, source_map)
+
+
+def _validate(data: dict, source_map: SourceMap) -> LoadedDeclaration:
     data = merge_defaults(data, source_map)
     credential_findings_ = no_secret_values_in_git(data)
     credential_findings_ += _more_credentials(data, source_map.binary, {path for path, _ in credential_findings_})
@@ -135,7 +150,7 @@ def _parse_unredacted(text: str, file: str) -> LoadedDeclaration:
         declaration = Declaration.model_validate(data)
     except ValidationError as error:
         raise DeclarationError(_without_inherited_repeats(_pydantic_issues(error, source_map) + credential_issues)) from None
-    issues = [_issue(source_map, path, message) for path, message in check_declaration(declaration)]
+    issues = _rule_issues(check_declaration(declaration), source_map)
     if issues or credential_issues:
         raise DeclarationError(_without_inherited_repeats(issues + credential_issues))
     return LoadedDeclaration(declaration, source_map)
@@ -264,16 +279,46 @@ def _pydantic_issues(error: ValidationError, source_map: SourceMap) -> list[Issu
 
 
 def _issue(source_map: SourceMap, path: Path, message: str, position: Position | None = None) -> Issue:
+    """An issue at `path` of the merged document, in the file and with the path the author wrote."""
     position = position or source_map.locate(path)
-    return Issue(source_map.file, position.line, position.column, format_path(path), message)
+    return Issue(position.file or source_map.file, position.line, position.column,
+                 format_path(source_map.local_path(path)), message)
+
+
+_ITEM_REFERENCE = re.compile(r"\(also (secrets|parameters)\[(\d+)\]\)")
+
+
+def _rule_issues(findings: list[tuple[Path, str]], source_map: SourceMap) -> list[Issue]:
+    """The cross-field rules' findings as issues. In an environment folder, "(also secrets[3])" (an
+    index into the merged document) becomes the other item's file and position, and a clash between
+    two files (a duplicate name) is reported in both, so each file's owners see it."""
+    issues = []
+    for path, message in findings:
+        reference = _ITEM_REFERENCE.search(message) if source_map.items else None
+        if reference is None:
+            issues.append(_issue(source_map, path, message))
+            continue
+        other = (reference.group(1), int(reference.group(2)))
+        issue = _issue(source_map, path, _ITEM_REFERENCE.sub(_placed(other, source_map), message))
+        issues.append(issue)
+        if source_map.file_of(other) != source_map.file_of(path):
+            mirrored = _ITEM_REFERENCE.sub(_placed(path[:2], source_map), message)
+            issues.append(_issue(source_map, (*other, *path[2:]), mirrored))
+    return issues
+
+
+def _placed(item: Path, source_map: SourceMap) -> str:
+    position = source_map.locate(item)
+    return (f"(also {format_path(source_map.local_path(item))} at "
+            f"{shown(source_map.file_of(item))}:{position.line}:{position.column})")
 
 
 def _without_inherited_repeats(issues: list[Issue]) -> list[Issue]:
     """A bad value under defaults: is reported once, at defaults, not again for each secret."""
-    seen: set[tuple[int, int, str]] = set()
+    seen: set[tuple[str, int, int, str]] = set()
     unique = []
     for issue in sorted(issues, key=lambda issue: not issue.path.startswith("defaults")):
-        spot = (issue.line, issue.column, issue.message)
+        spot = (issue.file, issue.line, issue.column, issue.message)
         if spot not in seen:
             seen.add(spot)
             unique.append(issue)

@@ -665,3 +665,11 @@ class Declaration(DeclarationModel):
 
     def account_id(self, name: str) -> str:
         return self.accounts[name].id
+
+
+class TeamFile(DeclarationModel):
+    """One team's file of an environment folder (environments/<env>/<team>.yaml): its secrets and
+    parameters; the environment's settings and `defaults:` are in the folder's _environment.yaml."""
+
+    secrets: list[Secret] = Declaration.model_fields["secrets"]
+    parameters: list[Parameter] = Declaration.model_fields["parameters"]

@@ -33,8 +33,10 @@ from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, Pro
 from secrets_layout.analyzer_client import Violation as AnalyzerViolation
 from secrets_layout.changes import PlannedChange, plan_changes
 from secrets_layout.cost import CostEstimate, estimate
+from secrets_layout.declaration.revision import declaration_at, write_at
 from secrets_layout.errors import DeclarationError
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
+from secrets_layout.files import shown
 from secrets_layout.loader import LoadedDeclaration, load_declaration
 from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.simulation import RegisteredResource, Simulation, simulate, to_wire
@@ -166,11 +168,13 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     for found in checked.violations:
         located = locator.locate(found.policy, found.urn, found.detail,
                                  configured.get(found.policy, {}).get("properties"))
-        violations.append(Violation(found.policy, found.level, found.urn, located.message, file,
-                                    *_line_and_column(located.position, loaded)))
+        violations.append(Violation(found.policy, found.level, found.urn, located.message,
+                                    *_file_line_and_column(located.position, loaded)))
     changes = plan_changes(simulation.resources, base_resources, today or date.today())
     resources = [
-        PlannedResource(change, file, positions[change.urn].line if change.urn in positions else None)
+        # Of an environment folder, the file that declares what made the resource.
+        PlannedResource(change, positions[change.urn].file or loaded.file if change.urn in positions else file,
+                        positions[change.urn].line if change.urn in positions else None)
         for change in changes
     ]
     return PreviewReport(
@@ -248,7 +252,7 @@ def _preview_deletion(file: Path, base: str, today: date | None, report_progress
     with contextlib.ExitStack() as scope:
         base_loaded, base_cost, warnings = _base_declaration(file, base, scope)
         if base_loaded is None:
-            raise PreviewUsageError(f"{file}: no such file, and {warnings[0]}")
+            raise PreviewUsageError(f"{file}: no such file, and {warnings[-1]}")
         base_resources = simulate_declaration(base_loaded, program=program_file).resources
         environment = base_loaded.declaration.environment
     changes = plan_changes([], base_resources, today or date.today())
@@ -270,33 +274,32 @@ def _locate_in_repository(file: Path) -> tuple[str, str]:
 
 def _base_declaration(file: Path, revision: str, scope: contextlib.ExitStack
                       ) -> tuple[LoadedDeclaration | None, CostEstimate, list[str]]:
-    """The same declaration path at `revision`, to be deployed with today's code.
+    """The same declaration (file or environment folder) at `revision`, to be deployed with today's code.
 
-    A file that did not exist there, or was invalid there, is an empty layout (None): everything is new.
-    The copy lives in a folder removed when `scope` closes.
+    A declaration that did not exist there, or was invalid there, is an empty layout (None): everything
+    is new. The copy lives in a folder removed when `scope` closes.
     """
     top, relative = _locate_in_repository(file)
     if not _git_succeeds(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"):
         raise PreviewUsageError(f"--base {revision}: not a revision of the repository at {top}")
-    if not _git_succeeds(top, "cat-file", "-e", f"{revision}:{relative}"):
-        return None, CostEstimate(()), [f"{relative} does not exist at {revision}: every resource is new"]
+    found = declaration_at(top, revision, relative, _git, _git_succeeds)
+    if found is None:
+        return None, CostEstimate(()), [f"{shown(relative)} does not exist at {revision}: every resource is new"]
     folder = scope.enter_context(tempfile.TemporaryDirectory(prefix="secrets-layout-base-"))
     # The program reads its declaration by path, so the old revision is simulated from a copy.
-    copy = Path(folder) / file.name
-    # Bytes as git stores them: the loader reports a file that is not UTF-8 (as an invalid base).
-    copy.write_bytes(_git(top, "show", f"{revision}:{relative}", text=False))
+    copy, notes = write_at(top, revision, found, Path(folder), _git)
     try:
         loaded = load_declaration(copy)
     except DeclarationError as error:
         return None, CostEstimate(()), [
-            f"{relative} at {revision} is not a valid declaration ({len(error.issues)} problems): "
+            *notes, f"{shown(found[0])} at {revision} is not a valid declaration ({len(error.issues)} problems): "
             "changes are shown against an empty layout"]
-    return loaded, estimate(loaded.declaration), []
+    return loaded, estimate(loaded.declaration), notes
 
 
-def _line_and_column(position: Position | None, loaded: LoadedDeclaration) -> tuple[int, int]:
+def _file_line_and_column(position: Position | None, loaded: LoadedDeclaration) -> tuple[str, int, int]:
     position = position or loaded.source_map.locate_key(("environment",))
-    return position.line, position.column
+    return position.file or loaded.file, position.line, position.column
 
 
 def find_program(declaration_file: str | os.PathLike[str]) -> Path:
@@ -328,7 +331,7 @@ def _simulation_arguments(loaded: LoadedDeclaration, mode: str = "up", *, progra
         # The packaged program's folder is the package itself: never sys.path[0] (its modules would
         # shadow top-level names); it runs from the declaration's folder.
         root_directory=Path(loaded.file).resolve().parent if program == PACKAGED_PROGRAM else None,
-        config={"secrets-layout:declaration": str(Path(loaded.file).resolve())},
+        config={"secrets-layout:declaration": str(Path(loaded.declaration_path).resolve())},
         secret_config=secret_config,
         account_id=declaration.security_account,
         mode=mode,

@@ -5,20 +5,20 @@ preview` runs this file (as `__main__`, as the language host runs a program) whe
 repository has no program of its own, so the preview works from an installed wheel too.
 
 The declaration is the stack config `secrets-layout:declaration`, by default
-environments/<environment>.yaml with the environment `pulumi new` asked for
-(`secrets-layout:environment`), else the stack's name.
+(loader.default_declaration) the file or environment folder of the environment `pulumi new` asked for
+(`secrets-layout:environment`), else the stack's.
 """
 
 import pulumi
 
 from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
 from secrets_layout.errors import DeclarationError
-from secrets_layout.loader import load_declaration
+from secrets_layout.loader import default_declaration, load_declaration
 
 
 def main() -> None:
     config = pulumi.Config("secrets-layout")
-    path = config.get("declaration") or f"environments/{config.get('environment') or pulumi.get_stack()}.yaml"
+    path = config.get("declaration") or default_declaration(config.get("environment") or pulumi.get_stack())
     try:
         declaration = load_declaration(path).declaration
     except DeclarationError as error:  # one FILE:LINE:COLUMN: PATH: MESSAGE line per issue, no traceback

@@ -17,6 +17,7 @@ and builds plain Python data from it itself, so that:
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ _SURPRISING_NUMBERS = (
 class Position:
     line: int
     column: int
+    file: str = ""
+    """The file the position is in: with an environment folder, one of several."""
 
 
 @dataclass
@@ -76,6 +79,9 @@ class SourceMap:
     keys: dict[Path, yaml.Mark] = field(default_factory=dict)
     binary: list[Path] = field(default_factory=list)
     """Where `!!binary` values were written (bytes, which text fields accept): the credential scan reads them."""
+    items: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
+    """Environment folder: a merged `secrets[i]`/`parameters[i]` -> (its file, its index there).
+    Empty for one file, where the two are the same."""
 
     def locate(self, path: Path) -> Position:
         """The position of `path`, or of its nearest ancestor that was written in the file."""
@@ -83,12 +89,39 @@ class SourceMap:
             mark = self.values.get(path[:end])
             if mark is not None:
                 return _position(mark)
-        return Position(1, 1)
+        return Position(1, 1, self.file)
 
     def locate_key(self, path: Path) -> Position:
         """The position of the mapping key that introduces `path` (its value's, if it has no key)."""
         mark = self.keys.get(path)
         return _position(mark) if mark is not None else self.locate(path)
+
+    def local_path(self, path: Path) -> Path:
+        """`path` as written in its own file: a team file's `secrets[0]`, not the merged `secrets[12]`."""
+        origin = self.items.get(path[:2]) if len(path) >= 2 else None
+        return (path[0], origin[1], *path[2:]) if origin else path
+
+    def file_of(self, path: Path) -> str:
+        """The file that declares the item `path` is in (the settings file for anything else)."""
+        origin = self.items.get(path[:2]) if len(path) >= 2 else None
+        return origin[0] if origin else self.file
+
+    def add_items(self, other: "SourceMap", offsets: dict[str, int]) -> None:
+        """Take a team file's `secrets:` and `parameters:` items, numbered on after `offsets` (per section)."""
+        def moved(path: Path) -> Path | None:
+            if len(path) < 2 or path[0] not in offsets or not isinstance(path[1], int):
+                return None
+            return (path[0], path[1] + offsets[path[0]], *path[2:])
+
+        for table, other_table in ((self.values, other.values), (self.keys, other.keys)):
+            for path, mark in other_table.items():
+                target = moved(path)
+                if target is not None:
+                    table[target] = mark
+        self.binary.extend(target for target in map(moved, other.binary) if target is not None)
+        for section, offset in offsets.items():
+            count = sum(1 for path in other.values if len(path) == 2 and path[0] == section)
+            self.items.update({(section, offset + index): (other.file, index) for index in range(count)})
 
     def known_prefix(self, path: Path) -> Path:
         """The longest prefix of `path` that was written in the file."""
@@ -102,7 +135,7 @@ class SourceMap:
         def under(table: dict[Path, yaml.Mark]) -> dict[Path, yaml.Mark]:
             return {path: position for path, position in table.items() if path[: len(prefix)] == prefix}
 
-        return SourceMap(self.file, under(self.values), under(self.keys))
+        return SourceMap(self.file, under(self.values), under(self.keys), items=self.items)
 
     def alias(self, source: Path, target: Path, origin: "SourceMap | None" = None) -> None:
         """Record that the data at `target` was copied from `source` (inherited defaults).
@@ -127,13 +160,24 @@ class YamlSourceError(Exception):
 
 
 def _position(mark: yaml.Mark | None) -> Position:
-    return Position(mark.line + 1, mark.column + 1) if mark is not None else Position(1, 1)
+    # The mark's name is the file it was read from (load_yaml names the stream).
+    return Position(mark.line + 1, mark.column + 1, mark.name) if mark is not None else Position(1, 1)
+
+
+class _NamedText(io.StringIO):
+    """Text that PyYAML's parsers read as a stream named after its file, so every mark carries the
+    file's name (CParser and yaml.reader.Reader take `stream.name`); with an environment folder, the
+    marks of several files end up in one source map."""
+
+    def __init__(self, text: str, name: str):
+        super().__init__(text)
+        self.name = name
 
 
 def load_yaml(text: str, file: str) -> tuple[object, SourceMap]:
     """Parse one YAML document into plain data and the positions of everything in it."""
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(_NamedText(text, file), Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "invalid YAML"

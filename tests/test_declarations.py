@@ -143,7 +143,8 @@ def test_secret_position_is_its_list_item():
     pytest.param(b"environment: !!python/object:os.system ls\n", 1,
                  "unsupported YAML tag tag:yaml.org,2002:python/object:os.system; write a plain value (quote it to make it text)", id="python-tag"),
     pytest.param(b"environment: prod\n" + b"# padding\n" * 110_000, 1,
-                 "file is larger than 1024 KiB; split it into smaller declarations", id="over-1-mib"),
+                 "file is larger than 1024 KiB; split it: an environment may be a folder with _environment.yaml "
+                 "and a file of secrets per team", id="over-1-mib"),
     pytest.param(b"a: &a [*a]\n", 1, "nesting deeper than 64 levels (a recursive alias?); flatten the document", id="recursive-alias"),
 ])
 def test_file_level_problems(tmp_path, content, line, message):

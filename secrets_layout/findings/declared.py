@@ -207,7 +207,8 @@ def check_policies(loaded: LoadedDeclaration, configured: Mapping[str, Mapping[s
         located = locate_field(subject, declaration, source_map)
         assert located is not None  # every declared resource belongs to a secret
         context = FixContext(configured[raw.policy]["properties"], located.path, declaration, subject)
-        issue = PolicyIssue(loaded.file, located.position.line, located.position.column, format_path(located.path),
+        issue = PolicyIssue(located.position.file or loaded.file, located.position.line, located.position.column,
+                            format_path(source_map.local_path(located.path)),
                             author_message(raw.message, context), raw.policy, raw.level)
         (findings.errors if raw.level == "mandatory" else findings.warnings).append(issue)
     findings.errors.sort()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from secrets_layout.errors import printable_file
+from secrets_layout.errors import printable, printable_file
 from secrets_layout.preview import PreviewReport
 
 # The signs of `pulumi preview`: + create, ~ update, +- replace, - delete, = import.
@@ -45,9 +46,18 @@ def _resources(report: PreviewReport) -> Table:
             continue
         sign, style = CHANGE_STYLE[change.change]
         label = f"{sign} {change.change}" + (" BLOCKED" if change.blocked else "")
-        table.add_row(label, change.type, change.name, str(resource.line) if resource.line else "",
+        table.add_row(label, change.type, change.name, _declared_at(resource, report),
                       change_details(change), style="bold red" if change.blocked else style)
     return table
+
+
+def _declared_at(resource, report: PreviewReport) -> str:
+    """The line; of an environment folder, the file in the folder and the line (`payments.yaml:3`)."""
+    if not resource.line:
+        return ""
+    if resource.file == report.file:
+        return str(resource.line)
+    return f"{printable(os.path.relpath(resource.file, report.file))}:{resource.line}"
 
 
 def change_details(change) -> str:

@@ -1,0 +1,190 @@
+"""An environment folder through the real entry point: validate (also with no argument and with
+--policy-config auto), preview in every format, --base; and each example environment split into a
+folder previews exactly as the one file does (the same resources and violations, modulo file/line)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli_support import ROOT, assert_no_traceback, run_cli, run_main
+from folder_support import SETTINGS_FILE, split_declaration, team_of
+from preview_support import git
+
+ENVIRONMENTS = ("dev", "prod", "shared-services", "staging")
+TOO_RARE = "    every_days: 400\n"
+"""A rotation 400 days apart: the mandatory secret-rotation-max-interval (maximumDays 90 in prod.json)."""
+
+
+def repository(tmp_path: Path) -> Path:
+    """A git repository with environments/dev.yaml (one file), environments/prod/ (the example split
+    into a folder) and the prod policy config, committed."""
+    repo = tmp_path / "repo"
+    (repo / "environments").mkdir(parents=True)
+    shutil.copy(ROOT / "environments" / "dev.yaml", repo / "environments" / "dev.yaml")
+    split_declaration(ROOT / "environments" / "prod.yaml", repo / "environments" / "prod")
+    (repo / "policies" / "config").mkdir(parents=True)
+    shutil.copy(ROOT / "policies" / "config" / "prod.json", repo / "policies" / "config" / "prod.json")
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "config", "user.email", "tests@example.invalid")
+    git(repo, "config", "user.name", "tests")
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "first")
+    return repo
+
+
+def rotate_rarely(team_file: Path) -> int:
+    """Make the team file's first rotation 400 days apart; returns the line of the every_days: written."""
+    lines = team_file.read_text().splitlines(keepends=True)
+    index = lines.index("  rotation:\n") + 1
+    lines.insert(index, TOO_RARE)
+    team_file.write_text("".join(lines))
+    return index + 1
+
+
+def test_validate_with_no_argument_checks_files_and_folders(tmp_path):
+    repo = repository(tmp_path)
+    result = run_main("validate", cwd=repo)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == ("environments/dev.yaml: valid (3 secrets, 2 parameters)\n"
+                             "environments/prod: valid (5 secrets, 3 parameters)\n")
+
+
+@pytest.mark.parametrize("argument", ["environments/prod", "environments/prod/", "environments"])
+def test_validate_a_folder_argument(tmp_path, argument):
+    """A folder with _environment.yaml is one environment; a folder of environments gives its files
+    and its environment folders."""
+    repo = repository(tmp_path)
+    result = run_main("validate", argument, cwd=repo)
+    assert result.returncode == 0
+    assert "environments/prod: valid (5 secrets, 3 parameters)\n" in result.stdout
+
+
+def test_validate_policy_config_auto_locates_a_violation_in_the_team_file(tmp_path):
+    repo = repository(tmp_path)
+    line = rotate_rarely(repo / "environments" / "prod" / "payments.yaml")
+    result = run_main("validate", "--policy-config", "auto", "--format", "json", cwd=repo)
+    assert result.returncode == 1
+    errors = json.loads(result.stdout)["errors"]
+    assert [(error["file"], error["line"], error["column"], error["path"], error["policy"]) for error in errors] == [
+        ("environments/prod/payments.yaml", line, 5, "secrets[0].rotation.every_days", "secret-rotation-max-interval")]
+
+
+def test_an_inherited_violation_is_located_at_the_defaults_of_the_settings_file(tmp_path):
+    repo = repository(tmp_path)
+    settings = repo / "environments" / "prod" / SETTINGS_FILE
+    settings.write_text(settings.read_text().replace("    every_days: 30\n", "    every_days: 400\n"))
+    line = next(number for number, text in enumerate(settings.read_text().splitlines(), 1) if "every_days: 400" in text)
+    result = run_main("validate", "environments/prod", "--policy-config", "auto", cwd=repo)
+    assert result.returncode == 1
+    located = {text.split(": mandatory")[0] for text in result.stdout.splitlines()}
+    assert f"environments/prod/{SETTINGS_FILE}:{line}:5: defaults.rotation.every_days" in located
+
+
+def _locations(output: str, form: str) -> set[tuple[str, int]]:
+    if form == "json":
+        return {(violation["file"], violation["line"]) for violation in json.loads(output)["violations"]}
+    if form == "sarif":
+        return {(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                 result["locations"][0]["physicalLocation"]["region"]["startLine"])
+                for result in json.loads(output)["runs"][0]["results"]}
+    return set()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", ["text", "json", "sarif", "markdown"])
+def test_preview_of_a_folder_locates_violations_and_resources_in_their_files(tmp_path, form):
+    repo = repository(tmp_path)
+    line = rotate_rarely(repo / "environments" / "prod" / "payments.yaml")
+    result = run_cli("preview", "environments/prod/", "--format", form, cwd=repo)
+    assert_no_traceback(result)
+    assert result.returncode == 1, result.stderr
+    where = "environments/prod/payments.yaml"
+    expected = {
+        "text": f"{where}:{line}:5: mandatory secret-rotation-max-interval: ",
+        "markdown": f"[{where}:{line}]({where}#L{line})",
+    }
+    if form in expected:
+        assert expected[form] in result.stdout
+    else:
+        assert _locations(result.stdout, form) == {(where, line)}
+    if form == "text":  # the resources table: the file in the folder and the line
+        assert "│ payments.yaml:3 " in result.stdout
+    if form == "json":
+        document = json.loads(result.stdout)
+        assert document["file"] == "environments/prod"
+        for resource in document["resources"]:
+            name = resource["inputs"].get("name")
+            if resource["type"] == "aws:secretsmanager/secret:Secret" and isinstance(name, str):
+                assert resource["file"] == f"environments/prod/{team_of(name)}.yaml", name
+
+
+@pytest.mark.slow
+def test_preview_base_reads_every_file_of_the_folder_at_the_base(tmp_path):
+    """One team file changed: only that team's resources change."""
+    repo = repository(tmp_path)
+    payments = repo / "environments" / "prod" / "payments.yaml"
+    payments.write_text(payments.read_text().replace("description: Stripe secret key of the payments service",
+                                                     "description: Stripe key of the payments service"))
+    result = run_cli("preview", "environments/prod", "--base", "HEAD", "--format", "json", cwd=repo)
+    assert_no_traceback(result)
+    document = json.loads(result.stdout)
+    assert document["warnings"] == []
+    changed = {(resource["change"], resource["file"]) for resource in document["resources"] if resource["change"] != "same"}
+    assert changed == {("update", "environments/prod/payments.yaml")}
+
+
+@pytest.mark.slow
+def test_converting_a_file_to_a_folder_previews_as_no_change(tmp_path):
+    """--base finds the declaration in its other form (environments/prod.yaml at the base)."""
+    repo = repository(tmp_path)
+    git(repo, "rm", "-r", "--quiet", "environments/prod")
+    shutil.copy(ROOT / "environments" / "prod.yaml", repo / "environments" / "prod.yaml")
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "one file")
+    git(repo, "rm", "--quiet", "environments/prod.yaml")
+    split_declaration(ROOT / "environments" / "prod.yaml", repo / "environments" / "prod")
+    result = run_cli("preview", "environments/prod", "--base", "HEAD", "--format", "json", cwd=repo)
+    assert_no_traceback(result)
+    document = json.loads(result.stdout)
+    assert document["warnings"] == []
+    assert {resource["change"] for resource in document["resources"]} == {"same"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_each_example_environment_previews_the_same_as_one_file_and_as_a_folder(tmp_path, environment):
+    """Same resources (URN, type, change, inputs) and the same violations (policy, level, resource,
+    message); only the file and line differ. The settings file keeps one secret, so both forms of
+    the settings file are covered."""
+    from secrets_layout.preview import run_preview
+
+    folder = split_declaration(ROOT / "environments" / f"{environment}.yaml", tmp_path / environment, settings_keeps=1)
+    one_file, as_folder = run_preview(ROOT / "environments" / f"{environment}.yaml"), run_preview(folder)
+
+    def resources(report):
+        return sorted((resource.change.urn, resource.change.type, resource.change.change,
+                       json.dumps(resource.change.inputs, sort_keys=True)) for resource in report.resources)
+
+    def violations(report):
+        return sorted((violation.policy, violation.level, violation.urn, violation.message) for violation in report.violations)
+
+    assert resources(as_folder) == resources(one_file)
+    assert violations(as_folder) == violations(one_file)
+    # The cost lists secrets in declaration order, which the folder's file order changes.
+    assert sorted(as_folder.cost.items, key=repr) == sorted(one_file.cost.items, key=repr)
+    assert {Path(resource.file).parent for resource in as_folder.resources} == {folder}
+
+
+def test_a_team_file_name_is_escaped_in_every_message(tmp_path):
+    """A name with a newline must not start a new output line (`::error ...` would be a GitHub
+    Actions workflow command); the escaped name is JSON's escape of the character."""
+    repo = repository(tmp_path)
+    (repo / "environments" / "prod" / "x\n::error::y.yaml").write_text("secrets:\n  - name: prod/x/y\n    value: {from_config: y}\n    frobnicate: 1\n")
+    result = run_main("validate", "environments/prod", cwd=repo)
+    assert result.returncode == 1
+    assert [line.split(";")[0] for line in result.stdout.splitlines()] == [
+        "environments/prod/x\\n::error::y.yaml:4:5: secrets[0].frobnicate: unknown field 'frobnicate'"]
