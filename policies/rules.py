@@ -383,10 +383,16 @@ _CMK_WHY = ("The AWS managed key's policy cannot be changed, so reader roles in 
             "the secret and the security team cannot control or audit who uses the key.")
 
 
+# A kms_key_id that is unknown during a preview is decided, not skipped ("unknown key" below): only a
+# resource of this stack being created (or replaced) leaves it unknown, and no program can create an
+# AWS managed key: AWS creates those itself, and the alias/aws/ prefix is reserved
+# (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html: "The alias name cannot
+# begin with alias/aws/"). So the key is customer managed. `pulumi up` runs the pack again with the
+# value known, so a contrived program that computes an AWS managed key name is still caught there.
 def check_customer_managed_key(resource: Resource, config: Mapping[str, Any]) -> List[str]:
     key = resource.props.get("kmsKeyId")
     if is_unknown(key):
-        raise CannotCheck("kms_key_id comes from another resource's output (usually a key created in this stack)")
+        return []  # an unknown key: created by this stack, so customer managed (comment above)
     fix = "Set kms_key_id to the ARN of a customer managed KMS key (aws.kms.Key) in the secret's region."
     if not key:
         return [f"The secret has no kms_key_id, so AWS encrypts it with the AWS managed key aws/secretsmanager. "
@@ -407,7 +413,8 @@ def check_replica_keys(resource: Resource, config: Mapping[str, Any]) -> List[st
             continue
         region, key = replica.get("region"), replica.get("kmsKeyId")
         if is_unknown(key):
-            unknown.append(f"replicas[{index}].kms_key_id")
+            # An unknown key: created by this stack, customer managed (comment above); a key of another region is
+            # refused by Secrets Manager itself when the replica is created.
             continue
         # A missing or AWS managed key is wrong in any region: only the region comparison below needs it.
         shown_region = "its region" if is_unknown(region) else region

@@ -167,9 +167,11 @@ def test_replica_keys():
                            {"region": "ap-south-1", "kmsKeyId": "alias/aws/secretsmanager"}])
     messages = rules.check_replica_keys(bad, {})
     assert [m.split(" ")[1] for m in messages] == ["0", "1", "2"]
+    # an unknown key is one this stack creates: customer managed (no program creates an AWS managed key)
+    assert rules.check_replica_keys(secret(replicas=[{"region": "us-west-2", "kmsKeyId": UNKNOWN}]), {}) == []
     with pytest.raises(CannotCheck):
-        rules.check_replica_keys(secret(replicas=[{"region": "us-west-2", "kmsKeyId": UNKNOWN}]), {})
-    # a definite problem wins over an unknown elsewhere
+        rules.check_replica_keys(secret(replicas=[{"region": UNKNOWN, "kmsKeyId": key_arn("us-west-2")}]), {})
+    # a definite problem is reported next to an unknown elsewhere
     mixed = secret(replicas=[{"region": "us-west-2", "kmsKeyId": UNKNOWN}, {"region": "eu-west-1"}])
     assert len(rules.check_replica_keys(mixed, {})) == 1
 

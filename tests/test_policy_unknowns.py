@@ -190,11 +190,21 @@ def test_aws_managed_replica_key_is_reported_when_the_region_is_unknown(pack, mo
 
 
 @BOTH
-def test_replica_key_created_in_the_stack(pack, mode):
+@pytest.mark.parametrize("policy", ["secret-customer-managed-key", "secret-replica-customer-managed-key"])
+def test_a_key_created_in_the_stack_is_customer_managed_in_both_modes(pack, mode, policy):
+    """An unknown key ARN can only come from a key this stack creates, and no program creates an AWS
+    managed key (KMS API_CreateAlias: the alias/aws/ prefix is reserved): no "cannot check" where the
+    answer is known."""
     built = stack(secret(replicas=[{"region": "us-west-2", "kmsKeyId": Out("key-us-west-2", "arn")}]),
                   rotation(Out("db", "id")), regions=("us-east-1", "us-west-2"))
-    levels = [level for level, _, _ in found(pack, built, mode, "secret-replica-customer-managed-key")]
-    assert levels == (["advisory"] if mode == "preview" else [])
+    assert found(pack, built, mode, policy) == []
+
+
+@BOTH
+def test_a_known_aws_managed_key_is_still_reported(pack, mode):
+    built = stack(secret(kmsKeyId="alias/aws/secretsmanager"), rotation(Out("db", "id")))
+    [(level, _, detail)] = found(pack, built, mode, "secret-customer-managed-key")
+    assert level == "mandatory" and detail.startswith('kms_key_id "alias/aws/secretsmanager" is the AWS managed key.')
 
 
 # -- Secrets Manager's schedule limits ----------------------------------------------------------------
