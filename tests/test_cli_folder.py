@@ -163,7 +163,11 @@ def test_each_example_environment_previews_the_same_as_one_file_and_as_a_folder(
     from secrets_layout.preview import run_preview
 
     folder = split_declaration(ROOT / "environments" / f"{environment}.yaml", tmp_path / environment, settings_keeps=1)
-    one_file, as_folder = run_preview(ROOT / "environments" / f"{environment}.yaml"), run_preview(folder)
+    # The folder lies outside this repository, so it names the environment's policy config (and runs
+    # the packaged program, which is the repository's __main__.py's own).
+    config = ROOT / "policies" / "config" / f"{environment}.json"
+    one_file = run_preview(ROOT / "environments" / f"{environment}.yaml")
+    as_folder = run_preview(folder, policy_config=config)
 
     def resources(report):
         return sorted((resource.change.urn, resource.change.type, resource.change.change,
