@@ -144,7 +144,8 @@ def test_a_users_repository_from_init_to_preview(installed, user_repository):
     result = cli(installed, "init", "acme", "--security-account", SECURITY, "--account", f"app={APP}",
                  cwd=user_repository)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "wrote environments/acme.yaml\nwrote Pulumi.acme.yaml\nwrote policies/config/acme.json\n"
+    assert result.stdout == ("wrote environments/acme.yaml\nwrote Pulumi.acme.yaml\nwrote policies/config/acme.json\n"
+                             "wrote environments/schema.json\n")
     declaration = user_repository / "environments" / "acme.yaml"
     declaration.write_text(declaration.read_text().replace("secrets: []\n", USER_SECRET, 1))
     # The user's own limit, stricter than the secret's 7-day recovery window (init writes 7).
