@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -827,7 +828,7 @@ def simulate(
     previous_root = settings.get_root_resource()
     settings.ROOT.set(None)
     try:
-        with (_program_environment(directory), _outputs_awaited_together(),
+        with (_program_environment(directory), _outputs_awaited_together(), _no_full_collections(),
               contextlib.nullcontext() if capture_stack_traces else _no_stack_traces()):
             _run(body)
     finally:
@@ -919,6 +920,34 @@ def _no_stack_traces() -> Iterator[None]:
         yield
     finally:
         pulumi_resource._get_stack_trace = original
+
+
+NEVER = 2**31 - 1
+"""A collection threshold that is never reached."""
+
+
+@contextlib.contextmanager
+def _no_full_collections() -> Iterator[None]:
+    """No full (oldest generation) garbage collection during the run; the process's thresholds after it.
+
+    A full collection walks every live object, and a simulation keeps every registration alive to its end
+    (the program holds its resources, the SDK their outputs and futures), so each one costs more than the
+    last: about a third of the run's CPU time at 1,000 secrets (22 s against 15 s with no collector). The
+    young collections stay, and with them the short-lived cycles the SDK makes per property (the
+    recursive closure of `rpc.contains_unknowns`, futures and their callbacks), so memory does not grow
+    (1,000 secrets: 376 MB against 380 MB with every collection, 396 MB with none). CPython's collector
+    runs a full collection only when the number of young collections since the last one passes the
+    third threshold (Modules/gcmodule.c, `gc_collect_generations`), so that threshold is set out of
+    reach for the run. Only the thresholds change: `gc.disable()` by the caller or the program is left
+    as it is.
+    """
+    young, middle, _ = gc.get_threshold()
+    previous = gc.get_threshold()
+    gc.set_threshold(young, middle, NEVER)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 def _run(body: Callable[[], Any]) -> None:

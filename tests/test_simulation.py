@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ast
 import json
 import os
@@ -314,3 +315,44 @@ def test_with_stack_traces_asked_for_the_sdk_captures_them():
     sdk_capture = pulumi_resource._get_stack_trace
     simulate(program, project=PROJECT, stack="dev", capture_stack_traces=True)
     assert seen == [sdk_capture]
+
+
+def test_no_full_collection_runs_during_a_run_and_the_thresholds_are_restored():
+    """The oldest generation's threshold is out of reach during the run (CPython's gcmodule.c,
+    `gc_collect_generations`: a full collection needs the count of younger collections to pass it);
+    the young thresholds stay, and the process's own come back after the run."""
+    import gc
+
+    before = gc.get_threshold()
+    seen = []
+
+    def program() -> None:
+        seen.append(gc.get_threshold())
+        _keys_and_a_read()
+
+    simulate(program, project=PROJECT, stack="dev")
+    assert seen == [(before[0], before[1], simulation.NEVER)]
+    assert gc.get_threshold() == before
+
+
+def test_the_collector_thresholds_are_restored_when_the_program_fails():
+    import gc
+
+    before = gc.get_threshold()
+
+    def failing() -> None:
+        aws.kms.Key("k")
+        raise RuntimeError("program failed")
+
+    with pytest.raises(RuntimeError, match="program failed"):
+        simulate(failing, project=PROJECT, stack="dev")
+    assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("mode", ["up", "preview"])
+def test_skipping_full_collections_changes_no_registration(mode: str, monkeypatch: pytest.MonkeyPatch):
+    without_full = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode)
+    monkeypatch.setattr(simulation, "_no_full_collections", contextlib.nullcontext)
+    with_every_collection = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode)
+    assert with_every_collection == without_full
+    assert len(without_full.resources) == 4
