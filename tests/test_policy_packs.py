@@ -1,0 +1,74 @@
+"""Several processes of the pack answer one run as one process does (secrets_layout/engine/packs.py).
+
+The pack's verdict depends on the request and its configuration only (pulumi_policy builds the
+arguments of every policy afresh from the request, `pulumi_policy/policy.py` ``Analyze``), so spreading
+the calls over processes may change the time, never the answer or its order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policy_support import ROOT, config_file
+from secrets_layout.analyzer_client import AnalyzerClient
+from secrets_layout.engine.packs import MOST_PACKS, PolicyPacks, _shares, pack_count
+from secrets_layout.loader import load_declaration
+from secrets_layout.preview import analyzer_resources, simulate_declaration
+
+SECRET = "aws:secretsmanager/secret:Secret"
+ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+
+
+@pytest.mark.parametrize("length, count, sizes", [
+    (0, 2, [0, 0]),
+    (1, 3, [1, 0, 0]),
+    (5, 2, [3, 2]),
+    (6, 3, [2, 2, 2]),
+    (7, 1, [7]),
+])
+def test_shares_are_contiguous_and_nearly_equal(length, count, sizes):
+    assert [len(share) for share in _shares(list(range(length)), count)] == sizes
+
+
+@given(st.lists(st.integers()), st.integers(min_value=1, max_value=8))
+def test_shares_put_back_together_are_the_resources_in_order(resources, count):
+    shares = _shares(resources, count)
+    assert len(shares) == count
+    assert [item for share in shares for item in share] == resources
+    assert max(map(len, shares)) - min(map(len, shares)) <= 1
+
+
+@pytest.mark.parametrize("cpus, expected", [(1, 1), (2, 2), (MOST_PACKS + 4, MOST_PACKS), (0, 1)])
+def test_one_pack_per_core_within_bounds(cpus, expected):
+    assert pack_count(cpus) == expected
+
+
+@pytest.mark.slow
+def test_two_packs_give_the_violations_of_one_in_the_same_order():
+    """The prod example with its secrets unprotected, one without a recovery window and no rotation
+    resource: violations from both Analyze (resource policies) and AnalyzeStack (stack policies)."""
+    loaded = load_declaration(ROOT / "environments" / "prod.yaml")
+    run = simulate_declaration(loaded)
+    secrets = [resource for resource in run.resources if resource.type == SECRET]
+    changed = {secrets[0].urn: {"recoveryWindowInDays": 0}}
+    broken = dataclasses.replace(run, resources=[
+        dataclasses.replace(resource, protect=False, inputs={**resource.inputs, **changed.get(resource.urn, {})})
+        if resource.type == SECRET else resource for resource in run.resources if resource.type != ROTATION])
+    inputs, states = analyzer_resources(broken)
+
+    with AnalyzerClient() as one:
+        one.configure(config_file=config_file("prod"))
+        alone = one.analyze_many(inputs).extend(one.analyze_stack(states))
+    with PolicyPacks(2) as packs:
+        configured = packs.configure(config_file=config_file("prod"))
+        spread = packs.analyze_many(inputs).extend(packs.analyze_stack(states, on=1).result())
+
+    assert configured == one.configured
+    assert spread.violations == alone.violations
+    assert spread.not_applicable == alone.not_applicable
+    assert {violation.policy for violation in alone.violations} == {
+        "secret-protected", "secret-recovery-window", "secret-rotation-required"}
