@@ -29,11 +29,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, Provider, Resource
+from secrets_layout.analyzer_client import Provider, Resource
 from secrets_layout.analyzer_client import Violation as AnalyzerViolation
 from secrets_layout.changes import PlannedChange, plan_changes
 from secrets_layout.cost import CostEstimate, estimate
 from secrets_layout.declaration.revision import declaration_at, write_at
+from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.errors import DeclarationError
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
 from secrets_layout.files import shown
@@ -157,7 +158,8 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         # The pack starts while the simulations run, and checks the dry run while the deployment
         # (and the base) may still be running: same calls, same order as one after the other.
         checked = check_policies((submitted.result() for submitted in (dry_run_job, deployment_job)), config_file,
-                                 with_full_run=True, progress=report_progress)
+                                 with_full_run=True, progress=report_progress,
+                                 pack_processes=pack_count(secrets=len(loaded.declaration.secrets)) if parallel else 1)
         simulation = deployment_job.result()
         base_resources = None if base is None else base_job.result().resources if base_job is not None else []
 
@@ -191,7 +193,7 @@ class PolicyCheck:
 
 
 def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with_full_run: bool | None = None,
-                   progress: Progress | None = None) -> PolicyCheck:
+                   progress: Progress | None = None, pack_processes: int = 1) -> PolicyCheck:
     """The pack's violations over every simulation, each (policy, level, resource, message) once, in
     the order found: one pack process, configured once, runs Analyze and AnalyzeStack per simulation.
 
@@ -201,6 +203,8 @@ def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with
 
     simulations may be a generator that waits for each (the pack starts before the first is asked
     for); it then needs with_full_run: whether an "up" simulation is among them.
+    pack_processes: processes of the pack sharing the calls (`engine.packs.PolicyPacks`); the same
+    violations in the same order whatever the number.
     """
     if with_full_run is None:
         simulations = list(simulations)
@@ -209,21 +213,24 @@ def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with
     report_progress = progress or (lambda message: None)
     seen: set[tuple[str, str, str, str]] = set()
     found: list[AnalyzerViolation] = []
-    with AnalyzerClient(DEFAULT_PACK_DIR) as pack:
-        pack.configure(config_file=config_file)
-        for simulation in simulations:
+    with PolicyPacks(pack_processes) as packs:
+        packs.configure(config_file=config_file)
+        analysed = []
+        for index, simulation in enumerate(simulations):
             report_progress(f"checking {len(simulation.resources)} resources of the "
                             f"{'dry run' if simulation.mode == 'preview' else 'deployment'} against the policy pack")
             inputs, states = analyzer_resources(simulation)
-            analysis = pack.analyze_many(inputs).extend(pack.analyze_stack(states))
-            for violation in analysis.violations:
-                if decided and simulation.mode == "preview" and is_cannot_check(violation):
+            # A run's AnalyzeStack goes on while the next run's Analyze calls are answered.
+            analysed.append((simulation.mode, packs.analyze_many(inputs), packs.analyze_stack(states, on=index)))
+        for mode, analysis, stack in analysed:
+            for violation in analysis.extend(stack.result()).violations:
+                if decided and mode == "preview" and is_cannot_check(violation):
                     continue
                 key = (violation.policy, violation.level, violation.urn, violation.message)
                 if key not in seen:
                     seen.add(key)
                     found.append(violation)
-        return PolicyCheck(found, pack.configured or {})
+        return PolicyCheck(found, packs.configured or {})
 
 
 def is_cannot_check(violation: AnalyzerViolation) -> bool:

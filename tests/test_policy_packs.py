@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from policy_support import ROOT, config_file
 from secrets_layout.analyzer_client import AnalyzerClient
-from secrets_layout.engine.packs import MOST_PACKS, PolicyPacks, _shares, pack_count
+from secrets_layout.engine.packs import MOST_PACKS, SECRETS_PER_EXTRA_PACK, PolicyPacks, _shares, pack_count
 from secrets_layout.loader import load_declaration
 from secrets_layout.preview import analyzer_resources, simulate_declaration
 
@@ -42,9 +42,13 @@ def test_shares_put_back_together_are_the_resources_in_order(resources, count):
     assert max(map(len, shares)) - min(map(len, shares)) <= 1
 
 
-@pytest.mark.parametrize("cpus, expected", [(1, 1), (2, 2), (MOST_PACKS + 4, MOST_PACKS), (0, 1)])
-def test_one_pack_per_core_within_bounds(cpus, expected):
-    assert pack_count(cpus) == expected
+@pytest.mark.parametrize("cpus, secrets, expected", [
+    (1, None, 1), (2, None, 2), (MOST_PACKS + 4, None, MOST_PACKS), (0, None, 1),
+    (2, 0, 1), (2, SECRETS_PER_EXTRA_PACK - 1, 1), (2, SECRETS_PER_EXTRA_PACK, 2), (2, 10_000, 2),
+    (8, 2 * SECRETS_PER_EXTRA_PACK, 3),
+])
+def test_one_pack_per_core_and_per_share_of_the_secrets(cpus, secrets, expected):
+    assert pack_count(cpus, secrets=secrets) == expected
 
 
 @pytest.mark.slow

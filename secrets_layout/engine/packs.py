@@ -29,9 +29,17 @@ MOST_PACKS = 4
 """More processes than cores only add start-up time and memory."""
 
 
-def pack_count(cpus: int | None = None) -> int:
-    """One pack per core, at least one and at most `MOST_PACKS`."""
-    return max(1, min(cpus if cpus is not None else (os.cpu_count() or 1), MOST_PACKS))
+SECRETS_PER_EXTRA_PACK = 100
+"""About 500 registrations, a second of one pack's time per run: what another process's start-up costs."""
+
+
+def pack_count(cpus: int | None = None, *, secrets: int | None = None) -> int:
+    """One pack per core, at least one and at most `MOST_PACKS`; for a declaration of `secrets`
+    secrets, no more than it keeps busy (small ones, as in most tests, get one)."""
+    count = max(1, min(cpus if cpus is not None else (os.cpu_count() or 1), MOST_PACKS))
+    if secrets is not None:
+        count = min(count, 1 + secrets // SECRETS_PER_EXTRA_PACK)
+    return count
 
 
 class PolicyPacks:
