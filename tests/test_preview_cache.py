@@ -412,3 +412,76 @@ def test_stored_verdicts_answer_without_a_call(tmp_path, violating_runs):
         again = [pack.analyze_many(analyzer_resources(run)[0], second).violations for run in violating_runs]
     assert again == asked
     assert second.sent == 0
+
+
+# ------------------------------------------------------------------------------------------------
+# The workflow: the default branch fills the cache, pull requests restore it
+# ------------------------------------------------------------------------------------------------
+
+WORKFLOW = ROOT / ".github" / "workflows" / "secrets-preview.yml"
+
+
+def _workflow() -> dict:
+    import yaml
+
+    document = yaml.safe_load(WORKFLOW.read_text())
+    document["on"] = document.pop(True)  # YAML 1.1 reads the key `on` as the boolean true
+    return document
+
+
+def _step(job: dict, *, uses: str = "", name: str = "") -> dict:
+    [found] = [step for step in job["steps"] if (uses and step.get("uses", "").split("@")[0] == uses)
+               or (name and step.get("name", "").startswith(name))]
+    return found
+
+
+def test_the_default_branch_saves_the_cache_and_pull_requests_only_restore_it():
+    workflow = _workflow()
+    assert workflow["on"]["push"] == {"branches": ["main"], "paths": workflow["on"]["pull_request"]["paths"]}
+    fill = workflow["jobs"]["fill-cache"]
+    assert fill["if"] == "github.event_name == 'push' && github.ref_name == github.event.repository.default_branch"
+    assert "--cache .preview-cache" in _step(fill, name="Preview every environment")["run"]
+    save = _step(fill, uses="actions/cache/save")
+    assert save["with"] == {"path": ".preview-cache", "key": "secrets-preview-${{ runner.os }}-${{ github.sha }}"}
+    assert workflow["jobs"]["changes"]["if"] == "github.event_name == 'pull_request'"
+    preview = workflow["jobs"]["preview"]
+    restore = _step(preview, uses="actions/cache/restore")
+    assert restore["with"] == {"path": ".preview-cache",
+                               "key": "secrets-preview-${{ runner.os }}-${{ github.event.pull_request.base.sha }}",
+                               "restore-keys": "secrets-preview-${{ runner.os }}-"}
+    steps = preview["steps"]
+    run = _step(preview, name="Preview environments/")
+    assert steps.index(restore) < steps.index(run)
+    assert '--base "$BASE" --cache .preview-cache' in run["run"]
+    assert not [step for job in workflow["jobs"].values() for step in job["steps"]
+                if step.get("uses", "").split("@")[0] in ("actions/cache", "actions/cache/save") and job is not fill]
+
+
+@pytest.mark.slow
+def test_the_fill_step_fills_what_the_pull_request_step_reads(tmp_path):
+    """The two `run:` blocks as the workflow has them: the push previews every environment into the
+    cache; the pull request's preview of a change then finds its base there (only the head's two
+    entries are added)."""
+    import os
+    import subprocess
+
+    from test_workflows import _tool
+
+    repository, file = repository_with(tmp_path, "dev", DEV)
+    (repository / ".venv" / "bin").mkdir(parents=True)
+    (repository / ".venv" / "bin" / "secrets-layout").symlink_to(_tool("secrets-layout", "install the package"))
+    workflow = _workflow()
+    fill = _step(workflow["jobs"]["fill-cache"], name="Preview every environment")["run"]
+    subprocess.run(["bash", "-e", "-c", fill], cwd=repository, check=True, capture_output=True, text=True, timeout=600)
+    filled = set((repository / ".preview-cache").iterdir())
+    assert len(filled) == 2
+    git(repository, "checkout", "--quiet", "-b", "change")
+    file.write_text(changed("secret added"))
+    git(repository, "commit", "--quiet", "-am", "a secret")
+    step = _step(workflow["jobs"]["preview"], name="Preview environments/")["run"]
+    result = subprocess.run(["bash", "-e", "-c", step], cwd=repository, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "ENVIRONMENT": "dev", "BASE": "main",
+                                 "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "output").read_text() == "exit-code=0\n"
+    assert len(set((repository / ".preview-cache").iterdir()) - filled) == 2
