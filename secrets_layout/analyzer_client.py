@@ -247,7 +247,8 @@ class VerdictMemo:
     pulumi_policy's server builds every `ResourceValidationArgs` from the request alone, plus the
     policy config (Configure) and the stack tags (ConfigureStack, which is never sent here)
     (pulumi_policy/policy.py, `_PolicyAnalyzerServicer.Analyze`), and our policies keep nothing
-    between calls (tests/test_preview_cache.py runs the pack over shuffled requests and compares).
+    between calls (policies/schedule.py memoises pure functions only; tests/test_preview_cache.py
+    runs the pack over shuffled requests and compares).
     The key is SHA-256 of the request serialized deterministically (map entries, i.e. Struct fields,
     in key order: https://protobuf.dev/programming-guides/serialization-not-canonical/); serialization
     is injective, so two different requests never share an answer. Deterministic is not canonical

@@ -130,11 +130,18 @@ def test_the_cli_with_a_warm_cache_prints_the_report_without_one_and_adds_only_t
 
 
 @pytest.mark.slow
-def test_without_the_option_nothing_is_written(tmp_path):
+def test_without_the_option_nothing_is_written_and_with_it_only_in_the_folder(tmp_path):
     repository, file = repository_with(tmp_path, "dev", DEV)
-    before = sorted(path for path in tmp_path.rglob("*") if ".git" not in path.parts)
+
+    def files() -> list[Path]:
+        return sorted(path for path in tmp_path.rglob("*") if ".git" not in path.parts)
+
+    before = files()
     json_report(file)
-    assert sorted(path for path in tmp_path.rglob("*") if ".git" not in path.parts) == before
+    assert files() == before
+    folder = tmp_path / "a" / "b"
+    json_report(file, cache=folder)
+    assert [path for path in files() if path not in before] == [tmp_path / "a", folder, *sorted(folder.iterdir())]
 
 
 def test_a_cache_that_is_a_file_is_a_usage_error(tmp_path):
