@@ -172,13 +172,28 @@ def _wrong_fields(entry: Path) -> None:
     entry.write_text(json.dumps(data))
 
 
+def _wrong_type(entry: Path) -> None:
+    data = json.loads(entry.read_text())
+    data["resources"][-1]["inputs"] = 5
+    entry.write_text(json.dumps(data))
+
+
+def _wrong_tag(entry: Path) -> None:
+    data = json.loads(entry.read_text())
+    data["resources"][-1]["inputs"]["x"] = {preview_cache._TAG: "secret", "digest": 7}
+    entry.write_text(json.dumps(data))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("kind", "damage", "why"), [
     ("simulation", _corrupt, "unreadable (JSONDecodeError)"),
     ("simulation", _foreign, "of format 99, not 1"),
     ("simulation", _wrong_fields, "corrupt (ValueError)"),
+    ("simulation", _wrong_type, "corrupt (ValueError)"),
+    ("simulation", _wrong_tag, "corrupt (ValueError)"),
     ("verdicts", _corrupt, "unreadable (JSONDecodeError)"),
-], ids=["corrupt simulation", "foreign version", "other fields", "corrupt verdicts"])
+], ids=["corrupt simulation", "foreign version", "other fields", "a field of another type", "a malformed tag",
+        "corrupt verdicts"])
 def test_a_bad_entry_is_a_warning_and_the_base_is_simulated(tmp_path, kind, damage, why):
     repository, file = repository_with(tmp_path, "dev", DEV)
     folder = tmp_path / "preview-cache"

@@ -137,17 +137,19 @@ def _decode(value: Any) -> Any:
         tag = value.get(_TAG)
         if tag is None:
             return {key: _decode(item) for key, item in value.items()}
-        if tag == "secret":
+        if tag == "secret" and isinstance(value.get("digest"), str):
             return SecretValue(value["digest"])
+        if tag in ("asset", "archive", "asset-archive") and not isinstance(value.get("sha256"), str | None):
+            raise ValueError("a content hash that is not a string")
         if tag == "asset":
             return HashedAsset(value["sha256"])
         if tag == "archive":
             return HashedArchive(value["sha256"])
-        if tag == "asset-archive":
+        if tag == "asset-archive" and isinstance(value.get("assets"), dict):
             return HashedAssetArchive(value["sha256"], {name: _decode(item) for name, item in value["assets"].items()})
-        if tag == "mapping":
+        if tag == "mapping" and isinstance(value.get("items"), dict):
             return {key: _decode(item) for key, item in value["items"].items()}
-        raise ValueError(f"unknown value tag {tag!r}")
+        raise ValueError(f"a malformed value tagged {tag!r}")
     if isinstance(value, list):
         return [_decode(item) for item in value]
     return value
@@ -173,8 +175,28 @@ def resource_to_json(resource: RegisteredResource) -> dict[str, Any]:
     return data
 
 
+def _of_type(annotation: str, value: Any) -> bool:
+    """Whether JSON data has the shape `resource_to_json` writes for a field of that annotation."""
+    if annotation.endswith(" | None"):
+        return value is None or _of_type(annotation.removesuffix(" | None"), value)
+    if annotation in ("str", "bool"):
+        return isinstance(value, str if annotation == "str" else bool)
+    if annotation in ("tuple[str, ...]", "frozenset[str]"):
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if annotation.startswith("dict[str, ") and isinstance(value, dict):
+        inner = annotation.removeprefix("dict[str, ").removesuffix("]")
+        return inner == "Any" or all(_of_type(inner, item) for item in value.values())
+    if annotation.startswith("dict[str, "):
+        return False
+    # A field type this reader does not know (RegisteredResource changed): never guessed.
+    raise ValueError(f"no reader for a field of type {annotation}")
+
+
 def resource_from_json(data: Mapping[str, Any]) -> RegisteredResource:
-    """The inverse of `resource_to_json`; ValueError when the fields are not RegisteredResource's."""
+    """The inverse of `resource_to_json`; ValueError when the fields are not RegisteredResource's,
+    or a value is not of its field's type."""
+    if not isinstance(data, Mapping):
+        raise ValueError("a resource that is not a JSON object")
     names = {field.name for field in _FIELDS}
     if set(data) != names:
         raise ValueError(f"fields differ from RegisteredResource's: {sorted(set(data) ^ names)}")
@@ -182,6 +204,8 @@ def resource_from_json(data: Mapping[str, Any]) -> RegisteredResource:
     for field in _FIELDS:
         value = data[field.name]
         declared = str(field.type)
+        if not _of_type(declared, value):
+            raise ValueError(f"{field.name} is not of type {declared}")
         if field.name == "inputs":
             value = _decode(value)
         elif field.name == "property_dependencies":
