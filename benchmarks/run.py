@@ -58,7 +58,7 @@ SCALE_TARGET_RATIO = 11.0
 PREVIEW_TARGET_RATIO = 0.75
 """Full preview (dry run + deployment + the pack) against checkov on the same layout (issue 14)."""
 PULL_REQUEST_TARGET_RATIO = 0.5
-"""`preview --base` with one secret changed against checkov (issue 14)."""
+"""`preview --base --cache` with one secret changed, the base in the cache, against checkov (issue 14)."""
 MEMORY_TARGET_RATIO = 1.0
 """Peak memory of the preview's process tree against checkov's."""
 SCALE_MEMORY_TARGET_MB = 1536
@@ -367,8 +367,10 @@ def measure_checkov(terraform_dir: Path, expected_resources: int, *, timeout: fl
     return result
 
 
-def measure_preview(declaration: Path, policy_config: Path, *, timeout: float, base: str | None = None) -> dict[str, Any]:
-    """`secrets-layout preview` (with `--base`: run in the declaration's git repository)."""
+def measure_preview(declaration: Path, policy_config: Path, *, timeout: float, base: str | None = None,
+                    cache: Path | None = None) -> dict[str, Any]:
+    """`secrets-layout preview` (with `--base`: run in the declaration's git repository; with `cache`:
+    `--cache`)."""
     available, why = cli_available("preview")
     if not available:
         return {"error": f"not available ({why})", "unavailable": True}
@@ -377,6 +379,7 @@ def measure_preview(declaration: Path, policy_config: Path, *, timeout: float, b
         command = [
             str(CLI), "preview", str(declaration), "--policy-config", str(policy_config),
             "--format", "json", "--output", str(report), *(["--base", base] if base else []),
+            *(["--cache", str(cache)] if cache else []),
         ]
         measured = run_measured(command, timeout=timeout, sample_tree=True,
                                 cwd=declaration.parent if base else ROOT)
@@ -422,6 +425,16 @@ def write_pull_request(n: int, changed: int, directory: Path, *, folder_files: i
         _git(directory, "add", "-A")
         _git(directory, "commit", "--quiet", "--allow-empty", "-m", message)
     return target
+
+
+def fill_cache(pull_request: Path, policy_config: Path, cache: Path, *, timeout: float) -> dict[str, Any]:
+    """What the push to the default branch does: `preview --cache` of the base revision (HEAD~1),
+    checked out in a worktree of its own. Untimed: the pull request only reads the cache."""
+    repository = pull_request.parent
+    checkout = repository.parent / f"{repository.name}-base"
+    if not checkout.exists():
+        _git(repository, "worktree", "add", "--quiet", "--detach", str(checkout), "HEAD~1")
+    return measure_preview(checkout / pull_request.relative_to(repository), policy_config, timeout=timeout, cache=cache)
 
 
 def folder_form_available() -> tuple[bool, str]:
@@ -524,7 +537,9 @@ def build_rows(report: Report) -> None:
     changed_share = f"{CHANGED_SHARE:.0%}"
     for key, what, target in (
         ("preview", f"preview {n:,} secrets (CLI, --format json; dry run + deployment + pack)", PREVIEW_TARGET_RATIO),
-        ("pull_request_one", f"pull-request preview, 1 of {n:,} secrets changed (--base HEAD~1)", PULL_REQUEST_TARGET_RATIO),
+        ("pull_request_one", f"pull-request preview, 1 of {n:,} secrets changed (--base HEAD~1)", None),
+        ("pull_request_cached", f"pull-request preview, 1 secret changed, base cached (--base HEAD~1 --cache)",
+         PULL_REQUEST_TARGET_RATIO),
         ("pull_request_share", f"pull-request preview, {changed_share} of {n:,} secrets changed (--base HEAD~1)", None),
     ):
         run = m.get(key, {})
@@ -543,7 +558,8 @@ def build_rows(report: Report) -> None:
         else:
             rows.append(Row(what, _seconds(run["seconds"]), f"<= {target:g}x checkov" if target else "", "N/A" if target else "INFO", note))
     if "peak_rss_mb" in p and "error" not in p:
-        peak = max(run.get("peak_rss_mb", 0) for run in (p, m.get("pull_request_one", {}), m.get("pull_request_share", {})))
+        peak = max(run.get("peak_rss_mb", 0) for run in (p, m.get("pull_request_one", {}), m.get("pull_request_share", {}),
+                                                        m.get("pull_request_cached", {})))
         note = f"largest single process {p['peak_rss_largest_process_mb']:.0f} MB; full preview {p['peak_rss_mb']:.0f} MB"
         if checkov_ok and k.get("peak_rss_mb"):
             ratio = peak / k["peak_rss_mb"]
@@ -713,7 +729,11 @@ def _run(args: argparse.Namespace, workdir: Path) -> int:
         "pull_request_share": write_pull_request(n, changed, workdir / "pr-share"),
     }
     runs: dict[str, list[dict[str, Any]]] = {"preview": [], "checkov": [], "pull_request_one": [], "pull_request_share": [],
-                                             "raw": [], "components": []}
+                                             "pull_request_cached": [], "raw": [], "components": []}
+    cache = workdir / "preview-cache"
+    log("filling the preview cache: preview --cache of the base revision (untimed, as the push to main)")
+    m["cache_fill"] = fill_cache(pull_requests["pull_request_one"], main_inputs["policy_config"], cache, timeout=args.timeout)
+    log(f"  {m['cache_fill']}")
     for round_number in range(1, max(args.repeat, 1) + 1):
         log(f"preview (CLI), run {round_number}")
         runs["preview"].append(measure_preview(declaration, main_inputs["policy_config"], timeout=args.timeout))
@@ -724,6 +744,10 @@ def _run(args: argparse.Namespace, workdir: Path) -> int:
             log(f"{key} (CLI, --base HEAD~1), run {round_number}")
             runs[key].append(measure_preview(pull_request, main_inputs["policy_config"], timeout=args.timeout, base="HEAD~1"))
             log(f"  {runs[key][-1]}")
+        log(f"pull_request_cached (CLI, --base HEAD~1 --cache), run {round_number}")
+        runs["pull_request_cached"].append(measure_preview(pull_requests["pull_request_one"], main_inputs["policy_config"],
+                                                           timeout=args.timeout, base="HEAD~1", cache=cache))
+        log(f"  {runs['pull_request_cached'][-1]}")
         if not args.skip_checkov:
             log(f"checkov, run {round_number}")
             runs["checkov"].append(measure_checkov(main_inputs["terraform"], sum(expected.values()), timeout=args.timeout))

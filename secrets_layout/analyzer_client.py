@@ -19,6 +19,7 @@ properties.  Only 127.0.0.1 is ever contacted.
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import math
 import os
@@ -52,6 +53,7 @@ __all__ = [
     "PackInfo",
     "AnalysisResult",
     "AnalyzerClient",
+    "VerdictMemo",
     "analyze_resources",
     "load_policy_config",
     "reconcile_config",
@@ -235,6 +237,48 @@ class AnalysisResult:
         self.violations.extend(other.violations)
         self.not_applicable.extend(other.not_applicable)
         return self
+
+
+class VerdictMemo:
+    """The pack's Analyze answers by request: a request identical byte for byte to one already
+    answered gets that answer without a call.
+
+    Sound because the verdict is a function of the request once the pack is configured:
+    pulumi_policy's server builds every `ResourceValidationArgs` from the request alone, plus the
+    policy config (Configure) and the stack tags (ConfigureStack, which is never sent here)
+    (pulumi_policy/policy.py, `_PolicyAnalyzerServicer.Analyze`), and our policies keep nothing
+    between calls (policies/schedule.py memoises pure functions only; tests/test_preview_cache.py
+    runs the pack over shuffled requests and compares).
+    The key is SHA-256 of the request serialized deterministically (map entries, i.e. Struct fields,
+    in key order: https://protobuf.dev/programming-guides/serialization-not-canonical/); serialization
+    is injective, so two different requests never share an answer. Deterministic is not canonical
+    across protobuf versions: a cached answer may then be missed, never misapplied.
+    """
+
+    def __init__(self, known: Optional[Mapping[str, analyzer_pb2.AnalyzeResponse]] = None) -> None:
+        self._answers: Dict[str, analyzer_pb2.AnalyzeResponse] = dict(known or {})
+        self._used: Dict[str, analyzer_pb2.AnalyzeResponse] = {}
+        self.sent = 0
+        self.reused = 0
+
+    @staticmethod
+    def digest(request: analyzer_pb2.AnalyzeRequest) -> str:
+        return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
+
+    def get(self, key: str) -> Optional[analyzer_pb2.AnalyzeResponse]:
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._used[key] = answer
+        return answer
+
+    def put(self, key: str, answer: analyzer_pb2.AnalyzeResponse) -> None:
+        self._answers[key] = answer
+        self._used[key] = answer
+
+    @property
+    def used(self) -> Dict[str, analyzer_pb2.AnalyzeResponse]:
+        """The answers this memo's run needed (sent or reused), by request digest."""
+        return dict(self._used)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -695,27 +739,49 @@ class AnalyzerClient:
         self._collect(self._call("Analyze", self._analyze_request(resource)), resource.resolved_urn, result)
         return result
 
-    def analyze_many(self, resources: Iterable[Resource]) -> AnalysisResult:
-        """``Analyze`` every resource, with up to 16 calls in flight; results in resource order."""
+    def analyze_many(self, resources: Iterable[Resource], memo: Optional[VerdictMemo] = None) -> AnalysisResult:
+        """``Analyze`` every resource, with up to 16 calls in flight; results in resource order.
+
+        With a memo, a request it has answered (or one in flight) is not sent again: its answer is
+        reused, in the same place of the results."""
         self._ensure_configured()
         if self._stub is None:
             raise AnalyzerError("the analyzer client is not started")
         result = AnalysisResult()
-        pending: Deque[Tuple[Resource, Any]] = collections.deque()
+        pending: Deque[Tuple[Resource, Optional[str], Any]] = collections.deque()
+        in_flight: Dict[str, Any] = {}
 
         def drain_one() -> None:
-            resource, future = pending.popleft()
-            try:
-                reply = future.result()
-            except grpc.RpcError as error:
-                for _, other in pending:
-                    other.cancel()
-                raise self._failure("Analyze", error) from None
-            self._collect(reply, resource.resolved_urn, result)
+            resource, key, answer = pending.popleft()
+            if not isinstance(answer, analyzer_pb2.AnalyzeResponse):
+                try:
+                    answer = answer.result()
+                except grpc.RpcError as error:
+                    for _, _, other in pending:
+                        if not isinstance(other, analyzer_pb2.AnalyzeResponse):
+                            other.cancel()
+                    raise self._failure("Analyze", error) from None
+                if memo is not None and key is not None:
+                    memo.put(key, answer)
+                    in_flight.pop(key, None)
+            self._collect(answer, resource.resolved_urn, result)
 
         for resource in resources:
-            pending.append((resource, self._stub.Analyze.future(self._analyze_request(resource),
-                                                                timeout=self.rpc_timeout)))
+            request = self._analyze_request(resource)
+            key = memo.digest(request) if memo is not None else None
+            answer = None
+            if memo is not None and key is not None:
+                answer = memo.get(key)
+                if answer is None:
+                    answer = in_flight.get(key)
+                if answer is not None:
+                    memo.reused += 1
+            if answer is None:
+                answer = self._stub.Analyze.future(request, timeout=self.rpc_timeout)
+                if memo is not None and key is not None:
+                    memo.sent += 1
+                    in_flight[key] = answer
+            pending.append((resource, key, answer))
             if len(pending) >= _IN_FLIGHT:
                 drain_one()
         while pending:

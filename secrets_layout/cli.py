@@ -148,6 +148,10 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--sarif-output", metavar="FILE",
                          help="also write the same preview as SARIF to FILE (one run for both reports)")
     preview.add_argument("--force", action="store_true", help="with --output: replace FILE if it exists")
+    preview.add_argument("--cache", metavar="DIR",
+                         help="keep this declaration's simulated deployment and policy verdicts in DIR (created if "
+                              "missing), keyed by content; with --base, a stored deployment of the base's content "
+                              "is used instead of simulating it again")
     preview.set_defaults(handler=_preview)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of a declaration")
@@ -333,6 +337,8 @@ def _preview(arguments: argparse.Namespace) -> int:
         raise UsageError(f"--output and --sarif-output are both {arguments.sarif_output}; give two files")
     if arguments.program is not None:
         check_regular(Path(arguments.program))
+    if arguments.cache is not None and os.path.lexists(arguments.cache) and not os.path.isdir(arguments.cache):
+        raise UsageError(f"--cache {arguments.cache}: not a folder; give a folder (it is created if missing)")
     if arguments.policy_config is not None:
         try:
             check_policy_config(arguments.policy_config)
@@ -341,7 +347,7 @@ def _preview(arguments: argparse.Namespace) -> int:
     try:
         with _progress_line() as progress:
             report = run_preview(path, policy_config=arguments.policy_config, base=arguments.base, progress=progress,
-                                 program=arguments.program)
+                                 program=arguments.program, cache=arguments.cache)
     except DeclarationError as error:
         invalid = {
             "json": lambda: validation_report.as_json([validation_report.FileResult(str(path), error.issues)]),

@@ -10,7 +10,8 @@
    unknown value fails here rather than in the first real `pulumi preview`;
 4. trace each violation to the declaration field that causes it (falling back to the line that
    produced the resource), and give its fix in the declaration's terms;
-5. with a base revision, simulate the declaration as it was there and classify the changes;
+5. with a base revision, simulate the declaration as it was there (or, with a cache, take the
+   deployment a previous preview of the same content stored: engine/cache.py) and classify the changes;
 6. estimate the monthly cost of both.
 No network, no cloud credentials, no Pulumi CLI. Secret values stay inside the simulation.
 """
@@ -29,11 +30,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from secrets_layout.analyzer_client import Provider, Resource
+from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, Provider, Resource, VerdictMemo
 from secrets_layout.analyzer_client import Violation as AnalyzerViolation
 from secrets_layout.changes import PlannedChange, plan_changes
 from secrets_layout.cost import CostEstimate, estimate
 from secrets_layout.declaration.revision import declaration_at, write_at
+from secrets_layout.engine.cache import PreviewCache, comparable_resources, simulation_key, verdict_key
 from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.errors import DeclarationError
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
@@ -113,7 +115,7 @@ class PreviewReport:
 def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLike[str] | None = None,
                 base: str | None = None, today: date | None = None, progress: Progress | None = None,
                 program: str | os.PathLike[str] | None = None, parallel: bool = True,
-                stack_traces: bool = False) -> PreviewReport:
+                stack_traces: bool = False, cache: str | os.PathLike[str] | None = None) -> PreviewReport:
     """Preview one declaration. Raises DeclarationError (invalid) or PreviewUsageError.
 
     policy_config: default policies/config/<environment>.json of the declaration's repository.
@@ -122,6 +124,10 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         them one after the other in this process. The report is the same either way.
     stack_traces: let the SDK capture a stack trace per registration (`simulate`); no effect on
         the report, only on the time.
+    cache: a folder (created if missing) where the deployment of the previewed declaration and the
+        pack's verdicts are stored by content (engine/cache.py); with `base`, a stored deployment of
+        the base's content replaces its simulation, and its verdicts answer identical requests.
+        The report is the same with or without it (but for a warning about an unusable entry).
     """
     report_progress = progress or (lambda message: None)
     file = os.fspath(path)
@@ -147,21 +153,41 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         base_loaded, base_cost, warnings = None, None, []
         if base is not None:
             base_loaded, base_cost, warnings = _base_declaration(Path(file), base, scope)
+        def arguments(declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
+            return _simulation_arguments(declared, mode, program=program_file, stack_traces=stack_traces)
+
+        stored = PreviewCache(cache) if cache is not None else None
+        head_key = base_key = None
+        cached_base: list[RegisteredResource] | None = None
+        memo = VerdictMemo()
+        if stored is not None:
+            head_key = simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM)
+            if base_loaded is not None:
+                base_key = simulation_key(base_loaded.declaration_path, arguments(base_loaded), PACKAGED_PROGRAM)
+                cached_base = stored.load_simulation(base_key)
+                if cached_base is not None:
+                    memo = VerdictMemo(stored.load_verdicts(verdict_key(base_key, DEFAULT_PACK_DIR, config_file)))
         runner = scope.enter_context(SimulationRunner(parallel=parallel))
         report_progress(f"simulating the deployment of {file} and a dry run (pulumi preview)"
-                        + (f", and the deployment at {base}" if base_loaded is not None else ""))
-        def job(declared: LoadedDeclaration, mode: str = "up"):
-            return runner.submit(_simulation_arguments(declared, mode, program=program_file, stack_traces=stack_traces))
-
-        dry_run_job, deployment_job = job(loaded, "preview"), job(loaded)
-        base_job = job(base_loaded) if base_loaded is not None else None
+                        + (f", and the deployment at {base}" if base_loaded is not None and cached_base is None
+                           else f"; the deployment at {base} is in the cache" if cached_base is not None else ""))
+        dry_run_job, deployment_job = runner.submit(arguments(loaded, "preview")), runner.submit(arguments(loaded))
+        base_job = runner.submit(arguments(base_loaded)) if base_loaded is not None and cached_base is None else None
         # The pack starts while the simulations run, and checks the dry run while the deployment
         # (and the base) may still be running: same calls, same order as one after the other.
         checked = check_policies((submitted.result() for submitted in (dry_run_job, deployment_job)), config_file,
-                                 with_full_run=True, progress=report_progress,
+                                 with_full_run=True, progress=report_progress, memo=memo,
                                  pack_processes=pack_count(secrets=len(loaded.declaration.secrets)) if parallel else 1)
         simulation = deployment_job.result()
-        base_resources = None if base is None else base_job.result().resources if base_job is not None else []
+        base_resources = None if base is None else [] if base_loaded is None else (
+            cached_base if cached_base is not None else comparable_resources(base_job.result().resources))
+        # Both sides as the cache stores them (secret values as digests, assets as content hashes),
+        # with or without a cache: the comparison is the same code either way.
+        head_resources = comparable_resources(simulation.resources)
+        if stored is not None:
+            warnings = warnings + _store(stored, head_key, head_resources, memo, config_file,
+                                         base_key if cached_base is None and base_loaded is not None else None,
+                                         base_resources)
 
     positions = locate_resources(simulation.resources, loaded)
     locator = ViolationLocator(simulation.resources, loaded)
@@ -172,7 +198,7 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
                                  configured.get(found.policy, {}).get("properties"))
         violations.append(Violation(found.policy, found.level, found.urn, located.message,
                                     *_file_line_and_column(located.position, loaded)))
-    changes = plan_changes(simulation.resources, base_resources, today or date.today())
+    changes = plan_changes(head_resources, base_resources, today or date.today())
     resources = [
         # Of an environment folder, the file that declares what made the resource.
         PlannedResource(change, positions[change.urn].file or loaded.file if change.urn in positions else file,
@@ -192,8 +218,25 @@ class PolicyCheck:
     """The pack's configuration as the pack reconciled it (policy -> level and properties)."""
 
 
+def _store(stored: PreviewCache, head_key: str | None, head_resources: list[RegisteredResource], memo: VerdictMemo,
+           config_file: Path, base_key: str | None, base_resources: list[RegisteredResource] | None) -> list[str]:
+    """Store the head's deployment and verdicts (and a base simulated for want of an entry); the
+    cache's warnings: an entry that could not be read, or could not be written."""
+    assert head_key is not None
+    try:
+        stored.store_simulation(head_key, head_resources)
+        stored.store_verdicts(verdict_key(head_key, DEFAULT_PACK_DIR, config_file), memo.used)
+        if base_key is not None and base_resources is not None:
+            stored.store_simulation(base_key, base_resources)
+    except OSError as error:
+        stored.warnings.append(f"preview cache: {stored.folder} could not be written "
+                               f"({error.strerror or type(error).__name__}); the next preview simulates again")
+    return stored.warnings
+
+
 def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with_full_run: bool | None = None,
-                   progress: Progress | None = None, pack_processes: int = 1) -> PolicyCheck:
+                   progress: Progress | None = None, memo: VerdictMemo | None = None,
+                   pack_processes: int = 1) -> PolicyCheck:
     """The pack's violations over every simulation, each (policy, level, resource, message) once, in
     the order found: one pack process, configured once, runs Analyze and AnalyzeStack per simulation.
 
@@ -205,7 +248,13 @@ def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with
     for); it then needs with_full_run: whether an "up" simulation is among them.
     pack_processes: processes of the pack sharing the calls (`engine.packs.PolicyPacks`); the same
     violations in the same order whatever the number.
+
+    An Analyze request identical to one already answered (the deployment repeats about a third of
+    the dry run's requests; `memo` may hold a base revision's answers) is answered from `memo`
+    (analyzer_client.VerdictMemo) in its place, so the violations come in the same order.
+    AnalyzeStack always runs: its request is the whole stack.
     """
+    memo = memo if memo is not None else VerdictMemo()
     if with_full_run is None:
         simulations = list(simulations)
         with_full_run = any(simulation.mode == "up" for simulation in simulations)
@@ -221,7 +270,7 @@ def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with
                             f"{'dry run' if simulation.mode == 'preview' else 'deployment'} against the policy pack")
             inputs, states = analyzer_resources(simulation)
             # A run's AnalyzeStack goes on while the next run's Analyze calls are answered.
-            analysed.append((simulation.mode, packs.analyze_many(inputs), packs.analyze_stack(states, on=index)))
+            analysed.append((simulation.mode, packs.analyze_many(inputs, memo), packs.analyze_stack(states, on=index)))
         for mode, analysis, stack in analysed:
             for violation in analysis.extend(stack.result()).violations:
                 if decided and mode == "preview" and is_cannot_check(violation):
@@ -260,7 +309,7 @@ def _preview_deletion(file: Path, base: str, today: date | None, report_progress
         base_loaded, base_cost, warnings = _base_declaration(file, base, scope)
         if base_loaded is None:
             raise PreviewUsageError(f"{file}: no such file, and {warnings[-1]}")
-        base_resources = simulate_declaration(base_loaded, program=program_file).resources
+        base_resources = comparable_resources(simulate_declaration(base_loaded, program=program_file).resources)
         environment = base_loaded.declaration.environment
     changes = plan_changes([], base_resources, today or date.today())
     return PreviewReport(

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalysisResult, AnalyzerClient, Resource
+from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalysisResult, AnalyzerClient, Resource, VerdictMemo
 
 MOST_PACKS = 4
 """More processes than cores only add start-up time and memory."""
@@ -84,11 +84,14 @@ class PolicyPacks:
     def configured(self) -> dict[str, dict[str, Any]] | None:
         return self._configured
 
-    def analyze_many(self, resources: Iterable[Resource]) -> AnalysisResult:
-        """``Analyze`` every resource, each process taking a contiguous share; results in resource order."""
+    def analyze_many(self, resources: Iterable[Resource], memo: VerdictMemo | None = None) -> AnalysisResult:
+        """``Analyze`` every resource, each process taking a contiguous share; results in resource order.
+        The memo is shared (`AnalyzerClient.analyze_many`): a request one process answered is not sent
+        again by another, unless both have it in flight at once (then the same answer comes twice)."""
         listed = list(resources)
         shares = _shares(listed, self.count)
-        answers = [self._calls.submit(client.analyze_many, share) for client, share in zip(self._clients, shares)]
+        answers = [self._calls.submit(client.analyze_many, share, memo)
+                   for client, share in zip(self._clients, shares)]
         result = AnalysisResult()
         for answer in answers:
             result.extend(answer.result())

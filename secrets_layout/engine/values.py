@@ -32,8 +32,45 @@ def is_asset(value: Any) -> bool:
     return isinstance(value, ASSET_TYPES)
 
 
+class HashedAsset(pulumi.Asset):
+    """An asset reduced to its `content_hash` (a cached base, engine/cache.py): compares and prints
+    like the asset it stands for, and holds no path or content."""
+
+    def __init__(self, sha256: str | None) -> None:
+        self.sha256 = sha256
+
+
+class HashedArchive(pulumi.Archive):
+    """A file or remote archive reduced to its `content_hash` (see HashedAsset)."""
+
+    def __init__(self, sha256: str | None) -> None:
+        self.sha256 = sha256
+
+
+class HashedAssetArchive(pulumi.AssetArchive):
+    """An AssetArchive reduced to its `content_hash`, its members reduced the same way."""
+
+    def __init__(self, sha256: str | None, assets: dict[str, pulumi.Asset | pulumi.Archive]) -> None:
+        super().__init__(assets)
+        self.sha256 = sha256
+
+
+HASHED_TYPES = (HashedAsset, HashedArchive, HashedAssetArchive)
+
+
+def hashed(value: pulumi.Asset | pulumi.Archive) -> HashedAsset | HashedArchive | HashedAssetArchive:
+    """The stand-in of an asset or archive: same `content_hash`, same `plain` form, same `same`."""
+    if isinstance(value, HASHED_TYPES):
+        return value
+    if isinstance(value, pulumi.AssetArchive):
+        return HashedAssetArchive(content_hash(value), {name: hashed(item) for name, item in value.assets.items()})
+    return HashedAsset(content_hash(value)) if isinstance(value, pulumi.Asset) else HashedArchive(content_hash(value))
+
+
 def content_hash(value: pulumi.Asset | pulumi.Archive) -> str | None:
     """SHA-256 of what the asset or archive holds; None when it cannot be read (engine: differs)."""
+    if isinstance(value, HASHED_TYPES):
+        return value.sha256
     digest = hashlib.sha256()
     try:
         _feed(digest, value)

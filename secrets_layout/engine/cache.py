@@ -1,0 +1,410 @@
+"""A content-keyed cache of a revision's deployment simulation and of the pack's verdicts
+(`preview --cache DIR`), so a pull-request preview need not simulate its base again.
+
+What is stored, per declaration content (`simulation_key`):
+
+- the deployment simulation's resources in the form `changes.plan_changes` compares them
+  (`comparable_resources`): every field of `RegisteredResource` but the outputs (the classification
+  reads none of them), every secret value replaced by a digest, every asset or archive by its
+  content hash (`engine.values.hashed`). The head of every preview goes through the same function
+  before `plan_changes`, cached or not, so both sides are compared the same way either way;
+- the pack's Analyze answers by request digest (`analyzer_client.VerdictMemo`), under a key that adds
+  the pack's files and the policy config's content (`verdict_key`).
+
+The format is JSON, never pickle: a cache restored from CI holds data that cannot run code. An entry
+that cannot be read, is not JSON, or is of another format version is a warning and a miss (the
+preview then simulates, as without a cache). Files are written atomically (a temporary file in the
+same folder, then `os.replace`) and nothing is written outside the cache folder.
+
+Why a digest of a secret value is safe on disk: a preview never holds a real secret. A `from_config`
+value is the placeholder `preview.CONFIG_PLACEHOLDER`, a generated value is the fake cloud's
+(simulation._random_password: derived from the resource's name), and the declaration cannot hold a
+literal value (models.ValueSource). The digest is plain SHA-256 over a canonical JSON form, the same
+on every machine, so two caches of the same content agree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from importlib import metadata, util
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime.proto import analyzer_pb2
+
+from secrets_layout.engine.values import HashedArchive, HashedAsset, HashedAssetArchive, hashed, is_asset
+from secrets_layout.simulation import RegisteredResource, SecretValue
+
+FORMAT_VERSION = 1
+"""Raised whenever what is stored, or what a key covers, changes meaning."""
+
+KEYED_DISTRIBUTIONS = ("pulumi", "pulumi-aws", "pulumi-random", "pulumi-policy", "protobuf")
+"""The SDK and providers the program runs on, the pack's runtime, and the protobuf that serializes
+the Analyze requests whose digests key the verdicts."""
+
+PACKAGES = ("secrets_layout", "secrets_layout.components", "secrets_layout.policies", "secrets_layout.rotation")
+"""Every folder of the installed package (pyproject.toml package-dir maps components/, policies/ and
+rotation/ into it): the program's components, the pack and the rotation code a simulation zips."""
+
+_SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages"})
+_TAG = "\u0000secrets-layout"
+"""Marks an encoded secret digest, asset or archive; a mapping of the data holding this key is escaped."""
+
+
+# ------------------------------------------------------------------------------------------------
+# The comparable form: what is stored, and what the head is compared as
+# ------------------------------------------------------------------------------------------------
+
+
+def secret_digest(value: Any) -> str:
+    """SHA-256 of a secret's value as canonical JSON: equal exactly when `values.same` finds the
+    values equal (numbers cross the engine protocol as doubles: 7 and 7.0 are one value)."""
+    canonical = json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, SecretValue):
+        return {_TAG: "secret", "value": _canonical(value.reveal())}
+    if is_asset(value):
+        return _encode(hashed(value))
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def comparable(value: Any) -> Any:
+    """`value` with each secret's hidden value replaced by its digest (still a `SecretValue`: it is
+    masked and compared as before) and each asset or archive by its content-hash stand-in."""
+    if isinstance(value, SecretValue):
+        return SecretValue(secret_digest(value.reveal()))
+    if is_asset(value):
+        return hashed(value)
+    if isinstance(value, Mapping):
+        return {key: comparable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [comparable(item) for item in value]
+    return value
+
+
+def comparable_resources(resources: Iterable[RegisteredResource]) -> list[RegisteredResource]:
+    """Resources as `plan_changes` compares them, on both sides of every preview (see the module)."""
+    return [dataclasses.replace(resource, inputs=comparable(resource.inputs), outputs={}) for resource in resources]
+
+
+# ------------------------------------------------------------------------------------------------
+# JSON encoding of resources
+# ------------------------------------------------------------------------------------------------
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, SecretValue):
+        return {_TAG: "secret", "digest": value.reveal()}
+    if isinstance(value, HashedAssetArchive):
+        return {_TAG: "asset-archive", "sha256": value.sha256,
+                "assets": {name: _encode(item) for name, item in value.assets.items()}}
+    if isinstance(value, HashedAsset):
+        return {_TAG: "asset", "sha256": value.sha256}
+    if isinstance(value, HashedArchive):
+        return {_TAG: "archive", "sha256": value.sha256}
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        raise TypeError("an asset must be reduced to its content hash (comparable) before it is stored")
+    if isinstance(value, Mapping):
+        encoded = {key: _encode(item) for key, item in value.items()}
+        return {_TAG: "mapping", "items": encoded} if _TAG in value else encoded
+    if isinstance(value, list | tuple):
+        return [_encode(item) for item in value]
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    raise TypeError(f"{type(value).__name__} values are not stored in the preview cache")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        tag = value.get(_TAG)
+        if tag is None:
+            return {key: _decode(item) for key, item in value.items()}
+        if tag == "secret" and isinstance(value.get("digest"), str):
+            return SecretValue(value["digest"])
+        if tag in ("asset", "archive", "asset-archive") and not isinstance(value.get("sha256"), str | None):
+            raise ValueError("a content hash that is not a string")
+        if tag == "asset":
+            return HashedAsset(value["sha256"])
+        if tag == "archive":
+            return HashedArchive(value["sha256"])
+        if tag == "asset-archive" and isinstance(value.get("assets"), dict):
+            return HashedAssetArchive(value["sha256"], {name: _decode(item) for name, item in value["assets"].items()})
+        if tag == "mapping" and isinstance(value.get("items"), dict):
+            return {key: _decode(item) for key, item in value["items"].items()}
+        raise ValueError(f"a malformed value tagged {tag!r}")
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    return value
+
+
+_FIELDS = tuple(field for field in dataclasses.fields(RegisteredResource) if field.name != "outputs")
+
+
+def resource_to_json(resource: RegisteredResource) -> dict[str, Any]:
+    """One comparable resource as JSON data (every field but the outputs)."""
+    data: dict[str, Any] = {}
+    for field in _FIELDS:
+        value = getattr(resource, field.name)
+        if field.name == "inputs":
+            value = _encode(value)
+        elif isinstance(value, frozenset):
+            value = sorted(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif field.name == "property_dependencies":
+            value = {name: list(urns) for name, urns in value.items()}
+        data[field.name] = value
+    return data
+
+
+def _of_type(annotation: str, value: Any) -> bool:
+    """Whether JSON data has the shape `resource_to_json` writes for a field of that annotation."""
+    if annotation.endswith(" | None"):
+        return value is None or _of_type(annotation.removesuffix(" | None"), value)
+    if annotation in ("str", "bool"):
+        return isinstance(value, str if annotation == "str" else bool)
+    if annotation in ("tuple[str, ...]", "frozenset[str]"):
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if annotation.startswith("dict[str, ") and isinstance(value, dict):
+        inner = annotation.removeprefix("dict[str, ").removesuffix("]")
+        return inner == "Any" or all(_of_type(inner, item) for item in value.values())
+    if annotation.startswith("dict[str, "):
+        return False
+    # A field type this reader does not know (RegisteredResource changed): never guessed.
+    raise ValueError(f"no reader for a field of type {annotation}")
+
+
+def resource_from_json(data: Mapping[str, Any]) -> RegisteredResource:
+    """The inverse of `resource_to_json`; ValueError when the fields are not RegisteredResource's,
+    or a value is not of its field's type."""
+    if not isinstance(data, Mapping):
+        raise ValueError("a resource that is not a JSON object")
+    names = {field.name for field in _FIELDS}
+    if set(data) != names:
+        raise ValueError(f"fields differ from RegisteredResource's: {sorted(set(data) ^ names)}")
+    values: dict[str, Any] = {}
+    for field in _FIELDS:
+        value = data[field.name]
+        declared = str(field.type)
+        if not _of_type(declared, value):
+            raise ValueError(f"{field.name} is not of type {declared}")
+        if field.name == "inputs":
+            value = _decode(value)
+        elif field.name == "property_dependencies":
+            value = {name: tuple(urns) for name, urns in value.items()}
+        elif declared.startswith("frozenset"):
+            value = frozenset(value)
+        elif declared.startswith("tuple"):
+            value = tuple(value)
+        values[field.name] = value
+    return RegisteredResource(outputs={}, **values)
+
+
+# ------------------------------------------------------------------------------------------------
+# Keys
+# ------------------------------------------------------------------------------------------------
+
+
+def declaration_files(declaration_path: str | os.PathLike[str]) -> dict[str, bytes]:
+    """The declaration's files by name relative to the declaration: one file (by its name), or the
+    regular `*.yaml` files of an environment folder whose names do not start with "." (what the
+    loader reads, declaration/folder.py, and what declaration/revision.write_at copies)."""
+    path = Path(declaration_path)
+    if not path.is_dir():
+        return {path.name: path.read_bytes()}
+    return {f"{path.name}/{entry.name}": entry.read_bytes() for entry in sorted(path.iterdir(), key=lambda e: e.name)
+            if entry.name.endswith(".yaml") and not entry.name.startswith(".") and entry.is_file()}
+
+
+def package_folders() -> list[Path]:
+    """The folders of the installed package's parts (found without importing them)."""
+    folders = []
+    for name in PACKAGES:
+        spec = util.find_spec(name)
+        # rotation/ has no __init__.py (it is the Lambda's code): a namespace package, no origin.
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+        if spec is None or not locations:
+            raise RuntimeError(f"{name} is not importable")
+        folders.append(Path(spec.origin).resolve().parent if spec.origin else Path(locations[0]).resolve())
+    return folders
+
+
+def _source_files(folder: Path, *, python_only: bool) -> Iterable[tuple[str, Path]]:
+    for root, folders, files in os.walk(folder):
+        # A dot-folder (.git, .venv, .pytest_cache) or a virtualenv is not the program's source.
+        folders[:] = sorted(name for name in folders if not name.startswith(".") and name not in _SKIPPED_FOLDERS
+                            and not (Path(root) / name / "pyvenv.cfg").exists())
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")) or (python_only and not name.endswith(".py")):
+                continue
+            path = Path(root) / name
+            yield path.relative_to(folder).as_posix(), path
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": sys.version}
+    for distribution in KEYED_DISTRIBUTIONS:
+        try:
+            found[distribution] = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            found[distribution] = "(not installed)"
+    return found
+
+
+class _Hasher:
+    def __init__(self, kind: str) -> None:
+        self._digest = hashlib.sha256()
+        self.text("format", f"secrets-layout preview cache {kind} v{FORMAT_VERSION}")
+
+    def text(self, label: str, value: str) -> None:
+        self.data(label, value.encode("utf-8", errors="surrogateescape"))
+
+    def data(self, label: str, value: bytes) -> None:
+        # Length-prefixed: no two sequences of (label, value) feed the same bytes.
+        for part in (label.encode("utf-8", errors="surrogateescape"), value):
+            self._digest.update(len(part).to_bytes(8, "big") + part)
+
+    def files(self, label: str, named: Iterable[tuple[str, Path]]) -> None:
+        for name, path in named:
+            self.data(f"{label}:{name}", path.read_bytes())
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def simulation_key(declaration_path: str | os.PathLike[str], arguments: Mapping[str, Any],
+                   packaged_program: Path) -> str:
+    """The content a deployment simulation depends on: the declaration's files, the program (and,
+    for a program outside the package, the .py files of its folder), every file of the installed
+    package, the versions of Python and the SDKs, and `simulate`'s arguments that are not paths.
+    Paths never enter it: the base is simulated from a temporary copy."""
+    key = _Hasher("simulation")
+    for name, content in declaration_files(declaration_path).items():
+        key.data(f"declaration:{name}", content)
+    program = Path(arguments["program"]).resolve()
+    packaged = program == packaged_program.resolve()
+    key.text("packaged program", str(packaged))
+    key.data("program", program.read_bytes())
+    if not packaged:
+        key.files("program folder", _source_files(program.parent, python_only=True))
+    for number, folder in enumerate(package_folders()):
+        key.files(f"package {PACKAGES[number]}", _source_files(folder, python_only=False))
+    for name, version in sorted(_versions().items()):
+        key.text(f"version {name}", version)
+    plain = {
+        "project": arguments["project"], "stack": arguments["stack"], "account_id": arguments["account_id"],
+        "mode": arguments["mode"], "secret_config": sorted(arguments["secret_config"]),
+        "config": sorted(arguments["config"]), "root_directory": arguments["root_directory"] is not None,
+    }
+    key.text("arguments", json.dumps(plain, sort_keys=True))
+    return key.hexdigest()
+
+
+def verdict_key(simulation: str, pack_dir: Path, policy_config: Path) -> str:
+    """The simulation's key, the pack's files and the policy config's content."""
+    key = _Hasher("verdicts")
+    key.text("simulation", simulation)
+    key.files("pack", _source_files(pack_dir, python_only=False))
+    key.data("policy config", policy_config.read_bytes())
+    return key.hexdigest()
+
+
+# ------------------------------------------------------------------------------------------------
+# The folder
+# ------------------------------------------------------------------------------------------------
+
+
+class PreviewCache:
+    """Entries in one folder: `<key>.simulation.json` and `<key>.verdicts.json`. Reading never
+    raises for a bad entry: it returns None and adds a warning to `warnings`."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self.warnings: list[str] = []
+
+    def _path(self, key: str, kind: str) -> Path:
+        if not (len(key) == 64 and all(char in "0123456789abcdef" for char in key)):
+            raise ValueError("a cache key is a sha256 hex digest")
+        return self.folder / f"{key}.{kind}.json"
+
+    def _read(self, key: str, kind: str) -> Any | None:
+        path = self._path(key, kind)
+        try:
+            with path.open("rb") as stream:
+                data = json.load(stream)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            self._warn(path, f"unreadable ({type(error).__name__})")
+            return None
+        if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION or data.get("key") != key:
+            found = data.get("format") if isinstance(data, dict) else None
+            self._warn(path, f"of format {found!r}, not {FORMAT_VERSION}" if found != FORMAT_VERSION
+                       else "not the entry its name says")
+            return None
+        return data
+
+    def _warn(self, path: Path, why: str) -> None:
+        self.warnings.append(f"preview cache: {path.name} in {self.folder} is {why}; not used (simulated instead)")
+
+    def _write(self, key: str, kind: str, payload: dict[str, Any]) -> None:
+        path = self._path(key, kind)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{key[:16]}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump({"format": FORMAT_VERSION, "key": key, **payload}, stream, separators=(",", ":"),
+                          allow_nan=True)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    def load_simulation(self, key: str) -> list[RegisteredResource] | None:
+        data = self._read(key, "simulation")
+        if data is None:
+            return None
+        try:
+            return [resource_from_json(item) for item in data["resources"]]
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            self._warn(self._path(key, "simulation"), f"corrupt ({type(error).__name__})")
+            return None
+
+    def store_simulation(self, key: str, resources: Iterable[RegisteredResource]) -> None:
+        """`resources` in their comparable form (`comparable_resources`)."""
+        self._write(key, "simulation", {"resources": [resource_to_json(resource) for resource in resources]})
+
+    def load_verdicts(self, key: str) -> dict[str, analyzer_pb2.AnalyzeResponse] | None:
+        """Analyze answers by request digest (`analyzer_client.VerdictMemo`)."""
+        data = self._read(key, "verdicts")
+        if data is None:
+            return None
+        try:
+            return {digest: json_format.ParseDict(answer, analyzer_pb2.AnalyzeResponse())
+                    for digest, answer in data["verdicts"].items()}
+        except (KeyError, TypeError, ValueError, AttributeError, json_format.ParseError) as error:
+            self._warn(self._path(key, "verdicts"), f"corrupt ({type(error).__name__})")
+            return None
+
+    def store_verdicts(self, key: str, verdicts: Mapping[str, analyzer_pb2.AnalyzeResponse]) -> None:
+        self._write(key, "verdicts", {"verdicts": {digest: json_format.MessageToDict(answer)
+                                                   for digest, answer in sorted(verdicts.items())}})

@@ -1,0 +1,509 @@
+"""`preview --cache DIR` changes no result: a pull-request preview whose base deployment (and the
+pack's verdicts on it) come from the cache gives the JSON report of the preview that simulates the
+base, byte for byte; the cache misses whenever what a simulation or a verdict depends on changes;
+a bad entry is a warning and a simulation; no secret value reaches the disk; and the pack's verdict
+memo (always on) gives the violations of a pack asked every request."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cli_support import assert_no_traceback, run_cli
+from preview_support import DEV, git, repository_with
+from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, VerdictMemo
+from secrets_layout.changes import plan_changes
+from secrets_layout.engine import cache as preview_cache
+from secrets_layout.engine.cache import (PreviewCache, comparable_resources, resource_from_json, resource_to_json,
+                                         simulation_key, verdict_key)
+from secrets_layout.engine.values import HashedAsset, plain, same
+from secrets_layout.loader import load_declaration
+from secrets_layout.preview import (CONFIG_PLACEHOLDER, PACKAGED_PROGRAM, _simulation_arguments, analyzer_resources,
+                                    run_preview, simulate_declaration)
+from secrets_layout.reports import preview_json
+from secrets_layout.simulation import SecretValue
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV_CONFIG = ROOT / "policies" / "config" / "dev.json"
+TODAY = date(2026, 11, 30)
+
+NEW_SECRET = """  - name: dev/search/api-token
+    description: Search service token
+    kind: generic
+    value: {external: true}
+    rotation: {enabled: false, reason: the vendor issues tokens only through its console}
+    readers: [{account: dev-app, roles: [SearchRole]}]
+
+parameters:"""
+FLAG_SECRET = DEV[DEV.index("  - name: dev/tools/feature-flag-sdk-key"):DEV.index("parameters:")]
+
+# What a pull request changes in environments/dev.yaml (base: DEV as committed): replacements.
+CHANGES = {
+    "description changed": [("description: Stripe test-mode key", "description: Stripe test-mode key of dev")],
+    "secret added": [("parameters:", NEW_SECRET)],
+    "secret removed": [(FLAG_SECRET, "")],
+    "generated length changed": [("length: 32", "length: 40")],
+    "from_config name changed": [("from_config: stripeApiKey", "from_config: stripeKey")],
+    # A reader in another account: the key policies list every reader account.
+    "reader account added": [
+        ('  dev-app: "444444444444"\n', '  dev-app: "444444444444"\n  dev-analytics: "555555555555"\n'),
+        ("readers: [{account: dev-app, roles: [DevAppRole]}]",
+         "readers: [{account: dev-app, roles: [DevAppRole]}, {account: dev-analytics, roles: [BiRole]}]")],
+    "rotation changed": [("rotation: {every_days: 7}", "rotation: {every_days: 14}")],
+    # The components set no retain_on_delete, so protect is the option a declaration changes.
+    "protect changed": [("  protect: false", "  protect: true")],
+    "violation introduced": [("rotation: {every_days: 7}", "rotation: {every_days: 400}")],
+}
+
+
+def changed(name: str) -> str:
+    text = DEV
+    for before, after in CHANGES[name]:
+        assert before in text, (name, before)
+        text = text.replace(before, after, 1)
+    return text
+
+
+def json_report(file: Path, **options) -> str:
+    return preview_json.render(run_preview(file, policy_config=DEV_CONFIG, today=TODAY, **options))
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    """A repository at DEV, and a cache filled by the preview of that revision (the push to main)."""
+    tmp_path = tmp_path_factory.mktemp("cache")
+    repository, file = repository_with(tmp_path, "dev", DEV)
+    folder = tmp_path / "preview-cache"
+    run_preview(file, policy_config=DEV_CONFIG, today=TODAY, cache=folder)
+    return repository, file, folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_warm_cache_gives_the_report_of_the_simulated_base(filled, change):
+    repository, file, folder = filled
+    file.write_text(changed(change))
+    try:
+        said: list[str] = []
+        warm = json_report(file, base="HEAD", cache=folder, progress=said.append)
+        simulated = json_report(file, base="HEAD")
+    finally:
+        file.write_text(DEV)
+    assert any("the deployment at HEAD is in the cache" in line for line in said), said
+    assert warm == simulated
+    report = json.loads(simulated)
+    assert report["warnings"] == []
+    shows = any(resource["change"] != "same" or resource.get("changed_options") for resource in report["resources"])
+    # Both sides of a preview hold the placeholder for every from_config value, so renaming the
+    # config key changes no input (as without a cache); every other change shows in the plan.
+    assert shows == (change != "from_config name changed")
+    if change == "violation introduced":
+        assert report["violations"]
+
+
+@pytest.mark.slow
+def test_the_cli_with_a_warm_cache_prints_the_report_without_one_and_adds_only_the_heads_entries(tmp_path):
+    """The main case through the real entry point: the push fills the cache, the pull request reads it."""
+    repository, file = repository_with(tmp_path, "dev", DEV)
+    folder = tmp_path / "ci-cache" / "preview"
+    arguments = ("preview", str(file), "--policy-config", str(DEV_CONFIG), "--format", "json")
+    filling = run_cli(*arguments, "--cache", str(folder), cwd=repository)
+    assert filling.returncode == 0, filling.stderr
+    filled_entries = set(folder.iterdir())
+    assert {path.name.split(".", 1)[1] for path in filled_entries} == {"simulation.json", "verdicts.json"}
+    file.write_text(changed("reader account added"))
+    warm = run_cli(*arguments, "--base", "HEAD", "--cache", str(folder), cwd=repository)
+    cold = run_cli(*arguments, "--base", "HEAD", cwd=repository)
+    assert_no_traceback(warm)
+    assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+    # A hit stores the head's deployment and verdicts, nothing for the base (a miss would add it).
+    assert len(set(folder.iterdir()) - filled_entries) == 2
+    assert not list(folder.glob("*.tmp")), "atomic writes leave no temporary file"
+
+
+@pytest.mark.slow
+def test_without_the_option_nothing_is_written_and_with_it_only_in_the_folder(tmp_path):
+    repository, file = repository_with(tmp_path, "dev", DEV)
+
+    def files() -> list[Path]:
+        return sorted(path for path in tmp_path.rglob("*") if ".git" not in path.parts)
+
+    before = files()
+    json_report(file)
+    assert files() == before
+    folder = tmp_path / "a" / "b"
+    json_report(file, cache=folder)
+    assert [path for path in files() if path not in before] == [tmp_path / "a", folder, *sorted(folder.iterdir())]
+
+
+def test_a_cache_that_is_a_file_is_a_usage_error(tmp_path):
+    repository, file = repository_with(tmp_path, "dev", DEV)
+    (tmp_path / "not-a-folder").write_text("")
+    result = run_cli("preview", str(file), "--cache", str(tmp_path / "not-a-folder"), cwd=repository)
+    assert result.returncode == 2
+    assert f"--cache {tmp_path / 'not-a-folder'}: not a folder; give a folder (it is created if missing)" in result.stderr
+    assert_no_traceback(result)
+
+
+# ------------------------------------------------------------------------------------------------
+# Bad entries
+# ------------------------------------------------------------------------------------------------
+
+
+def _corrupt(entry: Path) -> None:
+    entry.write_text('{"format": 1, "key": "')
+
+
+def _foreign(entry: Path) -> None:
+    entry.write_text(json.dumps({**json.loads(entry.read_text()), "format": 99}))
+
+
+def _wrong_fields(entry: Path) -> None:
+    data = json.loads(entry.read_text())
+    data["resources"][0].pop("protect")
+    entry.write_text(json.dumps(data))
+
+
+def _wrong_type(entry: Path) -> None:
+    data = json.loads(entry.read_text())
+    data["resources"][-1]["inputs"] = 5
+    entry.write_text(json.dumps(data))
+
+
+def _wrong_tag(entry: Path) -> None:
+    data = json.loads(entry.read_text())
+    data["resources"][-1]["inputs"]["x"] = {preview_cache._TAG: "secret", "digest": 7}
+    entry.write_text(json.dumps(data))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "damage", "why"), [
+    ("simulation", _corrupt, "unreadable (JSONDecodeError)"),
+    ("simulation", _foreign, "of format 99, not 1"),
+    ("simulation", _wrong_fields, "corrupt (ValueError)"),
+    ("simulation", _wrong_type, "corrupt (ValueError)"),
+    ("simulation", _wrong_tag, "corrupt (ValueError)"),
+    ("verdicts", _corrupt, "unreadable (JSONDecodeError)"),
+], ids=["corrupt simulation", "foreign version", "other fields", "a field of another type", "a malformed tag",
+        "corrupt verdicts"])
+def test_a_bad_entry_is_a_warning_and_the_base_is_simulated(tmp_path, kind, damage, why):
+    repository, file = repository_with(tmp_path, "dev", DEV)
+    folder = tmp_path / "preview-cache"
+    json_report(file, cache=folder)
+    base_key = _key(file)
+    entry = folder / f"{base_key if kind == 'simulation' else verdict_key(base_key, DEFAULT_PACK_DIR, DEV_CONFIG)}.{kind}.json"
+    assert entry.is_file()
+    damage(entry)
+    file.write_text(changed("description changed"))
+    warned = json.loads(json_report(file, base="HEAD", cache=folder))
+    simulated = json.loads(json_report(file, base="HEAD"))
+    assert warned["warnings"] == [f"preview cache: {entry.name} in {folder} is {why}; not used (simulated instead)"]
+    assert {**warned, "warnings": []} == simulated
+
+
+# ------------------------------------------------------------------------------------------------
+# Keys
+# ------------------------------------------------------------------------------------------------
+
+
+def _key(declaration: Path, program: Path = PACKAGED_PROGRAM) -> str:
+    return simulation_key(declaration, _simulation_arguments(load_declaration(str(declaration)), program=program),
+                          PACKAGED_PROGRAM)
+
+
+def test_the_key_is_the_content_not_the_path(tmp_path):
+    """The base is simulated from a temporary copy: the same bytes elsewhere must give the same key."""
+    copy = tmp_path / "elsewhere" / "dev.yaml"
+    copy.parent.mkdir()
+    shutil.copy(ROOT / "environments" / "dev.yaml", copy)
+    assert _key(copy) == _key(ROOT / "environments" / "dev.yaml")
+
+
+def test_a_changed_declaration_misses(tmp_path):
+    file = tmp_path / "dev.yaml"
+    file.write_text(DEV)
+    before = _key(file)
+    file.write_text(changed("description changed"))
+    assert _key(file) != before
+
+
+def test_a_changed_program_or_a_module_beside_it_misses_and_a_dot_folder_does_not(tmp_path):
+    file = tmp_path / "dev.yaml"
+    file.write_text(DEV)
+    project = tmp_path / "project"
+    (project / ".venv").mkdir(parents=True)
+    program = project / "__main__.py"
+    program.write_text("import helpers\n")
+    (project / "helpers.py").write_text("VALUE = 1\n")
+    (project / ".venv" / "ignored.py").write_text("")
+    first = _key(file, program)
+    (project / ".venv" / "ignored.py").write_text("changed = True\n")
+    assert _key(file, program) == first
+    (project / "helpers.py").write_text("VALUE = 2\n")
+    second = _key(file, program)
+    assert second != first
+    program.write_text("import helpers  # changed\n")
+    assert _key(file, program) != second
+
+
+def test_the_key_covers_every_folder_of_the_package():
+    assert preview_cache.package_folders() == [(ROOT / name).resolve() for name in
+                                               ("secrets_layout", "components", "policies", "rotation")]
+
+
+def test_a_changed_package_source_file_misses(tmp_path, monkeypatch):
+    copy = tmp_path / "components"
+    shutil.copytree(ROOT / "components", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(preview_cache, "package_folders", lambda: [copy])
+    file = tmp_path / "dev.yaml"
+    file.write_text(DEV)
+    before = _key(file)
+    (copy / "layout.py").write_text((copy / "layout.py").read_text() + "\n# changed\n")
+    assert _key(file) != before
+
+
+def test_a_changed_pack_or_policy_config_misses_the_verdicts(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK_DIR, pack, ignore=shutil.ignore_patterns("__pycache__"))
+    config = tmp_path / "dev.json"
+    config.write_bytes(DEV_CONFIG.read_bytes())
+    first = verdict_key("0" * 64, pack, config)
+    assert verdict_key("1" * 64, pack, config) != first
+    config.write_text(config.read_text().replace("}", ' }', 1))
+    second = verdict_key("0" * 64, pack, config)
+    assert second != first
+    (pack / "rules.py").write_text((pack / "rules.py").read_text() + "\n# changed\n")
+    assert verdict_key("0" * 64, pack, config) != second
+
+
+# ------------------------------------------------------------------------------------------------
+# What is stored
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dev_runs():
+    loaded = load_declaration(str(ROOT / "environments" / "dev.yaml"))
+    return simulate_declaration(loaded, "preview"), simulate_declaration(loaded)
+
+
+def _revealed(value, found: set[str]) -> None:
+    if isinstance(value, SecretValue):
+        inner = value.reveal()
+        found.add(json.dumps(inner) if not isinstance(inner, str) else inner)
+        _revealed(inner, found)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _revealed(item, found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _revealed(item, found)
+    elif isinstance(value, str) and len(value) >= 8:
+        found.add(value)
+
+
+def _secret_values(simulation) -> set[str]:
+    hidden: set[str] = set()
+    for resource in simulation.resources:
+        for value in [*resource.inputs.values(), *resource.outputs.values()]:
+            if isinstance(value, SecretValue):
+                _revealed(value, hidden)
+    return hidden
+
+
+@pytest.mark.slow
+def test_no_secret_value_and_no_placeholder_reaches_the_cache(tmp_path, dev_runs):
+    dry_run, deployment = dev_runs
+    hidden = _secret_values(deployment) | _secret_values(dry_run) | {CONFIG_PLACEHOLDER}
+    assert len(hidden) > 3, "the simulation must hold generated and configured secret values"
+    repository, file = repository_with(tmp_path, "dev", DEV)
+    folder = tmp_path / "preview-cache"
+    json_report(file, cache=folder)
+    files = list(folder.iterdir())
+    assert files
+    for path in files:
+        text = path.read_text()
+        for value in hidden:
+            assert value not in text and json.dumps(value)[1:-1] not in text, f"a secret value is in {path.name}"
+
+
+def test_a_stored_deployment_is_its_own_base_with_nothing_changed(dev_runs):
+    """The round trip through JSON keeps everything `plan_changes` reads: the revision against its
+    stored self is `same` everywhere, with no changed option, and prints the same inputs."""
+    _, deployment = dev_runs
+    resources = comparable_resources(deployment.resources)
+    restored = [resource_from_json(json.loads(json.dumps(resource_to_json(resource)))) for resource in resources]
+    planned = plan_changes(resources, restored, TODAY)
+    assert {change.change for change in planned} == {"same"}
+    assert not any(change.changed_options for change in planned)
+    assert [plain(resource.inputs) for resource in restored] == [plain(resource.inputs) for resource in
+                                                                 deployment.resources]
+    assert any(isinstance(value, HashedAsset) or hasattr(value, "sha256")
+               for resource in restored for value in resource.inputs.values()), "the rotation code is an asset"
+
+
+def test_a_changed_secret_value_still_differs_after_the_digest(dev_runs):
+    _, deployment = dev_runs
+    version = next(resource for resource in deployment.resources if isinstance(resource.inputs.get("secretString"),
+                                                                              SecretValue))
+    other = dataclasses.replace(version, inputs={**version.inputs, "secretString": SecretValue("another value")})
+    [before], [after] = comparable_resources([version]), comparable_resources([other])
+    assert not same(before.inputs["secretString"], after.inputs["secretString"])
+    assert same(before.inputs["secretString"], comparable_resources([version])[0].inputs["secretString"])
+
+
+JSON_SCALARS = st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False) | st.text()
+VALUES = st.recursive(JSON_SCALARS, lambda children: st.lists(children, max_size=4) | st.dictionaries(
+    st.sampled_from(["a", "secretString", preview_cache._TAG, "\u0000", "sha256"]) | st.text(max_size=5),
+    children, max_size=4) | st.builds(SecretValue, children), max_leaves=12)
+
+
+@given(VALUES)
+def test_encoding_round_trips_any_input_value(value):
+    """Property: decode(encode(comparable(v))) compares as comparable(v), whatever keys the data uses
+    (including the cache's own tag)."""
+    stored = preview_cache.comparable(value)
+    restored = preview_cache._decode(json.loads(json.dumps(preview_cache._encode(stored))))
+    assert same(restored, stored)
+    assert plain(restored) == plain(stored)
+
+
+# ------------------------------------------------------------------------------------------------
+# The pack's verdict memo
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def violating_runs():
+    """The dev layout with a rotation the dev config refuses: a run that carries violations."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "dev.yaml"
+        file.write_text(changed("violation introduced"))
+        loaded = load_declaration(str(file))
+        return simulate_declaration(loaded, "preview"), simulate_declaration(loaded)
+
+
+@pytest.mark.slow
+def test_the_pack_answers_a_request_the_same_whatever_came_before(violating_runs):
+    """Why a memo is sound: the pack keeps nothing between calls. Each request, sent in two different
+    orders to the same configured pack, gets the same answer."""
+    requests = [resource for run in violating_runs for resource in analyzer_resources(run)[0]]
+    shuffled = random.Random(14).sample(requests, len(requests))
+    with AnalyzerClient(DEFAULT_PACK_DIR) as pack:
+        pack.configure(config_file=DEV_CONFIG)
+        in_order = [pack.analyze(resource).violations for resource in requests]
+        answers = {id(resource): pack.analyze(resource).violations for resource in shuffled}
+    assert any(in_order)
+    assert [answers[id(resource)] for resource in requests] == in_order
+
+
+@pytest.mark.slow
+def test_the_memo_gives_the_violations_of_asking_every_request(violating_runs):
+    with AnalyzerClient(DEFAULT_PACK_DIR) as pack:
+        pack.configure(config_file=DEV_CONFIG)
+        asked = [pack.analyze_many(analyzer_resources(run)[0]).violations for run in violating_runs]
+        memo = VerdictMemo()
+        memoised = [pack.analyze_many(analyzer_resources(run)[0], memo).violations for run in violating_runs]
+    assert memoised == asked
+    assert any(asked)
+    total = sum(len(run.resources) for run in violating_runs)
+    assert memo.sent + memo.reused == total
+    assert memo.reused > 0, "the deployment repeats some of the dry run's requests"
+
+
+@pytest.mark.slow
+def test_stored_verdicts_answer_without_a_call(tmp_path, violating_runs):
+    """Verdicts written to the cache and read back answer a second check with no Analyze sent."""
+    with AnalyzerClient(DEFAULT_PACK_DIR) as pack:
+        pack.configure(config_file=DEV_CONFIG)
+        first = VerdictMemo()
+        asked = [pack.analyze_many(analyzer_resources(run)[0], first).violations for run in violating_runs]
+        stored = PreviewCache(tmp_path)
+        stored.store_verdicts("a" * 64, first.used)
+        second = VerdictMemo(PreviewCache(tmp_path).load_verdicts("a" * 64))
+        again = [pack.analyze_many(analyzer_resources(run)[0], second).violations for run in violating_runs]
+    assert again == asked
+    assert second.sent == 0
+
+
+# ------------------------------------------------------------------------------------------------
+# The workflow: the default branch fills the cache, pull requests restore it
+# ------------------------------------------------------------------------------------------------
+
+WORKFLOW = ROOT / ".github" / "workflows" / "secrets-preview.yml"
+
+
+def _workflow() -> dict:
+    import yaml
+
+    document = yaml.safe_load(WORKFLOW.read_text())
+    document["on"] = document.pop(True)  # YAML 1.1 reads the key `on` as the boolean true
+    return document
+
+
+def _step(job: dict, *, uses: str = "", name: str = "") -> dict:
+    [found] = [step for step in job["steps"] if (uses and step.get("uses", "").split("@")[0] == uses)
+               or (name and step.get("name", "").startswith(name))]
+    return found
+
+
+def test_the_default_branch_saves_the_cache_and_pull_requests_only_restore_it():
+    workflow = _workflow()
+    assert workflow["on"]["push"] == {"branches": ["main"], "paths": workflow["on"]["pull_request"]["paths"]}
+    fill = workflow["jobs"]["fill-cache"]
+    assert fill["if"] == "github.event_name == 'push' && github.ref_name == github.event.repository.default_branch"
+    assert "--cache .preview-cache" in _step(fill, name="Preview every environment")["run"]
+    save = _step(fill, uses="actions/cache/save")
+    assert save["with"] == {"path": ".preview-cache", "key": "secrets-preview-${{ runner.os }}-${{ github.sha }}"}
+    assert workflow["jobs"]["changes"]["if"] == "github.event_name == 'pull_request'"
+    preview = workflow["jobs"]["preview"]
+    restore = _step(preview, uses="actions/cache/restore")
+    assert restore["with"] == {"path": ".preview-cache",
+                               "key": "secrets-preview-${{ runner.os }}-${{ github.event.pull_request.base.sha }}",
+                               "restore-keys": "secrets-preview-${{ runner.os }}-"}
+    steps = preview["steps"]
+    run = _step(preview, name="Preview environments/")
+    assert steps.index(restore) < steps.index(run)
+    assert '--base "$BASE" --cache .preview-cache' in run["run"]
+    assert not [step for job in workflow["jobs"].values() for step in job["steps"]
+                if step.get("uses", "").split("@")[0] in ("actions/cache", "actions/cache/save") and job is not fill]
+
+
+@pytest.mark.slow
+def test_the_fill_step_fills_what_the_pull_request_step_reads(tmp_path):
+    """The two `run:` blocks as the workflow has them: the push previews every environment into the
+    cache; the pull request's preview of a change then finds its base there (only the head's two
+    entries are added)."""
+    import os
+    import subprocess
+
+    from test_workflows import _tool
+
+    repository, file = repository_with(tmp_path, "dev", DEV)
+    (repository / ".venv" / "bin").mkdir(parents=True)
+    (repository / ".venv" / "bin" / "secrets-layout").symlink_to(_tool("secrets-layout", "install the package"))
+    workflow = _workflow()
+    fill = _step(workflow["jobs"]["fill-cache"], name="Preview every environment")["run"]
+    subprocess.run(["bash", "-e", "-c", fill], cwd=repository, check=True, capture_output=True, text=True, timeout=600)
+    filled = set((repository / ".preview-cache").iterdir())
+    assert len(filled) == 2
+    git(repository, "checkout", "--quiet", "-b", "change")
+    file.write_text(changed("secret added"))
+    git(repository, "commit", "--quiet", "-am", "a secret")
+    step = _step(workflow["jobs"]["preview"], name="Preview environments/")["run"]
+    result = subprocess.run(["bash", "-e", "-c", step], cwd=repository, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "ENVIRONMENT": "dev", "BASE": "main",
+                                 "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "output").read_text() == "exit-code=0\n"
+    assert len(set((repository / ".preview-cache").iterdir()) - filled) == 2
