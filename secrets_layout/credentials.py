@@ -11,9 +11,6 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from detect_secrets.filters import heuristic
-from detect_secrets.settings import default_settings, get_plugins
-
 _CREDENTIAL_KEY = re.compile(
     r"(?:^|[_\-./])(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|"
     r"access[_-]?key|secret[_-]?key|client[_-]?secret|credentials?)$",
@@ -32,29 +29,51 @@ def is_credential_key(key: str) -> bool:
 
 def credential_findings(literals: Iterable[tuple[str, object]]) -> list[list[str]]:
     """For each `(key, value)`, why it looks like a credential: the detectors that fired (empty: fine)."""
+    scanned: dict[tuple[str, str], list[str]] = {}
+    findings = []
+    plugins: list | None = None
+    for key, value in literals:
+        if value is None or isinstance(value, bool) or value == "":
+            findings.append([])
+            continue
+        reasons = ["credential field name"] if is_credential_key(key) else []
+        if isinstance(value, str) and not _AWS_ARN.match(value):
+            if (key, value) not in scanned:
+                line = _scanned_line(key, value)
+                if not might_fire(line):
+                    scanned[key, value] = []
+                else:
+                    plugins = _plugins() if plugins is None else plugins
+                    scanned[key, value] = _line_findings(plugins, line)
+            reasons.extend(scanned[key, value])
+        findings.append(reasons)
+    return findings
+
+
+def _plugins() -> list:
+    """detect-secrets' plugins with their default settings. Imported here, not at the top: importing
+    detect-secrets (it imports requests) and building its plugins (some 300 regular expressions)
+    costs more than validating 1,000 secrets whose strings `might_fire` has all cleared."""
+    from detect_secrets.settings import default_settings, get_plugins
+
     with default_settings():
-        plugins = list(get_plugins())
-        scanned: dict[tuple[str, str], list[str]] = {}
-        findings = []
-        for key, value in literals:
-            if value is None or isinstance(value, bool) or value == "":
-                findings.append([])
-                continue
-            reasons = ["credential field name"] if is_credential_key(key) else []
-            if isinstance(value, str) and not _AWS_ARN.match(value):
-                if (key, value) not in scanned:
-                    scanned[key, value] = _scanner_findings(plugins, key, value)
-                reasons.extend(scanned[key, value])
-            findings.append(reasons)
-        return findings
+        return list(get_plugins())
+
+
+def _scanned_line(key: str, value: str) -> str:
+    # The plugins are detect-secrets' own with their default limits, run on one `key: "value"`
+    # line the way a file scan runs them (scan_line is 4x slower and skips the entropy limits).
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{key}: "{escaped}"'
 
 
 def _scanner_findings(plugins: list, key: str, value: str) -> list[str]:
-    # The plugins are detect-secrets' own with their default limits, run on one `key: "value"`
-    # line the way a file scan runs them (scan_line is 4x slower and skips the entropy limits);
-    # then the value heuristics that detect-secrets applies to file scans.
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    line = f'{key}: "{escaped}"'
+    line = _scanned_line(key, value)
+    return _line_findings(plugins, line) if might_fire(line) else []
+
+
+def _line_findings(plugins: list, line: str) -> list[str]:
+    # Then the value heuristics that detect-secrets applies to file scans.
     return sorted({
         finding.type
         for plugin in plugins
@@ -63,7 +82,45 @@ def _scanner_findings(plugins: list, key: str, value: str) -> list[str]:
     })
 
 
+# What some plugin of detect-secrets 1.5.0 (default settings) needs in a line before it can fire:
+# a necessary condition of each plugin's own pattern, so a line without any of these is one no
+# plugin reports. The plugins' patterns are pinned by tests/test_validate_speed_equivalence.py,
+# which also checks this against the plugins themselves; re-derive it when they change.
+#   - a run of 20 token characters: every pattern plugin that looks for a key holds one in its
+#     own character class, a subset of [\w+/=\\-] (AWS A3T/AKIA.. + 16 [0-9A-Z]; 40 [0-9a-zA-Z/+];
+#     Azure 88; Cloudant 64 hex or 24 [a-z]; Discord 27; GitHub 36; GitLab >= 20 after glpat- and
+#     the like; IBM 44 and 48; Mailchimp 32; OpenAI 20+8+20; PyPI 70; SendGrid 43; Square 43;
+#     Stripe 24; Telegram 35; Twilio 32), and so does a base64 string above the 4.5 bits limit:
+#     Shannon entropy is at most log2 of the number of distinct characters, 2**4.5 > 22;
+#   - Artifactory: AKC + 10 or AP + 9 alphanumerics (case-sensitive patterns);
+#   - BasicAuth, Cloudant, Slack and SoftLayer URLs: '://'; the public-IP plugin: d.d(dd).d;
+#     JWT: eyJ; npm: _authToken; private keys: BEGIN or PuTTY-User-Key-File-2; Slack: xox;
+#   - the keyword plugin's words (api_?key, ..., password, pwd, secret, contraseña), each of which
+#     holds one of the words below, matched with the same case folding (re.IGNORECASE);
+#   - a hex string above the 3.0 bits limit has more than 8 distinct hex digits (checked apart).
+# https://github.com/Yelp/detect-secrets/tree/v1.5.0/detect_secrets/plugins
+_MIGHT_FIRE = re.compile(
+    r"[\w+/=\\-]{20}"
+    r"|AKC\w{10}|AP\w{9}"
+    r"|://|[0-9]\.[0-9]{1,3}\.[0-9]|eyJ|_authToken|BEGIN|PuTTY-User-Key-File-2"
+    r"|(?i:xox|pass|pwd|secret|contrase|(?:api|auth|service|account|db|database|priv|private|client)_?key)"
+)
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
+_HEX_DISTINCT_BELOW_LIMIT = 8
+"""2**3.0 = 8 distinct hex digits hold at most 3.0 bits; the plugin needs more. Strings of 8 distinct
+digits are scanned too, so no rounding of the plugin's float arithmetic can slip past."""
+
+
+def might_fire(line: str) -> bool:
+    """False only when no detect-secrets plugin (default settings) can report anything in `line`."""
+    if _MIGHT_FIRE.search(line):
+        return True
+    return any(len(set(run)) >= _HEX_DISTINCT_BELOW_LIMIT for run in _HEX_RUN.findall(line))
+
+
 def _is_harmless(candidate: str) -> bool:
+    from detect_secrets.filters import heuristic
+
     return (
         heuristic.is_sequential_string(candidate)
         or heuristic.is_potential_uuid(candidate)
@@ -105,11 +162,14 @@ def credential_texts(texts: Iterable[str], cache: dict[str, bool] | None = None)
     """Which of `texts`, read as values on their own, the scanners flag (the key-name signal does not apply)."""
     cache = {} if cache is None else cache
     unknown = sorted({text for text in texts if text and text not in cache})
-    if unknown:
-        with default_settings():
-            plugins = list(get_plugins())
-            for text in unknown:
-                cache[text] = not _AWS_ARN.match(text) and bool(_scanner_findings(plugins, "value", text))
+    plugins: list | None = None
+    for text in unknown:
+        line = _scanned_line("value", text)
+        if _AWS_ARN.match(text) or not might_fire(line):
+            cache[text] = False
+            continue
+        plugins = _plugins() if plugins is None else plugins
+        cache[text] = bool(_line_findings(plugins, line))
     return {text for text in texts if cache.get(text)}
 
 

@@ -1,0 +1,174 @@
+"""What validate computes faster (issue 14, item 2) gives the answers the slower way gave.
+
+Credentials: `credentials.might_fire` clears a `key: "value"` line without running detect-secrets
+when no plugin can fire on it. It is derived from the plugins' own patterns (pinned below, so an
+upgrade of detect-secrets that changes them fails here first), and checked against the plugins
+themselves: over generated lines, over every string literal of the test suite, and on a table.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from secrets_layout import credentials
+from secrets_layout.credentials import credential_findings, credential_texts, might_fire
+
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def plugins():
+    from detect_secrets.settings import default_settings, get_plugins
+
+    with default_settings():
+        yield list(get_plugins())
+
+
+def fired(plugins, line: str) -> list[str]:
+    """Every plugin that reports something in the line, before any heuristic filter."""
+    return sorted({type(plugin).__name__ for plugin in plugins
+                   if plugin.analyze_line(filename="declaration.yaml", line=line, line_number=1)})
+
+
+def reference_findings(plugins, literals) -> list[list[str]]:
+    """credential_findings as it was before the prefilter: every string scanned by every plugin."""
+    result = []
+    for key, value in literals:
+        if value is None or isinstance(value, bool) or value == "":
+            result.append([])
+            continue
+        reasons = ["credential field name"] if credentials.is_credential_key(key) else []
+        if isinstance(value, str) and not credentials._AWS_ARN.match(value):
+            reasons.extend(credentials._line_findings(plugins, credentials._scanned_line(key, value)))
+        result.append(reasons)
+    return result
+
+
+PINNED_PATTERNS = {
+    "ArtifactoryDetector": 2, "AWSKeyDetector": 2, "AzureStorageKeyDetector": 1, "BasicAuthDetector": 1,
+    "CloudantDetector": 4, "DiscordBotTokenDetector": 1, "GitHubTokenDetector": 1, "GitLabTokenDetector": 7,
+    "Base64HighEntropyString": 0, "HexHighEntropyString": 0, "IbmCloudIamDetector": 1, "IbmCosHmacDetector": 1,
+    "IPPublicDetector": 1, "JwtTokenDetector": 1, "KeywordDetector": 0, "MailchimpDetector": 1, "NpmDetector": 1,
+    "OpenAIDetector": 1, "PrivateKeyDetector": 8, "PypiTokenDetector": 2, "SendGridDetector": 1, "SlackDetector": 2,
+    "SoftlayerDetector": 2, "SquareOAuthDetector": 1, "StripeDetector": 1, "TelegramBotTokenDetector": 1,
+    "TwilioKeyDetector": 2,
+}
+
+
+def test_the_plugins_are_those_the_prefilter_was_derived_from(plugins):
+    """might_fire was derived from detect-secrets 1.5.0's default plugins; a new plugin, another
+    pattern or another entropy limit means deriving it again (see the comment on _MIGHT_FIRE)."""
+    import detect_secrets.plugins.keyword as keyword
+    from importlib.metadata import version
+
+    assert version("detect-secrets") == "1.5.0"
+    assert {type(plugin).__name__: len(getattr(plugin, "denylist", ())) for plugin in plugins} == PINNED_PATTERNS
+    limits = {type(plugin).__name__: plugin.entropy_limit for plugin in plugins if hasattr(plugin, "entropy_limit")}
+    assert limits == {"Base64HighEntropyString": 4.5, "HexHighEntropyString": 3.0}
+    assert keyword.DENYLIST == ("api_?key", "auth_?key", "service_?key", "account_?key", "db_?key", "database_?key",
+                                "priv_?key", "private_?key", "client_?key", "db_?pass", "database_?pass", "key_?pass",
+                                "password", "passwd", "pwd", "secret", "contraseña", "contrasena")
+    # Shannon entropy is at most log2(distinct characters): the bounds might_fire relies on.
+    assert 2 ** 4.5 > 22 and math.log2(8) == 3.0
+
+
+ONE_PER_PLUGIN = [
+    # (value, the plugin that fires on `value: "<value>"`)
+    ("AKCp5bh3c1XuUfYx9Q2mNzR", "ArtifactoryDetector"),
+    ("AKIAIOSFODNN7EXAMPLF", "AWSKeyDetector"),
+    ("https://admin:hunter2@db.example.com", "BasicAuthDetector"),
+    ("ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "GitHubTokenDetector"),
+    ("glpat-" + "a1B2c3D4e5F6g7H8i9J0", "GitLabTokenDetector"),
+    ("8.8.4.4", "IPPublicDetector"),
+    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "JwtTokenDetector"),
+    ("-----BEGIN RSA PRIVATE KEY-----", "PrivateKeyDetector"),
+    ("xoxb-1-a", "SlackDetector"),
+    ("sk_live_" + "a1B2c3D4e5F6g7H8i9J0k1L2", "StripeDetector"),
+    ("AC" + "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", "TwilioKeyDetector"),
+    ("f3a9c1e7b2d8046a", "HexHighEntropyString"),
+    ("Zx8Qp2Lm7Vt4Rk9Wn3Yb6Hc1Jd5Gf0Sa", "Base64HighEntropyString"),
+    ("my_password: hunter2", "KeywordDetector"),
+]
+
+
+@pytest.mark.parametrize(("value", "plugin"), ONE_PER_PLUGIN)
+def test_a_line_a_plugin_fires_on_passes_the_prefilter(plugins, value, plugin):
+    line = credentials._scanned_line("value", value)
+    assert plugin in fired(plugins, line)
+    assert might_fire(line)
+
+
+@pytest.mark.parametrize("value", [
+    "svc-00000.db.prod.internal", "platform-team", "svc_00000_app", "cc-1001", "111111111111", "payments",
+    "Database credentials of the svc-00000 service (payments team)", "2024-01-31", "v1.2",
+    "deadbeef",  # 8 hex digits but 6 distinct: at most 2.6 bits, under the hex limit of 3.0
+])
+def test_a_line_no_plugin_fires_on_is_cleared(plugins, value):
+    line = credentials._scanned_line("value", value)
+    assert fired(plugins, line) == []
+    assert not might_fire(line)
+
+
+_FRAGMENTS = ["AKC", "AP", "AKIA", "ghp_", "glpat-", "://", "@", ":", ".", "eyJ", "xoxb-", "sk_live_", "AC", "SK",
+              "pass", "PWD", "secret", "api_key", "contraseña", "BEGIN RSA PRIVATE KEY", "_authToken=", "//", "=",
+              "8", "25", "192.", "1.", "\\", '"', "'", " ", "-", "_", "T3BlbkFJ", "sq0csp-", "SG.", "pypi-", "us1"]
+_TOKEN_CHARACTERS = string.ascii_letters + string.digits + "+/=_-\\."
+_tokens = st.text(alphabet=_TOKEN_CHARACTERS, min_size=6, max_size=70)
+_hex = st.text(alphabet=string.hexdigits, min_size=6, max_size=40)
+_pieces = st.one_of(st.sampled_from(_FRAGMENTS), _tokens, _hex, st.text(max_size=6),
+                    st.integers(0, 300).map(str))
+_values = st.lists(_pieces, max_size=8).map("".join)
+_keys = st.one_of(st.sampled_from(["value", "password", "host", "description", "aws_key", "cloudant_pwd",
+                                   "ibm_cloud_api_key", "softlayer_api_key", "cos_secret_access_key", "tag"]),
+                  _values)
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=_keys, value=_values)
+def test_the_prefilter_never_clears_a_line_a_plugin_fires_on(plugins, key, value):
+    line = credentials._scanned_line(key, value)
+    if fired(plugins, line):
+        assert might_fire(line), line
+
+
+@settings(max_examples=300, deadline=None)
+@given(literals=st.lists(st.tuples(_keys, st.one_of(_values, st.none(), st.booleans(), st.integers())), max_size=6))
+def test_credential_findings_equal_the_scan_of_every_string(plugins, literals):
+    assert credential_findings(literals) == reference_findings(plugins, literals)
+
+
+def _test_suite_strings() -> list[str]:
+    """Every string literal of the tests: the credential-looking ones the suite was written with."""
+    found: set[str] = set()
+    for file in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and 0 < len(node.value) < 2000:
+                found.add(node.value)
+    return sorted(found)
+
+
+def test_the_test_suites_literals_get_the_findings_they_got_before(plugins):
+    texts = _test_suite_strings()
+    assert len(texts) > 1000
+    literals = [(key, text) for text in texts for key in ("value", "password", "description")]
+    new, old = credential_findings(literals), reference_findings(plugins, literals)
+    assert new == old
+    flagged = sum(1 for reasons in old if set(reasons) - {"credential field name"})
+    assert flagged > 50  # the comparison covers real findings, not only cleared lines
+    for text in texts:
+        line = credentials._scanned_line("value", text)
+        assert might_fire(line) or not fired(plugins, line), text
+
+
+def test_redaction_flags_what_the_scan_flags(plugins):
+    texts = _test_suite_strings()
+    expected = {text for text in texts if not credentials._AWS_ARN.match(text)
+                and credentials._line_findings(plugins, credentials._scanned_line("value", text))}
+    assert credential_texts(texts) == expected
