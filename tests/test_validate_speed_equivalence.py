@@ -172,3 +172,169 @@ def test_redaction_flags_what_the_scan_flags(plugins):
     expected = {text for text in texts if not credentials._AWS_ARN.match(text)
                 and credentials._line_findings(plugins, credentials._scanned_line("value", text))}
     assert credential_texts(texts) == expected
+
+
+# YAML: the composer with memoised tags builds the node graph PyYAML's own CSafeLoader builds, and
+# load_yaml builds the data PyYAML's safe loader builds, with the positions of the nodes it composed.
+
+REPOSITORY = TESTS.parent
+DECLARATIONS = sorted((REPOSITORY / "environments").glob("*.yaml"))
+
+
+def _nodes(node, seen=None):
+    """The node graph as comparable tuples (aliases: the anchored node once, then its position)."""
+    import yaml
+
+    seen = set() if seen is None else seen
+    where = (node.start_mark.line, node.start_mark.column, node.end_mark.line, node.end_mark.column)
+    if id(node) in seen:
+        return ("alias", where)
+    seen.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        return (node.tag, node.value, node.style, where)
+    if isinstance(node, yaml.SequenceNode):
+        return (node.tag, where, [_nodes(item, seen) for item in node.value])
+    return (node.tag, where, [(_nodes(key, seen), _nodes(value, seen)) for key, value in node.value])
+
+
+def _compose_both(text: str):
+    import yaml
+
+    from secrets_layout import yaml_source
+
+    return yaml.compose(text, Loader=yaml.CSafeLoader), yaml.compose(text, Loader=yaml_source._Loader)
+
+
+_scalars = st.one_of(
+    st.text(max_size=12), st.integers(-10**6, 10**6), st.booleans(), st.none(),
+    st.sampled_from(["yes", "No", "~", "null", "0777", "1:30", "0x1F", "1_000", ".nan", "-.inf", "2024-01-31",
+                     "12.5", "1e3", "=", "<<", "on", "OFF", "!", "'quoted'", "0b101", "+12", "-0"]),
+)
+_documents = st.recursive(
+    _scalars,
+    lambda children: st.one_of(st.lists(children, max_size=4),
+                               st.dictionaries(st.one_of(st.text(max_size=8), st.integers(0, 99)), children, max_size=4)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(document=_documents, flow=st.sampled_from([None, True, False]))
+def test_memoised_tags_compose_the_graph_pyyaml_composes(document, flow):
+    import yaml
+
+    text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True)
+    plain, memoised = _compose_both(text)
+    assert _nodes(memoised) == _nodes(plain)
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x {b: 1, c: [yes, ~, 0o17]}\nd: *x\ne: {<<: *x, b: 2}\n",
+    "- !!str 12\n- !!int '7'\n- ! plain\n- '1.5'\n- 1.5\n- \"true\"\n- true\n- =\n",
+    "key: |\n  literal\n  text\nother: >\n  folded\n",
+    "? complex\n: value\n[1, 2]: flow key\n",
+    *(file.read_text(encoding="utf-8") for file in DECLARATIONS),
+], ids=lambda text: text[:20])
+def test_memoised_tags_compose_the_graph_pyyaml_composes_on_a_table(text):
+    plain, memoised = _compose_both(text)
+    assert _nodes(memoised) == _nodes(plain)
+
+
+def _reference_positions(node, path=(), values=None, keys=None):
+    """Where each path was written, walked from PyYAML's own composition (no aliases or merges)."""
+    import yaml
+
+    values = {} if values is None else values
+    keys = {} if keys is None else keys
+    values.setdefault(path, (node.start_mark.line, node.start_mark.column))
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _reference_positions(item, path + (index,), values, keys)
+    elif isinstance(node, yaml.MappingNode):
+        constructor = yaml.constructor.SafeConstructor()
+        for key_node, value_node in node.value:
+            key = constructor.construct_object(key_node)
+            key = key if isinstance(key, str | int) and not isinstance(key, bool) else str(key_node.value)
+            keys[path + (key,)] = (key_node.start_mark.line, key_node.start_mark.column)
+            _reference_positions(value_node, path + (key,), values, keys)
+    return values, keys
+
+
+_plain_documents = st.recursive(
+    st.one_of(st.text(max_size=12), st.integers(-10**6, 10**6), st.booleans(), st.none()),
+    lambda children: st.one_of(st.lists(children, max_size=4),
+                               st.dictionaries(st.one_of(st.text(max_size=8), st.integers(0, 99)), children, max_size=4)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(document=_plain_documents, flow=st.sampled_from([None, True, False]))
+def test_load_yaml_reads_what_pyyaml_reads_where_pyyaml_composed_it(document, flow):
+    import yaml
+
+    from secrets_layout.yaml_source import load_yaml
+
+    text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True)
+    data, source_map = load_yaml(text, "x.yaml")
+    assert data == yaml.load(text, Loader=yaml.CSafeLoader)  # (not always `document`: U+0085 reads back as a space)
+    values, keys = _reference_positions(yaml.compose(text, Loader=yaml.CSafeLoader))
+    assert {path: (mark.line, mark.column) for path, mark in source_map.values.items()} == values
+    assert {path: (mark.line, mark.column) for path, mark in source_map.keys.items()} == keys
+
+
+# Defaults: _Copies gives the source map SourceMap.alias gives.
+
+def _merged_both_ways(text: str, monkeypatch):
+    from secrets_layout import loader
+    from secrets_layout.yaml_source import load_yaml
+
+    data, fast_map = load_yaml(text, "x.yaml")
+    fast = loader.merge_defaults(data, fast_map)
+
+    class ByAlias(loader._Copies):
+        def alias(self, source, target):
+            self.source_map.alias(source, target, self.origin)
+
+    data, reference_map = load_yaml(text, "x.yaml")
+    with monkeypatch.context() as patch:
+        patch.setattr(loader, "_Copies", ByAlias)
+        reference = loader.merge_defaults(data, reference_map)
+    return (fast, _marks(fast_map.values), _marks(fast_map.keys)), \
+        (reference, _marks(reference_map.values), _marks(reference_map.keys))
+
+
+def _marks(table: dict) -> list:
+    """A table of positions, comparable across loads (a Mark has no equality of its own)."""
+    return [(path, mark.name, mark.line, mark.column) for path, mark in table.items()]
+
+
+@pytest.mark.parametrize("file", DECLARATIONS, ids=lambda file: file.name)
+def test_defaults_merge_to_the_same_positions(file, monkeypatch):
+    fast, reference = _merged_both_ways(file.read_text(encoding="utf-8"), monkeypatch)
+    assert fast == reference
+
+
+_rotation = st.fixed_dictionaries({}, optional={
+    "every_days": st.integers(1, 90), "schedule": st.just("rate(10 days)"), "enabled": st.booleans(),
+    "managed": st.just("rds-postgresql-single-user"), "function": st.just("api-key-rotator"),
+    "lambda_arn": st.just("arn:aws:lambda:us-east-1:111111111111:function:f"), "window": st.just("3h"),
+    "adapter": st.fixed_dictionaries({"type": st.just("http-api-key")}), "bootstrap": st.just("database-reads-secret"),
+    "vpc": st.fixed_dictionaries({"subnet_ids": st.just(["subnet-1"])}),
+})
+_tags = st.dictionaries(st.sampled_from(["owner", "team", "cost-center", "service"]), st.text(max_size=5), max_size=3)
+_fields = {"rotation": _rotation, "tags": _tags, "replicas": st.lists(st.sampled_from(["us-west-2", "eu-west-1"])),
+           "recovery_window_days": st.integers(0, 30), "description": st.text(max_size=8)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(defaults=st.fixed_dictionaries({}, optional=_fields),
+       secrets=st.lists(st.fixed_dictionaries({"name": st.text(max_size=5)}, optional=_fields), max_size=5),
+       flow=st.sampled_from([None, True, False]))
+def test_defaults_merge_to_the_same_positions_whatever_they_hold(defaults, secrets, flow):
+    import yaml
+
+    text = yaml.safe_dump({"defaults": defaults, "secrets": secrets}, default_flow_style=flow)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, reference = _merged_both_ways(text, monkeypatch)
+    assert fast == reference
