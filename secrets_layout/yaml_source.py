@@ -17,6 +17,7 @@ and builds plain Python data from it itself, so that:
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
@@ -152,32 +153,24 @@ class SourceMap:
 
 
 class _Loader(_SafeLoader):
-    """The safe loader, with each plain scalar's tag resolved once per distinct text.
+    """The safe loader, with each tag resolved once per distinct question.
 
     The composer asks for the tag of every node (PyYAML yaml/_yaml.pyx, CParser._compose_scalar_node:
     `self.resolve(ScalarNode, value, (plain_implicit, quoted_implicit))`), and BaseResolver.resolve
     (lib/yaml/resolver.py) tries the implicit resolvers' regular expressions on every plain scalar,
     although a declaration repeats the same keys and values thousands of times. Without path
-    resolvers (the safe loader has none) its answer depends on the text alone for a plain scalar
-    (implicit[0]), is the default str tag for a quoted one, and the default tag for a collection;
-    with path resolvers, everything goes to PyYAML's own resolve.
+    resolvers (the safe loader has none) the answer depends on those three arguments alone, and
+    descend_resolver/ascend_resolver, which the composer calls around every node, return at once.
+    A cache and builtins in their place keep the composer from entering Python frames for them.
+    With path resolvers, PyYAML's own methods run.
     """
 
     def __init__(self, stream):
         super().__init__(stream)
-        self._plain_tags: dict[str, str] = {}
-
-    def resolve(self, kind, value, implicit):
-        if self.yaml_path_resolvers:
-            return super().resolve(kind, value, implicit)
-        if kind is yaml.ScalarNode:
-            if not implicit[0]:
-                return self.DEFAULT_SCALAR_TAG
-            tag = self._plain_tags.get(value)
-            if tag is None:
-                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
-            return tag
-        return self.DEFAULT_MAPPING_TAG if kind is yaml.MappingNode else self.DEFAULT_SEQUENCE_TAG
+        if not self.yaml_path_resolvers:
+            self.resolve = functools.lru_cache(maxsize=None)(super().resolve)
+            self.descend_resolver = {}.get  # (parent node, index) -> ignored
+            self.ascend_resolver = tuple  # () -> ignored
 
 
 class YamlSourceError(Exception):

@@ -240,6 +240,20 @@ def test_memoised_tags_compose_the_graph_pyyaml_composes_on_a_table(text):
     assert _nodes(memoised) == _nodes(plain)
 
 
+def test_a_loader_with_path_resolvers_keeps_pyyamls_own_resolution():
+    import yaml
+
+    from secrets_layout import yaml_source
+
+    class WithPaths(yaml_source._Loader):
+        pass
+
+    yaml.add_path_resolver("!team", ["a"], dict, Loader=WithPaths)
+    assert "resolve" not in vars(WithPaths("x: 1"))
+    assert "resolve" in vars(yaml_source._Loader("x: 1"))
+    assert yaml.compose("a: {b: 1}", Loader=WithPaths).value[0][1].tag == "!team"
+
+
 def _reference_positions(node, path=(), values=None, keys=None):
     """Where each path was written, walked from PyYAML's own composition (no aliases or merges)."""
     import yaml
