@@ -412,3 +412,37 @@ def test_the_first_letter_lookahead_changes_no_match(text):
     words = r"(?:api|auth|service|account|db|database|priv|private|client)_?key"
     plain = re.compile(rf"xox|pass|pwd|secret|contrase|{words}", re.IGNORECASE)
     assert bool(credentials._MIGHT_FIRE[2].search(text)) == bool(plain.search(text))
+
+
+# Environment folders: a team file's positions are numbered on as before.
+
+def _reference_add_items(target, other, offsets):
+    """SourceMap.add_items's table copy as it was written before: one `moved` call per entry."""
+    def moved(path):
+        if len(path) < 2 or path[0] not in offsets or not isinstance(path[1], int):
+            return None
+        return (path[0], path[1] + offsets[path[0]], *path[2:])
+
+    for table, other_table in ((target.values, other.values), (target.keys, other.keys)):
+        for path, mark in other_table.items():
+            if moved(path) is not None:
+                table[moved(path)] = mark
+
+
+_team_items = st.lists(st.fixed_dictionaries({"name": st.text(max_size=4)}, optional=_fields), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(secrets=_team_items, parameters=_team_items, other=st.dictionaries(st.sampled_from(["x", "7"]), st.integers()),
+       offsets=st.fixed_dictionaries({"secrets": st.integers(0, 50), "parameters": st.integers(0, 50)}))
+def test_team_file_positions_move_as_before(secrets, parameters, other, offsets):
+    import yaml
+
+    from secrets_layout.yaml_source import SourceMap, load_yaml
+
+    text = yaml.safe_dump({"secrets": secrets, "parameters": parameters, **other})
+    _, team = load_yaml(text, "team.yaml")
+    fast, reference = SourceMap("settings.yaml"), SourceMap("settings.yaml")
+    fast.add_items(team, offsets)
+    _reference_add_items(reference, team, offsets)
+    assert _marks(fast.values) == _marks(reference.values) and _marks(fast.keys) == _marks(reference.keys)
