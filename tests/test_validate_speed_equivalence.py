@@ -210,12 +210,19 @@ _scalars = st.one_of(
     st.sampled_from(["yes", "No", "~", "null", "0777", "1:30", "0x1F", "1_000", ".nan", "-.inf", "2024-01-31",
                      "12.5", "1e3", "=", "<<", "on", "OFF", "!", "'quoted'", "0b101", "+12", "-0"]),
 )
-_documents = st.recursive(
-    _scalars,
-    lambda children: st.one_of(st.lists(children, max_size=4),
-                               st.dictionaries(st.one_of(st.text(max_size=8), st.integers(0, 99)), children, max_size=4)),
-    max_leaves=25,
-)
+
+
+def _nested(scalars):
+    """Documents of lists and mappings (text and integer keys) around `scalars`."""
+    return st.recursive(
+        scalars,
+        lambda children: st.one_of(st.lists(children, max_size=4),
+                                   st.dictionaries(st.one_of(st.text(max_size=8), st.integers(0, 99)), children, max_size=4)),
+        max_leaves=25,
+    )
+
+
+_documents = _nested(_scalars)
 
 
 @settings(max_examples=400, deadline=None)
@@ -274,12 +281,7 @@ def _reference_positions(node, path=(), values=None, keys=None):
     return values, keys
 
 
-_plain_documents = st.recursive(
-    st.one_of(st.text(max_size=12), st.integers(-10**6, 10**6), st.booleans(), st.none()),
-    lambda children: st.one_of(st.lists(children, max_size=4),
-                               st.dictionaries(st.one_of(st.text(max_size=8), st.integers(0, 99)), children, max_size=4)),
-    max_leaves=25,
-)
+_plain_documents = _nested(st.one_of(st.text(max_size=12), st.integers(-10**6, 10**6), st.booleans(), st.none()))
 
 
 @settings(max_examples=400, deadline=None)
