@@ -29,35 +29,22 @@ def is_credential_key(key: str) -> bool:
 
 def credential_findings(literals: Iterable[tuple[str, object]]) -> list[list[str]]:
     """For each `(key, value)`, why it looks like a credential: the detectors that fired (empty: fine)."""
-    scanned: dict[tuple[str, str], list[str]] = {}
+    literals = list(literals)
+    lines: dict[tuple[str, str], str] = {}
+    for key, value in literals:
+        if isinstance(value, str) and value and not _AWS_ARN.match(value) and (key, value) not in lines:
+            lines[key, value] = _scanned_line(key, value)
+    found = _scan(lines.values())
     findings = []
-    plugins: list | None = None
     for key, value in literals:
         if value is None or isinstance(value, bool) or value == "":
             findings.append([])
             continue
         reasons = ["credential field name"] if is_credential_key(key) else []
         if isinstance(value, str) and not _AWS_ARN.match(value):
-            if (key, value) not in scanned:
-                line = _scanned_line(key, value)
-                if not might_fire(line):
-                    scanned[key, value] = []
-                else:
-                    plugins = _plugins() if plugins is None else plugins
-                    scanned[key, value] = _line_findings(plugins, line)
-            reasons.extend(scanned[key, value])
+            reasons.extend(found.get(lines[key, value], []))
         findings.append(reasons)
     return findings
-
-
-def _plugins() -> list:
-    """detect-secrets' plugins with their default settings. Imported here, not at the top: importing
-    detect-secrets (it imports requests) and building its plugins (some 300 regular expressions)
-    costs more than validating 1,000 secrets whose strings `might_fire` has all cleared."""
-    from detect_secrets.settings import default_settings, get_plugins
-
-    with default_settings():
-        return list(get_plugins())
 
 
 def _scanned_line(key: str, value: str) -> str:
@@ -67,9 +54,20 @@ def _scanned_line(key: str, value: str) -> str:
     return f'{key}: "{escaped}"'
 
 
-def _scanner_findings(plugins: list, key: str, value: str) -> list[str]:
-    line = _scanned_line(key, value)
-    return _line_findings(plugins, line) if might_fire(line) else []
+def _scan(lines: Iterable[str]) -> dict[str, list[str]]:
+    """The plugins' findings on each of `lines` that `might_fire` lets through (the others have none).
+
+    detect-secrets is imported here, not at the top: importing it (it imports requests) and building
+    its plugins (some 300 regular expressions) costs more than validating 1,000 secrets whose strings
+    `might_fire` has all cleared. The plugins run under its default settings, as a scan would."""
+    candidates = [line for line in dict.fromkeys(lines) if might_fire(line)]
+    if not candidates:
+        return {}
+    from detect_secrets.settings import default_settings, get_plugins
+
+    with default_settings():
+        plugins = list(get_plugins())
+        return {line: _line_findings(plugins, line) for line in candidates}
 
 
 def _line_findings(plugins: list, line: str) -> list[str]:
@@ -169,14 +167,9 @@ def credential_texts(texts: Iterable[str], cache: dict[str, bool] | None = None)
     """Which of `texts`, read as values on their own, the scanners flag (the key-name signal does not apply)."""
     cache = {} if cache is None else cache
     unknown = sorted({text for text in texts if text and text not in cache})
-    plugins: list | None = None
-    for text in unknown:
-        line = _scanned_line("value", text)
-        if _AWS_ARN.match(text) or not might_fire(line):
-            cache[text] = False
-            continue
-        plugins = _plugins() if plugins is None else plugins
-        cache[text] = bool(_line_findings(plugins, line))
+    lines = {text: _scanned_line("value", text) for text in unknown if not _AWS_ARN.match(text)}
+    found = _scan(lines.values())
+    cache.update({text: text in lines and bool(found.get(lines[text])) for text in unknown})
     return {text for text in texts if cache.get(text)}
 
 

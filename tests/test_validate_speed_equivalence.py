@@ -79,6 +79,25 @@ def test_the_plugins_are_those_the_prefilter_was_derived_from(plugins):
     assert 2 ** 4.5 > 22 and math.log2(8) == 3.0
 
 
+def test_the_plugins_run_under_detect_secrets_default_settings(monkeypatch):
+    """As a scan runs them, whatever settings the process holds (verification, say, would call out)."""
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.settings import get_settings, transient_settings
+
+    seen = []
+    analyze_line = AWSKeyDetector.analyze_line
+
+    def recording(self, *args, **kwargs):
+        seen.append(sorted(get_settings().plugins))
+        return analyze_line(self, *args, **kwargs)
+
+    monkeypatch.setattr(AWSKeyDetector, "analyze_line", recording)
+    with transient_settings({"plugins_used": []}):
+        assert credential_findings([("value", "AKIAIOSFODNN7EXAMPLF")]) == [["AWS Access Key"]]
+        assert credential_texts(["AKIAIOSFODNN7EXAMPLF"]) == {"AKIAIOSFODNN7EXAMPLF"}
+    assert seen == [sorted(PINNED_PATTERNS)] * 2
+
+
 ONE_PER_PLUGIN = [
     # (value, the plugin that fires on `value: "<value>"`)
     ("AKCp5bh3c1XuUfYx9Q2mNzR", "ArtifactoryDetector"),
@@ -435,7 +454,7 @@ _team_items = st.lists(st.fixed_dictionaries({"name": st.text(max_size=4)}, opti
 
 
 @settings(max_examples=200, deadline=None)
-@given(secrets=_team_items, parameters=_team_items, other=st.dictionaries(st.sampled_from(["x", "7"]), st.integers()),
+@given(secrets=_team_items, parameters=_team_items, other=st.dictionaries(st.sampled_from(["x", "7"]), st.integers(-1000, 1000)),
        offsets=st.fixed_dictionaries({"secrets": st.integers(0, 50), "parameters": st.integers(0, 50)}))
 def test_team_file_positions_move_as_before(secrets, parameters, other, offsets):
     import yaml
