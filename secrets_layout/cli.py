@@ -10,14 +10,11 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from rich.console import Console
-
-from secrets_layout.declaration.folder import SETTINGS_FILE
+# What a command needs beyond these is imported in its handler: `validate` must not pay for the
+# preview's (rich, pulumi, grpc) nor `--version` for the models' (pydantic builds them on import).
 from secrets_layout.errors import DeclarationError
 from secrets_layout.files import UnreadableFile, check_regular, shown
-from secrets_layout.loader import load_declaration
 from secrets_layout.reports import validation as validation_report
-from secrets_layout.schema import schema_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULT_DECLARATIONS = "environments/*.yaml"
@@ -219,6 +216,8 @@ def _declaration_files(paths: Sequence[str]) -> list[Path]:
             raise UsageError("'' is not a path; name a declaration file or a folder of them")
         given = Path(text)
         if given.is_dir():
+            from secrets_layout.declaration.folder import SETTINGS_FILE
+
             found = [given] if (given / SETTINGS_FILE).exists() else _declarations_in(given)
             if not found:
                 raise UsageError(f"{shown(given)}: no declarations (*.yaml files) in this folder; name the files to check")
@@ -268,6 +267,8 @@ def _validate(arguments: argparse.Namespace) -> int:
 
 def _validate_file(file: Path, policy_config: str | None = None,
                    configs: dict[Path, dict] | None = None) -> validation_report.FileResult:
+    from secrets_layout.loader import load_declaration
+
     try:
         loaded = load_declaration(file)
     except DeclarationError as error:
@@ -377,6 +378,8 @@ def _preview(arguments: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _progress_line():
     """A status line on a terminal's stderr while the preview runs; nothing when redirected."""
+    from rich.console import Console
+
     console = Console(stderr=True)
     if not console.is_terminal:
         yield None
@@ -463,6 +466,8 @@ def _source_declaration(environment: str):
     """init --from ENV: environments/ENV.yaml, which must be a valid declaration."""
     path = Path("environments") / f"{environment}.yaml"
     check_regular(path)
+    from secrets_layout.loader import load_declaration
+
     try:
         return load_declaration(path).declaration
     except DeclarationError as error:
@@ -478,6 +483,7 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
         consumer_policy_note,
         default_declaration_path,
     )
+    from secrets_layout.loader import load_declaration
 
     try:
         path = Path(arguments.file) if arguments.file else default_declaration_path(arguments.secret)
@@ -499,11 +505,14 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
 def _audit(arguments: argparse.Namespace) -> int:
     # Imported here: boto3 is needed by `audit` only.
     from secrets_layout.audit.cli import run_audit_command
+    from secrets_layout.loader import load_declaration
 
     return run_audit_command(arguments, usage_error=UsageError, load=load_declaration)
 
 
 def _schema(arguments: argparse.Namespace) -> int:
+    from secrets_layout.schema import schema_text
+
     sys.stdout.write(schema_text(arguments.file_kind))
     return EXIT_OK
 

@@ -11,9 +11,6 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from detect_secrets.filters import heuristic
-from detect_secrets.settings import default_settings, get_plugins
-
 _CREDENTIAL_KEY = re.compile(
     r"(?:^|[_\-./])(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|"
     r"access[_-]?key|secret[_-]?key|client[_-]?secret|credentials?)$",
@@ -32,29 +29,49 @@ def is_credential_key(key: str) -> bool:
 
 def credential_findings(literals: Iterable[tuple[str, object]]) -> list[list[str]]:
     """For each `(key, value)`, why it looks like a credential: the detectors that fired (empty: fine)."""
+    literals = list(literals)
+    lines: dict[tuple[str, str], str] = {}
+    for key, value in literals:
+        if isinstance(value, str) and value and not _AWS_ARN.match(value) and (key, value) not in lines:
+            lines[key, value] = _scanned_line(key, value)
+    found = _scan(lines.values())
+    findings = []
+    for key, value in literals:
+        if value is None or isinstance(value, bool) or value == "":
+            findings.append([])
+            continue
+        reasons = ["credential field name"] if is_credential_key(key) else []
+        if isinstance(value, str) and not _AWS_ARN.match(value):
+            reasons.extend(found.get(lines[key, value], []))
+        findings.append(reasons)
+    return findings
+
+
+def _scanned_line(key: str, value: str) -> str:
+    # The plugins are detect-secrets' own with their default limits, run on one `key: "value"`
+    # line the way a file scan runs them (scan_line is 4x slower and skips the entropy limits).
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{key}: "{escaped}"'
+
+
+def _scan(lines: Iterable[str]) -> dict[str, list[str]]:
+    """The plugins' findings on each of `lines` that `might_fire` lets through (the others have none).
+
+    detect-secrets is imported here, not at the top: importing it (it imports requests) and building
+    its plugins (some 300 regular expressions) costs more than validating 1,000 secrets whose strings
+    `might_fire` has all cleared. The plugins run under its default settings, as a scan would."""
+    candidates = [line for line in dict.fromkeys(lines) if might_fire(line)]
+    if not candidates:
+        return {}
+    from detect_secrets.settings import default_settings, get_plugins
+
     with default_settings():
         plugins = list(get_plugins())
-        scanned: dict[tuple[str, str], list[str]] = {}
-        findings = []
-        for key, value in literals:
-            if value is None or isinstance(value, bool) or value == "":
-                findings.append([])
-                continue
-            reasons = ["credential field name"] if is_credential_key(key) else []
-            if isinstance(value, str) and not _AWS_ARN.match(value):
-                if (key, value) not in scanned:
-                    scanned[key, value] = _scanner_findings(plugins, key, value)
-                reasons.extend(scanned[key, value])
-            findings.append(reasons)
-        return findings
+        return {line: _line_findings(plugins, line) for line in candidates}
 
 
-def _scanner_findings(plugins: list, key: str, value: str) -> list[str]:
-    # The plugins are detect-secrets' own with their default limits, run on one `key: "value"`
-    # line the way a file scan runs them (scan_line is 4x slower and skips the entropy limits);
-    # then the value heuristics that detect-secrets applies to file scans.
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    line = f'{key}: "{escaped}"'
+def _line_findings(plugins: list, line: str) -> list[str]:
+    # Then the value heuristics that detect-secrets applies to file scans.
     return sorted({
         finding.type
         for plugin in plugins
@@ -63,7 +80,46 @@ def _scanner_findings(plugins: list, key: str, value: str) -> list[str]:
     })
 
 
+# What some plugin of detect-secrets 1.5.0 (default settings) needs in a line before it can fire:
+# a necessary condition of each plugin's own pattern, so a line without any of these is one no
+# plugin reports. The plugins' patterns are pinned by tests/test_validate_speed_equivalence.py,
+# which also checks this against the plugins themselves; re-derive it when they change.
+#   - a run of 20 token characters: every pattern plugin that looks for a key holds one in its
+#     own character class, a subset of [\w+/=\\-] (AWS A3T/AKIA.. + 16 [0-9A-Z]; 40 [0-9a-zA-Z/+];
+#     Azure 88; Cloudant 64 hex or 24 [a-z]; Discord 27; GitHub 36; GitLab >= 20 after glpat- and
+#     the like; IBM 44 and 48; Mailchimp 32; OpenAI 20+8+20; PyPI 70; SendGrid 43; Square 43;
+#     Stripe 24; Telegram 35; Twilio 32), and so does a base64 string above the 4.5 bits limit:
+#     Shannon entropy is at most log2 of the number of distinct characters, 2**4.5 > 22;
+#   - Artifactory: AKC + 10 or AP + 9 alphanumerics (case-sensitive patterns);
+#   - BasicAuth, Cloudant, Slack and SoftLayer URLs: '://'; the public-IP plugin: d.d(dd).d;
+#     JWT: eyJ; npm: _authToken; private keys: BEGIN or PuTTY-User-Key-File-2; Slack: xox;
+#   - the keyword plugin's words (api_?key, ..., password, pwd, secret, contraseña), each of which
+#     holds one of the words below, matched with the same case folding (re.IGNORECASE);
+#   - a hex string above the 3.0 bits limit has more than 8 distinct hex digits (checked apart).
+# https://github.com/Yelp/detect-secrets/tree/v1.5.0/detect_secrets/plugins
+_MIGHT_FIRE = (
+    re.compile(r"[\w+/=\\-]{20}"),
+    re.compile(r"AKC\w{10}|AP\w{9}|://|[0-9]\.[0-9]{1,3}\.[0-9]|eyJ|_authToken|BEGIN|PuTTY-User-Key-File-2"),
+    # The lookahead on the words' first letters only saves time (see _CREDENTIAL_HINT).
+    re.compile(r"(?=[xpscad])(?:xox|pass|pwd|secret|contrase|(?:api|auth|service|account|db|database|priv|private|client)_?key)",
+               re.IGNORECASE),
+)
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
+_HEX_DISTINCT_BELOW_LIMIT = 8
+"""2**3.0 = 8 distinct hex digits hold at most 3.0 bits; the plugin needs more. Strings of 8 distinct
+digits are scanned too, so no rounding of the plugin's float arithmetic can slip past."""
+
+
+def might_fire(line: str) -> bool:
+    """False only when no detect-secrets plugin (default settings) can report anything in `line`."""
+    if any(pattern.search(line) for pattern in _MIGHT_FIRE):
+        return True
+    return any(len(set(run)) >= _HEX_DISTINCT_BELOW_LIMIT for run in _HEX_RUN.findall(line))
+
+
 def _is_harmless(candidate: str) -> bool:
+    from detect_secrets.filters import heuristic
+
     return (
         heuristic.is_sequential_string(candidate)
         or heuristic.is_potential_uuid(candidate)
@@ -73,9 +129,14 @@ def _is_harmless(candidate: str) -> bool:
     )
 
 
-_TOKEN_WITH_A_DIGIT = re.compile(r"(?=[A-Za-z0-9+/=_.:~-]*[0-9])[A-Za-z0-9+/=_.:~-]{16,}")
+_TOKEN = re.compile(r"[A-Za-z0-9+/=_.:~-]{16,}")
+_DIGIT = re.compile(r"[0-9]")
+_WHITESPACE = re.compile(r"\s")
+# The lookahead on the first letters (each word starts with one of them) lets the regular
+# expression engine skip most positions at once; without it, each position tries every word.
 _CREDENTIAL_HINT = re.compile(
-    r"pass|pwd|secret|contrase|(?:api|auth|service|account|db|database|priv|private|client)[_-]?key|://|-----BEGIN",
+    r"(?=[pscad:-])(?:pass|pwd|secret|contrase|(?:api|auth|service|account|db|database|priv|private|client)[_-]?key"
+    r"|://|-----BEGIN)",
     re.IGNORECASE,
 )
 
@@ -88,9 +149,10 @@ def might_hold_credential(text: str) -> bool:
     plugins need their words. Text that passes is scanned by the plugins themselves."""
     if not text:
         return False
-    if not any(character.isspace() for character in text) and len(text) >= 8:
+    if len(text) >= 8 and not _WHITESPACE.search(text):
         return True
-    return bool(_TOKEN_WITH_A_DIGIT.search(text) or _CREDENTIAL_HINT.search(text))
+    # A token of 16 with a digit: a maximal run of token characters of 16 or more holding one.
+    return any(_DIGIT.search(token) for token in _TOKEN.findall(text)) or bool(_CREDENTIAL_HINT.search(text))
 
 
 CREDENTIAL_PLACEHOLDER = "<credential>"
@@ -105,11 +167,9 @@ def credential_texts(texts: Iterable[str], cache: dict[str, bool] | None = None)
     """Which of `texts`, read as values on their own, the scanners flag (the key-name signal does not apply)."""
     cache = {} if cache is None else cache
     unknown = sorted({text for text in texts if text and text not in cache})
-    if unknown:
-        with default_settings():
-            plugins = list(get_plugins())
-            for text in unknown:
-                cache[text] = not _AWS_ARN.match(text) and bool(_scanner_findings(plugins, "value", text))
+    lines = {text: _scanned_line("value", text) for text in unknown if not _AWS_ARN.match(text)}
+    found = _scan(lines.values())
+    cache.update({text: text in lines and bool(found.get(lines[text])) for text in unknown})
     return {text for text in texts if cache.get(text)}
 
 

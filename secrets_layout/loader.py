@@ -221,7 +221,7 @@ def merge_defaults(data: dict, source_map: SourceMap) -> dict:
     if not isinstance(defaults, dict) or not isinstance(secrets, list):
         return data
     merged = dict(data, secrets=[])
-    written_defaults = source_map.within(("defaults",))
+    written_defaults = _Copies(source_map, source_map.within(("defaults",)))
     for index, secret in enumerate(secrets):
         if isinstance(secret, dict):
             secret = dict(secret)
@@ -230,7 +230,7 @@ def merge_defaults(data: dict, source_map: SourceMap) -> dict:
                 if field not in secret:
                     # Shared, not copied: the merged document is only read (by the models and the rules).
                     secret[field] = inherited
-                    source_map.alias(source, target, written_defaults)
+                    written_defaults.alias(source, target)
                 elif field == "rotation":
                     secret[field] = _merge_rotation(inherited, secret[field], source, target, source_map, written_defaults)
                 elif field in _MERGED_MAPPINGS:
@@ -239,17 +239,39 @@ def merge_defaults(data: dict, source_map: SourceMap) -> dict:
     return merged
 
 
+class _Copies:
+    """SourceMap.alias from one small origin map, many times over: what is under each source is
+    looked up once, and each copy costs its own size only (1,000 secrets copy the same few
+    defaults thousands of times). `SourceMap.alias(source, target, origin)` is the reference."""
+
+    def __init__(self, source_map: SourceMap, origin: SourceMap):
+        self.source_map = source_map
+        self.origin = origin
+        self._under: dict[Path, tuple[list, list]] = {}
+
+    def alias(self, source: Path, target: Path) -> None:
+        under = self._under.get(source)
+        if under is None:
+            size = len(source)
+            under = self._under[source] = tuple(
+                [(path[size:], mark) for path, mark in table.items() if path[:size] == source]
+                for table in (self.origin.values, self.origin.keys))
+        values, keys = under
+        self.source_map.values.update({target + rest: mark for rest, mark in values})
+        self.source_map.keys.update({target + rest: mark for rest, mark in keys})
+
+
 def _merge_mapping(inherited: object, own: object, source: Path, target: Path, source_map: SourceMap,
-                   written_defaults: SourceMap) -> object:
+                   written_defaults: _Copies) -> object:
     if not isinstance(inherited, dict) or not isinstance(own, dict):
         return own
     for key in inherited.keys() - own.keys():
-        source_map.alias(source + (key,), target + (key,), written_defaults)
+        written_defaults.alias(source + (key,), target + (key,))
     return {**inherited, **own}
 
 
 def _merge_rotation(inherited: object, own: object, source: Path, target: Path, source_map: SourceMap,
-                    written_defaults: SourceMap) -> object:
+                    written_defaults: _Copies) -> object:
     if not isinstance(inherited, dict) or not isinstance(own, dict) or own.get("enabled") is False:
         return own
     dropped = set().union(*(group for trigger, group in _ROTATION_ALTERNATIVES if trigger & own.keys()))

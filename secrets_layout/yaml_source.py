@@ -17,6 +17,7 @@ and builds plain Python data from it itself, so that:
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
@@ -28,9 +29,9 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from secrets_layout.errors import Path, printable
 
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - libyaml is part of the PyYAML wheels we install
-    from yaml import SafeLoader as _Loader
+    from yaml import SafeLoader as _SafeLoader
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_ALIAS_EXPANSION = 10_000
@@ -113,11 +114,11 @@ class SourceMap:
                 return None
             return (path[0], path[1] + offsets[path[0]], *path[2:])
 
+        # One comprehension per table, not a call of `moved` per entry: a team file of 100 secrets
+        # has some 3,000 positions, an environment of 10,000 secrets 300,000.
         for table, other_table in ((self.values, other.values), (self.keys, other.keys)):
-            for path, mark in other_table.items():
-                target = moved(path)
-                if target is not None:
-                    table[target] = mark
+            table.update({(path[0], path[1] + offsets[path[0]], *path[2:]): mark for path, mark in other_table.items()
+                          if len(path) >= 2 and path[0] in offsets and isinstance(path[1], int)})
         self.binary.extend(target for target in map(moved, other.binary) if target is not None)
         for section, offset in offsets.items():
             count = sum(1 for path in other.values if len(path) == 2 and path[0] == section)
@@ -132,8 +133,10 @@ class SourceMap:
 
     def within(self, prefix: Path) -> "SourceMap":
         """The positions under `prefix` only: a small map to copy from many times."""
+        size = len(prefix)
+
         def under(table: dict[Path, yaml.Mark]) -> dict[Path, yaml.Mark]:
-            return {path: position for path, position in table.items() if path[: len(prefix)] == prefix}
+            return {path: position for path, position in table.items() if path[:size] == prefix}
 
         return SourceMap(self.file, under(self.values), under(self.keys), items=self.items)
 
@@ -147,6 +150,27 @@ class SourceMap:
         for table, origin_table in ((self.values, origin.values), (self.keys, origin.keys)):
             table.update({target + path[len(source):]: position for path, position in origin_table.items()
                           if path[: len(source)] == source})
+
+
+class _Loader(_SafeLoader):
+    """The safe loader, with each tag resolved once per distinct question.
+
+    The composer asks for the tag of every node (PyYAML yaml/_yaml.pyx, CParser._compose_scalar_node:
+    `self.resolve(ScalarNode, value, (plain_implicit, quoted_implicit))`), and BaseResolver.resolve
+    (lib/yaml/resolver.py) tries the implicit resolvers' regular expressions on every plain scalar,
+    although a declaration repeats the same keys and values thousands of times. Without path
+    resolvers (the safe loader has none) the answer depends on those three arguments alone, and
+    descend_resolver/ascend_resolver, which the composer calls around every node, return at once.
+    A cache and builtins in their place keep the composer from entering Python frames for them.
+    With path resolvers, PyYAML's own methods run.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        if not self.yaml_path_resolvers:
+            self.resolve = functools.lru_cache(maxsize=None)(super().resolve)
+            self.descend_resolver = {}.get  # (parent node, index) -> ignored
+            self.ascend_resolver = tuple  # () -> ignored
 
 
 class YamlSourceError(Exception):
@@ -211,6 +235,8 @@ def _unreadable_character(character: int | str) -> str:
 class _Builder:
     def __init__(self, source_map: SourceMap):
         self.source_map = source_map
+        self.values = source_map.values
+        self.keys = source_map.keys
         self.constructor = SafeConstructor()
         self.seen_nodes: set[int] = set()
         self.alias_expansion = 0
@@ -232,8 +258,11 @@ class _Builder:
                 )
         else:
             self.seen_nodes.add(id(node))
-        self.source_map.values.setdefault(path, node.start_mark)
-        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+        self.values.setdefault(path, node.start_mark)
+        # Scalars first and plain text without a table lookup: most nodes of a declaration are these.
+        if isinstance(node, yaml.ScalarNode):
+            return node.value if node.tag == _STR_TAG else self._scalar(node, path)
+        if node.tag not in _PLAIN_TAGS:
             shape = "mapping" if isinstance(node, yaml.MappingNode) else "sequence"
             raise YamlSourceError(
                 _position(node.start_mark), path,
@@ -242,9 +271,7 @@ class _Builder:
             )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (index,), depth + 1) for index, item in enumerate(node.value)]
-        return self._scalar(node, path)
+        return [self.build(item, path + (index,), depth + 1) for index, item in enumerate(node.value)]
 
     def _scalar(self, node: yaml.ScalarNode, path: Path) -> object:
         if node.tag == _STR_TAG:  # most values: skip the constructor table
@@ -296,25 +323,27 @@ class _Builder:
         explicit_keys: set = set()
         inherited: list[tuple[yaml.Node, Path]] = []
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
+            tag = key_node.tag
+            if tag == _MERGE_TAG:
                 inherited.append((value_node, path))
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlSourceError(_position(key_node.start_mark), path, "a mapping key must be a plain value")
-            key = self._scalar(key_node, path)
-            if not isinstance(key, str | int) or isinstance(key, bool):
+            key = key_node.value if tag == _STR_TAG else self._scalar(key_node, path)
+            if key.__class__ is not str and (not isinstance(key, str | int) or isinstance(key, bool)):
                 key = str(key_node.value)
+            key_path = path + (key,)
             if key in explicit_keys:
-                first = _position(self.source_map.keys[path + (key,)])
+                first = _position(self.keys[key_path])
                 raise YamlSourceError(
-                    _position(key_node.start_mark), path + (key,),
+                    _position(key_node.start_mark), key_path,
                     f"duplicate key '{key}' (first at line {first.line}); YAML would silently keep only "
                     "the last one: remove or rename one of them",
                 )
             explicit_keys.add(key)
             # setdefault: keys written in the mapping itself keep their position over merged ones
-            self.source_map.keys.setdefault(path + (key,), key_node.start_mark)
-            result[key] = self.build(value_node, path + (key,), depth + 1)
+            self.keys.setdefault(key_path, key_node.start_mark)
+            result[key] = self.build(value_node, key_path, depth + 1)
         for merge_node, merge_path in inherited:
             self._merge(merge_node, merge_path, result, depth)
         return result
