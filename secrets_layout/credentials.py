@@ -100,7 +100,8 @@ def _line_findings(plugins: list, line: str) -> list[str]:
 _MIGHT_FIRE = (
     re.compile(r"[\w+/=\\-]{20}"),
     re.compile(r"AKC\w{10}|AP\w{9}|://|[0-9]\.[0-9]{1,3}\.[0-9]|eyJ|_authToken|BEGIN|PuTTY-User-Key-File-2"),
-    # The lookahead on the words' first letters only saves time (see _CREDENTIAL_HINT).
+    # The lookahead on the words' first letters only saves time: each word starts with one of them,
+    # so the regular expression engine skips most positions at once.
     re.compile(r"(?=[xpscad])(?:xox|pass|pwd|secret|contrase|(?:api|auth|service|account|db|database|priv|private|client)_?key)",
                re.IGNORECASE),
 )
@@ -127,32 +128,6 @@ def _is_harmless(candidate: str) -> bool:
         or heuristic.is_prefixed_with_dollar_sign(candidate)
         or heuristic.is_not_alphanumeric_string(candidate)
     )
-
-
-_TOKEN = re.compile(r"[A-Za-z0-9+/=_.:~-]{16,}")
-_DIGIT = re.compile(r"[0-9]")
-_WHITESPACE = re.compile(r"\s")
-# The lookahead on the first letters (each word starts with one of them) lets the regular
-# expression engine skip most positions at once; without it, each position tries every word.
-_CREDENTIAL_HINT = re.compile(
-    r"(?=[pscad:-])(?:pass|pwd|secret|contrase|(?:api|auth|service|account|db|database|priv|private|client)[_-]?key"
-    r"|://|-----BEGIN)",
-    re.IGNORECASE,
-)
-
-
-def might_hold_credential(text: str) -> bool:
-    """A cheap first look at free text (descriptions run to thousands per declaration): False only
-    when no detect-secrets plugin can fire on it. The entropy plugins need the whole quoted value
-    to be one token; the pattern plugins (AWS, GitHub, Stripe, Slack, JWT, ...) need a token of 16
-    or more characters, which a random one holds digits in; the keyword, basic-auth and private-key
-    plugins need their words. Text that passes is scanned by the plugins themselves."""
-    if not text:
-        return False
-    if len(text) >= 8 and not _WHITESPACE.search(text):
-        return True
-    # A token of 16 with a digit: a maximal run of token characters of 16 or more holding one.
-    return any(_DIGIT.search(token) for token in _TOKEN.findall(text)) or bool(_CREDENTIAL_HINT.search(text))
 
 
 CREDENTIAL_PLACEHOLDER = "<credential>"

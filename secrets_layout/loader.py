@@ -19,7 +19,7 @@ from pathlib import Path as FilePath
 
 from pydantic import ValidationError
 
-from secrets_layout.credentials import credential_findings, might_hold_credential, redact_issues
+from secrets_layout.credentials import credential_findings, redact_issues
 from secrets_layout.declaration.folder import default_declaration, read_folder, read_text
 from secrets_layout.errors import DeclarationError, Issue, Path, format_path
 from secrets_layout.field_messages import message_for
@@ -161,8 +161,9 @@ def _more_credentials(data: dict, binary: list[Path], already: set[Path]) -> lis
     rotation reasons (they become the rotation-exempt tag), the keys of tags, templates and
     accounts whatever their values, and `!!binary` values anywhere (PyYAML builds bytes for
     them, which the text fields accept)."""
-    literals = [(path, key, value) for path, key, value in _free_text(data, binary)
-                if path not in already and might_hold_credential(value)]
+    # Every string goes to the scan, whose own prefilter (credentials.might_fire) is proven against
+    # the plugins on the line they read: a looser look at the text alone dropped tokens among words.
+    literals = [(path, key, value) for path, key, value in _free_text(data, binary) if path not in already]
     findings = credential_findings((key, value) for _, key, value in literals)
     reported: set[Path] = set()
     result = []

@@ -92,3 +92,24 @@ def test_credentials_are_reported_together_with_other_mistakes():
     text = declaration(VALID_SECRET.replace("every_days: 30", "every_days: 0") + "    tags: {note: SECRETVALUE}\n")
     issues = issues_of(text.replace("SECRETVALUE", SECRET_VALUE))
     assert [issue.path for issue in issues] == ["secrets[0].rotation.every_days", "secrets[0].tags.note"]
+
+
+IN_FREE_TEXT = [
+    # A token among words: detect-secrets' Slack plugin fires on `xox[bpoas]-...` anywhere in the line.
+    pytest.param("token xoxb-1-a here", ["Slack Token"], id="slack-token-among-words"),
+    pytest.param(f"the key is {SECRET_VALUE} for now", ["Stripe Access Key"], id="stripe-key-among-words"),
+]
+
+
+@pytest.mark.parametrize(("description", "detector"), IN_FREE_TEXT)
+def test_a_credential_in_a_description_is_reported_whatever_surrounds_it(description, detector):
+    """Free text gets every finding the plugins give on it (a description is stored in AWS as it is)."""
+    text = declaration(VALID_SECRET + f"    description: {description}\n")
+    issues = issues_of(text)
+    assert [(issue.line, issue.path) for issue in issues] == [(12, "secrets[0].description")]
+    assert all(name in issues[0].message for name in detector)
+    assert "xoxb-1-a" not in issues[0].message and SECRET_VALUE not in issues[0].message
+
+
+def test_a_harmless_description_passes():
+    assert issues_of(declaration(VALID_SECRET + "    description: Stripe key of the billing service, rotated monthly\n")) == []

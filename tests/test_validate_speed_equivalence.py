@@ -375,54 +375,8 @@ def test_defaults_merge_to_the_same_positions_whatever_they_hold(defaults, secre
     assert fast == reference
 
 
-# Free text: might_hold_credential answers as it did before it was made faster.
-
-def reference_might_hold_credential(text: str) -> bool:
-    """might_hold_credential as it was written before (character loop and lookahead per position)."""
-    import re
-
-    token_with_a_digit = re.compile(r"(?=[A-Za-z0-9+/=_.:~-]*[0-9])[A-Za-z0-9+/=_.:~-]{16,}")
-    hint = re.compile(r"pass|pwd|secret|contrase|(?:api|auth|service|account|db|database|priv|private|client)"
-                      r"[_-]?key|://|-----BEGIN", re.IGNORECASE)
-    if not text:
-        return False
-    if not any(character.isspace() for character in text) and len(text) >= 8:
-        return True
-    return bool(token_with_a_digit.search(text) or hint.search(text))
-
-
 # Characters that case folding maps onto the words' ASCII letters (re.IGNORECASE matches them).
 _FOLDING = "ſKıİkKSsPpAaCcDdXx"
-_free_text = st.lists(st.one_of(
-    st.sampled_from(["pass", "PWD", "Secret", "contraseña", "api-key", "DB_KEY", "://", "-----BEGIN", " ", "\u00a0",
-                     "\u2003", "\t", "7", "xoxb-1-a", "8.8.4.4"]),
-    st.text(alphabet=_TOKEN_CHARACTERS + "~:", min_size=1, max_size=24),
-    st.text(alphabet=_FOLDING + " _-", max_size=10),
-    st.text(max_size=6),
-), max_size=8).map("".join)
-
-
-@settings(max_examples=3000, deadline=None)
-@given(text=_free_text)
-def test_might_hold_credential_answers_as_before(text):
-    assert credentials.might_hold_credential(text) == reference_might_hold_credential(text)
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", False), ("password", True), ("no-spaces", True), ("short", False), ("a description of it", False),
-    ("token a1b2c3d4e5f6g7h8 in text", True), ("a long token without digits here", False),
-    ("see https://example.com", True), ("the paſſword", True), ("an API key", False), ("the api_key", True),
-])
-def test_might_hold_credential_on_a_table(text, expected):
-    assert credentials.might_hold_credential(text) is expected is reference_might_hold_credential(text)
-
-
-def test_regular_expression_whitespace_is_str_isspace_for_every_character():
-    """might_hold_credential reads whitespace with `\\s`; it used str.isspace, character by character."""
-    import sys
-
-    assert [code for code in range(sys.maxunicode + 1)
-            if bool(credentials._WHITESPACE.match(chr(code))) != chr(code).isspace()] == []
 
 
 @settings(max_examples=2000, deadline=None)
