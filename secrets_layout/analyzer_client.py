@@ -502,6 +502,7 @@ class AnalyzerClient:
         self._finalizer = None
         self._info: Optional[PackInfo] = None
         self._config: Optional[Dict[str, Dict[str, Any]]] = None
+        self._provider_messages: Dict[int, Tuple[Provider, analyzer_pb2.AnalyzerProviderResource]] = {}
         self.port: Optional[int] = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -705,11 +706,22 @@ class AnalyzerClient:
             parent=resource.parent or "",
         )
 
-    @staticmethod
-    def _provider(resource: Resource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+    def _provider(self, resource: Resource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
         provider = resource.provider
         if provider is None:
             return None
+        # Thousands of resources share a handful of Provider objects: each is converted once (the
+        # message is copied into every request, never changed). The entry keeps its Provider alive,
+        # so its id cannot be reused by another object.
+        known = self._provider_messages.get(id(provider))
+        if known is not None and known[0] is provider:
+            return known[1]
+        message = self._provider_message(provider)
+        self._provider_messages[id(provider)] = (provider, message)
+        return message
+
+    @staticmethod
+    def _provider_message(provider: Provider) -> analyzer_pb2.AnalyzerProviderResource:
         return analyzer_pb2.AnalyzerProviderResource(
             type=provider.type, name=provider.name, properties=to_struct(provider.properties),
             urn=provider.urn or make_urn(provider.type, provider.name))

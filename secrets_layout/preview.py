@@ -156,6 +156,9 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         def arguments(declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
             return _simulation_arguments(declared, mode, program=program_file, stack_traces=stack_traces)
 
+        runner = scope.enter_context(SimulationRunner(parallel=parallel))
+        # The head's simulations start first; the cache is read while they run.
+        dry_run_job, deployment_job = runner.submit(arguments(loaded, "preview")), runner.submit(arguments(loaded))
         stored = PreviewCache(cache) if cache is not None else None
         head_key = base_key = None
         cached_base: list[RegisteredResource] | None = None
@@ -167,11 +170,9 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
                 cached_base = stored.load_simulation(base_key)
                 if cached_base is not None:
                     memo = VerdictMemo(stored.load_verdicts(verdict_key(base_key, DEFAULT_PACK_DIR, config_file)))
-        runner = scope.enter_context(SimulationRunner(parallel=parallel))
         report_progress(f"simulating the deployment of {file} and a dry run (pulumi preview)"
                         + (f", and the deployment at {base}" if base_loaded is not None and cached_base is None
                            else f"; the deployment at {base} is in the cache" if cached_base is not None else ""))
-        dry_run_job, deployment_job = runner.submit(arguments(loaded, "preview")), runner.submit(arguments(loaded))
         base_job = runner.submit(arguments(base_loaded)) if base_loaded is not None and cached_base is None else None
         # The pack starts while the simulations run, and checks the dry run while the deployment
         # (and the base) may still be running: same calls, same order as one after the other.
@@ -269,8 +270,10 @@ def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with
             report_progress(f"checking {len(simulation.resources)} resources of the "
                             f"{'dry run' if simulation.mode == 'preview' else 'deployment'} against the policy pack")
             inputs, states = analyzer_resources(simulation)
-            # A run's AnalyzeStack goes on while the next run's Analyze calls are answered.
-            analysed.append((simulation.mode, packs.analyze_many(inputs, memo), packs.analyze_stack(states, on=index)))
+            # A run's AnalyzeStack is sent first, so that it is answered while the Analyze calls (this
+            # run's and the next's) are: the results are put in order below.
+            stack = packs.analyze_stack(states, on=index)
+            analysed.append((simulation.mode, packs.analyze_many(inputs, memo), stack))
         for mode, analysis, stack in analysed:
             for violation in analysis.extend(stack.result()).violations:
                 if decided and mode == "preview" and is_cannot_check(violation):
@@ -454,13 +457,14 @@ def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Res
     """What the engine sends the pack: inputs per resource (Analyze), and the resulting state of
     every resource (AnalyzeStack), with their options, parents, providers and dependencies."""
     providers = {resource.urn: resource for resource in simulation.resources if resource.is_provider}
+    wired_providers: dict[str, Provider] = {}
     inputs, states = [], []
     for resource in simulation.resources:
         common: dict[str, Any] = dict(
             urn=resource.urn, protect=bool(resource.protect), parent=resource.parent or "",
             dependencies=list(resource.dependencies),
             property_dependencies={name: list(urns) for name, urns in resource.property_dependencies.items()},
-            provider=_provider(resource, providers),
+            provider=_provider(resource, providers, wired_providers),
             ignore_changes=list(resource.ignore_changes),
             additional_secret_outputs=list(resource.additional_secret_outputs),
         )
@@ -473,12 +477,19 @@ def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Res
     return inputs, states
 
 
-def _provider(resource: RegisteredResource, providers: dict[str, RegisteredResource]) -> Provider | None:
+def _provider(resource: RegisteredResource, providers: dict[str, RegisteredResource],
+              wired: dict[str, Provider]) -> Provider | None:
+    """The resource's provider as the pack is sent it; one object per provider (`wired`), shared by
+    every resource it serves."""
     if not resource.provider:
         return None
     # The simulation records the provider's URN (the engine's reference "<urn>::<id>" without its id).
     found = providers.get(resource.provider) or providers.get(resource.provider.rsplit("::", 1)[0])
-    return Provider(found.type, found.name, to_wire(found.inputs), found.urn) if found else None
+    if found is None:
+        return None
+    if found.urn not in wired:
+        wired[found.urn] = Provider(found.type, found.name, to_wire(found.inputs), found.urn)
+    return wired[found.urn]
 
 
 def _git(directory: str | Path, *arguments: str, text: bool = True) -> Any:

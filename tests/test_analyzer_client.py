@@ -17,6 +17,7 @@ from secrets_layout.analyzer_client import (
     PolicyInfo,
     PolicyPackCrashed,
     PolicyPackStartError,
+    Provider,
     Resource,
     analyze_resources,
     load_policy_config,
@@ -223,3 +224,23 @@ def test_pack_crash_and_rule_errors_are_reported(tmp_path):
             client.analyze_many([Resource("t:m:R", "fine", {}), Resource("t:m:R", "exit", {})])
     with pytest.raises(AnalyzerError, match="not started"):
         client.analyze(Resource("t:m:R", "fine", {}))
+
+
+def test_a_provider_shared_by_resources_is_converted_once_and_sent_whole(monkeypatch):
+    """A preview's thousands of resources share a few Provider objects: each becomes a message once,
+    and every request carries the message an unshared conversion gives."""
+    convert = AnalyzerClient._provider_message
+    converted = []
+    monkeypatch.setattr(AnalyzerClient, "_provider_message",
+                        staticmethod(lambda provider: converted.append(provider) or convert(provider)))
+    client = AnalyzerClient(PACK_DIR)
+    west = Provider("pulumi:providers:aws", "west", {"region": "us-west-2", "defaultTags": {"tags": {"env": "prod"}}},
+                    urn="urn:pulumi:prod::secrets-layout::pulumi:providers:aws::west")
+    requests = [client._analyze_request(Resource(SECRET, f"s{index}", {"name": f"prod/s{index}"}, provider=west))
+                for index in range(3)]
+    assert converted == [west]
+    assert [request.provider for request in requests] == [convert(west)] * 3
+
+    equal_but_another = Provider(west.type, west.name, dict(west.properties), urn=west.urn)
+    client._analyze_request(Resource(SECRET, "s3", {"name": "prod/s3"}, provider=equal_but_another))
+    assert converted == [west, equal_but_another]
