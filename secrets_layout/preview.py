@@ -24,7 +24,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -42,7 +42,7 @@ from secrets_layout.findings.declared import find_in_repository, find_policy_con
 from secrets_layout.files import shown
 from secrets_layout.loader import LoadedDeclaration, load_declaration
 from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
-from secrets_layout.simulation import RegisteredResource, Simulation, simulate, to_wire
+from secrets_layout.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
 from secrets_layout.tracing import ViolationLocator, locate_resources
 from secrets_layout.yaml_source import Position
 
@@ -149,16 +149,21 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     except PolicyConfigProblem as problem:
         raise PreviewUsageError("invalid policy config:\n  " + "\n  ".join(problem.problems)) from None
 
+    if base is not None:
+        _check_base(Path(file), base)
     with contextlib.ExitStack() as scope:
-        base_loaded, base_cost, warnings = None, None, []
-        if base is not None:
-            base_loaded, base_cost, warnings = _base_declaration(Path(file), base, scope)
+        # Full collections walk the simulations' resources again and again (see simulation.simulate).
+        scope.enter_context(no_full_collections())
+
         def arguments(declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
             return _simulation_arguments(declared, mode, program=program_file, stack_traces=stack_traces)
 
         runner = scope.enter_context(SimulationRunner(parallel=parallel))
-        # The head's simulations start first; the cache is read while they run.
+        # The head's simulations start first; the base is read (git, the cache) while they run.
         dry_run_job, deployment_job = runner.submit(arguments(loaded, "preview")), runner.submit(arguments(loaded))
+        base_loaded, base_cost, warnings = None, None, []
+        if base is not None:
+            base_loaded, base_cost, warnings = _base_declaration(Path(file), base, scope)
         stored = PreviewCache(cache) if cache is not None else None
         head_key = base_key = None
         cached_base: list[RegisteredResource] | None = None
@@ -175,23 +180,39 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
                            else f"; the deployment at {base} is in the cache" if cached_base is not None else ""))
         base_job = runner.submit(arguments(base_loaded)) if base_loaded is not None and cached_base is None else None
         # The pack starts while the simulations run, and checks the dry run while the deployment
-        # (and the base) may still be running: same calls, same order as one after the other.
-        checked = check_policies((submitted.result() for submitted in (dry_run_job, deployment_job)), config_file,
-                                 with_full_run=True, progress=report_progress, memo=memo,
-                                 pack_processes=pack_count(secrets=len(loaded.declaration.secrets)) if parallel else 1)
+        # (and the base) may still be running: same calls, same order as one after the other. The
+        # check runs beside this thread, which compares the deployment with its base meanwhile (while
+        # the pack answers AnalyzeStack, this process has nothing else to do).
+        check_arguments = dict(
+            simulations=(submitted.result() for submitted in (dry_run_job, deployment_job)), config_file=config_file,
+            with_full_run=True, progress=report_progress, memo=memo,
+            pack_processes=pack_count(secrets=len(loaded.declaration.secrets)) if parallel else 1)
+        check: Future[PolicyCheck] = Future()
+        if runner.workers > 1:
+            checking = scope.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-check"))
+            check = checking.submit(check_policies, **check_arguments)
+        else:
+            # The simulations run in this process, when asked for: one at a time, in one thread (the
+            # SDK's runtime is global to a process).
+            check.set_result(check_policies(**check_arguments))
         simulation = deployment_job.result()
         base_resources = None if base is None else [] if base_loaded is None else (
             cached_base if cached_base is not None else comparable_resources(base_job.result().resources))
         # Both sides as the cache stores them (secret values as digests, assets as content hashes),
         # with or without a cache: the comparison is the same code either way.
         head_resources = comparable_resources(simulation.resources)
+        changes = plan_changes(head_resources, base_resources, today or date.today())
+        positions = locate_resources(simulation.resources, loaded)
+        locator = ViolationLocator(simulation.resources, loaded)
         if stored is not None:
-            warnings = warnings + _store(stored, head_key, head_resources, memo, config_file,
-                                         base_key if cached_base is None and base_loaded is not None else None,
-                                         base_resources)
+            _store(stored, stored.store_simulation, head_key, head_resources)
+            if cached_base is None and base_loaded is not None:
+                _store(stored, stored.store_simulation, base_key, base_resources)
+        checked = check.result()
+        if stored is not None:
+            _store(stored, stored.store_verdicts, verdict_key(head_key, DEFAULT_PACK_DIR, config_file), memo.used)
+            warnings = warnings + stored.warnings
 
-    positions = locate_resources(simulation.resources, loaded)
-    locator = ViolationLocator(simulation.resources, loaded)
     configured = checked.configured
     violations = []
     for found in checked.violations:
@@ -199,7 +220,6 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
                                  configured.get(found.policy, {}).get("properties"))
         violations.append(Violation(found.policy, found.level, found.urn, located.message,
                                     *_file_line_and_column(located.position, loaded)))
-    changes = plan_changes(head_resources, base_resources, today or date.today())
     resources = [
         # Of an environment folder, the file that declares what made the resource.
         PlannedResource(change, positions[change.urn].file or loaded.file if change.urn in positions else file,
@@ -219,20 +239,17 @@ class PolicyCheck:
     """The pack's configuration as the pack reconciled it (policy -> level and properties)."""
 
 
-def _store(stored: PreviewCache, head_key: str | None, head_resources: list[RegisteredResource], memo: VerdictMemo,
-           config_file: Path, base_key: str | None, base_resources: list[RegisteredResource] | None) -> list[str]:
-    """Store the head's deployment and verdicts (and a base simulated for want of an entry); the
-    cache's warnings: an entry that could not be read, or could not be written."""
-    assert head_key is not None
+def _store(stored: PreviewCache, store: Callable[[str, Any], None], key: str | None, entry: Any) -> None:
+    """Store one entry of the cache (the head's deployment and verdicts, a base simulated for want of
+    an entry); one that cannot be written is a warning in `stored.warnings`, like one that cannot be read."""
+    assert key is not None
     try:
-        stored.store_simulation(head_key, head_resources)
-        stored.store_verdicts(verdict_key(head_key, DEFAULT_PACK_DIR, config_file), memo.used)
-        if base_key is not None and base_resources is not None:
-            stored.store_simulation(base_key, base_resources)
+        store(key, entry)
     except OSError as error:
-        stored.warnings.append(f"preview cache: {stored.folder} could not be written "
-                               f"({error.strerror or type(error).__name__}); the next preview simulates again")
-    return stored.warnings
+        warning = (f"preview cache: {stored.folder} could not be written "
+                   f"({error.strerror or type(error).__name__}); the next preview simulates again")
+        if warning not in stored.warnings:
+            stored.warnings.append(warning)
 
 
 def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with_full_run: bool | None = None,
@@ -331,6 +348,13 @@ def _locate_in_repository(file: Path) -> tuple[str, str]:
     return top, resolved.relative_to(Path(top).resolve()).as_posix()
 
 
+def _check_base(file: Path, revision: str) -> None:
+    """The usage errors of `--base`, before anything starts: git missing, no repository, no such revision."""
+    top, _ = _locate_in_repository(file)
+    if not _git_succeeds(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"):
+        raise PreviewUsageError(f"--base {revision}: not a revision of the repository at {top}")
+
+
 def _base_declaration(file: Path, revision: str, scope: contextlib.ExitStack
                       ) -> tuple[LoadedDeclaration | None, CostEstimate, list[str]]:
     """The same declaration (file or environment folder) at `revision`, to be deployed with today's code.
@@ -338,9 +362,8 @@ def _base_declaration(file: Path, revision: str, scope: contextlib.ExitStack
     A declaration that did not exist there, or was invalid there, is an empty layout (None): everything
     is new. The copy lives in a folder removed when `scope` closes.
     """
+    _check_base(file, revision)
     top, relative = _locate_in_repository(file)
-    if not _git_succeeds(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"):
-        raise PreviewUsageError(f"--base {revision}: not a revision of the repository at {top}")
     found = declaration_at(top, revision, relative, _git, _git_succeeds)
     if found is None:
         return None, CostEstimate(()), [f"{shown(relative)} does not exist at {revision}: every resource is new"]
@@ -398,10 +421,6 @@ def _simulation_arguments(loaded: LoadedDeclaration, mode: str = "up", *, progra
     )
 
 
-def _simulate_in_worker(arguments: dict[str, Any]) -> Simulation:
-    return simulate(**arguments)
-
-
 class _InProcess:
     """A simulation run here, when first asked for (the serial form of a worker's future)."""
 
@@ -450,7 +469,9 @@ class SimulationRunner:
     def submit(self, arguments: dict[str, Any]) -> Future[Simulation] | _InProcess:
         if self._pool is None:
             return _InProcess(arguments)
-        return self._pool.submit(_simulate_in_worker, arguments)
+        # `simulate` itself: a worker then imports secrets_layout.simulation, not this module and
+        # what it imports (the pack client, the reports), which the simulation never uses.
+        return self._pool.submit(simulate, **arguments)
 
 
 def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Resource]]:

@@ -828,7 +828,7 @@ def simulate(
     previous_root = settings.get_root_resource()
     settings.ROOT.set(None)
     try:
-        with (_program_environment(directory), _outputs_awaited_together(), _no_full_collections(),
+        with (_program_environment(directory), _outputs_awaited_together(), no_full_collections(),
               contextlib.nullcontext() if capture_stack_traces else _no_stack_traces()):
             _run(body)
     finally:
@@ -927,8 +927,9 @@ NEVER = 2**31 - 1
 
 
 @contextlib.contextmanager
-def _no_full_collections() -> Iterator[None]:
-    """No full (oldest generation) garbage collection during the run; the process's thresholds after it.
+def no_full_collections() -> Iterator[None]:
+    """No full (oldest generation) garbage collection during a simulation (or a preview holding several);
+    the process's thresholds after it.
 
     A full collection walks every live object, and a simulation keeps every registration alive to its end
     (the program holds its resources, the SDK their outputs and futures), so each one costs more than the

@@ -5,6 +5,7 @@ while the deployment runs, no stack traces) give the same JSON report, with and 
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import date
 from pathlib import Path
@@ -42,7 +43,9 @@ def test_the_optimised_preview_gives_the_report_of_the_full_one(tmp_path, monkey
     git(repository, "commit", "--quiet", "-am", "second")
     full = json_report(file, base=base, optimised=False)
     monkeypatch.setattr("secrets_layout.preview.pack_count", lambda cpus=None, secrets=None: 2)
+    thresholds = gc.get_threshold()
     optimised = json_report(file, base=base, optimised=True)
+    assert gc.get_threshold() == thresholds, "the preview restores the collector's thresholds"
     assert optimised == full
     assert full["violations"], "the change must carry a violation for the comparison to cover them"
     if base is not None:

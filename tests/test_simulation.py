@@ -352,7 +352,7 @@ def test_the_collector_thresholds_are_restored_when_the_program_fails():
 @pytest.mark.parametrize("mode", ["up", "preview"])
 def test_skipping_full_collections_changes_no_registration(mode: str, monkeypatch: pytest.MonkeyPatch):
     without_full = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode)
-    monkeypatch.setattr(simulation, "_no_full_collections", contextlib.nullcontext)
+    monkeypatch.setattr(simulation, "no_full_collections", contextlib.nullcontext)
     with_every_collection = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode)
     assert with_every_collection == without_full
     assert len(without_full.resources) == 4
