@@ -325,6 +325,7 @@ def _preview_deletion(file: Path, base: str, today: date | None, report_progress
     is registered, so no policy runs (policy_config names no file)."""
     report_progress(f"simulating the deployment of {file} at {base}")
     program_file = Path(program) if program is not None else find_program(file)
+    _check_base(file, base)
     with contextlib.ExitStack() as scope:
         base_loaded, base_cost, warnings = _base_declaration(file, base, scope)
         if base_loaded is None:
@@ -360,9 +361,8 @@ def _base_declaration(file: Path, revision: str, scope: contextlib.ExitStack
     """The same declaration (file or environment folder) at `revision`, to be deployed with today's code.
 
     A declaration that did not exist there, or was invalid there, is an empty layout (None): everything
-    is new. The copy lives in a folder removed when `scope` closes.
+    is new. The copy lives in a folder removed when `scope` closes. `_check_base` comes first.
     """
-    _check_base(file, revision)
     top, relative = _locate_in_repository(file)
     found = declaration_at(top, revision, relative, _git, _git_succeeds)
     if found is None:

@@ -10,6 +10,30 @@ ROOT = Path(__file__).resolve().parents[1]
 PROD = (ROOT / "environments" / "prod.yaml").read_text()
 DEV = (ROOT / "environments" / "dev.yaml").read_text()
 
+ADOPTED_PARTNER_TOKEN = """
+  - name: dev/legacy/partner-token
+    description: Partner token created in the console, adopted here
+    kind: oauth-token
+    value: {external: true}
+    rotation: {enabled: false, reason: the partner issues tokens only through its portal}
+    readers: [{account: dev-app, roles: [DevAppRole]}]
+    import_id: "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/legacy/partner-token-AbCdEf"
+"""
+"""A secret of dev that exists in AWS and is imported (entries of a dev declaration, before `parameters:`)."""
+
+STRIPE_ROTATION = """rotation:
+      function: api-key-rotator
+      adapter:
+        type: http-api-key
+        create_url: https://api.payments-provider.example/v1/api_keys
+        verify_url: https://api.payments-provider.example/v1/api_keys/self
+        revoke_url: https://api.payments-provider.example/v1/api_keys
+        response_key_field: secret
+        response_key_id_field: id
+"""
+"""The rotation block of dev/payments/stripe-api-key in environments/dev.yaml."""
+assert STRIPE_ROTATION in DEV, "environments/dev.yaml changed its Stripe rotation: update STRIPE_ROTATION"
+
 
 def git(repository: Path, *arguments: str) -> str:
     return subprocess.run(["git", "-C", str(repository), *arguments], check=True, capture_output=True, text=True).stdout

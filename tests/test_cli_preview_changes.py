@@ -13,21 +13,12 @@ import jsonschema
 import pytest
 
 from cli_support import ROOT, assert_no_traceback, run_cli
-from preview_support import DEV, PROD, git, repository_with
+from preview_support import ADOPTED_PARTNER_TOKEN, DEV, PROD, git, repository_with
 
 pytestmark = pytest.mark.slow
 
 OUTPUT_SCHEMA = json.loads((ROOT / "secrets_layout" / "reports" / "preview.schema.json").read_text())
 EXAMPLES = sorted(path.name for path in (ROOT / "environments").glob("*.yaml"))
-IMPORTED = """
-  - name: dev/legacy/partner-token
-    description: Partner token created in the console, adopted here
-    kind: oauth-token
-    value: {external: true}
-    rotation: {enabled: false, reason: the partner issues tokens only through its portal}
-    readers: [{account: dev-app, roles: [DevAppRole]}]
-    import_id: "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/legacy/partner-token-AbCdEf"
-"""
 
 
 def preview(repository: Path, file: str, *arguments: str, output_format: str = "json"):
@@ -79,7 +70,7 @@ def test_unprotecting_a_secret_shows_a_protect_change(tmp_path):
 
 def test_a_secret_with_an_import_id_is_imported(tmp_path):
     repository, file = repository_with(tmp_path, "dev", DEV)
-    document = changed(repository, file, DEV.replace("\nparameters:", IMPORTED + "\nparameters:"))
+    document = changed(repository, file, DEV.replace("\nparameters:", ADOPTED_PARTNER_TOKEN + "\nparameters:"))
     secret = by_name(document)["dev/legacy/partner-token-secret"]
     assert secret["change"] == "import"
     assert secret["options"]["import_id"] == "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/legacy/partner-token-AbCdEf"

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from cli_support import COMMAND, ROOT, assert_no_traceback
+from preview_support import ADOPTED_PARTNER_TOKEN
+from preview_support import STRIPE_ROTATION as DEV_STRIPE_ROTATION
 
 pytestmark = pytest.mark.slow
 
@@ -30,15 +32,7 @@ STAGING = (ROOT / "environments" / "staging.yaml").read_text()
 PROD = (ROOT / "environments" / "prod.yaml").read_text()
 DEV_POLICY = (ROOT / "policies" / "config" / "dev.json").read_text()
 
-PARTNER_TOKEN = """
-  - name: dev/legacy/partner-token
-    description: Partner token created in the console, adopted here
-    kind: oauth-token
-    value: {external: true}
-    rotation: {enabled: false, reason: the partner issues tokens only through its portal}
-    readers: [{account: dev-app, roles: [DevAppRole]}]
-    import_id: "arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/legacy/partner-token-AbCdEf"
-"""
+PARTNER_TOKEN = ADOPTED_PARTNER_TOKEN
 ROTATING_PARTNER_TOKEN = PARTNER_TOKEN.replace(
     "rotation: {enabled: false, reason: the partner issues tokens only through its portal}",
     'rotation: {lambda_arn: "arn:aws:lambda:us-east-1:111111111111:function:partner-rotator"}')
@@ -64,25 +58,9 @@ FLAG_KEY = """
     rotation: {enabled: false, reason: the vendor issues SDK keys only through its console}
     readers: [{account: dev-app, roles: [DevAppRole]}]
 """
-STAGING_FLAG_KEY = """
-  - name: staging/tools/feature-flag-sdk-key
-    description: Client-side SDK key of the feature flag service; it cannot be rotated by API
-    kind: generic
-    value: {external: true}
-    rotation: {enabled: false, reason: the vendor issues SDK keys only through its console}
-    readers: [{account: staging-app, roles: [StagingAppRole]}]
-"""
-STRIPE_ROTATION = """    rotation:
-      function: api-key-rotator
-      adapter:
-        type: http-api-key
-        create_url: https://api.payments-provider.example/v1/api_keys
-        verify_url: https://api.payments-provider.example/v1/api_keys/self
-        revoke_url: https://api.payments-provider.example/v1/api_keys
-        response_key_field: secret
-        response_key_id_field: id
-    readers: [{account: dev-app, roles: [PaymentsRole]}]
-"""
+STAGING_FLAG_KEY = (FLAG_KEY.replace("dev/tools/", "staging/tools/")
+                    .replace("dev-app, roles: [DevAppRole]", "staging-app, roles: [StagingAppRole]"))
+STRIPE_ROTATION = "    " + DEV_STRIPE_ROTATION + "    readers: [{account: dev-app, roles: [PaymentsRole]}]\n"
 SENDGRID = PROD[PROD.index("  - name: prod/notifications/sendgrid-api-key"):PROD.index("  - name: prod/legacy/partner-token")]
 
 

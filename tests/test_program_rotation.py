@@ -15,19 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from components_support import RANDOM_PASSWORD, ROOT, SECRET_CONFIG, SECRET_VERSION, planned_changes, run_program
+from preview_support import STRIPE_ROTATION
 
 
-STRIPE_ROTATION = """rotation:
-      function: api-key-rotator
-      adapter:
-        type: http-api-key
-        create_url: https://api.payments-provider.example/v1/api_keys
-        verify_url: https://api.payments-provider.example/v1/api_keys/self
-        revoke_url: https://api.payments-provider.example/v1/api_keys
-        response_key_field: secret
-        response_key_id_field: id
-"""
-"""The rotation block of dev/payments/stripe-api-key in environments/dev.yaml."""
 
 
 def declaration_copy(tmp_path: Path, stack: str, name: str, replacements: dict[str, str]) -> str:
