@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import shutil
+import subprocess
+import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -166,33 +170,45 @@ def _foreign(entry: Path) -> None:
     entry.write_text(json.dumps({**json.loads(entry.read_text()), "format": 99}))
 
 
-def _wrong_fields(entry: Path) -> None:
+def _resealed(entry: Path, edit) -> None:
+    """An entry edited with its checksum computed again: only the shape checks can tell."""
     data = json.loads(entry.read_text())
-    data["resources"][0].pop("protect")
+    edit(data)
+    data["sha256"] = preview_cache._body_digest(data["resources"])
     entry.write_text(json.dumps(data))
+
+
+def _wrong_fields(entry: Path) -> None:
+    _resealed(entry, lambda data: data["resources"][0].pop("protect"))
 
 
 def _wrong_type(entry: Path) -> None:
-    data = json.loads(entry.read_text())
-    data["resources"][-1]["inputs"] = 5
-    entry.write_text(json.dumps(data))
+    _resealed(entry, lambda data: data["resources"][-1].update(inputs=5))
 
 
 def _wrong_tag(entry: Path) -> None:
+    _resealed(entry, lambda data: data["resources"][-1]["inputs"].update(
+        x={preview_cache._TAG: "secret", "digest": 7}))
+
+
+def _hand_edited(entry: Path) -> None:
+    """Still JSON of the right shape, and a different deployment: a secret's description changed."""
     data = json.loads(entry.read_text())
-    data["resources"][-1]["inputs"]["x"] = {preview_cache._TAG: "secret", "digest": 7}
-    entry.write_text(json.dumps(data))
+    described = next(item for item in data["resources"] if isinstance(item["inputs"].get("description"), str))
+    described["inputs"]["description"] += " (edited)"
+    entry.write_text(json.dumps(data, separators=(",", ":")))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("kind", "damage", "why"), [
     ("simulation", _corrupt, "unreadable (JSONDecodeError)"),
-    ("simulation", _foreign, "of format 99, not 1"),
+    ("simulation", _foreign, "of format 99, not 2"),
+    ("simulation", _hand_edited, "altered since it was written (its sha256 does not match its content)"),
     ("simulation", _wrong_fields, "corrupt (ValueError)"),
     ("simulation", _wrong_type, "corrupt (ValueError)"),
     ("simulation", _wrong_tag, "corrupt (ValueError)"),
     ("verdicts", _corrupt, "unreadable (JSONDecodeError)"),
-], ids=["corrupt simulation", "foreign version", "other fields", "a field of another type", "a malformed tag",
+], ids=["corrupt simulation", "foreign version", "hand-edited", "other fields", "a field of another type", "a malformed tag",
         "corrupt verdicts"])
 def test_a_bad_entry_is_a_warning_and_the_base_is_simulated(tmp_path, kind, damage, why):
     repository, file = repository_with(tmp_path, "dev", DEV)
@@ -207,6 +223,68 @@ def test_a_bad_entry_is_a_warning_and_the_base_is_simulated(tmp_path, kind, dama
     simulated = json.loads(json_report(file, base="HEAD"))
     assert warned["warnings"] == [f"preview cache: {entry.name} in {folder} is {why}; not used (simulated instead)"]
     assert {**warned, "warnings": []} == simulated
+
+
+RESOURCE = preview_cache.RegisteredResource(
+    urn="urn:pulumi:dev::secrets-layout::aws:secretsmanager/secret:Secret::s", type="aws:secretsmanager/secret:Secret",
+    name="s", custom=True, id=None, parent=None, provider=None, inputs={}, outputs={}, secret_inputs=frozenset(),
+    protect=True, ignore_changes=(), import_id=None, depends_on=(), dependencies=(), property_dependencies={},
+    additional_secret_outputs=(), replace_on_changes=(), delete_before_replace=None, retain_on_delete=None)
+
+
+KEY = "b" * 64
+ENTRY = f"{KEY}.simulation.json"
+# Loads the entry in a child with 1 GB of address space: an unbounded read fails there, not here.
+LOADER = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from secrets_layout.engine.cache import PreviewCache
+cache = PreviewCache(sys.argv[1])
+print(repr((cache.load_simulation(sys.argv[2]), cache.warnings)))
+"""
+
+
+def _deeply_nested(entry: Path) -> None:
+    entry.write_text('{"format":2,"key":"' + KEY + '","sha256":"x","resources":' + "[" * 100_000 + "]" * 100_000 + "}")
+
+
+def _resealed_deep_inputs(entry: Path) -> None:
+    """A checksum that matches (as a forger would make it) over inputs that JSON reads and that are
+    nested past what decoding them can recurse."""
+    nested = '{"a":' * 950 + "1" + "}" * 950
+    body = "[" + json.dumps(preview_cache.resource_to_json(RESOURCE), separators=(",", ":")).replace(
+        '"inputs":{}', '"inputs":' + nested) + "]"
+    entry.write_text('{"format":2,"key":"' + KEY + '","sha256":"' + preview_cache._sha256(body) + '","resources":'
+                     + body + "}")
+
+
+@pytest.mark.parametrize(("make", "why"), [
+    (lambda entry: entry.symlink_to("/dev/zero"), "unreadable (a character device, not a regular file)"),
+    (lambda entry: os.mkfifo(entry), "unreadable (a FIFO (named pipe), not a regular file)"),
+    (lambda entry: entry.mkdir(), "unreadable (a folder, not a regular file)"),
+    (lambda entry: entry.symlink_to(entry), "unreadable (a loop of symbolic links)"),
+    (lambda entry: entry.write_bytes(b'{"format":"\xff\xfe"}'), "unreadable (UnicodeDecodeError)"),
+    (lambda entry: entry.write_bytes(b""), "unreadable (JSONDecodeError)"),
+    (_deeply_nested, "unreadable (RecursionError)"),
+    (_resealed_deep_inputs, "corrupt (RecursionError)"),
+], ids=["link to /dev/zero", "FIFO", "folder", "link loop", "binary", "empty", "nested 100,000 deep",
+        "resealed inputs nested 950 deep"])
+def test_an_entry_that_is_not_a_file_of_ours_is_a_warning_in_bounded_time_and_memory(tmp_path, make, why):
+    """Read like a declaration (files.read_bytes): never opened if not a regular file (a FIFO blocks
+    open(), /dev/zero never ends), bounded, and nesting past the recursion limit is no traceback."""
+    make(tmp_path / ENTRY)
+    loaded = subprocess.run([sys.executable, "-c", LOADER, str(tmp_path), KEY], capture_output=True, text=True,
+                            timeout=30, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert loaded.stderr == ""
+    assert loaded.stdout.strip() == repr((None, [f"preview cache: {ENTRY} in {tmp_path} is {why}; not used (simulated instead)"]))
+
+
+def test_an_entry_past_the_bound_is_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(preview_cache, "MAX_ENTRY_BYTES", 100)
+    (tmp_path / ENTRY).write_text('{"format":2,"key":"' + KEY + '","sha256":"x","resources":[' + "1," * 60 + "1]}")
+    cache = PreviewCache(tmp_path)
+    assert cache.load_simulation(KEY) is None
+    assert cache.warnings == [f"preview cache: {ENTRY} in {tmp_path} is larger than 0 MiB; not used (simulated instead)"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -267,6 +345,29 @@ def test_a_changed_package_source_file_misses(tmp_path, monkeypatch):
     file.write_text(DEV)
     before = _key(file)
     (copy / "layout.py").write_text((copy / "layout.py").read_text() + "\n# changed\n")
+    assert _key(file) != before
+
+
+@pytest.mark.parametrize("distribution", ["pulumi", "pulumi-aws", "pulumi-random", "pulumi-policy", "protobuf",
+                                          "pydantic", "PyYAML"])
+def test_another_version_of_what_the_program_runs_on_misses(tmp_path, monkeypatch, distribution):
+    """The program loads the declaration itself (secrets_layout/program.py: load_declaration), so
+    PyYAML (the parser) and pydantic (validation and every default) decide its resources as much as
+    the SDK and the providers do: another version of any of them may declare others from the same bytes."""
+    file = tmp_path / "dev.yaml"
+    file.write_text(DEV)
+    before = _key(file)
+    installed = preview_cache.metadata.version
+    monkeypatch.setattr(preview_cache.metadata, "version",
+                        lambda name: "0.0.0-other" if name == distribution else installed(name))
+    assert _key(file) != before
+
+
+def test_another_python_misses(tmp_path, monkeypatch):
+    file = tmp_path / "dev.yaml"
+    file.write_text(DEV)
+    before = _key(file)
+    monkeypatch.setattr(preview_cache.sys, "version", "3.99.0 (other)")
     assert _key(file) != before
 
 
@@ -374,6 +475,19 @@ def test_encoding_round_trips_any_input_value(value):
     restored = preview_cache._decode(json.loads(json.dumps(preview_cache._encode(stored))))
     assert same(restored, stored)
     assert plain(restored) == plain(stored)
+
+
+@given(VALUES)
+def test_a_stored_entry_reads_back_intact_whatever_its_inputs(value):
+    """Property: the checksum is computed again from the parsed body, so loads then dumps must give
+    the written text back for any inputs (floats, escapes, the cache's own tag): never a false alarm."""
+    resource = comparable_resources([dataclasses.replace(RESOURCE, inputs={"value": value})])
+    with tempfile.TemporaryDirectory() as folder:
+        PreviewCache(folder).store_simulation(KEY, resource)
+        cache = PreviewCache(folder)
+        [restored] = cache.load_simulation(KEY)
+    assert cache.warnings == []
+    assert plain(restored.inputs) == plain(resource[0].inputs)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -16,6 +16,12 @@ that cannot be read, is not JSON, or is of another format version is a warning a
 preview then simulates, as without a cache). Files are written atomically (a temporary file in the
 same folder, then `os.replace`) and nothing is written outside the cache folder.
 
+An entry is read like a declaration (files.read_bytes): a regular file only, never a FIFO (opening
+one waits for a writer) nor a link to a device (/dev/zero never ends), and at most
+MAX_ENTRY_BYTES; JSON nested deeper than the interpreter's recursion limit is corrupt, not a crash.
+Each entry carries the SHA-256 of its body as written, so an entry edited by hand (or damaged in a
+way that is still JSON of the right shape) is a warning and a miss, never a different report.
+
 Why a digest of a secret value is safe on disk: a preview never holds a real secret. A `from_config`
 value is the placeholder `preview.CONFIG_PLACEHOLDER`, a generated value is the fake cloud's
 (simulation._random_password: derived from the resource's name), and the declaration cannot hold a
@@ -42,20 +48,28 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
+from secrets_layout.files import UnreadableFile, _problem, read_bytes
 from secrets_layout.engine.values import HashedArchive, HashedAsset, HashedAssetArchive, hashed, is_asset
 from secrets_layout.simulation import RegisteredResource, SecretValue
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Raised whenever what is stored, or what a key covers, changes meaning."""
 
-KEYED_DISTRIBUTIONS = ("pulumi", "pulumi-aws", "pulumi-random", "pulumi-policy", "protobuf")
-"""The SDK and providers the program runs on, the pack's runtime, and the protobuf that serializes
-the Analyze requests whose digests key the verdicts."""
+KEYED_DISTRIBUTIONS = ("pulumi", "pulumi-aws", "pulumi-random", "pulumi-policy", "protobuf", "pydantic", "PyYAML")
+"""The SDK and providers the program runs on, the pack's runtime, the protobuf that serializes
+the Analyze requests whose digests key the verdicts, and what the program reads the declaration
+with (the loader runs inside the program: PyYAML parses it, pydantic validates it and fills its
+defaults, so another version of either may declare other resources from the same bytes)."""
+
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
+"""A stored deployment of 1,000 secrets is about 10 MB; anything past this bound is not one of ours."""
 
 PACKAGES = ("secrets_layout", "secrets_layout.components", "secrets_layout.policies", "secrets_layout.rotation")
 """Every folder of the installed package (pyproject.toml package-dir maps components/, policies/ and
 rotation/ into it): the program's components, the pack and the rotation code a simulation zips."""
 
+_BODY = {"simulation": "resources", "verdicts": "verdicts"}
+"""The field of an entry of each kind that holds what was stored (beside format, key and sha256)."""
 _SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages"})
 _TAG = "\u0000secrets-layout"
 """Marks an encoded secret digest, asset or archive; a mapping of the data holding this key is escaped."""
@@ -356,13 +370,25 @@ class PreviewCache:
         return self.folder / f"{key}.{kind}.json"
 
     def _read(self, key: str, kind: str) -> Any | None:
+        """The entry's body (what `_write` was given), or None: missing, or a warning said why not."""
         path = self._path(key, kind)
         try:
-            with path.open("rb") as stream:
-                data = json.load(stream)
+            os.stat(path)
         except FileNotFoundError:
+            return None  # no entry, or a link to nothing: a miss
+        except OSError as error:
+            self._warn(path, f"unreadable ({_problem(error).split(';')[0]})")
             return None
-        except (OSError, ValueError) as error:
+        try:
+            raw = read_bytes(path, MAX_ENTRY_BYTES)
+            if len(raw) > MAX_ENTRY_BYTES:
+                self._warn(path, f"larger than {MAX_ENTRY_BYTES // (1024 * 1024)} MiB")
+                return None
+            data = json.loads(raw)
+        except UnreadableFile as error:
+            self._warn(path, f"unreadable ({error.problem.split(';')[0]})")
+            return None
+        except (OSError, ValueError, RecursionError) as error:
             self._warn(path, f"unreadable ({type(error).__name__})")
             return None
         if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION or data.get("key") != key:
@@ -370,19 +396,27 @@ class PreviewCache:
             self._warn(path, f"of format {found!r}, not {FORMAT_VERSION}" if found != FORMAT_VERSION
                        else "not the entry its name says")
             return None
-        return data
+        try:
+            field = _BODY[kind]
+            intact = set(data) == {"format", "key", "sha256", field} and data["sha256"] == _body_digest(data[field])
+        except (ValueError, RecursionError):
+            intact = False
+        if not intact:
+            self._warn(path, "altered since it was written (its sha256 does not match its content)")
+            return None
+        return data[_BODY[kind]]
 
     def _warn(self, path: Path, why: str) -> None:
         self.warnings.append(f"preview cache: {path.name} in {self.folder} is {why}; not used (simulated instead)")
 
-    def _write(self, key: str, kind: str, payload: dict[str, Any]) -> None:
+    def _write(self, key: str, kind: str, body: Any) -> None:
         path = self._path(key, kind)
         self.folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{key[:16]}.", suffix=".tmp")
         try:
-            # dumps, not dump: only a one-shot encoding uses the json module's C encoder (json.encoder,
-            # JSONEncoder.iterencode), about five times faster on a 10 MB deployment.
-            text = json.dumps({"format": FORMAT_VERSION, "key": key, **payload}, separators=(",", ":"), allow_nan=True)
+            encoded = _body_text(body)
+            text = (f'{{"format":{FORMAT_VERSION},"key":"{key}","sha256":"{_sha256(encoded)}",'
+                    f'"{_BODY[kind]}":{encoded}}}')
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(text)
             os.replace(temporary, path)
@@ -396,14 +430,14 @@ class PreviewCache:
         if data is None:
             return None
         try:
-            return [resource_from_json(item) for item in data["resources"]]
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            return [resource_from_json(item) for item in data]
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as error:
             self._warn(self._path(key, "simulation"), f"corrupt ({type(error).__name__})")
             return None
 
     def store_simulation(self, key: str, resources: Iterable[RegisteredResource]) -> None:
         """`resources` in their comparable form (`comparable_resources`)."""
-        self._write(key, "simulation", {"resources": [resource_to_json(resource) for resource in resources]})
+        self._write(key, "simulation", [resource_to_json(resource) for resource in resources])
 
     def load_verdicts(self, key: str) -> dict[str, analyzer_pb2.AnalyzeResponse] | None:
         """Analyze answers by request digest (`analyzer_client.VerdictMemo`)."""
@@ -412,11 +446,28 @@ class PreviewCache:
             return None
         try:
             return {digest: json_format.ParseDict(answer, analyzer_pb2.AnalyzeResponse())
-                    for digest, answer in data["verdicts"].items()}
-        except (KeyError, TypeError, ValueError, AttributeError, json_format.ParseError) as error:
+                    for digest, answer in data.items()}
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError, json_format.ParseError) as error:
             self._warn(self._path(key, "verdicts"), f"corrupt ({type(error).__name__})")
             return None
 
     def store_verdicts(self, key: str, verdicts: Mapping[str, analyzer_pb2.AnalyzeResponse]) -> None:
-        self._write(key, "verdicts", {"verdicts": {digest: json_format.MessageToDict(answer)
-                                                   for digest, answer in sorted(verdicts.items())}})
+        self._write(key, "verdicts", {digest: json_format.MessageToDict(answer)
+                                      for digest, answer in sorted(verdicts.items())})
+
+
+def _body_text(body: Any) -> str:
+    # dumps, not dump: only a one-shot encoding uses the json module's C encoder (json.encoder,
+    # JSONEncoder.iterencode), about five times faster on a 10 MB deployment. json.loads then
+    # json.dumps with these options gives back the same text (floats by repr, keys in order), which
+    # is how `_read` checks the digest of a body it has parsed.
+    return json.dumps(body, separators=(",", ":"), allow_nan=True)
+
+
+def _sha256(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _body_digest(body: Any) -> str:
+    """The digest `_write` stored for this body, computed again from its parsed form."""
+    return _sha256(_body_text(body))
