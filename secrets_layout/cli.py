@@ -236,6 +236,19 @@ def _declarations_in(folder: Path) -> list[Path]:
     return files + folders
 
 
+def _check_cache_folder(cache: str) -> None:
+    """A folder, or a path where one can be created: the nearest existing ancestor is a folder
+    (else every write fails after the whole preview, for want of a folder)."""
+    if os.path.lexists(cache) and not os.path.isdir(cache):
+        raise UsageError(f"--cache {shown(cache)}: not a folder; give a folder (it is created if missing)")
+    ancestor = Path(os.path.abspath(cache))
+    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"--cache {shown(cache)}: a part of this path is a file, not a folder; "
+                         "give a folder (it is created if missing)")
+
+
 def _check_declaration_path(path: Path) -> None:
     """A declaration argument: an environment folder, or else a readable regular file."""
     if not path.is_dir():
@@ -338,8 +351,8 @@ def _preview(arguments: argparse.Namespace) -> int:
         raise UsageError(f"--output and --sarif-output are both {arguments.sarif_output}; give two files")
     if arguments.program is not None:
         check_regular(Path(arguments.program))
-    if arguments.cache is not None and os.path.lexists(arguments.cache) and not os.path.isdir(arguments.cache):
-        raise UsageError(f"--cache {arguments.cache}: not a folder; give a folder (it is created if missing)")
+    if arguments.cache is not None:
+        _check_cache_folder(arguments.cache)
     if arguments.policy_config is not None:
         try:
             check_policy_config(arguments.policy_config)

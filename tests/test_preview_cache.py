@@ -148,12 +148,22 @@ def test_without_the_option_nothing_is_written_and_with_it_only_in_the_folder(tm
     assert [path for path in files() if path not in before] == [tmp_path / "a", folder, *sorted(folder.iterdir())]
 
 
-def test_a_cache_that_is_a_file_is_a_usage_error(tmp_path):
+@pytest.mark.parametrize(("make", "given", "problem"), [
+    (lambda place: place.write_text(""), "", "not a folder"),
+    (lambda place: os.mkfifo(place), "", "not a folder"),
+    (lambda place: place.symlink_to("/dev/zero"), "", "not a folder"),
+    (lambda place: place.write_text(""), "/cache", "a part of this path is a file, not a folder"),
+    (lambda place: place.write_text(""), "/a/b/cache", "a part of this path is a file, not a folder"),
+], ids=["a file", "a FIFO", "a link to /dev/zero", "in a file", "deep in a file"])
+def test_a_cache_that_cannot_be_a_folder_is_a_usage_error(tmp_path, make, given, problem):
+    """Said before any simulation, with exit 2 - not a warning after a full preview that the cache
+    could not be written."""
     repository, file = repository_with(tmp_path, "dev", DEV)
-    (tmp_path / "not-a-folder").write_text("")
-    result = run_cli("preview", str(file), "--cache", str(tmp_path / "not-a-folder"), cwd=repository)
+    make(tmp_path / "not-a-folder")
+    cache = f"{tmp_path / 'not-a-folder'}{given}"
+    result = run_cli("preview", str(file), "--cache", cache, cwd=repository)
     assert result.returncode == 2
-    assert f"--cache {tmp_path / 'not-a-folder'}: not a folder; give a folder (it is created if missing)" in result.stderr
+    assert f"--cache {cache}: {problem}; give a folder (it is created if missing)" in result.stderr
     assert_no_traceback(result)
 
 
