@@ -631,6 +631,9 @@ class AnalyzerClient:
                 thread.join(timeout=2)
             return PolicyPackCrashed(f"the policy pack exited (code {code}) during {method}{self._output_tail()}")
         code = error.code() if hasattr(error, "code") else None
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return AnalyzerError(f"the policy pack did not answer {method} within {self.rpc_timeout:g}s"
+                                 f"{self._output_tail()}")
         details = error.details() if hasattr(error, "details") else str(error)
         return AnalyzerError(f"{method} failed: {code.name if code else 'error'}: {details}{self._output_tail()}")
 

@@ -334,7 +334,7 @@ def _shown_path(path: Path) -> str:
 
 def _preview(arguments: argparse.Namespace) -> int:
     # Imported here: the preview pulls in the Pulumi SDK, which `validate` does not need.
-    from secrets_layout.analyzer_client import PolicyConfigError
+    from secrets_layout.analyzer_client import AnalyzerError, PolicyConfigError
     from secrets_layout.preview import PreviewUsageError, run_preview
     from secrets_layout.reports import preview_json, preview_markdown, preview_sarif, preview_text
 
@@ -376,6 +376,11 @@ def _preview(arguments: argparse.Namespace) -> int:
     except (PreviewUsageError, PolicyConfigError) as error:
         # PolicyConfigError: the default policies/config/<environment>.json, which is not checked up front.
         raise UsageError(str(error)) from None
+    except AnalyzerError as error:
+        # The pack failed to start, crashed or stopped answering: nothing was checked, so the
+        # preview fails (exit 1), in the pack's words (its output's tail), without a traceback of ours.
+        sys.stderr.write(f"secrets-layout preview: error: {error}\n")
+        return EXIT_FINDINGS
     renderers = {
         "text": lambda: preview_text.render(report, color=arguments.output is None and sys.stdout.isatty()),
         "json": lambda: preview_json.render(report),

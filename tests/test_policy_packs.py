@@ -8,6 +8,7 @@ the calls over processes may change the time, never the answer or its order.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 from hypothesis import given
@@ -76,3 +77,71 @@ def test_two_packs_give_the_violations_of_one_in_the_same_order():
     assert spread.not_applicable == alone.not_applicable
     assert {violation.policy for violation in alone.violations} == {
         "secret-protected", "secret-recovery-window", "secret-rotation-required"}
+
+
+# ------------------------------------------------------------------------------------------------
+# A pack that crashes or hangs mid-run
+# ------------------------------------------------------------------------------------------------
+
+BREAKER = ROOT / "tests" / "broken_pack"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def dev_inputs():
+    return analyzer_resources(simulate_declaration(load_declaration(ROOT / "environments" / "dev.yaml")))[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("breaks", "rpc_timeout", "error", "within"), [
+    (("crash", None), 60, "the policy pack exited (code 3) during Analyze", 20),
+    ((None, "crash"), 60, "the policy pack exited (code 3) during Analyze", 20),
+    (("hang", None), 3, "the policy pack did not answer Analyze within 3s", 20),
+    # One crashed: said at once, not after the other's calls time out.
+    (("hang", "crash"), 60, "the policy pack exited (code 3) during Analyze", 20),
+], ids=["first crashes", "second crashes", "first hangs", "first hangs, second crashes"])
+def test_a_pack_broken_mid_run_fails_the_run_in_bounded_time_and_leaves_no_process(
+        monkeypatch, dev_inputs, breaks, rpc_timeout, error, within):
+    """Each pack answers 3 Analyze calls, then exits or stops answering (tests/broken_pack)."""
+    import time
+
+    from secrets_layout.analyzer_client import AnalyzerError
+
+    monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{BREAKER}")
+    started = time.monotonic()
+    pids = []
+    packs = PolicyPacks(2, rpc_timeout=rpc_timeout)
+    for client, mode in zip(packs._clients, breaks):
+        if mode:
+            client._extra_env["PACK_BREAK"] = mode
+    with pytest.raises(AnalyzerError) as raised:
+        with packs:
+            pids.extend(client._process.pid for client in packs._clients)
+            packs.configure(config_file=config_file("dev"))
+            packs.analyze_many(dev_inputs * 20)
+    assert str(raised.value).splitlines()[0] == error
+    assert time.monotonic() - started < within
+    assert [pid for pid in pids if _alive(pid)] == []
+
+
+@pytest.mark.slow
+def test_the_cli_says_the_pack_crashed_without_a_traceback(monkeypatch):
+    """Through the real entry point: exit 1 (the pull request fails: nothing was checked), the
+    pack's own words, no Python traceback of ours."""
+    from cli_support import assert_no_traceback, run_cli
+
+    monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{BREAKER}")
+    monkeypatch.setenv("PACK_BREAK", "crash")
+    result = run_cli("preview", str(ROOT / "environments" / "dev.yaml"), timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("secrets-layout preview: error: the policy pack exited (code 3) during Analyze\n")
+    assert result.stdout == ""
+    assert_no_traceback(result)
+

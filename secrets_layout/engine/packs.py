@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +69,11 @@ class PolicyPacks:
         self.close()
 
     def close(self) -> None:
-        self._calls.shutdown(wait=True, cancel_futures=True)
+        # The processes first: a call still in flight (on a pack that hangs, when another failed)
+        # is cancelled with its channel instead of being waited for until its deadline.
         for client in self._clients:
             client.close()
+        self._calls.shutdown(wait=True, cancel_futures=True)
 
     def configure(self, *, config_file: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
         """``Configure`` every process with the same policy config; what the first reconciled."""
@@ -92,6 +94,12 @@ class PolicyPacks:
         shares = _shares(listed, self.count)
         answers = [self._calls.submit(client.analyze_many, share, memo)
                    for client, share in zip(self._clients, shares)]
+        # A pack that failed is said at once, not after the shares before it are answered (or, on a
+        # pack that hangs, time out): the caller's exit then closes every pack.
+        wait(answers, return_when=FIRST_EXCEPTION)
+        for answer in answers:
+            if answer.done() and answer.exception() is not None:
+                raise answer.exception()
         result = AnalysisResult()
         for answer in answers:
             result.extend(answer.result())

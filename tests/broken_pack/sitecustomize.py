@@ -1,0 +1,25 @@
+"""Breaks the policy pack mid-run, for tests/test_policy_packs.py: on PYTHONPATH with PACK_BREAK set,
+the pack process (started as `python policies/__main__.py`) answers PACK_BREAK_AFTER Analyze calls,
+then exits with code 3 (PACK_BREAK=crash) or never answers again (PACK_BREAK=hang). Any other
+process (the CLI, the simulation workers) is left alone."""
+
+import os
+import sys
+
+if os.environ.get("PACK_BREAK") and os.path.basename(sys.argv[0] if sys.argv else "") == "__main__.py":
+    import time
+
+    from pulumi_policy import policy
+
+    _answer = policy._PolicyAnalyzerServicer.Analyze
+    _calls = [0]
+
+    def _breaking(self, request, context):
+        _calls[0] += 1
+        if _calls[0] > int(os.environ.get("PACK_BREAK_AFTER", "3")):
+            if os.environ["PACK_BREAK"] == "crash":
+                os._exit(3)
+            time.sleep(3600)
+        return _answer(self, request, context)
+
+    policy._PolicyAnalyzerServicer.Analyze = _breaking
