@@ -448,6 +448,29 @@ def reconcile_config(policies: Sequence[PolicyInfo], config: Optional[Mapping[st
 # ------------------------------------------------------------------------------------------------
 
 
+_ORPHAN_GUARD = """
+import os, runpy, sys, threading
+
+def _guard():
+    # End of input: the process that started the pack is gone, even killed (SIGKILL, or SIGTERM,
+    # whose default ends it before any cleanup): a pack server would otherwise serve forever.
+    # os.read, not sys.stdin: a daemon thread blocked in a buffered read holds its lock, and the
+    # interpreter aborts at exit when the pack's own code fails.
+    while os.read(0, 4096):
+        pass
+    os._exit(0)
+
+threading.Thread(target=_guard, daemon=True, name="orphan-guard").start()
+# As `python -u PACK/__main__.py` would run it: the script as argv[0], its folder first on sys.path.
+sys.argv = sys.argv[1:]
+sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+"""Runs the pack's __main__.py as `python -u` would, and ends the pack when its stdin ends: the
+pack is a gRPC server with no idea of its parent, so without this, a preview stopped by a signal
+that skips cleanup (SIGKILL, default SIGTERM: what CI sends a cancelled job) leaves it running."""
+
+
 def _kill(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
@@ -529,7 +552,7 @@ class AnalyzerClient:
     def _command(self) -> List[str]:
         if self.launcher == "pulumi":
             return [self.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)]
-        return [self.python, "-u", str(self.pack_dir / "__main__.py")]
+        return [self.python, "-u", "-c", _ORPHAN_GUARD, str(self.pack_dir / "__main__.py")]
 
     def _output_tail(self, lines: int = 40) -> str:
         tail = list(self._stderr)[-lines:] + list(self._stdout)[-10:]
@@ -547,7 +570,9 @@ class AnalyzerClient:
         environment.update(self._extra_env)
         environment["PYTHONUNBUFFERED"] = "1"
         try:
-            process = subprocess.Popen(self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            # stdin: a pipe only this process holds, whose end tells the pack to stop (_ORPHAN_GUARD).
+            process = subprocess.Popen(self._command(), stdin=subprocess.PIPE if self.launcher != "pulumi"
+                                       else subprocess.DEVNULL, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, cwd=str(self.pack_dir), env=environment)
         except OSError as error:
             raise PolicyPackStartError(f"cannot start the policy pack with {self.python}: {error}") from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 
 import pytest
 from hypothesis import given
@@ -145,3 +146,63 @@ def test_the_cli_says_the_pack_crashed_without_a_traceback(monkeypatch):
     assert result.stdout == ""
     assert_no_traceback(result)
 
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Every process under `pid`, with its command line (from /proc: Linux only)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(") ", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = {}, [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            try:
+                with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                    found[child] = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            todo.append(child)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_preview_killed_mid_run_leaves_no_pack_running(monkeypatch, signal_number):
+    """CI cancels a job with SIGINT, then SIGTERM, then SIGKILL; the last two end the preview before
+    any cleanup of ours, and a pack (a gRPC server) would serve forever: it stops when its stdin, a
+    pipe only the preview holds, ends (analyzer_client._ORPHAN_GUARD). The pack is made to hang
+    (tests/broken_pack) so the signal comes mid-run."""
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{BREAKER}")
+    monkeypatch.setenv("PACK_BREAK", "hang")
+    preview = subprocess.Popen([sys.executable, "-m", "secrets_layout.cli", "preview",
+                                str(ROOT / "environments" / "dev.yaml")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    packs: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while not packs and time.monotonic() < deadline:
+            time.sleep(0.2)
+            packs = {pid: line for pid, line in _descendants(preview.pid).items() if "__main__.py" in line}
+        assert packs, "the pack started"
+        time.sleep(2)  # into the Analyze calls
+        preview.send_signal(signal_number)
+        assert preview.wait(timeout=30) == -signal_number
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in packs) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = [pid for pid in packs if _alive(pid)]
+    finally:
+        preview.kill()
+        for pid in packs:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert left == []
