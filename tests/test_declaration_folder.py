@@ -191,3 +191,34 @@ def test_the_default_declaration_of_a_stack(tmp_path, present, expected):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.mkdir() if name.endswith("/") else target.write_text("")
     assert default_declaration("prod", str(tmp_path / "environments")) == str(tmp_path / expected)
+
+
+@pytest.mark.parametrize(("link_to", "problem"), [
+    pytest.param("../outside.yaml", "a symbolic link", id="out-of-the-folder"),
+    pytest.param("app.yaml", "a symbolic link", id="inside-the-folder"),
+    pytest.param("/dev/zero", "a symbolic link", id="to-a-device"),
+])
+def test_a_team_file_that_is_a_symbolic_link_is_an_issue(tmp_path, link_to, problem):
+    """At a --base revision a link is not a team's file (git mode 120000, declaration/revision.py:
+    left out), and a link out of the folder escapes its CODEOWNERS line: the working tree must not
+    read it either, or head and base would disagree on the same commit."""
+    (tmp_path / "outside.yaml").write_text("secrets:\n" + secret("prod/other/key"))
+    folder = write_folder(tmp_path / "prod", {SETTINGS_FILE: SETTINGS, "app.yaml": "secrets:\n" + secret("prod/app/key")})
+    (folder / "linked.yaml").symlink_to(link_to)
+    assert issues_of(folder) == [f"{folder}/linked.yaml:1:1: (document): {problem}, not a regular file; an environment "
+                                 "folder holds regular files only: replace it with the team's file, or remove it"]
+
+
+@pytest.mark.parametrize(("sibling", "issue"), [
+    pytest.param("file", "{folder}.yaml:1:1: (document): prod.yaml declares this environment too, and the program "
+                 "deploys the file (declaration.folder.default_declaration), not this folder; keep one: remove the "
+                 "file, or the folder", id="a-file-beside"),
+    pytest.param("none", None, id="alone"),
+])
+def test_a_folder_beside_a_file_of_the_same_environment_is_an_issue(tmp_path, sibling, issue):
+    folder = write_folder(tmp_path / "prod", {SETTINGS_FILE: SETTINGS, "app.yaml": "secrets:\n" + secret("prod/app/key")})
+    if sibling == "file":
+        (tmp_path / "prod.yaml").write_text(SETTINGS)
+        assert issues_of(folder) == [issue.format(folder=folder)]
+    else:
+        assert [item.name for item in load_declaration(folder).declaration.secrets] == ["prod/app/key"]

@@ -249,13 +249,14 @@ def resource_from_json(data: Mapping[str, Any]) -> RegisteredResource:
 
 def declaration_files(declaration_path: str | os.PathLike[str]) -> dict[str, bytes]:
     """The declaration's files by name relative to the declaration: one file (by its name), or the
-    regular `*.yaml` files of an environment folder whose names do not start with "." (what the
+    regular `*.yaml` files (not links) of an environment folder whose names do not start with "." (what the
     loader reads, declaration/folder.py, and what declaration/revision.write_at copies)."""
     path = Path(declaration_path)
     if not path.is_dir():
         return {path.name: path.read_bytes()}
     return {f"{path.name}/{entry.name}": entry.read_bytes() for entry in sorted(path.iterdir(), key=lambda e: e.name)
-            if entry.name.endswith(".yaml") and not entry.name.startswith(".") and entry.is_file()}
+            if entry.name.endswith(".yaml") and not entry.name.startswith(".") and entry.is_file()
+            and not entry.is_symlink()}
 
 
 def package_folders() -> list[Path]:
