@@ -30,19 +30,27 @@ def is_credential_key(key: str) -> bool:
 def credential_findings(literals: Iterable[tuple[str, object]]) -> list[list[str]]:
     """For each `(key, value)`, why it looks like a credential: the detectors that fired (empty: fine)."""
     literals = list(literals)
-    lines: dict[tuple[str, str], str] = {}
+    # A layout repeats a few dozen keys and many values thousands of times: each key's verdict and
+    # each string's scanned line (None for an ARN) is worked out once per call.
+    lines: dict[tuple[str, str], str | None] = {}
     for key, value in literals:
-        if isinstance(value, str) and value and not _AWS_ARN.match(value) and (key, value) not in lines:
-            lines[key, value] = _scanned_line(key, value)
-    found = _scan(lines.values())
+        if isinstance(value, str) and value and (key, value) not in lines:
+            lines[key, value] = None if _AWS_ARN.match(value) else _scanned_line(key, value)
+    found = _scan(line for line in lines.values() if line is not None)
+    credential_key: dict[str, bool] = {}
     findings = []
     for key, value in literals:
         if value is None or isinstance(value, bool) or value == "":
             findings.append([])
             continue
-        reasons = ["credential field name"] if is_credential_key(key) else []
-        if isinstance(value, str) and not _AWS_ARN.match(value):
-            reasons.extend(found.get(lines[key, value], []))
+        named = credential_key.get(key)
+        if named is None:
+            named = credential_key[key] = is_credential_key(key)
+        reasons = ["credential field name"] if named else []
+        if isinstance(value, str):
+            line = lines[key, value]
+            if line is not None:
+                reasons.extend(found.get(line, []))
         findings.append(reasons)
     return findings
 

@@ -421,3 +421,31 @@ def test_team_file_positions_move_as_before(secrets, parameters, other, offsets)
     fast.add_items(team, offsets)
     _reference_add_items(reference, team, offsets)
     assert _marks(fast.values) == _marks(reference.values) and _marks(fast.keys) == _marks(reference.keys)
+
+
+# credential_findings works out each key's verdict and each (key, value)'s scanned line once per call
+# (round 2): repeated keys, repeated values, ARNs among them and non-strings must give what the
+# per-literal reference gives.
+_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-master-AbCdEf"
+
+
+@pytest.mark.parametrize("literals", [
+    [("password", "hunter2"), ("password", "hunter2"), ("db_password", "hunter2")],
+    [("masterarn", _ARN), ("masterarn", _ARN), ("secret", _ARN), ("secret", "x")],
+    [("token", None), ("token", True), ("token", ""), ("token", 3), ("token", "ghp_" + "a" * 36)],
+    [("host", "db.internal"), ("host", "db.internal"), ("aws_key", "AKIA" + "B" * 16), ("tag", "AKIA" + "B" * 16)],
+    [],
+], ids=["repeated-keyword", "arns", "non-strings", "repeated-values", "empty"])
+def test_credential_findings_with_repeats_equal_the_reference_on_a_table(plugins, literals):
+    assert credential_findings(literals) == reference_findings(plugins, literals)
+
+
+_few_keys = st.sampled_from(["password", "masterarn", "host", "aws_key", "tag"])
+_few_values = st.one_of(st.sampled_from([_ARN, "hunter2", "AKIA" + "B" * 16, "db.internal", ""]), _values,
+                        st.none(), st.booleans(), st.integers())
+
+
+@settings(max_examples=200, deadline=None)
+@given(literals=st.lists(st.tuples(_few_keys, _few_values), max_size=12))
+def test_credential_findings_with_repeats_equal_the_reference(plugins, literals):
+    assert credential_findings(literals) == reference_findings(plugins, literals)
