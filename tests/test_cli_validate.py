@@ -84,3 +84,18 @@ def test_schema_command_prints_the_checked_in_schema():
     result = run_cli("schema")
     assert result.returncode == 0
     assert result.stdout == (ROOT / "environments" / "schema.json").read_text()
+
+
+def test_the_version_is_looked_up_only_for_version(monkeypatch, capsys):
+    """Package metadata costs every command's start-up; only `--version` may read it."""
+    from secrets_layout import cli
+
+    def no_lookup() -> str:
+        raise AssertionError("the version was looked up")
+
+    monkeypatch.setattr(cli, "_version", no_lookup)
+    assert cli._parser().parse_args(["validate", "environments/dev.yaml"]).command == "validate"
+    monkeypatch.setattr(cli, "_version", lambda: "9.9.9")
+    with pytest.raises(SystemExit) as exited:
+        cli._parser().parse_args(["--version"])
+    assert (exited.value.code, capsys.readouterr().out) == (0, "secrets-layout 9.9.9\n")
