@@ -42,7 +42,7 @@ from secrets_layout.components.rotation_settings import (
     sar_exclude_characters,
 )
 from secrets_layout.components.secret_settings import RANDOM_SPECIAL_CHARACTERS
-from secrets_layout.models import ManagedRotation, Vpc
+from secrets_layout.declaration.models import ManagedRotation, Vpc
 from secrets_layout.scaffold import render_policy_config
 
 ENVIRONMENT = "prod"

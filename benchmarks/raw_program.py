@@ -63,7 +63,7 @@ from secrets_layout.components.secret_settings import (
     render_generated_value,
     secret_tags,
 )
-from secrets_layout.models import MANAGED_BY, Declaration
+from secrets_layout.declaration.models import MANAGED_BY, Declaration
 
 
 def _suffixed(*parts: str) -> str:
@@ -327,7 +327,7 @@ def raw_layout(declaration: Declaration, config: pulumi.Config | None = None) ->
 
 
 def raw_program(declaration: Declaration):
-    """A program callable for secrets_layout.simulation.simulate."""
+    """A program callable for secrets_layout.engine.simulation.simulate."""
 
     def program() -> None:
         for output_name, value in raw_layout(declaration).items():

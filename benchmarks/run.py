@@ -8,7 +8,7 @@ Terraform (benchmarks/generate.py), then measures in one run:
     preview       `secrets-layout preview FILE --policy-config CFG --format json`: wall time
                   and peak memory (RSS summed over its process tree, sampled)
     checkov       `checkov -d DIR --framework terraform` on the equivalent Terraform, wall time
-    registration  the layout on the SDK mock engine (secrets_layout.simulation.simulate):
+    registration  the layout on the SDK mock engine (secrets_layout.engine.simulation.simulate):
                   through components (SecretsLayout, as __main__.py builds it) and registered
                   with the raw SDK (benchmarks/raw_program.py: the same resources and inputs,
                   no components), both on the same loaded declaration; and the real program
@@ -190,15 +190,15 @@ def _prepared_declaration(path: Path):
     `parse_declaration` is the loader without its 1 MiB file bound, so the 10,000-secret file
     (about 6 MB) loads too; `validate` measures the loader itself.
     """
-    from secrets_layout.loader import parse_declaration
+    from secrets_layout.declaration.loader import parse_declaration
 
     return parse_declaration(path.read_bytes().decode("utf-8"), str(path)).declaration
 
 
 def _worker(kind: str, path: Path, warmup: Path, repeat: int = 1) -> dict[str, Any]:
     if kind == "validate":
-        from secrets_layout.loader import load_declaration, parse_declaration
-        from secrets_layout.yaml_source import MAX_FILE_BYTES
+        from secrets_layout.declaration.loader import load_declaration, parse_declaration
+        from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES
 
         load_declaration(warmup)  # imports done, lazy initialisation (credential scanner) done
         over_limit = path.stat().st_size > MAX_FILE_BYTES
@@ -213,7 +213,7 @@ def _worker(kind: str, path: Path, warmup: Path, repeat: int = 1) -> dict[str, A
             runs.append(time.perf_counter() - started)
         return {"seconds": min(runs), "runs": runs, "secrets": len(loaded.declaration.secrets), "size_limit_bypassed": over_limit}
 
-    from secrets_layout.simulation import simulate
+    from secrets_layout.engine.simulation import simulate
 
     if kind == "program":
         program = ROOT / "__main__.py"

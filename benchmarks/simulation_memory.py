@@ -15,7 +15,7 @@ import sys
 import threading
 import tracemalloc
 
-from secrets_layout import loader, preview, simulation
+from secrets_layout.declaration import loader, preview, simulation
 
 
 def main(path: str, mode: str = "up") -> None:

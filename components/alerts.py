@@ -40,7 +40,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from secrets_layout.models import MANAGED_BY, Alerts
+from secrets_layout.declaration.models import MANAGED_BY, Alerts
 
 ALERT_EVENTS = ("RotationFailed", "RotationAbandoned")
 SERVICE_EVENT = "AWS Service Event via CloudTrail"

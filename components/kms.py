@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from secrets_layout.components.policy_documents import kms_key_policy
-from secrets_layout.models import MANAGED_BY
+from secrets_layout.declaration.models import MANAGED_BY
 
 
 @dataclass

@@ -45,7 +45,7 @@ from secrets_layout.components.rotation import (
 from secrets_layout.components.rotation_settings import bundled_rotation_groups, managed_rotation_groups, rotation_method
 from secrets_layout.components.secret import ManagedSecret, ManagedSecretArgs
 from secrets_layout.components.secret_settings import secret_regions
-from secrets_layout.models import Declaration
+from secrets_layout.declaration.models import Declaration
 
 
 @dataclass

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from secrets_layout.components.secret_settings import parameter_resource_suffix, parameter_tags
-from secrets_layout.models import Parameter
+from secrets_layout.declaration.models import Parameter
 
 
 @dataclass

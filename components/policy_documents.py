@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from secrets_layout.models import Declaration, Secret
+from secrets_layout.declaration.models import Declaration, Secret
 
 POLICY_VERSION = "2012-10-17"
 PARTITION = "aws"

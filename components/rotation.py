@@ -41,7 +41,7 @@ from secrets_layout.components.rotation_settings import (
     sar_parameters,
     secretsmanager_endpoint,
 )
-from secrets_layout.models import MANAGED_BY, ManagedRotation, Vpc
+from secrets_layout.declaration.models import MANAGED_BY, ManagedRotation, Vpc
 
 ROTATION_CODE_DIRECTORY = Path(__file__).resolve().parent.parent / "rotation"
 """The bundled rotation function's source, next to this package's folder: the repository's rotation/

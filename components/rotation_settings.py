@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from secrets_layout.components.secret_settings import adapter_tags, excluded_characters
-from secrets_layout.models import BundledFunction, ManagedRotation, Rotation, Secret, Vpc
+from secrets_layout.declaration.models import BundledFunction, ManagedRotation, Rotation, Secret, Vpc
 
 ROTATE_IMMEDIATELY = False
 SAR_ACCOUNT = "297356227824"

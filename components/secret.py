@@ -50,7 +50,7 @@ from secrets_layout.components.secret_settings import (
     render_generated_value,
     secret_tags,
 )
-from secrets_layout.models import Secret
+from secrets_layout.declaration.models import Secret
 
 VALUE_IGNORED_WHEN_ROTATING = ["secret_string", "version_stages"]
 

@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from secrets_layout.models import MANAGED_BY, Adopt, Parameter, Secret, SecretFormat, SecretKind
+from secrets_layout.declaration.models import MANAGED_BY, Adopt, Parameter, Secret, SecretFormat, SecretKind
 
 DEFAULT_GENERATED_KEY = "password"
 """The JSON key of the generated value when `generate.key` is not given."""

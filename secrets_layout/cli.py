@@ -294,7 +294,7 @@ def _validate(arguments: argparse.Namespace) -> int:
 
 def _validate_file(file: Path, policy_config: str | None = None,
                    configs: dict[Path, dict] | None = None) -> validation_report.FileResult:
-    from secrets_layout.loader import load_declaration
+    from secrets_layout.declaration.loader import load_declaration
 
     try:
         loaded = load_declaration(file)
@@ -311,9 +311,9 @@ def _validate_file(file: Path, policy_config: str | None = None,
 def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, dict],
                     counts: tuple[int, int]) -> validation_report.FileResult:
     """The pack's declaration-only rules: mandatory ones are errors, the others warnings."""
-    from secrets_layout.analyzer_client import PolicyConfigError
+    from secrets_layout.engine.analyzer_client import PolicyConfigError
     from secrets_layout.findings.declared import check_policies, find_policy_config, reconciled_config
-    from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
+    from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 
     environment = loaded.declaration.environment
     config_file = find_policy_config(file, environment) if policy_config == "auto" else Path(policy_config)
@@ -348,11 +348,11 @@ def _shown_path(path: Path) -> str:
 
 def _preview(arguments: argparse.Namespace) -> int:
     # Imported here: the preview pulls in the Pulumi SDK, which `validate` does not need.
-    from secrets_layout.analyzer_client import AnalyzerError, PolicyConfigError
+    from secrets_layout.engine.analyzer_client import AnalyzerError, PolicyConfigError
     from secrets_layout.preview import PreviewUsageError, run_preview
     from secrets_layout.reports import preview_json, preview_markdown, preview_sarif, preview_text
 
-    from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
+    from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 
     path = Path(arguments.path)
     # A declaration the working tree no longer has is previewed as its deletion against --base.
@@ -498,7 +498,7 @@ def _source_declaration(environment: str):
     """init --from ENV: environments/ENV.yaml, which must be a valid declaration."""
     path = Path("environments") / f"{environment}.yaml"
     check_regular(path)
-    from secrets_layout.loader import load_declaration
+    from secrets_layout.declaration.loader import load_declaration
 
     try:
         return load_declaration(path).declaration
@@ -515,7 +515,7 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
         consumer_policy_note,
         default_declaration_path,
     )
-    from secrets_layout.loader import load_declaration
+    from secrets_layout.declaration.loader import load_declaration
 
     try:
         path = Path(arguments.file) if arguments.file else default_declaration_path(arguments.secret)
@@ -537,13 +537,13 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
 def _audit(arguments: argparse.Namespace) -> int:
     # Imported here: boto3 is needed by `audit` only.
     from secrets_layout.audit.cli import run_audit_command
-    from secrets_layout.loader import load_declaration
+    from secrets_layout.declaration.loader import load_declaration
 
     return run_audit_command(arguments, usage_error=UsageError, load=load_declaration)
 
 
 def _schema(arguments: argparse.Namespace) -> int:
-    from secrets_layout.schema import schema_text
+    from secrets_layout.declaration.schema import schema_text
 
     sys.stdout.write(schema_text(arguments.file_kind))
     return EXIT_OK

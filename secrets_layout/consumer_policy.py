@@ -35,8 +35,8 @@ from typing import Any
 
 from secrets_layout.components.policy_documents import consumer_read_policy, decrypt_key_resource
 from secrets_layout.components.secret_settings import secret_regions
-from secrets_layout.loader import LoadedDeclaration
-from secrets_layout.models import Reader, Secret
+from secrets_layout.declaration.loader import LoadedDeclaration
+from secrets_layout.declaration.models import Reader, Secret
 from secrets_layout.scaffold import ENVIRONMENT_PATTERN
 
 

@@ -30,21 +30,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, Provider, Resource, VerdictMemo
-from secrets_layout.analyzer_client import Violation as AnalyzerViolation
-from secrets_layout.changes import PlannedChange, plan_changes
-from secrets_layout.cost import CostEstimate, estimate
+from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, Provider, Resource, VerdictMemo
+from secrets_layout.engine.analyzer_client import Violation as AnalyzerViolation
+from secrets_layout.engine.changes import PlannedChange, plan_changes
+from secrets_layout.declaration.cost import CostEstimate, estimate
 from secrets_layout.declaration.revision import declaration_at, write_at
 from secrets_layout.engine.cache import PreviewCache, comparable_resources, simulation_key, verdict_key
 from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.errors import DeclarationError
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
 from secrets_layout.files import shown
-from secrets_layout.loader import LoadedDeclaration, load_declaration
-from secrets_layout.policy_config import PolicyConfigProblem, check_policy_config
-from secrets_layout.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
-from secrets_layout.tracing import ViolationLocator, locate_resources
-from secrets_layout.yaml_source import Position
+from secrets_layout.declaration.loader import LoadedDeclaration, load_declaration
+from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
+from secrets_layout.engine.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
+from secrets_layout.engine.tracing import ViolationLocator, locate_resources
+from secrets_layout.declaration.yaml_source import Position
 
 PACKAGED_PROGRAM = Path(__file__).resolve().parent / "program.py"
 """The program a declaration is previewed with when its repository has none (secrets_layout.program)."""
@@ -469,7 +469,7 @@ class SimulationRunner:
     def submit(self, arguments: dict[str, Any]) -> Future[Simulation] | _InProcess:
         if self._pool is None:
             return _InProcess(arguments)
-        # `simulate` itself: a worker then imports secrets_layout.simulation, not this module and
+        # `simulate` itself: a worker then imports secrets_layout.engine.simulation, not this module and
         # what it imports (the pack client, the reports), which the simulation never uses.
         return self._pool.submit(simulate, **arguments)
 

@@ -13,7 +13,7 @@ import pulumi
 
 from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
 from secrets_layout.errors import DeclarationError
-from secrets_layout.loader import default_declaration, load_declaration
+from secrets_layout.declaration.loader import default_declaration, load_declaration
 
 
 def main() -> None:

@@ -38,8 +38,8 @@ from string import Template
 import yaml
 
 from secrets_layout.errors import DeclarationError, printable
-from secrets_layout.models import PROTECTED_ENVIRONMENTS, Declaration
-from secrets_layout.regions import AWS_REGIONS
+from secrets_layout.declaration.models import PROTECTED_ENVIRONMENTS, Declaration
+from secrets_layout.declaration.regions import AWS_REGIONS
 
 ENVIRONMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
@@ -162,7 +162,7 @@ def scaffold_environment(
             raise ScaffoldTargetsExist(existing, [_shown(path, root) for path in existing])
     schema = root / "environments" / "schema.json"
     if not (schema.exists() or schema.is_symlink()):
-        from secrets_layout.schema import schema_text
+        from secrets_layout.declaration.schema import schema_text
 
         files.append((schema, schema_text()))
     return _write_all_or_nothing(files, root, force=force)
@@ -306,7 +306,7 @@ def copy_structure(
                      f"(for {', '.join(from_config)}).")
     text = "# yaml-language-server: $schema=schema.json\n" + "\n".join(notes) + "\n" + yaml.safe_dump(
         document, sort_keys=False, allow_unicode=True, width=120)
-    from secrets_layout.loader import parse_declaration
+    from secrets_layout.declaration.loader import parse_declaration
 
     try:
         parse_declaration(text, f"environments/{environment}.yaml")

@@ -32,7 +32,7 @@ from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend, secret
 
 from secrets_layout.components.policy_documents import secret_policy_for
 from secrets_layout.components.secret_settings import secret_tags
-from secrets_layout.loader import load_declaration
+from secrets_layout.declaration.loader import load_declaration
 
 ACCOUNT = DEFAULT_ACCOUNT_ID
 PRIMARY = "us-east-1"

@@ -1,6 +1,6 @@
 """Helpers for the mock-engine tests of components/ and __main__.py.
 
-Everything runs on secrets_layout.simulation (the SDK's mock engine): no Pulumi CLI, no AWS.
+Everything runs on secrets_layout.engine.simulation (the SDK's mock engine): no Pulumi CLI, no AWS.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 import pulumi
 import yaml
 
-from secrets_layout.models import Declaration
-from secrets_layout.simulation import RegisteredResource, SecretValue, Simulation, mask, simulate
+from secrets_layout.declaration.models import Declaration
+from secrets_layout.engine.simulation import RegisteredResource, SecretValue, Simulation, mask, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from secrets_layout.errors import DeclarationError, Issue
-from secrets_layout.loader import LoadedDeclaration, parse_declaration
+from secrets_layout.declaration.loader import LoadedDeclaration, parse_declaration
 
 HEADER = """\
 environment: prod

@@ -54,7 +54,7 @@ from components_support import (
 )
 from iam_evaluator import allowed, role
 from secrets_layout.consumer_policy import consumer_policy
-from secrets_layout.loader import LoadedDeclaration, load_declaration
+from secrets_layout.declaration.loader import LoadedDeclaration, load_declaration
 
 STACKS = ["dev", "staging", "prod", "shared-services"]
 DEFAULT_ORGANIZATION = "o-a1b2c3d4e5"

@@ -1,4 +1,4 @@
-"""secrets_layout/analyzer_client.py: the process, the protocol, errors, config reconciliation."""
+"""secrets_layout/engine/analyzer_client.py: the process, the protocol, errors, config reconciliation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import pytest
 
 from policy_support import PACK_DIR, SECRET, config_file, layout, replace
-from secrets_layout.analyzer_client import (
+from secrets_layout.engine.analyzer_client import (
     UNKNOWN,
     AnalyzerClient,
     AnalyzerError,

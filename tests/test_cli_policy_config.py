@@ -93,7 +93,7 @@ def test_every_problem_is_listed(tmp_path):
 
 @pytest.mark.parametrize("name", ["dev", "staging", "prod", "shared-services"])
 def test_the_repository_configs_pass(name):
-    from secrets_layout.policy_config import check_policy_config
+    from secrets_layout.engine.policy_config import check_policy_config
 
     assert check_policy_config(ROOT / "policies" / "config" / f"{name}.json")
 

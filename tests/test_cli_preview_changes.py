@@ -131,7 +131,7 @@ def test_json_carries_masked_inputs_and_the_options_that_matter():
 def _layout_program(declaration_file: Path, code_directory: Path):
     def program() -> None:
         from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
-        from secrets_layout.loader import load_declaration
+        from secrets_layout.declaration.loader import load_declaration
 
         declaration = load_declaration(declaration_file).declaration
         SecretsLayout(declaration.environment, SecretsLayoutArgs(declaration=declaration,
@@ -146,8 +146,8 @@ def _layout_program(declaration_file: Path, code_directory: Path):
 def test_the_rotation_function_changes_only_when_its_code_does(tmp_path, edit, expected):
     """The real components, simulated twice with the rotator's code in two folders."""
     from secrets_layout.components.rotation import ROTATION_CODE_DIRECTORY
-    from secrets_layout.changes import plan_changes
-    from secrets_layout.simulation import simulate
+    from secrets_layout.engine.changes import plan_changes
+    from secrets_layout.engine.simulation import simulate
 
     before_code, after_code = tmp_path / "before", tmp_path / "after"
     shutil.copytree(ROTATION_CODE_DIRECTORY, before_code)

@@ -26,7 +26,7 @@ from components_support import (
     run_program,
 )
 from declaration_support import HEADER, declaration, issues_of
-from secrets_layout.models import Adopt
+from secrets_layout.declaration.models import Adopt
 
 NAME = "prod/legacy/partner-token"
 IMPORT_ID = "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/legacy/partner-token-AbCdEf"
@@ -147,7 +147,7 @@ def test_step_two_migrates_to_the_declaration_and_shows_every_change(steps):
 
 
 def test_step_two_of_the_prod_example_is_valid(tmp_path):
-    from secrets_layout.loader import load_declaration
+    from secrets_layout.declaration.loader import load_declaration
 
     secret = next(s for s in load_declaration(migrated_prod(tmp_path)).declaration.secrets if s.name == NAME)
     assert secret.adopt is None and secret.import_id == IMPORT_ID

@@ -36,8 +36,8 @@ from components_support import (
     tree,
     urn_name,
 )
-from secrets_layout.models import ManagedRotation, Parameter, Secret
-from secrets_layout.simulation import SecretValue
+from secrets_layout.declaration.models import ManagedRotation, Parameter, Secret
+from secrets_layout.engine.simulation import SecretValue
 
 ACCOUNT = "111111111111"
 POLICY = {"Version": "2012-10-17", "Statement": []}

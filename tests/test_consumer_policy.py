@@ -16,7 +16,7 @@ from secrets_layout.consumer_policy import (
     consumer_policy_note,
     default_declaration_path,
 )
-from secrets_layout.loader import load_declaration, parse_declaration
+from secrets_layout.declaration.loader import load_declaration, parse_declaration
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD_SECRETS = ("prod/database/credentials, prod/orders/mysql-credentials, prod/payments/stripe-api-key, "

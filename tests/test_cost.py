@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from declaration_support import VALID_SECRET, declaration, load
-from secrets_layout.cost import estimate
-from secrets_layout.loader import load_declaration
+from secrets_layout.declaration.cost import estimate
+from secrets_layout.declaration.loader import load_declaration
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ import yaml
 from cli_support import ROOT, run_main
 from folder_support import SETTINGS_FILE, split_declaration
 from secrets_layout.declaration.folder import TEAM_FILE_SCHEMA, TEAM_SECTIONS
-from secrets_layout.schema import schema_text
+from secrets_layout.declaration.schema import schema_text
 
 TEAM_SCHEMA_FILE = ROOT / "environments" / TEAM_FILE_SCHEMA
 

@@ -8,8 +8,8 @@ import pytest
 
 from declaration_support import HEADER, VALID_SECRET, declaration, issues_of, load
 from secrets_layout.errors import DeclarationError, format_path
-from secrets_layout.loader import load_declaration
-from secrets_layout.models import SecretFormat
+from secrets_layout.declaration.loader import load_declaration
+from secrets_layout.declaration.models import SecretFormat
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ["dev", "staging", "prod", "shared-services"]
@@ -178,3 +178,15 @@ def test_merge_keys_work_and_positions_follow_the_anchor():
 ])
 def test_paths_read_like_the_yaml(path, text):
     assert format_path(path) == text
+
+
+def test_the_entry_point_other_programs_import_is_the_loaders():
+    """README "From another Pulumi program": `from secrets_layout.declaration import load_declaration`."""
+    import secrets_layout.declaration as package
+    from secrets_layout.declaration import Declaration
+    from secrets_layout.declaration import load_declaration as entry_point
+    from secrets_layout.declaration.models import Declaration as model
+
+    assert (entry_point, Declaration) == (load_declaration, model)
+    with pytest.raises(AttributeError, match="has no attribute 'loader_cache'"):
+        package.loader_cache  # noqa: B018 (the attribute access is the test)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from declaration_support import MYSQL_ROTATION, VALID_ROTATION, VALID_SECRET, declaration, issues_of
-from secrets_layout.credentials import credential_findings, is_credential_key
+from secrets_layout.declaration.credentials import credential_findings, is_credential_key
 
 FIX = ("secret values never go into git: use value.generate, value.from_config "
        "(pulumi config set --secret) or value.external")

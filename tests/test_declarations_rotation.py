@@ -27,13 +27,13 @@ from secrets_layout.components.rotation import function_environment
 from secrets_layout.components.rotation_settings import bundled_rotation_groups
 from secrets_layout.components.secret_settings import adapter_tags, secret_tags
 from declaration_support import HEADER, declaration, issues_of, load
-from secrets_layout.loader import load_declaration
-from secrets_layout.models import ENDPOINT_PATTERN
-from secrets_layout.models import HttpApiKeyAdapter as HttpApiKeyAdapter_model
+from secrets_layout.declaration.loader import load_declaration
+from secrets_layout.declaration.models import ENDPOINT_PATTERN
+from secrets_layout.declaration.models import HttpApiKeyAdapter as HttpApiKeyAdapter_model
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]*$")
-"""The tag value alphabet of secrets_layout.models.TagValue (AWS's tag restrictions)."""
+"""The tag value alphabet of secrets_layout.declaration.models.TagValue (AWS's tag restrictions)."""
 ENVIRONMENTS = sorted((ROOT / "environments").glob("*.yaml"))
 
 API_KEY_SECRET = """\

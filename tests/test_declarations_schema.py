@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from secrets_layout.schema import schema_text
+from secrets_layout.declaration.schema import schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "environments" / "schema.json"

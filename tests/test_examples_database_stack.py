@@ -1,6 +1,6 @@
 """examples/database-stack: the database's own stack takes its first password from the layout's secret.
 
-Runs the example program on the SDK mock engine (secrets_layout.simulation); the cross-account read
+Runs the example program on the SDK mock engine (secrets_layout.engine.simulation); the cross-account read
 (aws.secretsmanager.getSecretVersion) is answered here as AWS would, with the secret's JSON.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from secrets_layout.simulation import FakeCloud, simulate
+from secrets_layout.engine.simulation import FakeCloud, simulate
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "database-stack" / "__main__.py"
 ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/database/credentials-AbCdEf"

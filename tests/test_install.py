@@ -45,7 +45,7 @@ USER_PROGRAM = textwrap.dedent("""\
     import pulumi_aws as aws
 
     from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
-    from secrets_layout.loader import load_declaration
+    from secrets_layout.declaration.loader import load_declaration
 
     declaration = load_declaration(pulumi.Config("secrets-layout").require("declaration")).declaration
     layout = SecretsLayout(declaration.environment, SecretsLayoutArgs(declaration=declaration))
@@ -122,7 +122,7 @@ def test_one_namespace_with_the_pack_and_the_rotation_code(installed, tmp_path):
     assert ours == ["secrets_layout", f"secrets_layout-{VERSION}.dist-info"]
     where = json.loads(run_python(installed, (
         "import json, secrets_layout.components.rotation as r, secrets_layout.policies as p, "
-        "secrets_layout.analyzer_client as a; "
+        "secrets_layout.engine.analyzer_client as a; "
         "print(json.dumps([str(r.ROTATION_CODE_DIRECTORY), p.__file__, str(a.DEFAULT_PACK_DIR)]))"), tmp_path))
     rotation, policies, pack = map(Path, where)
     assert rotation == packages / "secrets_layout" / "rotation" and (rotation / "handler.py").is_file()
@@ -234,7 +234,7 @@ def test_the_installed_pack_runs_as_the_cli_starts_it_for_another_repositorys_pr
     """`pulumi preview --policy-pack <site-packages>/secrets_layout/policies`: the CLI's
     `python -u -m pulumi.policy <engine> <pack dir>` from the pack's folder, with the installed python."""
     from policy_support import SECRET, layout, replace
-    from secrets_layout.analyzer_client import AnalyzerClient, make_urn
+    from secrets_layout.engine.analyzer_client import AnalyzerClient, make_urn
 
     pack_dir = site_packages(installed) / "secrets_layout" / "policies"
     prod = layout("prod")
@@ -271,7 +271,7 @@ def test_an_uninstalled_checkout_maps_the_folders_itself(tmp_path):
     python = bare_venv(tmp_path / "venv")
     found = subprocess.run([str(python), "-c", (
         "import json, secrets_layout.components.rotation as r, secrets_layout.policies.rules as p, "
-        "secrets_layout.analyzer_client as a; "
+        "secrets_layout.engine.analyzer_client as a; "
         "print(json.dumps([r.__file__, str(r.ROTATION_CODE_DIRECTORY), p.__file__, str(a.DEFAULT_PACK_DIR)]))")],
         check=True, capture_output=True, text=True, cwd=tmp_path, env=clean_environment(PYTHONPATH=str(ROOT))).stdout
     assert json.loads(found) == [str(ROOT / "components" / "rotation.py"), str(ROOT / "rotation"),

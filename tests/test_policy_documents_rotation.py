@@ -18,7 +18,7 @@ from secrets_layout.components.rotation_settings import (
     sar_application_id,
     sar_parameters,
 )
-from secrets_layout.models import ManagedRotation, Rotation, Secret, Vpc
+from secrets_layout.declaration.models import ManagedRotation, Rotation, Secret, Vpc
 
 VPC = Vpc(subnet_ids=["subnet-0a1b2c3d", "subnet-0e1f2a3b"], security_group_ids=["sg-0a1b2c3d"])
 KEY = "arn:aws:kms:us-east-1:111111111111:key/k1"

@@ -15,7 +15,7 @@ from secrets_layout.components.secret_settings import (
     replica_arn,
     secret_tags,
 )
-from secrets_layout.models import Parameter, Secret
+from secrets_layout.declaration.models import Parameter, Secret
 
 PRIMARY = "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/db/credentials-AbCdEf"
 

@@ -18,7 +18,7 @@ import pytest
 
 from components_support import KMS_KEY, ROLE, ROLE_POLICY, ROOT, SECRET_POLICY, run_program
 from secrets_layout.consumer_policy import consumer_policy
-from secrets_layout.loader import load_declaration
+from secrets_layout.declaration.loader import load_declaration
 
 STACKS = ["dev", "staging", "prod", "shared-services"]
 

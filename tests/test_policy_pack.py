@@ -25,7 +25,7 @@ from policy_support import (
     policy_document,
     replace,
 )
-from secrets_layout.analyzer_client import (
+from secrets_layout.engine.analyzer_client import (
     UNKNOWN,
     AnalyzerClient,
     PolicyConfigError,

@@ -16,9 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policy_support import ROOT, config_file
-from secrets_layout.analyzer_client import AnalyzerClient
+from secrets_layout.engine.analyzer_client import AnalyzerClient
 from secrets_layout.engine.packs import MOST_PACKS, SECRETS_PER_EXTRA_PACK, PolicyPacks, _shares, pack_count
-from secrets_layout.loader import load_declaration
+from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.preview import analyzer_resources, simulate_declaration
 
 SECRET = "aws:secretsmanager/secret:Secret"
@@ -113,7 +113,7 @@ def test_a_pack_broken_mid_run_fails_the_run_in_bounded_time_and_leaves_no_proce
     """Each pack answers 3 Analyze calls, then exits or stops answering (tests/broken_pack)."""
     import time
 
-    from secrets_layout.analyzer_client import AnalyzerError
+    from secrets_layout.engine.analyzer_client import AnalyzerError
 
     monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{BREAKER}")
     started = time.monotonic()

@@ -14,7 +14,7 @@ import pytest
 
 from engine_payloads import Out, Res, Stack, run
 from policy_support import PACK_DIR, config_file
-from secrets_layout.analyzer_client import AnalyzerClient
+from secrets_layout.engine.analyzer_client import AnalyzerClient
 
 pytestmark = pytest.mark.slow
 

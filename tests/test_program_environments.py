@@ -50,9 +50,9 @@ from components_support import (
     type_counts,
     urn_name,
 )
-from secrets_layout.loader import load_declaration
-from secrets_layout.models import ManagedRotation
-from secrets_layout.simulation import SecretValue, Simulation
+from secrets_layout.declaration.loader import load_declaration
+from secrets_layout.declaration.models import ManagedRotation
+from secrets_layout.engine.simulation import SecretValue, Simulation
 
 STACKS = ["dev", "staging", "prod", "shared-services"]
 

@@ -10,7 +10,7 @@ import pulumi
 import pytest
 
 from components_support import LAYOUT, PROGRAM, PROJECT, ROOT, run_program
-from secrets_layout.simulation import simulate
+from secrets_layout.engine.simulation import simulate
 
 MINIMAL = """\
 environment: qa
@@ -74,4 +74,4 @@ def test_main_stays_tiny_and_components_import_only_the_models():
         } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         ours = {name for name in imported if name.split(".")[0] == "secrets_layout"
                 and not name.startswith("secrets_layout.components.")}
-        assert ours <= {"secrets_layout.models"}, module.name
+        assert ours <= {"secrets_layout.declaration.models"}, module.name

@@ -13,7 +13,7 @@ import pytest
 
 from components_support import ROOT, run_program
 from secrets_layout.policies import rules
-from secrets_layout.simulation import RegisteredResource, mask
+from secrets_layout.engine.simulation import RegisteredResource, mask
 
 STACKS = ["dev", "staging", "prod", "shared-services"]
 

@@ -1,4 +1,4 @@
-"""secrets_layout.simulation: a Pulumi program on the SDK's mock engine, every registration recorded."""
+"""secrets_layout.engine.simulation: a Pulumi program on the SDK's mock engine, every registration recorded."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pulumi_aws as aws
 import pulumi_random as random
 import pytest
 
-from secrets_layout import simulation
-from secrets_layout.simulation import SecretValue, fake_arn_suffix, mask, simulate
+from secrets_layout.engine import simulation
+from secrets_layout.engine.simulation import SecretValue, fake_arn_suffix, mask, simulate
 
 PROJECT = "demo"
 

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secrets_layout import credentials
-from secrets_layout.credentials import credential_findings, credential_texts, might_fire
+from secrets_layout.declaration import credentials
+from secrets_layout.declaration.credentials import credential_findings, credential_texts, might_fire
 
 TESTS = Path(__file__).parent
 
@@ -219,7 +219,7 @@ def _nodes(node, seen=None):
 def _compose_both(text: str):
     import yaml
 
-    from secrets_layout import yaml_source
+    from secrets_layout.declaration import yaml_source
 
     return yaml.compose(text, Loader=yaml.CSafeLoader), yaml.compose(text, Loader=yaml_source._Loader)
 
@@ -269,7 +269,7 @@ def test_memoised_tags_compose_the_graph_pyyaml_composes_on_a_table(text):
 def test_a_loader_with_path_resolvers_keeps_pyyamls_own_resolution():
     import yaml
 
-    from secrets_layout import yaml_source
+    from secrets_layout.declaration import yaml_source
 
     class WithPaths(yaml_source._Loader):
         pass
@@ -308,7 +308,7 @@ _plain_documents = _nested(st.one_of(st.text(max_size=12), st.integers(-10**6, 1
 def test_load_yaml_reads_what_pyyaml_reads_where_pyyaml_composed_it(document, flow):
     import yaml
 
-    from secrets_layout.yaml_source import load_yaml
+    from secrets_layout.declaration.yaml_source import load_yaml
 
     text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True)
     data, source_map = load_yaml(text, "x.yaml")
@@ -321,8 +321,8 @@ def test_load_yaml_reads_what_pyyaml_reads_where_pyyaml_composed_it(document, fl
 # Defaults: _Copies gives the source map SourceMap.alias gives.
 
 def _merged_both_ways(text: str, monkeypatch):
-    from secrets_layout import loader
-    from secrets_layout.yaml_source import load_yaml
+    from secrets_layout.declaration import loader
+    from secrets_layout.declaration.yaml_source import load_yaml
 
     data, fast_map = load_yaml(text, "x.yaml")
     fast = loader.merge_defaults(data, fast_map)
@@ -413,7 +413,7 @@ _team_items = st.lists(st.fixed_dictionaries({"name": st.text(max_size=4)}, opti
 def test_team_file_positions_move_as_before(secrets, parameters, other, offsets):
     import yaml
 
-    from secrets_layout.yaml_source import SourceMap, load_yaml
+    from secrets_layout.declaration.yaml_source import SourceMap, load_yaml
 
     text = yaml.safe_dump({"secrets": secrets, "parameters": parameters, **other})
     _, team = load_yaml(text, "team.yaml")

@@ -27,7 +27,7 @@ from secrets_layout.components.rotation_settings import rotation_rules
 from secrets_layout.components.secret_settings import secret_tags
 from secrets_layout.audit import findings as kinds
 from secrets_layout.audit.findings import AccessEvent, Finding, PrincipalAccess, SecretStatus
-from secrets_layout.models import Declaration, Secret
+from secrets_layout.declaration.models import Declaration, Secret
 
 STUCK_AFTER = timedelta(hours=24)
 """A pending version older than this is stuck: a rotation window is at most 24 hours

@@ -31,7 +31,7 @@ from secrets_layout.audit.trail import (
     parse_s3_uri,
     s3_records,
 )
-from secrets_layout.models import Declaration
+from secrets_layout.declaration.models import Declaration
 
 DEFAULT_PERIOD_DAYS = 90
 DEFAULT_UNREAD_DAYS = 90

@@ -50,7 +50,7 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from secrets_layout.files import UnreadableFile, _problem, read_bytes
 from secrets_layout.engine.values import HashedArchive, HashedAsset, HashedAssetArchive, hashed, is_asset
-from secrets_layout.simulation import RegisteredResource, SecretValue
+from secrets_layout.engine.simulation import RegisteredResource, SecretValue
 
 FORMAT_VERSION = 2
 """Raised whenever what is stored, or what a key covers, changes meaning."""

@@ -23,7 +23,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from secrets_layout.analyzer_client import DEFAULT_PACK_DIR, AnalysisResult, AnalyzerClient, Resource, VerdictMemo
+from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalysisResult, AnalyzerClient, Resource, VerdictMemo
 
 MOST_PACKS = 4
 """More processes than cores only add start-up time and memory."""

@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 
-from secrets_layout.simulation import SecretValue, mask
+from secrets_layout.engine.simulation import SecretValue, mask
 
 UNKNOWN_MARK = "[unknown]"
 ASSET_TYPES = (pulumi.Asset, pulumi.Archive)

@@ -10,7 +10,7 @@ value raises CannotCheck and is left to the preview, so a finding here is one th
 `pulumi preview`) reports too. tests/test_validate_policies.py shows the two agree.
 
 Levels come from the policy config as the Pulumi CLI reconciles it (policy defaults, then the
-file; secrets_layout.analyzer_client.reconcile_config); `disabled` policies do not run.
+file; secrets_layout.engine.analyzer_client.reconcile_config); `disabled` policies do not run.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from secrets_layout.policies import rules
 from secrets_layout.policies.rules import CannotCheck, NotApplicable, Resource
 from secrets_layout.errors import Issue, format_path, printable
 from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
-from secrets_layout.loader import LoadedDeclaration
-from secrets_layout.models import Declaration, Secret
+from secrets_layout.declaration.loader import LoadedDeclaration
+from secrets_layout.declaration.models import Declaration, Secret
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """Pulumi's unknown string: what the engine sends for a value not known before deployment
@@ -241,11 +241,11 @@ def find_in_repository(declaration_file: str | os.PathLike[str], *parts: str) ->
 def reconciled_config(config_file: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """The file reconciled with the pack's policies as `pulumi preview --policy-pack-config` does.
 
-    Raises secrets_layout.analyzer_client.PolicyConfigError.
+    Raises secrets_layout.engine.analyzer_client.PolicyConfigError.
     """
     # Imported here: only `validate --policy-config` needs the pack's catalog and the reconciliation.
     from secrets_layout.policies.pack import build_policies
-    from secrets_layout.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
+    from secrets_layout.engine.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
 
     infos = []
     for policy in build_policies():

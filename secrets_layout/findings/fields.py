@@ -21,8 +21,8 @@ from typing import Any
 
 from secrets_layout.policies.rules import suggest_name
 from secrets_layout.errors import Path, format_path
-from secrets_layout.models import Declaration
-from secrets_layout.yaml_source import Position, SourceMap
+from secrets_layout.declaration.models import Declaration
+from secrets_layout.declaration.yaml_source import Position, SourceMap
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from secrets_layout.models import Declaration
+from secrets_layout.declaration.models import Declaration
 
 PRICES_AS_OF = date(2026, 11, 1)
 SECRET_PER_MONTH = Decimal("0.40")

@@ -12,10 +12,10 @@ import string
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from secrets_layout.credentials import credential_findings
+from secrets_layout.declaration.credentials import credential_findings
 from secrets_layout.errors import Path
 from secrets_layout.policies.schedule import RateSchedule, ScheduleError, parse_schedule, secrets_manager_problems
-from secrets_layout.models import (
+from secrets_layout.declaration.models import (
     Declaration,
     ManagedRotation,
     OAuth2ClientCredentialsAdapter,

@@ -19,7 +19,7 @@ in-process resource monitor instead of the engine. Nothing talks to a network:
 
 Usage::
 
-    from secrets_layout.simulation import simulate
+    from secrets_layout.engine.simulation import simulate
 
     run = simulate(Path("__main__.py"), project="secrets-layout", stack="prod",
                    config={"secrets-layout:declaration": "environments/prod.yaml"},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from secrets_layout.models import Declaration, TeamFile
+from secrets_layout.declaration.models import Declaration, TeamFile
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

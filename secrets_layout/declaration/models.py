@@ -3,7 +3,7 @@
 These models are the single source of truth for environments/<env>.yaml: the loader validates
 against them, components read them, and environments/schema.json is generated from them.
 Per-field limits live here; rules that relate several fields (layout rules, the credential
-scan, sizes) live in `secrets_layout.rules`, which reports them with exact field paths.
+scan, sizes) live in `secrets_layout.declaration.rules`, which reports them with exact field paths.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from secrets_layout.regions import AWS_REGIONS
+from secrets_layout.declaration.regions import AWS_REGIONS
 
 PROTECTED_ENVIRONMENTS = frozenset({"prod", "shared-services"})
 """Environments whose secrets carry Pulumi's `protect` unless a secret says otherwise."""
