@@ -244,3 +244,11 @@ def test_a_provider_shared_by_resources_is_converted_once_and_sent_whole(monkeyp
     equal_but_another = Provider(west.type, west.name, dict(west.properties), urn=west.urn)
     client._analyze_request(Resource(SECRET, "s3", {"name": "prod/s3"}, provider=equal_but_another))
     assert converted == [west, equal_but_another]
+
+
+def test_the_default_pack_is_the_checkouts_policies_folder():
+    """In a checkout or an editable install the pack is policies/ at the repository's top (a wheel's
+    is secrets_layout/policies: tests/test_install.py), wherever in the package this module lives."""
+    from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR
+
+    assert (DEFAULT_PACK_DIR, (DEFAULT_PACK_DIR / "PulumiPolicy.yaml").is_file()) == (PACK_DIR.resolve(), True)

@@ -64,10 +64,11 @@ __all__ = [
 
 # The pack's folder wherever secrets_layout.policies lives: site-packages/secrets_layout/policies of
 # a wheel, policies/ of a checkout or an editable install (pyproject.toml's package-dir).
+_PACKAGE_FOLDER = Path(__file__).resolve().parent.parent  # secrets_layout/, above engine/
 DEFAULT_PACK_DIR = next(
-    (folder for folder in (Path(__file__).resolve().parent / "policies", Path(__file__).resolve().parent.parent / "policies")
+    (folder for folder in (_PACKAGE_FOLDER / "policies", _PACKAGE_FOLDER.parent / "policies")
      if (folder / "PulumiPolicy.yaml").is_file()),
-    Path(__file__).resolve().parent / "policies")
+    _PACKAGE_FOLDER / "policies")
 
 #: Pulumi's sentinel for a string (or any) value that is unknown during a preview.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
