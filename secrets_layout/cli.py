@@ -17,6 +17,8 @@ from secrets_layout.files import UnreadableFile, check_regular, shown
 from secrets_layout.reports import validation as validation_report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# Ctrl-C: 128 + SIGINT, what a shell reports for a command the signal ended.
+EXIT_INTERRUPTED = 130
 DEFAULT_DECLARATIONS = "environments/*.yaml"
 DEFAULT_FOLDERS = "environments/*/"
 
@@ -37,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except (UsageError, UnreadableFile) as error:
         parser.exit(EXIT_USAGE, f"{parser.prog} {arguments.command}: error: {error}\n")
+    except KeyboardInterrupt:
+        _discard_pending_output(original)
+        sys.stderr.write(f"{parser.prog} {arguments.command}: interrupted\n")
+        return EXIT_INTERRUPTED
     except _OutputFailed as failure:
         _discard_pending_output(original)
         if isinstance(failure.error, BrokenPipeError):
@@ -312,8 +318,8 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
                     counts: tuple[int, int]) -> validation_report.FileResult:
     """The pack's declaration-only rules: mandatory ones are errors, the others warnings."""
     from secrets_layout.engine.analyzer_client import PolicyConfigError
-    from secrets_layout.findings.declared import check_policies, find_policy_config, reconciled_config
     from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
+    from secrets_layout.findings.declared import check_policies, find_policy_config, reconciled_config
 
     environment = loaded.declaration.environment
     config_file = find_policy_config(file, environment) if policy_config == "auto" else Path(policy_config)

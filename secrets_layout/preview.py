@@ -30,21 +30,22 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from secrets_layout.declaration.cost import CostEstimate, estimate
+from secrets_layout.declaration.loader import LoadedDeclaration, load_declaration
+from secrets_layout.declaration.revision import declaration_at, write_at
+from secrets_layout.declaration.yaml_source import Position
 from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, Provider, Resource, VerdictMemo
 from secrets_layout.engine.analyzer_client import Violation as AnalyzerViolation
-from secrets_layout.engine.changes import PlannedChange, plan_changes
-from secrets_layout.declaration.cost import CostEstimate, estimate
-from secrets_layout.declaration.revision import declaration_at, write_at
 from secrets_layout.engine.cache import PreviewCache, comparable_resources, simulation_key, verdict_key
+from secrets_layout.engine.changes import PlannedChange, plan_changes
+from secrets_layout.engine.interrupts import children_spared_ctrl_c
 from secrets_layout.engine.packs import PolicyPacks, pack_count
-from secrets_layout.errors import DeclarationError
-from secrets_layout.findings.declared import find_in_repository, find_policy_config
-from secrets_layout.files import shown
-from secrets_layout.declaration.loader import LoadedDeclaration, load_declaration
 from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.engine.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
 from secrets_layout.engine.tracing import ViolationLocator, locate_resources
-from secrets_layout.declaration.yaml_source import Position
+from secrets_layout.errors import DeclarationError
+from secrets_layout.files import shown
+from secrets_layout.findings.declared import find_in_repository, find_policy_config
 
 PACKAGED_PROGRAM = Path(__file__).resolve().parent / "program.py"
 """The program a declaration is previewed with when its repository has none (secrets_layout.program)."""
@@ -461,8 +462,10 @@ class SimulationRunner:
                                              max_tasks_per_child=1)
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
         if self._pool is not None:
+            if error_type is not None:
+                _terminate_workers(self._pool)
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
@@ -471,7 +474,19 @@ class SimulationRunner:
             return _InProcess(arguments)
         # `simulate` itself: a worker then imports secrets_layout.engine.simulation, not this module and
         # what it imports (the pack client, the reports), which the simulation never uses.
-        return self._pool.submit(simulate, **arguments)
+        with children_spared_ctrl_c():  # workers (and the pool's manager thread) never see a Ctrl-C
+            return self._pool.submit(simulate, **arguments)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """The workers of a preview that failed or was interrupted: stopped now, not after their
+    simulation (they ignore Ctrl-C, see engine/interrupts.py). ProcessPoolExecutor has no public way
+    before Python 3.14 (`terminate_workers`, python/cpython gh-128041); its `_processes` (pid ->
+    Process) is read defensively, and when absent shutdown waits for the simulations as before."""
+    processes = getattr(pool, "_processes", None)
+    for process in list(processes.values()) if isinstance(processes, dict) else []:
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Resource]]:

@@ -12,8 +12,8 @@ The declaration is the stack config `secrets-layout:declaration`, by default
 import pulumi
 
 from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
-from secrets_layout.errors import DeclarationError
 from secrets_layout.declaration.loader import default_declaration, load_declaration
+from secrets_layout.errors import DeclarationError
 
 
 def main() -> None:

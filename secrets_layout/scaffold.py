@@ -37,9 +37,9 @@ from string import Template
 
 import yaml
 
-from secrets_layout.errors import DeclarationError, printable
 from secrets_layout.declaration.models import PROTECTED_ENVIRONMENTS, Declaration
 from secrets_layout.declaration.regions import AWS_REGIONS
+from secrets_layout.errors import DeclarationError, printable
 
 ENVIRONMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")

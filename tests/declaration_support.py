@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from secrets_layout.errors import DeclarationError, Issue
 from secrets_layout.declaration.loader import LoadedDeclaration, parse_declaration
+from secrets_layout.errors import DeclarationError, Issue
 
 HEADER = """\
 environment: prod

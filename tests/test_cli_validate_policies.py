@@ -213,8 +213,8 @@ def _matches(simulated, declared, unknown):
 def test_declared_resources_are_the_inputs_the_program_gives_the_pack(environment):
     """Secret, SecretPolicy and SecretRotation: same resources, same inputs and protect as the real
     program sends the pack on the mock engine (unknowns aside)."""
-    from secrets_layout.findings.declared import UNKNOWN, declared_resources
     from secrets_layout.declaration.loader import load_declaration
+    from secrets_layout.findings.declared import UNKNOWN, declared_resources
     from secrets_layout.preview import analyzer_resources, simulate_declaration
 
     loaded = load_declaration(ROOT / "environments" / f"{environment}.yaml")

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from declaration_support import HEADER
 from secrets_layout.declaration.folder import SETTINGS_FILE, default_declaration
-from secrets_layout.errors import DeclarationError
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES
+from secrets_layout.errors import DeclarationError
 
 SETTINGS = HEADER + "defaults:\n  tags: {owner: platform}\n"
 """Seven lines."""

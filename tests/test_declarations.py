@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from declaration_support import HEADER, VALID_SECRET, declaration, issues_of, load
-from secrets_layout.errors import DeclarationError, format_path
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.declaration.models import SecretFormat
+from secrets_layout.errors import DeclarationError, format_path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ["dev", "staging", "prod", "shared-services"]

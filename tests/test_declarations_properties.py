@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from secrets_layout.cli import main
-from secrets_layout.errors import DeclarationError
 from secrets_layout.declaration.loader import parse_declaration
+from secrets_layout.errors import DeclarationError
 
 ROOT = Path(__file__).resolve().parents[1]
 PROD = yaml.safe_load((ROOT / "environments" / "prod.yaml").read_text())

@@ -13,11 +13,11 @@ from pulumi import _types
 
 from declaration_support import PROD_ALERTS
 
+from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.changes import plan_changes
 from secrets_layout.engine.force_new import ALL_INPUTS, FORCE_NEW, PROVIDER_FORCE_NEW
-from secrets_layout.declaration.loader import load_declaration
-from secrets_layout.preview import simulate_declaration
 from secrets_layout.engine.simulation import simulate
+from secrets_layout.preview import simulate_declaration
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "environments").glob("*.yaml"))

@@ -16,9 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policy_support import ROOT, config_file
+from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.analyzer_client import AnalyzerClient
 from secrets_layout.engine.packs import MOST_PACKS, SECRETS_PER_EXTRA_PACK, PolicyPacks, _shares, pack_count
-from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.preview import analyzer_resources, simulate_declaration
 
 SECRET = "aws:secretsmanager/secret:Secret"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from policy_support import ENVIRONMENTS, ROOT, SECRET, config_file
-from secrets_layout.engine.analyzer_client import AnalyzerClient
 from secrets_layout.declaration.loader import load_declaration
+from secrets_layout.engine.analyzer_client import AnalyzerClient
 from secrets_layout.preview import analyzer_resources, simulate_declaration
 
 pytestmark = pytest.mark.slow

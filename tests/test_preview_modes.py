@@ -14,9 +14,9 @@ import dataclasses
 import pytest
 
 from policy_support import ROOT, config_file
-from secrets_layout.preview import check_policies, is_cannot_check, simulate_declaration
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.simulation import UNKNOWN, SecretValue, preview_outputs
+from secrets_layout.preview import check_policies, is_cannot_check, simulate_declaration
 from test_simulation import run_small
 
 SECRET = "aws:secretsmanager/secret:Secret"

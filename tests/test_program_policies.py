@@ -12,8 +12,8 @@ import json
 import pytest
 
 from components_support import ROOT, run_program
-from secrets_layout.policies import rules
 from secrets_layout.engine.simulation import RegisteredResource, mask
+from secrets_layout.policies import rules
 
 STACKS = ["dev", "staging", "prod", "shared-services"]
 

@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 import yaml
 
-from secrets_layout.policies.pack import CATALOG
-from secrets_layout.engine.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
 from secrets_layout.declaration.loader import load_declaration, parse_declaration
 from secrets_layout.declaration.schema import schema_text
+from secrets_layout.engine.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
+from secrets_layout.policies.pack import CATALOG
 from secrets_layout.scaffold import (
     ScaffoldInputError,
     ScaffoldTargetsExist,

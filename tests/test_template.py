@@ -27,8 +27,8 @@ import yaml
 
 from cli_support import ROOT, assert_no_traceback, run_cli
 from secrets_layout.declaration.loader import load_declaration
-from secrets_layout.scaffold import TEMPLATE_KEYS
 from secrets_layout.engine.simulation import simulate
+from secrets_layout.scaffold import TEMPLATE_KEYS
 
 PROGRAM = ROOT / "__main__.py"
 PROJECT_FILE = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from secrets_layout.audit import findings as kinds
+from secrets_layout.audit.findings import AccessEvent, Finding, PrincipalAccess, SecretStatus
 from secrets_layout.components.policy_documents import secret_policy_for
 from secrets_layout.components.rotation_settings import rotation_rules
 from secrets_layout.components.secret_settings import secret_tags
-from secrets_layout.audit import findings as kinds
-from secrets_layout.audit.findings import AccessEvent, Finding, PrincipalAccess, SecretStatus
 from secrets_layout.declaration.models import Declaration, Secret
 
 STUCK_AFTER = timedelta(hours=24)

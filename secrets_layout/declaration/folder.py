@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import os
 
-from secrets_layout.errors import DeclarationError, Issue, format_path
-from secrets_layout.files import UnreadableFile, _problem, check_regular, read_bytes
 from secrets_layout.declaration.models import TeamFile
 from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES, SourceMap, YamlSourceError, load_yaml
+from secrets_layout.errors import DeclarationError, Issue, format_path
+from secrets_layout.files import UnreadableFile, _problem, check_regular, read_bytes
 
 SETTINGS_FILE = "_environment.yaml"
 """The file of an environment folder that holds the environment's settings (the underscore sorts it

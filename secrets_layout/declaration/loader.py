@@ -20,13 +20,13 @@ from pathlib import Path as FilePath
 from pydantic import ValidationError
 
 from secrets_layout.declaration.credentials import credential_findings, redact_issues
-from secrets_layout.declaration.folder import default_declaration, read_folder, read_text
-from secrets_layout.errors import DeclarationError, Issue, Path, format_path
 from secrets_layout.declaration.field_messages import message_for
-from secrets_layout.files import read_bytes, shown
+from secrets_layout.declaration.folder import default_declaration, read_folder, read_text
 from secrets_layout.declaration.models import Declaration, union_member, without_union_tags
 from secrets_layout.declaration.rules import check_declaration, no_secret_values_in_git
 from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES, Position, SourceMap, YamlSourceError, load_yaml
+from secrets_layout.errors import DeclarationError, Issue, Path, format_path
+from secrets_layout.files import read_bytes, shown
 
 # Within rotation, these keys are alternatives: a secret that sets one of a group's keys (left)
 # drops the inherited keys of the group (right) instead of ending up with two schedules or two

@@ -37,6 +37,8 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from secrets_layout.engine.interrupts import children_spared_ctrl_c
+
 __all__ = [
     "DEFAULT_PACK_DIR",
     "UNKNOWN",
@@ -572,9 +574,10 @@ class AnalyzerClient:
         environment["PYTHONUNBUFFERED"] = "1"
         try:
             # stdin: a pipe only this process holds, whose end tells the pack to stop (_ORPHAN_GUARD).
-            process = subprocess.Popen(self._command(), stdin=subprocess.PIPE if self.launcher != "pulumi"
-                                       else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, cwd=str(self.pack_dir), env=environment)
+            with children_spared_ctrl_c():
+                process = subprocess.Popen(self._command(), stdin=subprocess.PIPE if self.launcher != "pulumi"
+                                           else subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE, cwd=str(self.pack_dir), env=environment)
         except OSError as error:
             raise PolicyPackStartError(f"cannot start the policy pack with {self.python}: {error}") from None
         self._process = process

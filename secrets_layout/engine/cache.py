@@ -48,9 +48,9 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
-from secrets_layout.files import UnreadableFile, _problem, read_bytes
-from secrets_layout.engine.values import HashedArchive, HashedAsset, HashedAssetArchive, hashed, is_asset
 from secrets_layout.engine.simulation import RegisteredResource, SecretValue
+from secrets_layout.engine.values import HashedArchive, HashedAsset, HashedAssetArchive, hashed, is_asset
+from secrets_layout.files import UnreadableFile, _problem, read_bytes
 
 FORMAT_VERSION = 2
 """Raised whenever what is stored, or what a key covers, changes meaning."""

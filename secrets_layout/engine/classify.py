@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from secrets_layout.engine import force_new
-from secrets_layout.engine.values import same
 from secrets_layout.engine.simulation import STACK_TYPE, RegisteredResource
+from secrets_layout.engine.values import same
 
 Kind = Literal["create", "update", "replace", "delete", "same", "import"]
 KINDS: tuple[Kind, ...] = ("create", "update", "replace", "delete", "same", "import")

@@ -20,10 +20,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
 from secrets_layout.declaration.loader import LoadedDeclaration
-from secrets_layout.engine.simulation import RegisteredResource
 from secrets_layout.declaration.yaml_source import Position
+from secrets_layout.engine.simulation import RegisteredResource
+from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
 
 SECRET_COMPONENT = "secrets-layout:secret:ManagedSecret"
 KEY_COMPONENT = "secrets-layout:kms:RegionalKey"

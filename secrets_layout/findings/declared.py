@@ -25,12 +25,12 @@ from typing import Any
 from secrets_layout.components.policy_documents import secret_policy_for
 from secrets_layout.components.rotation_settings import rotation_method, rotation_rules
 from secrets_layout.components.secret_settings import secret_tags
-from secrets_layout.policies import rules
-from secrets_layout.policies.rules import CannotCheck, NotApplicable, Resource
-from secrets_layout.errors import Issue, format_path, printable
-from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
 from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.declaration.models import Declaration, Secret
+from secrets_layout.errors import Issue, format_path, printable
+from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
+from secrets_layout.policies import rules
+from secrets_layout.policies.rules import CannotCheck, NotApplicable, Resource
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """Pulumi's unknown string: what the engine sends for a value not known before deployment
@@ -244,8 +244,8 @@ def reconciled_config(config_file: str | os.PathLike[str]) -> dict[str, dict[str
     Raises secrets_layout.engine.analyzer_client.PolicyConfigError.
     """
     # Imported here: only `validate --policy-config` needs the pack's catalog and the reconciliation.
-    from secrets_layout.policies.pack import build_policies
     from secrets_layout.engine.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
+    from secrets_layout.policies.pack import build_policies
 
     infos = []
     for policy in build_policies():

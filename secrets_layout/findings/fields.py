@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from secrets_layout.policies.rules import suggest_name
-from secrets_layout.errors import Path, format_path
 from secrets_layout.declaration.models import Declaration
 from secrets_layout.declaration.yaml_source import Position, SourceMap
+from secrets_layout.errors import Path, format_path
+from secrets_layout.policies.rules import suggest_name
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"

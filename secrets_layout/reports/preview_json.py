@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from secrets_layout.engine.changes import CHANGES
 from secrets_layout.declaration.cost import CostEstimate
+from secrets_layout.engine.changes import CHANGES
 from secrets_layout.preview import PreviewReport
 
 
