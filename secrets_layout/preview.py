@@ -160,17 +160,18 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
             return _simulation_arguments(declared, mode, program=program_file, stack_traces=stack_traces)
 
         runner = scope.enter_context(SimulationRunner(parallel=parallel))
+        stored = PreviewCache(cache) if cache is not None else None
+        # Keyed before the simulations read the files, and again before storing (_stored_unchanged).
+        head_key = simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM) if stored else None
         # The head's simulations start first; the base is read (git, the cache) while they run.
         dry_run_job, deployment_job = runner.submit(arguments(loaded, "preview")), runner.submit(arguments(loaded))
         base_loaded, base_cost, warnings = None, None, []
         if base is not None:
             base_loaded, base_cost, warnings = _base_declaration(Path(file), base, scope)
-        stored = PreviewCache(cache) if cache is not None else None
-        head_key = base_key = None
+        base_key = None
         cached_base: list[RegisteredResource] | None = None
         memo = VerdictMemo()
         if stored is not None:
-            head_key = simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM)
             if base_loaded is not None:
                 base_key = simulation_key(base_loaded.declaration_path, arguments(base_loaded), PACKAGED_PROGRAM)
                 cached_base = stored.load_simulation(base_key)
@@ -205,13 +206,17 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         changes = plan_changes(head_resources, base_resources, today or date.today())
         positions = locate_resources(simulation.resources, loaded)
         locator = ViolationLocator(simulation.resources, loaded)
+        head_unchanged = stored is not None and _stored_unchanged(
+            stored, head_key, simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM), file)
         if stored is not None:
-            _store(stored, stored.store_simulation, head_key, head_resources)
+            if head_unchanged:
+                _store(stored, stored.store_simulation, head_key, head_resources)
             if cached_base is None and base_loaded is not None:
                 _store(stored, stored.store_simulation, base_key, base_resources)
         checked = check.result()
-        if stored is not None:
+        if head_unchanged:
             _store(stored, stored.store_verdicts, verdict_key(head_key, DEFAULT_PACK_DIR, config_file), memo.used)
+        if stored is not None:
             warnings = warnings + stored.warnings
 
     configured = checked.configured
@@ -238,6 +243,17 @@ class PolicyCheck:
     violations: list[AnalyzerViolation]
     configured: dict[str, dict[str, Any]]
     """The pack's configuration as the pack reconciled it (policy -> level and properties)."""
+
+
+def _stored_unchanged(stored: PreviewCache, before: str | None, after: str, file: str | os.PathLike[str]) -> bool:
+    """Whether the head's files (declaration, program, package) are what they were when its
+    simulations started: an edit meanwhile may be in the simulations' input, and storing them under
+    either key would answer a later preview of the other content wrongly."""
+    if before == after:
+        return True
+    stored.warnings.append(f"preview cache: {file} changed while it was previewed; nothing stored "
+                           "(the next preview simulates it again)")
+    return False
 
 
 def _store(stored: PreviewCache, store: Callable[[str, Any], None], key: str | None, entry: Any) -> None:

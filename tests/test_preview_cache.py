@@ -25,14 +25,14 @@ from cli_support import assert_no_traceback, run_cli
 from preview_support import DEV, git, repository_with
 from secrets_layout.engine import cache as preview_cache
 from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, VerdictMemo
-from secrets_layout.engine.cache import (PreviewCache, comparable_resources, resource_from_json, resource_to_json,
-from secrets_layout.engine.changes import plan_changes
-                                         simulation_key, verdict_key)
 from secrets_layout.declaration.loader import load_declaration
+from secrets_layout.engine.cache import (PreviewCache, comparable_resources, resource_from_json, resource_to_json,
+                                         simulation_key, verdict_key)
+from secrets_layout.engine.changes import plan_changes
+from secrets_layout.engine.simulation import SecretValue
 from secrets_layout.engine.values import HashedAsset, plain, same
 from secrets_layout.preview import (CONFIG_PLACEHOLDER, PACKAGED_PROGRAM, _simulation_arguments, analyzer_resources,
                                     run_preview, simulate_declaration)
-from secrets_layout.engine.simulation import SecretValue
 from secrets_layout.reports import preview_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -631,3 +631,19 @@ def test_the_fill_step_fills_what_the_pull_request_step_reads(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "output").read_text() == "exit-code=0\n"
     assert len(set((repository / ".preview-cache").iterdir()) - filled) == 2
+
+
+def test_a_declaration_edited_during_the_preview_is_not_stored(tmp_path, monkeypatch):
+    """The simulations read the declaration's files while they run: an edit meanwhile would store
+    one content's deployment under another content's key. The key is taken before the simulations
+    start and again before storing; when they differ nothing is stored, with a warning."""
+    from secrets_layout import preview
+
+    repository, file = repository_with(tmp_path, "dev", DEV)
+    folder = tmp_path / "preview-cache"
+    keys = iter(["1" * 64, "2" * 64])
+    monkeypatch.setattr(preview, "simulation_key", lambda *arguments: next(keys))
+    report = json.loads(json_report(file, cache=folder))
+    assert report["warnings"] == [f"preview cache: {file} changed while it was previewed; nothing stored "
+                                  "(the next preview simulates it again)"]
+    assert not folder.exists() or list(folder.iterdir()) == []
