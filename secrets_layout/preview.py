@@ -162,7 +162,8 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         runner = scope.enter_context(SimulationRunner(parallel=parallel))
         stored = PreviewCache(cache) if cache is not None else None
         # Keyed before the simulations read the files, and again before storing (_stored_unchanged).
-        head_key = simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM) if stored else None
+        head_key = (simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM)
+                    if stored is not None else None)
         # The head's simulations start first; the base is read (git, the cache) while they run.
         dry_run_job, deployment_job = runner.submit(arguments(loaded, "preview")), runner.submit(arguments(loaded))
         base_loaded, base_cost, warnings = None, None, []

@@ -184,8 +184,7 @@ def _resealed(entry: Path, edit) -> None:
     """An entry edited with its checksum computed again: only the shape checks can tell."""
     data = json.loads(entry.read_text())
     edit(data)
-    data["sha256"] = preview_cache._body_digest(data["resources"])
-    entry.write_text(json.dumps(data))
+    entry.write_bytes(preview_cache.entry_bytes(data["key"], "simulation", data["resources"]))
 
 
 def _wrong_fields(entry: Path) -> None:
@@ -264,7 +263,7 @@ def _resealed_deep_inputs(entry: Path) -> None:
     nested = '{"a":' * 950 + "1" + "}" * 950
     body = "[" + json.dumps(preview_cache.resource_to_json(RESOURCE), separators=(",", ":")).replace(
         '"inputs":{}', '"inputs":' + nested) + "]"
-    entry.write_text('{"format":2,"key":"' + KEY + '","sha256":"' + preview_cache._sha256(body) + '","resources":'
+    entry.write_text('{"format":2,"key":"' + KEY + '","sha256":"' + preview_cache._sha256(body.encode()) + '","resources":'
                      + body + "}")
 
 

@@ -397,11 +397,12 @@ class PreviewCache:
             self._warn(path, f"of format {found!r}, not {FORMAT_VERSION}" if found != FORMAT_VERSION
                        else "not the entry its name says")
             return None
-        try:
-            field = _BODY[kind]
-            intact = set(data) == {"format", "key", "sha256", field} and data["sha256"] == _body_digest(data[field])
-        except (ValueError, RecursionError):
-            intact = False
+        field, digest = _BODY[kind], data.get("sha256")
+        # The digest is of the body's bytes as written, checked in place: the parsed body is never
+        # encoded again (0.13 s for a 10 MB deployment, on the path of every cached pull request).
+        head = _entry_head(key, kind, digest) if isinstance(digest, str) else b""
+        intact = (set(data) == {"format", "key", "sha256", field} and bool(head) and raw.startswith(head)
+                  and raw.endswith(b"}") and digest == _sha256(raw[len(head):-1]))
         if not intact:
             self._warn(path, "altered since it was written (its sha256 does not match its content)")
             return None
@@ -415,11 +416,8 @@ class PreviewCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{key[:16]}.", suffix=".tmp")
         try:
-            encoded = _body_text(body)
-            text = (f'{{"format":{FORMAT_VERSION},"key":"{key}","sha256":"{_sha256(encoded)}",'
-                    f'"{_BODY[kind]}":{encoded}}}')
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(entry_bytes(key, kind, body))
             os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -457,18 +455,17 @@ class PreviewCache:
                                       for digest, answer in sorted(verdicts.items())})
 
 
-def _body_text(body: Any) -> str:
+def entry_bytes(key: str, kind: str, body: Any) -> bytes:
+    """An entry as `_write` stores it: the header, then the body, whose digest the header carries."""
     # dumps, not dump: only a one-shot encoding uses the json module's C encoder (json.encoder,
-    # JSONEncoder.iterencode), about five times faster on a 10 MB deployment. json.loads then
-    # json.dumps with these options gives back the same text (floats by repr, keys in order), which
-    # is how `_read` checks the digest of a body it has parsed.
-    return json.dumps(body, separators=(",", ":"), allow_nan=True)
+    # JSONEncoder.iterencode), about five times faster on a 10 MB deployment.
+    encoded = json.dumps(body, separators=(",", ":"), allow_nan=True).encode("utf-8")
+    return _entry_head(key, kind, _sha256(encoded)) + encoded + b"}"
 
 
-def _sha256(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _entry_head(key: str, kind: str, digest: str) -> bytes:
+    return f'{{"format":{FORMAT_VERSION},"key":{json.dumps(key)},"sha256":{json.dumps(digest)},"{_BODY[kind]}":'.encode()
 
 
-def _body_digest(body: Any) -> str:
-    """The digest `_write` stored for this body, computed again from its parsed form."""
-    return _sha256(_body_text(body))
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
