@@ -175,7 +175,7 @@ def _descendants(pid: int) -> dict[int, str]:
 def test_a_preview_killed_mid_run_leaves_no_pack_running(monkeypatch, signal_number):
     """CI cancels a job with SIGINT, then SIGTERM, then SIGKILL; the last two end the preview before
     any cleanup of ours, and a pack (a gRPC server) would serve forever: it stops when its stdin, a
-    pipe only the preview holds, ends (analyzer_client._ORPHAN_GUARD). The pack is made to hang
+    pipe only the preview holds, ends (pack_host.stop_with_stdin). The pack is made to hang
     (tests/broken_pack) so the signal comes mid-run."""
     import subprocess
     import sys

@@ -451,27 +451,9 @@ def reconcile_config(policies: Sequence[PolicyInfo], config: Optional[Mapping[st
 # ------------------------------------------------------------------------------------------------
 
 
-_ORPHAN_GUARD = """
-import os, runpy, sys, threading
-
-def _guard():
-    # End of input: the process that started the pack is gone, even killed (SIGKILL, or SIGTERM,
-    # whose default ends it before any cleanup): a pack server would otherwise serve forever.
-    # os.read, not sys.stdin: a daemon thread blocked in a buffered read holds its lock, and the
-    # interpreter aborts at exit when the pack's own code fails.
-    while os.read(0, 4096):
-        pass
-    os._exit(0)
-
-threading.Thread(target=_guard, daemon=True, name="orphan-guard").start()
-# As `python -u PACK/__main__.py` would run it: the script as argv[0], its folder first on sys.path.
-sys.argv = sys.argv[1:]
-sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
-"""Runs the pack's __main__.py as `python -u` would, and ends the pack when its stdin ends: the
-pack is a gRPC server with no idea of its parent, so without this, a preview stopped by a signal
-that skips cleanup (SIGKILL, default SIGTERM: what CI sends a cancelled job) leaves it running."""
+PACK_HOST = Path(__file__).resolve().with_name("pack_host.py")
+"""Runs a pack for the preview (``launcher="script"``): as ``python -u PACK/__main__.py`` would, ended with
+its stdin, each request's messages converted once (see the module)."""
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -503,7 +485,8 @@ def _pump(stream, sink: Deque[str], first_line: Optional["queue.Queue[Optional[s
 class AnalyzerClient:
     """A running policy pack and a gRPC connection to it.  Use as a context manager.
 
-    ``launcher="script"`` starts ``python -u <pack>/__main__.py``; ``launcher="pulumi"`` starts it
+    ``launcher="script"`` runs ``<pack>/__main__.py`` through `PACK_HOST` (as ``python -u`` would, ended with
+    its stdin, each request converted once per call); ``launcher="pulumi"`` starts it
     exactly as the Pulumi CLI's ``pulumi-analyzer-policy-python`` does: ``python -u -m pulumi.policy
     <engine address> <pack dir>``.
     """
@@ -555,7 +538,7 @@ class AnalyzerClient:
     def _command(self) -> List[str]:
         if self.launcher == "pulumi":
             return [self.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)]
-        return [self.python, "-u", "-c", _ORPHAN_GUARD, str(self.pack_dir / "__main__.py")]
+        return [self.python, "-u", str(PACK_HOST), str(self.pack_dir / "__main__.py")]
 
     def _output_tail(self, lines: int = 40) -> str:
         tail = list(self._stderr)[-lines:] + list(self._stdout)[-10:]
@@ -573,7 +556,7 @@ class AnalyzerClient:
         environment.update(self._extra_env)
         environment["PYTHONUNBUFFERED"] = "1"
         try:
-            # stdin: a pipe only this process holds, whose end tells the pack to stop (_ORPHAN_GUARD).
+            # stdin: a pipe only this process holds, whose end tells the pack to stop (pack_host.stop_with_stdin).
             with children_spared_ctrl_c():
                 process = subprocess.Popen(self._command(), stdin=subprocess.PIPE if self.launcher != "pulumi"
                                            else subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -834,7 +817,9 @@ class AnalyzerClient:
 
     def analyze_stack(self, resources: Sequence[Resource]) -> AnalysisResult:
         """``AnalyzeStack`` once with every resource (parents, dependencies and property dependencies)."""
-        self._ensure_configured()
+        return self.analyze_stack_request(self._analyze_stack_request(resources))
+
+    def _analyze_stack_request(self, resources: Sequence[Resource]) -> analyzer_pb2.AnalyzeStackRequest:
         request = analyzer_pb2.AnalyzeStackRequest()
         for resource in resources:
             item = request.resources.add()
@@ -850,9 +835,7 @@ class AnalyzerClient:
             provider = self._provider(resource)
             if provider is not None:
                 item.provider.CopyFrom(provider)
-        result = AnalysisResult()
-        self._collect(self._call("AnalyzeStack", request), "", result)
-        return result
+        return request
 
     def analyze_request(self, request: analyzer_pb2.AnalyzeRequest) -> AnalysisResult:
         """Send one ``AnalyzeRequest`` as given (e.g. built the way the engine builds it, unknowns and all)."""

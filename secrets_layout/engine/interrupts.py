@@ -10,7 +10,7 @@ mask of the thread that creates it (pthread_create), so the process pool's manag
 during the first submit, starts the pool's later workers with it blocked as well.
 
 The preview then ends them: the pool's workers are terminated (SimulationRunner), the packs are
-closed, and a pack whose preview is gone ends with its stdin (analyzer_client._ORPHAN_GUARD).
+closed, and a pack whose preview is gone ends with its stdin (pack_host.stop_with_stdin).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ process (the CLI, the simulation workers) is left alone."""
 import os
 import sys
 
-# The pack runs as `python -u -c GUARD PACK/__main__.py` (analyzer_client._ORPHAN_GUARD).
+# The pack runs as `python -u .../pack_host.py PACK/__main__.py` (analyzer_client.PACK_HOST).
 if os.environ.get("PACK_BREAK") and any(os.path.basename(argument) == "__main__.py" for argument in sys.argv[1:2]):
     import time
 
