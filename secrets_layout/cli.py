@@ -13,7 +13,7 @@ from typing import Sequence
 # What a command needs beyond these is imported in its handler: `validate` must not pay for the
 # preview's (rich, pulumi, grpc) nor `--version` for the models' (pydantic builds them on import).
 from secrets_layout.errors import DeclarationError
-from secrets_layout.files import UnreadableFile, check_regular, shown
+from secrets_layout.files import UnreadableFile, brief_problem, check_regular, shown
 from secrets_layout.reports import validation as validation_report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -281,7 +281,7 @@ def _regular_files(candidates: list[Path]) -> list[Path]:
         try:
             check_regular(candidate)
         except UnreadableFile as error:
-            sys.stderr.write(f"secrets-layout validate: skipped {shown(candidate)}: {error.problem.split(';')[0]}\n")
+            sys.stderr.write(f"secrets-layout validate: skipped {shown(candidate)}: {brief_problem(error)}\n")
             continue
         regular.append(candidate)
     return regular

@@ -26,7 +26,7 @@ import os
 from secrets_layout.declaration.models import TeamFile
 from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES, SourceMap, YamlSourceError, load_yaml
 from secrets_layout.errors import DeclarationError, Issue, format_path
-from secrets_layout.files import UnreadableFile, _problem, check_regular, read_bytes
+from secrets_layout.files import UnreadableFile, brief_problem, check_regular, read_bytes
 
 SETTINGS_FILE = "_environment.yaml"
 """The file of an environment folder that holds the environment's settings (the underscore sorts it
@@ -68,7 +68,7 @@ def folder_files(folder: str) -> tuple[list[str], list[Issue]]:
     try:
         names = sorted(os.listdir(folder))
     except OSError as error:
-        raise UnreadableFile(folder, _problem(error)) from None
+        raise UnreadableFile.of(folder, error) from None
     files, issues = [], []
     for name in sorted(names, key=lambda name: name != SETTINGS_FILE):
         if not name.endswith(".yaml") or name.startswith("."):
@@ -82,7 +82,7 @@ def folder_files(folder: str) -> tuple[list[str], list[Issue]]:
             check_regular(file)
         except UnreadableFile as error:
             issues.append(Issue(file, 1, 1, "(document)",
-                                f"{error.problem.split(';')[0]}; an environment folder holds regular files only: "
+                                f"{brief_problem(error)}; an environment folder holds regular files only: "
                                 "replace it with the team's file, or remove it"))
             continue
         files.append(file)

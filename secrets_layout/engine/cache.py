@@ -50,7 +50,7 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from secrets_layout.engine.simulation import RegisteredResource, SecretValue
 from secrets_layout.engine.values import HashedArchive, HashedAsset, HashedAssetArchive, hashed, is_asset
-from secrets_layout.files import UnreadableFile, _problem, read_bytes
+from secrets_layout.files import UnreadableFile, brief_problem, read_bytes
 
 FORMAT_VERSION = 2
 """Raised whenever what is stored, or what a key covers, changes meaning."""
@@ -378,7 +378,7 @@ class PreviewCache:
         except FileNotFoundError:
             return None  # no entry, or a link to nothing: a miss
         except OSError as error:
-            self._warn(path, f"unreadable ({_problem(error).split(';')[0]})")
+            self._warn(path, f"unreadable ({brief_problem(error)})")
             return None
         try:
             raw = read_bytes(path, MAX_ENTRY_BYTES)
@@ -387,7 +387,7 @@ class PreviewCache:
                 return None
             data = json.loads(raw)
         except UnreadableFile as error:
-            self._warn(path, f"unreadable ({error.problem.split(';')[0]})")
+            self._warn(path, f"unreadable ({brief_problem(error)})")
             return None
         except (OSError, ValueError, RecursionError) as error:
             self._warn(path, f"unreadable ({type(error).__name__})")
