@@ -44,6 +44,28 @@ def default_declaration(environment: str, folder: str = "environments") -> str:
     return as_folder if not os.path.lexists(file) and os.path.isdir(as_folder) else file
 
 
+def declared_twice(path: str) -> list[Issue]:
+    """The issue of an environment declared both as environments/<env>.yaml and as environments/<env>/,
+    from either side (`path` the file or the folder), at the file's 1:1, naming the other side and the
+    one `pulumi up` deploys: `default_declaration` takes the file, and a stack whose
+    secrets-layout:declaration names the folder fails on this issue (read_folder raises it).
+
+    The loader says it of a folder only: of the file it would stop the program deploying it, so the
+    file side is `validate`'s (cli), which the message's "keep one" is for."""
+    fix = ("(declaration.folder.default_declaration picks the file; a stack whose secrets-layout:declaration names "
+           "the folder fails); keep one: remove the file, or the folder")
+    if os.path.isdir(path):
+        file = os.path.normpath(path) + ".yaml"
+        if os.path.lexists(file):
+            return [Issue(file, 1, 1, "(document)", f"{os.path.basename(file)} declares this environment too, and "
+                                                    f"`pulumi up` deploys the file, never this folder {fix}")]
+    elif path.endswith(".yaml") and os.path.isdir(path.removesuffix(".yaml")):
+        folder = os.path.basename(path.removesuffix(".yaml"))
+        return [Issue(path, 1, 1, "(document)", f"{folder}/ declares this environment too, and `pulumi up` "
+                                                f"deploys this file, never the folder {fix}")]
+    return []
+
+
 def read_text(file: str) -> str:
     """One declaration file as text: a regular file, at most MAX_FILE_BYTES, UTF-8.
     Raises DeclarationError (too large, not UTF-8) or UnreadableFile."""
@@ -86,12 +108,7 @@ def folder_files(folder: str) -> tuple[list[str], list[Issue]]:
                                 "replace it with the team's file, or remove it"))
             continue
         files.append(file)
-    beside = os.path.normpath(folder) + ".yaml"
-    if os.path.lexists(beside):
-        issues.append(Issue(beside, 1, 1, "(document)",
-                            f"{os.path.basename(beside)} declares this environment too, and the program deploys the "
-                            "file (declaration.folder.default_declaration), not this folder; keep one: remove the "
-                            "file, or the folder"))
+    issues.extend(declared_twice(folder))
     if SETTINGS_FILE not in names:
         issues.append(Issue(os.path.join(folder, SETTINGS_FILE), 1, 1, "(document)",
                             f"an environment folder needs {SETTINGS_FILE} with the environment's settings "
