@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import errno
 import os
 import sys
@@ -13,7 +14,7 @@ from typing import Sequence
 # What a command needs beyond these is imported in its handler: `validate` must not pay for the
 # preview's (rich, pulumi, grpc) nor `--version` for the models' (pydantic builds them on import).
 from secrets_layout.errors import DeclarationError
-from secrets_layout.files import UnreadableFile, check_regular, shown
+from secrets_layout.files import UnreadableFile, brief_problem, check_regular, shown
 from secrets_layout.reports import validation as validation_report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -281,7 +282,7 @@ def _regular_files(candidates: list[Path]) -> list[Path]:
         try:
             check_regular(candidate)
         except UnreadableFile as error:
-            sys.stderr.write(f"secrets-layout validate: skipped {shown(candidate)}: {error.problem.split(';')[0]}\n")
+            sys.stderr.write(f"secrets-layout validate: skipped {shown(candidate)}: {brief_problem(error)}\n")
             continue
         regular.append(candidate)
     return regular
@@ -300,18 +301,22 @@ def _validate(arguments: argparse.Namespace) -> int:
 
 def _validate_file(file: Path, policy_config: str | None = None,
                    configs: dict[Path, dict] | None = None) -> validation_report.FileResult:
+    from secrets_layout.declaration.folder import declared_twice
     from secrets_layout.declaration.loader import load_declaration
 
+    # A folder's own reading says it is declared twice; a file's is said here (declared_twice).
+    twice = [] if file.is_dir() else declared_twice(str(file))
     try:
         loaded = load_declaration(file)
     except DeclarationError as error:
-        return validation_report.FileResult(str(file), error.issues)
+        return validation_report.FileResult(str(file), twice + error.issues)
     except OSError as error:
         raise UsageError(str(error) if isinstance(error, UnreadableFile) else f"{shown(file)}: {error.strerror}") from None
     counts = (len(loaded.declaration.secrets), len(loaded.declaration.parameters))
     if policy_config is None:
-        return validation_report.FileResult(str(file), [], *counts)
-    return _check_policies(file, loaded, policy_config, {} if configs is None else configs, counts)
+        return validation_report.FileResult(str(file), twice, *counts)
+    checked = _check_policies(file, loaded, policy_config, {} if configs is None else configs, counts)
+    return dataclasses.replace(checked, issues=twice + checked.issues)
 
 
 def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, dict],

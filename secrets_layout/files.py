@@ -33,6 +33,11 @@ class UnreadableFile(OSError):
     def __str__(self) -> str:
         return self.args[0]
 
+    @classmethod
+    def of(cls, file: str | os.PathLike[str], error: OSError) -> UnreadableFile:
+        """The system's `error` on `file`, in the words of this module (the cause, then the fix)."""
+        return cls(file, _problem(error))
+
 
 def shown(file: str | os.PathLike[str]) -> str:
     """A file name as it may be printed: control characters escaped, never an empty string."""
@@ -52,7 +57,17 @@ def _kind(mode: int) -> str | None:
     return "not a regular file"
 
 
+def brief_problem(error: OSError) -> str:
+    """What is wrong with a file, in a few words, for a message that says its own fix: "permission
+    denied", "a loop of symbolic links", "a FIFO (named pipe), not a regular file". Of an
+    UnreadableFile, its problem up to the fix (problems read "cause; fix"); of any other OSError,
+    the cause this module words it by (its errno), else the system's text."""
+    problem = error.problem if isinstance(error, UnreadableFile) else _problem(error)
+    return problem.partition(";")[0]
+
+
 def _problem(error: OSError) -> str:
+    """The cause of a system error on a file, then ("; ...") how to fix it where the fix is known."""
     if error.errno == errno.ELOOP:
         return "a loop of symbolic links; point the link at a real file"
     if error.errno == errno.ENOENT:
@@ -71,7 +86,7 @@ def check_regular(file: str | os.PathLike[str]) -> os.stat_result:
     try:
         status = os.stat(file)
     except OSError as error:
-        raise UnreadableFile(file, _problem(error)) from None
+        raise UnreadableFile.of(file, error) from None
     kind = _kind(status.st_mode)
     if kind is not None:
         raise UnreadableFile(file, f"{kind}, not a regular file; name a file")
@@ -85,7 +100,7 @@ def read_bytes(file: str | os.PathLike[str], limit: int) -> bytes:
         # O_NONBLOCK: if the file was swapped for a FIFO since stat(), open() must not wait for a writer.
         descriptor = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as error:
-        raise UnreadableFile(file, _problem(error)) from None
+        raise UnreadableFile.of(file, error) from None
     with os.fdopen(descriptor, "rb") as stream:
         kind = _kind(os.fstat(descriptor).st_mode)
         if kind is not None:
@@ -93,7 +108,7 @@ def read_bytes(file: str | os.PathLike[str], limit: int) -> bytes:
         try:
             return stream.read(limit + 1)
         except OSError as error:
-            raise UnreadableFile(file, _problem(error)) from None
+            raise UnreadableFile.of(file, error) from None
 
 
 def _same_file(one: str | os.PathLike[str], other: str | os.PathLike[str]) -> bool:
@@ -119,7 +134,7 @@ def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protecte
     except FileNotFoundError:
         status = None
     except OSError as error:
-        raise UnreadableFile(file, _problem(error)) from None
+        raise UnreadableFile.of(file, error) from None
     if status is not None:
         kind = _kind(status.st_mode)
         if kind is not None:
@@ -136,7 +151,7 @@ def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protecte
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
     except OSError as error:
-        raise UnreadableFile(file, _problem(error)) from None
+        raise UnreadableFile.of(file, error) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
@@ -158,4 +173,4 @@ def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protecte
             with_cleanup.unlink()
         if error.errno == errno.EEXIST:
             raise UnreadableFile(file, "already exists; pass --force to replace it, or choose another file") from None
-        raise UnreadableFile(file, _problem(error)) from None
+        raise UnreadableFile.of(file, error) from None

@@ -63,6 +63,56 @@ def test_validate_a_folder_argument(tmp_path, argument):
     assert "environments/prod: valid (5 secrets, 3 parameters)\n" in result.stdout
 
 
+FILE_SIDE = ("environments/prod.yaml:1:1: (document): prod/ declares this environment too, and `pulumi up` deploys "
+             "this file, never the folder (declaration.folder.default_declaration picks the file; a stack whose "
+             "secrets-layout:declaration names the folder fails); keep one: remove the file, or the folder\n")
+FOLDER_SIDE = ("environments/prod.yaml:1:1: (document): prod.yaml declares this environment too, and `pulumi up` "
+               "deploys the file, never this folder (declaration.folder.default_declaration picks the file; a stack "
+               "whose secrets-layout:declaration names the folder fails); keep one: remove the file, or the folder\n")
+
+
+@pytest.mark.parametrize(("beside", "arguments", "exit_code", "output"), [
+    pytest.param(True, ("environments/prod.yaml",), 1, FILE_SIDE, id="the-file-beside-the-folder"),
+    pytest.param(True, ("environments/prod",), 1, FOLDER_SIDE, id="the-folder-beside-the-file"),
+    pytest.param(True, (), 1, "environments/dev.yaml: valid (3 secrets, 2 parameters)\n" + FILE_SIDE + FOLDER_SIDE,
+                 id="every-declaration"),
+    pytest.param(False, ("environments/prod.yaml",), 0, "environments/prod.yaml: valid (5 secrets, 3 parameters)\n",
+                 id="the-file-alone"),
+])
+def test_an_environment_declared_by_a_file_and_a_folder_is_an_issue_on_either_side(tmp_path, beside, arguments,
+                                                                                    exit_code, output):
+    """Whichever side is validated says so, at the file's 1:1, naming the other and which one the
+    program deploys: declaration.folder.default_declaration takes the file when both exist, and a
+    stack naming the folder stops at the folder's issue (test_declaration_folder)."""
+    repo = repository(tmp_path)
+    shutil.copy(ROOT / "environments" / "prod.yaml", repo / "environments" / "prod.yaml")
+    if not beside:
+        shutil.rmtree(repo / "environments" / "prod")
+    result = run_main("validate", *arguments, cwd=repo)
+    assert (result.returncode, result.stdout, result.stderr) == (exit_code, output, "")
+
+
+def test_a_file_declared_twice_is_still_checked_in_full(tmp_path):
+    """The issue comes first; the file's own issues and the pack's verdicts (--policy-config) follow."""
+    repo = repository(tmp_path)
+    file = repo / "environments" / "prod.yaml"
+    file.write_text((ROOT / "environments" / "prod.yaml").read_text().replace("    every_days: 30\n", "    every_days: 400\n"))
+    line = next(number for number, text in enumerate(file.read_text().splitlines(), 1) if "every_days: 400" in text)
+    result = run_main("validate", "environments/prod.yaml", "--policy-config", "auto", cwd=repo)
+    assert result.returncode == 1
+    assert [text.split(": The secret")[0] for text in result.stdout.splitlines()] == [
+        FILE_SIDE.rstrip("\n"),
+        f"environments/prod.yaml:{line}:7: secrets[3].rotation.every_days: mandatory secret-rotation-max-interval"]
+
+
+def test_a_file_beside_a_plain_file_of_the_folders_name_is_no_issue(tmp_path):
+    """Only a folder declares an environment (default_declaration: os.path.isdir)."""
+    repo = repository(tmp_path)
+    (repo / "environments" / "dev").write_text("notes\n")
+    result = run_main("validate", "environments/dev.yaml", cwd=repo)
+    assert (result.returncode, result.stdout) == (0, "environments/dev.yaml: valid (3 secrets, 2 parameters)\n")
+
+
 def test_validate_policy_config_auto_locates_a_violation_in_the_team_file(tmp_path):
     repo = repository(tmp_path)
     line = rotate_rarely(repo / "environments" / "prod" / "payments.yaml")

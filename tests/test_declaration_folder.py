@@ -210,9 +210,10 @@ def test_a_team_file_that_is_a_symbolic_link_is_an_issue(tmp_path, link_to, prob
 
 
 @pytest.mark.parametrize(("sibling", "issue"), [
-    pytest.param("file", "{folder}.yaml:1:1: (document): prod.yaml declares this environment too, and the program "
-                 "deploys the file (declaration.folder.default_declaration), not this folder; keep one: remove the "
-                 "file, or the folder", id="a-file-beside"),
+    pytest.param("file", "{folder}.yaml:1:1: (document): prod.yaml declares this environment too, and `pulumi up` "
+                 "deploys the file, never this folder (declaration.folder.default_declaration picks the file; a stack "
+                 "whose secrets-layout:declaration names the folder fails); keep one: remove the file, or the folder",
+                 id="a-file-beside"),
     pytest.param("none", None, id="alone"),
 ])
 def test_a_folder_beside_a_file_of_the_same_environment_is_an_issue(tmp_path, sibling, issue):
@@ -222,3 +223,21 @@ def test_a_folder_beside_a_file_of_the_same_environment_is_an_issue(tmp_path, si
         assert issues_of(folder) == [issue.format(folder=folder)]
     else:
         assert [item.name for item in load_declaration(folder).declaration.secrets] == ["prod/app/key"]
+
+
+def test_a_stack_naming_a_folder_beside_a_file_fails_on_the_issue(tmp_path):
+    """What the message says of `pulumi up`: the program (__main__.py on the SDK's mock engine) given
+    the folder in secrets-layout:declaration stops with the issue, deploying neither; by default it
+    takes the file (test_the_default_declaration_of_a_stack, both-the-file-wins)."""
+    import pulumi
+
+    from components_support import run_program
+
+    folder = write_folder(tmp_path / "prod", {SETTINGS_FILE: SETTINGS, "app.yaml": "secrets:\n" + secret("prod/app/key")})
+    (tmp_path / "prod.yaml").write_text(SETTINGS)
+    with pytest.raises(pulumi.RunError) as raised:
+        run_program("prod", config={"secrets-layout:declaration": str(folder)}, secret_config={"key": "x"})
+    assert str(raised.value) == (
+        f"{folder}.yaml:1:1: (document): prod.yaml declares this environment too, and `pulumi up` deploys the file, "
+        "never this folder (declaration.folder.default_declaration picks the file; a stack whose "
+        "secrets-layout:declaration names the folder fails); keep one: remove the file, or the folder")

@@ -6,14 +6,18 @@ memo (always on) gives the violations of a pack asked every request."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 
@@ -294,6 +298,154 @@ def test_an_entry_past_the_bound_is_a_warning(tmp_path, monkeypatch):
     cache = PreviewCache(tmp_path)
     assert cache.load_simulation(KEY) is None
     assert cache.warnings == [f"preview cache: {ENTRY} in {tmp_path} is larger than 0 MiB; not used (simulated instead)"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Stale temporaries
+# ------------------------------------------------------------------------------------------------
+
+STALE = preview_cache.STALE_TEMPORARY_SECONDS
+TEMPORARY = f".{KEY[:16]}.abc_1234.tmp"
+"""A name of the shape `_write`'s mkstemp gives: "." + the key's first 16 digits + "." + CPython's 8
+random characters (Lib/tempfile.py, _RandomNameSequence: a-z, 0-9 and _) + ".tmp"."""
+# Killed between mkstemp and os.replace, as by SIGKILL (no except clause runs): the temporary stays.
+KILLED_WRITER = """
+import os, signal, sys
+from secrets_layout.engine import cache
+os.replace = lambda *arguments: os.kill(os.getpid(), signal.SIGKILL)
+cache.PreviewCache(sys.argv[1]).store_simulation(sys.argv[2], [])
+"""
+
+
+def _aged(path: Path, seconds: float) -> Path:
+    """`path` (not what it links to) last modified `seconds` ago."""
+    when = time.time() - seconds
+    os.utime(path, (when, when), follow_symlinks=False)
+    return path
+
+
+def _write(path: Path) -> Path:
+    path.write_text("{}")
+    return path
+
+
+def _folder_of_the_shape(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def _link_to_an_old_file(path: Path) -> Path:
+    target = _aged(_write(path.parent / "elsewhere.json"), 2 * STALE)
+    path.symlink_to(target)
+    return path
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize(("name", "make", "age", "removed"), [
+    (TEMPORARY, _write, 2 * STALE, True),
+    (TEMPORARY, _write, STALE + 60, True),
+    (TEMPORARY, _write, STALE - 60, False),
+    (TEMPORARY, _write, 0, False),
+    (f"{KEY}.simulation.json", _write, 2 * STALE, False),
+    (f".{KEY[:15]}.abc_1234.tmp", _write, 2 * STALE, False),
+    (f".{KEY[:16]}.abc_123.tmp", _write, 2 * STALE, False),
+    (f".{KEY[:16]}.ABC_1234.tmp", _write, 2 * STALE, False),
+    (f"{KEY[:16]}.abc_1234.tmp", _write, 2 * STALE, False),
+    (f"{TEMPORARY}~", _write, 2 * STALE, False),
+    (f".{'g' * 16}.abc_1234.tmp", _write, 2 * STALE, False),
+    (TEMPORARY, _folder_of_the_shape, 2 * STALE, False),
+    (TEMPORARY, _link_to_an_old_file, 2 * STALE, False),
+    (TEMPORARY, _fifo, 2 * STALE, False),
+], ids=["stale", "just past the bound", "just within the bound", "being written", "an entry", "15 digits",
+        "7 random characters", "upper case", "no leading dot", "an editor's backup", "not hex", "a folder",
+        "a symbolic link", "a FIFO"])
+def test_only_a_stale_temporary_of_the_cache_is_removed(tmp_path, name, make, age, removed):
+    """Only what `_write` leaves when killed: its exact name shape, a regular file (never followed
+    through a link: the link's target is never touched), older than the bound by mtime."""
+    path = _aged(make(tmp_path / name), age)
+    PreviewCache(tmp_path).remove_stale_temporaries()
+    assert os.path.lexists(path) is not removed
+    if make is _link_to_an_old_file:
+        assert (tmp_path / "elsewhere.json").is_file()
+
+
+def test_what_a_killed_preview_leaves_is_removed_by_the_next_write(tmp_path):
+    """End to end: the temporary a SIGKILL leaves (the real mkstemp name) is removed once stale,
+    by the next preview's write, which leaves an entry and no temporary of its own."""
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(tmp_path), KEY], capture_output=True, timeout=60,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert killed.returncode == -signal.SIGKILL
+    [left] = list(tmp_path.iterdir())
+    assert left.name.startswith(f".{KEY[:16]}.") and left.name.endswith(".tmp")
+    cache = PreviewCache(tmp_path)
+    cache.store_simulation("c" * 64, [])
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([left.name, f"{'c' * 64}.simulation.json"])
+    _aged(left, 2 * STALE)
+    cache.store_simulation("c" * 64, [])
+    assert [path.name for path in tmp_path.iterdir()] == [f"{'c' * 64}.simulation.json"]
+    assert cache.warnings == []
+
+
+def _vanishing_before_stat(real_scandir):
+    """os.scandir whose entries are removed after the listing, before anything asks their mtime."""
+    @contextlib.contextmanager
+    def scandir(folder):
+        with real_scandir(folder) as entries:
+            listed = list(entries)
+        for entry in listed:
+            os.unlink(entry.path)
+        yield iter(listed)
+    return scandir
+
+
+def _vanishing_before_unlink(real_unlink):
+    def unlink(path, *arguments, **options):
+        real_unlink(path)  # a concurrent preview's cleanup got there first
+        real_unlink(path, *arguments, **options)
+    return unlink
+
+
+def _unreadable_folder(real_scandir):
+    def scandir(folder):
+        raise PermissionError(errno.EACCES, "Permission denied", str(folder))
+    return scandir
+
+
+def _read_only_folder(real_unlink):
+    def unlink(path, *arguments, **options):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+    return unlink
+
+
+@pytest.mark.parametrize(("function", "failing", "left"), [
+    ("scandir", _vanishing_before_stat, False),
+    ("unlink", _vanishing_before_unlink, False),
+    ("scandir", _unreadable_folder, True),
+    ("unlink", _read_only_folder, True),
+], ids=["vanished before its mtime was read", "vanished before it was removed", "an unreadable folder",
+        "a folder that cannot be written"])
+def test_a_temporary_that_cannot_be_removed_is_no_error(tmp_path, monkeypatch, function, failing, left):
+    """Two previews sharing a folder may clean it at once; a folder may refuse. The refusals are
+    stood in for (these tests may run as root, whom permissions do not stop) by the errors the
+    system calls raise; the cleanup returns without one either way."""
+    temporary = _aged(_write(tmp_path / TEMPORARY), 2 * STALE)
+    cache = PreviewCache(tmp_path)
+    monkeypatch.setattr(preview_cache.os, function, failing(getattr(os, function)))
+    assert cache.remove_stale_temporaries() is None
+    monkeypatch.undo()
+    assert temporary.exists() is left
+    assert cache.warnings == []
+
+
+@pytest.mark.parametrize("make", [lambda path: None, _write], ids=["missing", "a file"])
+def test_a_cache_folder_that_is_not_one_has_nothing_to_clean(tmp_path, make):
+    make(tmp_path / "cache")
+    PreviewCache(tmp_path / "cache").remove_stale_temporaries()
+    assert [path.name for path in tmp_path.iterdir()] == ([] if make is not _write else ["cache"])
 
 
 # ------------------------------------------------------------------------------------------------

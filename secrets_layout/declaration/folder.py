@@ -26,7 +26,7 @@ import os
 from secrets_layout.declaration.models import TeamFile
 from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES, SourceMap, YamlSourceError, load_yaml
 from secrets_layout.errors import DeclarationError, Issue, format_path
-from secrets_layout.files import UnreadableFile, _problem, check_regular, read_bytes
+from secrets_layout.files import UnreadableFile, brief_problem, check_regular, read_bytes
 
 SETTINGS_FILE = "_environment.yaml"
 """The file of an environment folder that holds the environment's settings (the underscore sorts it
@@ -42,6 +42,28 @@ def default_declaration(environment: str, folder: str = "environments") -> str:
     file = os.path.join(folder, f"{environment}.yaml")
     as_folder = os.path.join(folder, environment)
     return as_folder if not os.path.lexists(file) and os.path.isdir(as_folder) else file
+
+
+def declared_twice(path: str) -> list[Issue]:
+    """The issue of an environment declared both as environments/<env>.yaml and as environments/<env>/,
+    from either side (`path` the file or the folder), at the file's 1:1, naming the other side and the
+    one `pulumi up` deploys: `default_declaration` takes the file, and a stack whose
+    secrets-layout:declaration names the folder fails on this issue (read_folder raises it).
+
+    The loader says it of a folder only: of the file it would stop the program deploying it, so the
+    file side is `validate`'s (cli), which the message's "keep one" is for."""
+    fix = ("(declaration.folder.default_declaration picks the file; a stack whose secrets-layout:declaration names "
+           "the folder fails); keep one: remove the file, or the folder")
+    if os.path.isdir(path):
+        file = os.path.normpath(path) + ".yaml"
+        if os.path.lexists(file):
+            return [Issue(file, 1, 1, "(document)", f"{os.path.basename(file)} declares this environment too, and "
+                                                    f"`pulumi up` deploys the file, never this folder {fix}")]
+    elif path.endswith(".yaml") and os.path.isdir(path.removesuffix(".yaml")):
+        folder = os.path.basename(path.removesuffix(".yaml"))
+        return [Issue(path, 1, 1, "(document)", f"{folder}/ declares this environment too, and `pulumi up` "
+                                                f"deploys this file, never the folder {fix}")]
+    return []
 
 
 def read_text(file: str) -> str:
@@ -68,7 +90,7 @@ def folder_files(folder: str) -> tuple[list[str], list[Issue]]:
     try:
         names = sorted(os.listdir(folder))
     except OSError as error:
-        raise UnreadableFile(folder, _problem(error)) from None
+        raise UnreadableFile.of(folder, error) from None
     files, issues = [], []
     for name in sorted(names, key=lambda name: name != SETTINGS_FILE):
         if not name.endswith(".yaml") or name.startswith("."):
@@ -82,16 +104,11 @@ def folder_files(folder: str) -> tuple[list[str], list[Issue]]:
             check_regular(file)
         except UnreadableFile as error:
             issues.append(Issue(file, 1, 1, "(document)",
-                                f"{error.problem.split(';')[0]}; an environment folder holds regular files only: "
+                                f"{brief_problem(error)}; an environment folder holds regular files only: "
                                 "replace it with the team's file, or remove it"))
             continue
         files.append(file)
-    beside = os.path.normpath(folder) + ".yaml"
-    if os.path.lexists(beside):
-        issues.append(Issue(beside, 1, 1, "(document)",
-                            f"{os.path.basename(beside)} declares this environment too, and the program deploys the "
-                            "file (declaration.folder.default_declaration), not this folder; keep one: remove the "
-                            "file, or the folder"))
+    issues.extend(declared_twice(folder))
     if SETTINGS_FILE not in names:
         issues.append(Issue(os.path.join(folder, SETTINGS_FILE), 1, 1, "(document)",
                             f"an environment folder needs {SETTINGS_FILE} with the environment's settings "

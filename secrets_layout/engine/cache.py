@@ -14,7 +14,9 @@ What is stored, per declaration content (`simulation_key`):
 The format is JSON, never pickle: a cache restored from CI holds data that cannot run code. An entry
 that cannot be read, is not JSON, or is of another format version is a warning and a miss (the
 preview then simulates, as without a cache). Files are written atomically (a temporary file in the
-same folder, then `os.replace`) and nothing is written outside the cache folder.
+same folder, then `os.replace`) and nothing is written outside the cache folder. A temporary that a
+preview killed mid-write left (SIGKILL runs no cleanup) is removed by a later write once it is an hour
+old (`remove_stale_temporaries`): never sooner, so a preview writing into the same folder is not disturbed.
 
 An entry is read like a declaration (files.read_bytes): a regular file only, never a FIFO (opening
 one waits for a writer) nor a link to a device (/dev/zero never ends), and at most
@@ -37,8 +39,10 @@ import functools
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata, util
 from pathlib import Path
@@ -50,7 +54,7 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from secrets_layout.engine.simulation import RegisteredResource, SecretValue
 from secrets_layout.engine.values import HashedArchive, HashedAsset, HashedAssetArchive, hashed, is_asset
-from secrets_layout.files import UnreadableFile, _problem, read_bytes
+from secrets_layout.files import UnreadableFile, brief_problem, read_bytes
 
 FORMAT_VERSION = 2
 """Raised whenever what is stored, or what a key covers, changes meaning."""
@@ -64,12 +68,23 @@ defaults, so another version of either may declare other resources from the same
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
 """A stored deployment of 1,000 secrets is about 10 MB; anything past this bound is not one of ours."""
 
+STALE_TEMPORARY_SECONDS = 60 * 60
+"""How old (by mtime) a temporary of `_write` must be before the cache removes it as left by a killed
+preview. A temporary lives from mkstemp to os.replace: one write of one entry, seconds even for an
+entry near MAX_ENTRY_BYTES, and its mtime moves with every write. Two CI jobs sharing the folder (a
+network filesystem's clock against this machine's, NTP keeps them within seconds) never come near
+an hour, so a concurrent preview's temporary is never taken."""
+
 PACKAGES = ("secrets_layout", "secrets_layout.components", "secrets_layout.policies", "secrets_layout.rotation")
 """Every folder of the installed package (pyproject.toml package-dir maps components/, policies/ and
 rotation/ into it): the program's components, the pack and the rotation code a simulation zips."""
 
 _BODY = {"simulation": "resources", "verdicts": "verdicts"}
 """The field of an entry of each kind that holds what was stored (beside format, key and sha256)."""
+_TEMPORARY_NAME = re.compile(r"\.[0-9a-f]{16}\.[a-z0-9_]{8}\.tmp")
+"""What `_write`'s mkstemp names a temporary, exactly: "." + the key's first 16 digits + "." + 8
+random characters + ".tmp" (CPython Lib/tempfile.py: mkstemp's name is prefix + next(_RandomNameSequence)
++ suffix, and _RandomNameSequence draws 8 of "abcdefghijklmnopqrstuvwxyz0123456789_")."""
 _SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages"})
 _TAG = "\u0000secrets-layout"
 """Marks an encoded secret digest, asset or archive; a mapping of the data holding this key is escaped."""
@@ -378,7 +393,7 @@ class PreviewCache:
         except FileNotFoundError:
             return None  # no entry, or a link to nothing: a miss
         except OSError as error:
-            self._warn(path, f"unreadable ({_problem(error).split(';')[0]})")
+            self._warn(path, f"unreadable ({brief_problem(error)})")
             return None
         try:
             raw = read_bytes(path, MAX_ENTRY_BYTES)
@@ -387,7 +402,7 @@ class PreviewCache:
                 return None
             data = json.loads(raw)
         except UnreadableFile as error:
-            self._warn(path, f"unreadable ({error.problem.split(';')[0]})")
+            self._warn(path, f"unreadable ({brief_problem(error)})")
             return None
         except (OSError, ValueError, RecursionError) as error:
             self._warn(path, f"unreadable ({type(error).__name__})")
@@ -411,9 +426,28 @@ class PreviewCache:
     def _warn(self, path: Path, why: str) -> None:
         self.warnings.append(f"preview cache: {path.name} in {self.folder} is {why}; not used (simulated instead)")
 
+    def remove_stale_temporaries(self) -> None:
+        """Remove what a preview killed while writing an entry left: the temporaries `_write` names
+        (_TEMPORARY_NAME), regular files only, last modified over STALE_TEMPORARY_SECONDS ago. Links
+        are never followed and nothing else in the folder is touched; an entry that vanishes (another
+        preview cleaning the same folder) or cannot be read or removed is left as it is, silently."""
+        oldest = time.time() - STALE_TEMPORARY_SECONDS
+        try:
+            with os.scandir(self.folder) as entries:
+                stale = [entry.path for entry in entries if _TEMPORARY_NAME.fullmatch(entry.name) and _older(entry, oldest)]
+        except OSError:
+            return  # no folder yet, or one that cannot be listed: nothing of ours to remove
+        for path in stale:
+            # Swapped for a link since: unlink removes the link, never its target.
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
     def _write(self, key: str, kind: str, body: Any) -> None:
         path = self._path(key, kind)
         self.folder.mkdir(parents=True, exist_ok=True)
+        # Every preview with a cache writes its head's entries: a temporary that a killed one left
+        # is removed by a later one.
+        self.remove_stale_temporaries()
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{key[:16]}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as stream:
@@ -453,6 +487,14 @@ class PreviewCache:
     def store_verdicts(self, key: str, verdicts: Mapping[str, analyzer_pb2.AnalyzeResponse]) -> None:
         self._write(key, "verdicts", {digest: json_format.MessageToDict(answer)
                                       for digest, answer in sorted(verdicts.items())})
+
+
+def _older(entry: os.DirEntry[str], oldest: float) -> bool:
+    """Whether the entry is a regular file (not a link to one) last modified before `oldest`."""
+    try:
+        return entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < oldest
+    except OSError:
+        return False  # vanished since it was listed, or cannot be examined: not ours to remove
 
 
 def entry_bytes(key: str, kind: str, body: Any) -> bytes:

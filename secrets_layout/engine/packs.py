@@ -98,8 +98,9 @@ class PolicyPacks:
         # pack that hangs, time out): the caller's exit then closes every pack.
         wait(answers, return_when=FIRST_EXCEPTION)
         for answer in answers:
-            if answer.done() and answer.exception() is not None:
-                raise answer.exception()
+            failure = answer.exception() if answer.done() else None
+            if failure is not None:
+                raise failure
         result = AnalysisResult()
         for answer in answers:
             result.extend(answer.result())
