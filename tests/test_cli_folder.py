@@ -64,11 +64,11 @@ def test_validate_a_folder_argument(tmp_path, argument):
 
 
 FILE_SIDE = ("environments/prod.yaml:1:1: (document): prod/ declares this environment too, and `pulumi up` deploys "
-             "this file, never the folder (declaration.folder.default_declaration picks the file; a stack whose "
-             "secrets-layout:declaration names the folder fails); keep one: remove the file, or the folder\n")
+             "this file by default, not the folder; a stack whose secrets-layout:declaration names the folder stops "
+             "on this; keep one: remove the file, or the folder\n")
 FOLDER_SIDE = ("environments/prod.yaml:1:1: (document): prod.yaml declares this environment too, and `pulumi up` "
-               "deploys the file, never this folder (declaration.folder.default_declaration picks the file; a stack "
-               "whose secrets-layout:declaration names the folder fails); keep one: remove the file, or the folder\n")
+               "deploys the file by default, not this folder; a stack whose secrets-layout:declaration names the "
+               "folder stops on this; keep one: remove the file, or the folder\n")
 
 
 @pytest.mark.parametrize(("beside", "arguments", "exit_code", "output"), [

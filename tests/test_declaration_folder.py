@@ -211,8 +211,8 @@ def test_a_team_file_that_is_a_symbolic_link_is_an_issue(tmp_path, link_to, prob
 
 @pytest.mark.parametrize(("sibling", "issue"), [
     pytest.param("file", "{folder}.yaml:1:1: (document): prod.yaml declares this environment too, and `pulumi up` "
-                 "deploys the file, never this folder (declaration.folder.default_declaration picks the file; a stack "
-                 "whose secrets-layout:declaration names the folder fails); keep one: remove the file, or the folder",
+                 "deploys the file by default, not this folder; a stack whose secrets-layout:declaration names the "
+                 "folder stops on this; keep one: remove the file, or the folder",
                  id="a-file-beside"),
     pytest.param("none", None, id="alone"),
 ])
@@ -238,6 +238,6 @@ def test_a_stack_naming_a_folder_beside_a_file_fails_on_the_issue(tmp_path):
     with pytest.raises(pulumi.RunError) as raised:
         run_program("prod", config={"secrets-layout:declaration": str(folder)}, secret_config={"key": "x"})
     assert str(raised.value) == (
-        f"{folder}.yaml:1:1: (document): prod.yaml declares this environment too, and `pulumi up` deploys the file, "
-        "never this folder (declaration.folder.default_declaration picks the file; a stack whose "
-        "secrets-layout:declaration names the folder fails); keep one: remove the file, or the folder")
+        f"{folder}.yaml:1:1: (document): prod.yaml declares this environment too, and `pulumi up` deploys the file "
+        "by default, not this folder; a stack whose secrets-layout:declaration names the folder stops on this; keep "
+        "one: remove the file, or the folder")

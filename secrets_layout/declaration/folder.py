@@ -52,17 +52,17 @@ def declared_twice(path: str) -> list[Issue]:
 
     The loader says it of a folder only: of the file it would stop the program deploying it, so the
     file side is `validate`'s (cli), which the message's "keep one" is for."""
-    fix = ("(declaration.folder.default_declaration picks the file; a stack whose secrets-layout:declaration names "
-           "the folder fails); keep one: remove the file, or the folder")
+    fix = ("; a stack whose secrets-layout:declaration names the folder stops on this; keep one: remove the file, "
+           "or the folder")
     if os.path.isdir(path):
         file = os.path.normpath(path) + ".yaml"
         if os.path.lexists(file):
             return [Issue(file, 1, 1, "(document)", f"{os.path.basename(file)} declares this environment too, and "
-                                                    f"`pulumi up` deploys the file, never this folder {fix}")]
+                                                    f"`pulumi up` deploys the file by default, not this folder{fix}")]
     elif path.endswith(".yaml") and os.path.isdir(path.removesuffix(".yaml")):
         folder = os.path.basename(path.removesuffix(".yaml"))
         return [Issue(path, 1, 1, "(document)", f"{folder}/ declares this environment too, and `pulumi up` "
-                                                f"deploys this file, never the folder {fix}")]
+                                                f"deploys this file by default, not the folder{fix}")]
     return []
 
 
