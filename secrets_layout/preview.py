@@ -19,12 +19,11 @@ No network, no cloud credentials, no Pulumi CLI. Secret values stay inside the s
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,15 +33,15 @@ from secrets_layout.declaration.cost import CostEstimate, estimate
 from secrets_layout.declaration.loader import LoadedDeclaration, load_declaration
 from secrets_layout.declaration.revision import declaration_at, write_at
 from secrets_layout.declaration.yaml_source import Position
-from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, Provider, Resource, VerdictMemo
+from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalysisResult, Provider, Resource, VerdictMemo
 from secrets_layout.engine.analyzer_client import Violation as AnalyzerViolation
 from secrets_layout.engine.cache import PreviewCache, comparable_resources, simulation_key, verdict_key
 from secrets_layout.engine.changes import PlannedChange, plan_changes
-from secrets_layout.engine.interrupts import children_spared_ctrl_c
 from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.engine.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
 from secrets_layout.engine.tracing import ViolationLocator, locate_resources
+from secrets_layout.engine.workers import InProcess, SimulationRunner
 from secrets_layout.errors import DeclarationError
 from secrets_layout.files import shown
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
@@ -187,7 +186,7 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         # check runs beside this thread, which compares the deployment with its base meanwhile (while
         # the pack answers AnalyzeStack, this process has nothing else to do).
         check_arguments = dict(
-            simulations=(submitted.result() for submitted in (dry_run_job, deployment_job)), config_file=config_file,
+            simulations=(dry_run_job, deployment_job), config_file=config_file,
             with_full_run=True, progress=report_progress, memo=memo,
             pack_processes=pack_count(secrets=len(loaded.declaration.secrets)) if parallel else 1)
         check: Future[PolicyCheck] = Future()
@@ -270,9 +269,9 @@ def _store(stored: PreviewCache, store: Callable[[str, Any], None], key: str | N
             stored.warnings.append(warning)
 
 
-def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with_full_run: bool | None = None,
-                   progress: Progress | None = None, memo: VerdictMemo | None = None,
-                   pack_processes: int = 1) -> PolicyCheck:
+def check_policies(simulations: Iterable[Simulation | Future[Simulation] | InProcess], config_file: Path, *,
+                   with_full_run: bool | None = None, progress: Progress | None = None,
+                   memo: VerdictMemo | None = None, pack_processes: int = 1) -> PolicyCheck:
     """The pack's violations over every simulation, each (policy, level, resource, message) once, in
     the order found: one pack process, configured once, runs Analyze and AnalyzeStack per simulation.
 
@@ -280,8 +279,11 @@ def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with
     reads an unknown value) are left out when a full run ("up") is among the simulations: it decides
     the same policy on the same resource with every value known. Every verdict of the dry run stays.
 
-    simulations may be a generator that waits for each (the pack starts before the first is asked
-    for); it then needs with_full_run: whether an "up" simulation is among them.
+    simulations may be jobs still running (a worker's future, `InProcess`): the pack starts before the
+    first is asked for; with_full_run then says whether an "up" simulation is among them. Each run's
+    AnalyzeStack (one call with the whole stack, the longest the pack answers) is sent as soon as its
+    simulation exists, from a thread of its own, so it is answered while an earlier run's Analyze calls
+    go on; the Analyze calls go in run order.
     pack_processes: processes of the pack sharing the calls (`engine.packs.PolicyPacks`); the same
     violations in the same order whatever the number.
 
@@ -291,24 +293,30 @@ def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with
     AnalyzeStack always runs: its request is the whole stack.
     """
     memo = memo if memo is not None else VerdictMemo()
+    jobs = list(simulations)
     if with_full_run is None:
-        simulations = list(simulations)
-        with_full_run = any(simulation.mode == "up" for simulation in simulations)
+        with_full_run = any(_simulation_of(job).mode == "up" for job in jobs)
     decided = with_full_run
     report_progress = progress or (lambda message: None)
     seen: set[tuple[str, str, str, str]] = set()
     found: list[AnalyzerViolation] = []
     with PolicyPacks(pack_processes) as packs:
         packs.configure(config_file=config_file)
-        analysed = []
-        for index, simulation in enumerate(simulations):
-            report_progress(f"checking {len(simulation.resources)} resources of the "
-                            f"{'dry run' if simulation.mode == 'preview' else 'deployment'} against the policy pack")
-            inputs, states = analyzer_resources(simulation)
-            # A run's AnalyzeStack is sent first, so that it is answered while the Analyze calls (this
-            # run's and the next's) are: the results are put in order below.
-            stack = packs.analyze_stack(states, on=index)
-            analysed.append((simulation.mode, packs.analyze_many(inputs, memo), stack))
+        # A simulation of this process runs here, in this thread: the SDK's runtime is the process's.
+        jobs = [job if isinstance(job, Future) else _simulation_of(job) for job in jobs]
+        sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze-stack")
+        try:
+            runs = [sender.submit(_stack_sent, packs, job, index) for index, job in enumerate(jobs)]
+            analysed = []
+            for run in runs:
+                mode, inputs, stack = run.result()
+                report_progress(f"checking {len(inputs)} resources of the "
+                                f"{'dry run' if mode == 'preview' else 'deployment'} against the policy pack")
+                # In run order: the memo answers the deployment's repeats of the dry run.
+                analysed.append((mode, packs.analyze_many(inputs, memo), stack))
+        finally:
+            # On a failure, a simulation still running is not waited for (its worker is stopped by the caller).
+            sender.shutdown(wait=False, cancel_futures=True)
         for mode, analysis, stack in analysed:
             for violation in analysis.extend(stack.result()).violations:
                 if decided and mode == "preview" and is_cannot_check(violation):
@@ -318,6 +326,18 @@ def check_policies(simulations: Iterable[Simulation], config_file: Path, *, with
                     seen.add(key)
                     found.append(violation)
         return PolicyCheck(found, packs.configured or {})
+
+
+def _simulation_of(job: Simulation | Future[Simulation] | InProcess) -> Simulation:
+    return job if isinstance(job, Simulation) else job.result()
+
+
+def _stack_sent(packs: PolicyPacks, job: Simulation | Future[Simulation], index: int
+                ) -> tuple[str, list[Resource], Future[AnalysisResult]]:
+    """The run's mode, its Analyze inputs, and its AnalyzeStack, sent once the simulation exists."""
+    simulation = _simulation_of(job)
+    inputs, states = analyzer_resources(simulation)
+    return simulation.mode, inputs, packs.analyze_stack(states, on=index)
 
 
 def is_cannot_check(violation: AnalyzerViolation) -> bool:
@@ -437,73 +457,6 @@ def _simulation_arguments(loaded: LoadedDeclaration, mode: str = "up", *, progra
         mode=mode,
         capture_stack_traces=stack_traces,
     )
-
-
-class _InProcess:
-    """A simulation run here, when first asked for (the serial form of a worker's future)."""
-
-    def __init__(self, arguments: dict[str, Any]) -> None:
-        self._arguments: dict[str, Any] | None = arguments
-        self._result: Simulation | None = None
-
-    def result(self) -> Simulation:
-        if self._arguments is not None:
-            arguments, self._arguments = self._arguments, None
-            self._result = simulate(**arguments)
-        assert self._result is not None
-        return self._result
-
-
-class SimulationRunner:
-    """Runs simulations side by side in worker processes, one simulation per process.
-
-    The Pulumi SDK's runtime (settings, config, root resource, the stack's RPC manager) is global
-    to a process, so two simulations can only run at once in two processes. Workers are started
-    with "spawn" (a fresh interpreter: no inherited threads or gRPC state) and each ends after
-    its simulation, so its memory is returned as soon as its answer is back. With one CPU, or
-    `parallel=False`, simulations run in this process when their result is asked for.
-    """
-
-    def __init__(self, *, parallel: bool = True, workers: int | None = None) -> None:
-        cpus = os.cpu_count() or 1
-        self._workers = max(1, min(workers or cpus, cpus, 3)) if parallel else 1
-        self._pool: ProcessPoolExecutor | None = None
-
-    @property
-    def workers(self) -> int:
-        return self._workers
-
-    def __enter__(self) -> SimulationRunner:
-        if self._workers > 1:
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
-                                             max_tasks_per_child=1)
-        return self
-
-    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
-        if self._pool is not None:
-            if error_type is not None:
-                _terminate_workers(self._pool)
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def submit(self, arguments: dict[str, Any]) -> Future[Simulation] | _InProcess:
-        if self._pool is None:
-            return _InProcess(arguments)
-        # `simulate` itself: a worker then imports secrets_layout.engine.simulation, not this module and
-        # what it imports (the pack client, the reports), which the simulation never uses.
-        with children_spared_ctrl_c():  # workers (and the pool's manager thread) never see a Ctrl-C
-            return self._pool.submit(simulate, **arguments)
-
-
-def _terminate_workers(pool: ProcessPoolExecutor) -> None:
-    """The workers of a preview that failed or was interrupted: stopped now, not after their
-    simulation (they ignore Ctrl-C, see engine/interrupts.py). ProcessPoolExecutor has no public way
-    before Python 3.14 (`terminate_workers`, python/cpython gh-128041); its `_processes` (pid ->
-    Process) is read defensively, and when absent shutdown waits for the simulations as before."""
-    processes = getattr(pool, "_processes", None)
-    for process in list(processes.values()) if isinstance(processes, dict) else []:
-        with contextlib.suppress(Exception):
-            process.terminate()
 
 
 def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Resource]]:

@@ -10,11 +10,14 @@ secrets_layout/engine/simulation.py (preview_outputs) and tests/engine_payloads.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from concurrent.futures import Future
 
 import pytest
 
 from policy_support import ROOT, config_file
 from secrets_layout.declaration.loader import load_declaration
+from secrets_layout.engine.packs import PolicyPacks
 from secrets_layout.engine.simulation import UNKNOWN, SecretValue, preview_outputs
 from secrets_layout.preview import check_policies, is_cannot_check, simulate_declaration
 from test_simulation import run_small
@@ -114,3 +117,49 @@ def test_dry_run_cannot_check_advisories_are_left_to_the_full_run(prod_runs):
     assert alone and all(is_cannot_check(v) for v in alone)
     assert check_policies((unknown_policies, full), config_file("prod")).violations == []
 
+
+
+
+def _finished(simulation) -> Future:
+    job = Future()
+    job.set_result(simulation)
+    return job
+
+
+@pytest.mark.slow
+def test_a_runs_analyze_stack_is_sent_as_soon_as_its_simulation_exists(prod_runs, monkeypatch):
+    """AnalyzeStack is the pack's longest call: the deployment's goes out when the deployment is done,
+    while the dry run's Analyze calls go on, not after them. The violations, and their order, are the
+    ones of the finished simulations checked one after the other."""
+    dry_run, full = (dataclasses.replace(run, resources=[dataclasses.replace(r, protect=False) if r.type == SECRET
+                                                         else r for r in run.resources]) for run in prod_runs)
+    deployment: Future = Future()
+    events: list[str] = []
+    deployment_stack_sent = threading.Event()
+    original_stack, original_many = PolicyPacks.analyze_stack, PolicyPacks.analyze_many
+
+    def analyze_stack(self, states, on=0):
+        events.append(f"stack {('dry run', 'deployment')[on]}")
+        answer = original_stack(self, states, on=on)
+        if on == 1:
+            deployment_stack_sent.set()
+        return answer
+
+    def analyze_many(self, inputs, memo=None):
+        run = ("dry run", "deployment")[sum(event.startswith("analyze") for event in events) // 2]
+        events.append(f"analyze {run}")
+        if run == "dry run":  # the deployment finishes while the dry run is being checked
+            deployment.set_result(full)
+            deployment_stack_sent.wait(timeout=20)
+        answer = original_many(self, inputs, memo)
+        events.append(f"analyzed {run}")
+        return answer
+
+    monkeypatch.setattr(PolicyPacks, "analyze_stack", analyze_stack)
+    monkeypatch.setattr(PolicyPacks, "analyze_many", analyze_many)
+    found = check_policies((_finished(dry_run), deployment), config_file("prod"), with_full_run=True).violations
+    assert events == ["stack dry run", "analyze dry run", "stack deployment", "analyzed dry run",
+                      "analyze deployment", "analyzed deployment"]
+    monkeypatch.undo()
+    assert found == check_policies((dry_run, full), config_file("prod")).violations
+    assert {violation.policy for violation in found} == {"secret-protected"}

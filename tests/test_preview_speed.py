@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from preview_support import DEV, git, repository_with
+from secrets_layout.engine.workers import InProcess
 from secrets_layout.preview import SimulationRunner, run_preview
 from secrets_layout.reports import preview_json
 
@@ -71,4 +72,4 @@ def test_simulations_run_side_by_side_on_the_cores_there_are(monkeypatch, parall
     monkeypatch.setattr("os.cpu_count", lambda: cpus)
     with SimulationRunner(parallel=parallel) as runner:
         assert runner.workers == workers
-        assert (runner._pool is not None) == (workers > 1)
+        assert isinstance(runner.submit({"program": "never-run.py"}), InProcess) == (workers == 1)

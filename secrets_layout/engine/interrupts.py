@@ -6,10 +6,10 @@ get it too: a worker in start-up dies with "Fatal Python error: init_import_site
 a KeyboardInterrupt traceback. Processes started with SIGINT blocked never see it: the signal mask
 is inherited through fork() and kept across execve() (POSIX, fork and exec: "the new process shall
 inherit ... the signal mask"), and Python does not unblock it at start-up. A thread inherits the
-mask of the thread that creates it (pthread_create), so the process pool's manager thread, made
-during the first submit, starts the pool's later workers with it blocked as well.
+mask of the thread that creates it (pthread_create), so the thread that starts a simulation's worker
+(engine/workers.py), made inside, starts it with SIGINT blocked as well.
 
-The preview then ends them: the pool's workers are terminated (SimulationRunner), the packs are
+The preview then ends them: the workers are terminated (workers.SimulationRunner), the packs are
 closed, and a pack whose preview is gone ends with its stdin (pack_host.stop_with_stdin).
 """
 
