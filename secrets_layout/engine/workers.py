@@ -125,13 +125,13 @@ class SimulationRunner:
 
     def _run(self, arguments: dict[str, Any], future: Future[Any]) -> None:
         with self._slots:
-            receiving, sending = multiprocessing.Pipe(duplex=False)
-            process = multiprocessing.get_context("spawn").Process(
-                target=_simulate_in_worker, args=(sending, arguments), daemon=True)
             with self._lock:
                 if self._stopping:
                     future.set_exception(WorkerFailed("the preview stopped before this simulation started"))
                     return
+                receiving, sending = multiprocessing.Pipe(duplex=False)
+                process = multiprocessing.get_context("spawn").Process(
+                    target=_simulate_in_worker, args=(sending, arguments), daemon=True)
                 process.start()
                 self._processes.append(process)
             sending.close()
