@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install install-test preview test bench clean
+.PHONY: install install-test preview test bench policy-table clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	@test -x .venv-checkov/bin/checkov || { $(PYTHON) -m venv .venv-checkov && .venv-checkov/bin/python -m pip install --quiet --upgrade pip && .venv-checkov/bin/python -m pip install --quiet checkov; } || echo "bench: checkov could not be installed into .venv-checkov; the report says so"
 	$(BIN)/python benchmarks/run.py
+
+# Writes the policy table of README.md and policies/README.md from the pack's registry.
+policy-table: $(STAMP)
+	$(BIN)/python -m secrets_layout.reports.policy_table README.md policies/README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

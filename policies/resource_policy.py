@@ -7,10 +7,14 @@ Pure (standard library only).  Handles what real policies contain:
   account root ARNs (``arn:aws:iam::111111111111:root``), role/user/assumed-role ARNs, in any
   partition (``aws``, ``aws-cn``, ``aws-us-gov``); ``Service``/``Federated``/``CanonicalUser``;
 - ``NotPrincipal`` (an Allow with ``NotPrincipal`` grants everyone it does not name);
-- ``Condition`` blocks with the keys ``aws:PrincipalOrgID``, ``aws:PrincipalOrgPaths``,
-  ``aws:PrincipalAccount`` and ``aws:PrincipalArn`` (keys are case-insensitive, as in IAM), where
-  ``...IfExists`` and ``ForAllValues:`` operators do not restrict anything: both are true when the
-  key is missing from the request, which is the case for anonymous callers.
+- ``Condition`` blocks that limit a grant to everyone (keys are case-insensitive, as in IAM): who
+  calls (``aws:PrincipalOrgID``, ``aws:PrincipalOrgPaths``, ``aws:PrincipalAccount``,
+  ``aws:PrincipalArn``, and in key policies ``kms:CallerAccount``), and for Secrets Manager the
+  request's fixed sources it accepts as not public (``aws:SourceAccount``, ``aws:SourceArn``,
+  ``aws:SourceVpc``, ``aws:SourceVpce``). Only an equality operator with literal values limits:
+  ``...IfExists`` and ``ForAllValues:`` are true when the key is missing from the request (an anonymous
+  caller, or one outside any organization, has no ``aws:PrincipalOrgID``), and a wildcard value
+  matches more than it names (IAM JSON policy reference, "Condition operators").
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ __all__ = [
     "PrincipalRef",
     "parse_policy",
     "public_grants",
+    "limits_grant",
+    "KEY_POLICY_CALLER_KEYS",
+    "SECRET_POLICY_LIMITING_KEYS",
     "allow_principal_accounts",
     "find_deny_outside",
 ]
@@ -37,6 +44,15 @@ _ARN_RE = re.compile(r"arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^
                      re.ASCII | re.DOTALL)
 
 PRINCIPAL_KEYS = ("aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn")
+KEY_POLICY_CALLER_KEYS = (*PRINCIPAL_KEYS, "kms:calleraccount")
+"""What limits who may use a KMS key ("Allowing users in other accounts to use a KMS key", KMS Developer
+Guide: kms:CallerAccount names the caller's account)."""
+SECRETS_MANAGER_SOURCE_KEYS = ("aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceaccount")
+"""The fixed values Secrets Manager's BlockPublicPolicy accepts as not public: "the resource-based policy
+must only grant access to one or more of the following fixed values: aws:SourceArn, aws:SourceVpc,
+aws:SourceVpce, aws:SourceAccount" (Secrets Manager User Guide, "Resource-based policies",
+https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_secret-policy.html)."""
+SECRET_POLICY_LIMITING_KEYS = (*PRINCIPAL_KEYS, *SECRETS_MANAGER_SOURCE_KEYS)
 # Operators that make a positive match on the key; a missing key makes them false.
 _POSITIVE_OPERATORS = {
     "stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike",
@@ -213,19 +229,38 @@ def _literal_account_pattern(value: Any) -> Optional[str]:
     return account_of(value)
 
 
-def _pins_caller(condition: Condition) -> bool:
-    """True when the condition only lets callers from named accounts or an organization through."""
-    if condition.op not in _POSITIVE_OPERATORS or not condition.values:
+_WILDCARDS = frozenset("*?")
+_VPC_RE = re.compile(r"vpc-[0-9a-f]+", re.ASCII)
+_VPCE_RE = re.compile(r"vpce-[0-9a-f]+", re.ASCII)
+
+
+def _fixed(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and not _WILDCARDS.intersection(value) and "${" not in value
+
+
+_LIMITING_VALUE = {
+    "aws:principalorgid": lambda v: isinstance(v, str) and bool(ORG_ID_RE.fullmatch(v)),
+    "aws:principalorgpaths": lambda v: isinstance(v, str) and bool(ORG_ID_RE.fullmatch(v.split("/", 1)[0])),
+    "aws:principalaccount": lambda v: isinstance(v, str) and bool(ACCOUNT_RE.fullmatch(v)),
+    "kms:calleraccount": lambda v: isinstance(v, str) and bool(ACCOUNT_RE.fullmatch(v)),
+    "aws:principalarn": lambda v: _literal_account_pattern(v) is not None,
+    "aws:sourceaccount": lambda v: isinstance(v, str) and bool(ACCOUNT_RE.fullmatch(v)),
+    "aws:sourcearn": lambda v: _fixed(v) and bool(_ARN_RE.fullmatch(v)),
+    "aws:sourcevpc": lambda v: isinstance(v, str) and bool(_VPC_RE.fullmatch(v)),
+    "aws:sourcevpce": lambda v: isinstance(v, str) and bool(_VPCE_RE.fullmatch(v)),
+}
+"""Per key, the values that name one organization, account, principal's account or source: the org ID of
+an OrgPaths entry and the account of a PrincipalArn must be literal (the rest may be a pattern); the
+other keys' values must be literal as a whole."""
+
+
+def limits_grant(condition: Condition, keys: Sequence[str]) -> bool:
+    """True when the condition, one of ``keys`` with an equality operator, lets only the named
+    organization, accounts, principals or sources through."""
+    if condition.key not in keys or condition.op not in _POSITIVE_OPERATORS or not condition.values:
         return False
-    if condition.key == "aws:principalorgid":
-        return all(isinstance(v, str) and ORG_ID_RE.fullmatch(v) for v in condition.values)
-    if condition.key == "aws:principalorgpaths":
-        return all(isinstance(v, str) and ORG_ID_RE.fullmatch(v.split("/", 1)[0]) for v in condition.values)
-    if condition.key == "aws:principalaccount":
-        return all(isinstance(v, str) and ACCOUNT_RE.fullmatch(v) for v in condition.values)
-    if condition.key == "aws:principalarn":
-        return all(_literal_account_pattern(v) is not None for v in condition.values)
-    return False
+    accepted = _LIMITING_VALUE.get(condition.key)
+    return accepted is not None and all(accepted(value) for value in condition.values)
 
 
 def _condition_accounts(statement: Statement) -> Tuple[List[str], List[str]]:
@@ -247,9 +282,10 @@ def _condition_accounts(statement: Statement) -> Tuple[List[str], List[str]]:
 # --------------------------------------------------------------------------------------------
 
 
-def public_grants(statements: Sequence[Statement]) -> List[Tuple[Statement, str]]:
-    """Allow statements that grant to everyone (or any account) without a condition that pins the
-    caller to an organization or to named accounts; each with a short reason."""
+def public_grants(statements: Sequence[Statement],
+                  limiting_keys: Sequence[str] = SECRET_POLICY_LIMITING_KEYS) -> List[Tuple[Statement, str]]:
+    """Allow statements that grant to everyone (or any account) without a condition on one of
+    ``limiting_keys`` that limits the grant (:func:`limits_grant`); each with a short reason."""
     found = []
     for statement in statements:
         if statement.effect != "Allow":
@@ -263,7 +299,7 @@ def public_grants(statements: Sequence[Statement]) -> List[Tuple[Statement, str]
             reason = f"principal {wildcard!r} matches every AWS account"
         else:
             continue
-        if any(_pins_caller(c) for c in statement.conditions):
+        if any(limits_grant(c, limiting_keys) for c in statement.conditions):
             continue
         found.append((statement, reason))
     return found

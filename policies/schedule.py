@@ -51,6 +51,7 @@ __all__ = [
     "longest_gap_details",
     "rotation_interval_days",
     "secrets_manager_problems",
+    "window_problems",
     "format_days",
 ]
 
@@ -534,6 +535,46 @@ def secrets_manager_problems(expression: str) -> list:
         if shortest < 4 * 60 or gap < 4 / 24:
             problems.append("Secrets Manager rotates at most every 4 hours")
     return problems
+
+
+_DURATION_RE = re.compile(r"([0-9]{1,2})h", re.ASCII)
+MAX_WINDOW_HOURS = 24
+
+
+def window_problems(duration: str, schedule_expression: Optional[str] = None) -> list:
+    """What Secrets Manager rejects in a rotation window (``RotationRulesType.Duration``).
+
+    "The window must not extend into the next rotation window or the next UTC day. The window starts
+    according to the ScheduleExpression" (Secrets Manager API reference, RotationRulesType); windows
+    open on the hour, a ``rate()`` in days opens them at midnight, and a window is at least one hour
+    ("Rotation schedules" in the Secrets Manager user guide: "for a rotation schedule in hours, confirm
+    that the rotation window is less than or equal to the number of hours between rotations. For a
+    rotation schedule in days, confirm that the start hour plus the window duration is less than or
+    equal to 24 hours"). ``schedule_expression`` None: no schedule to open the window from is known
+    (``automatically_after_days``), so only the duration itself is judged. Raises
+    :class:`ScheduleError` when the expression does not parse.
+    """
+    match = _DURATION_RE.fullmatch(duration) if isinstance(duration, str) else None
+    if match is None or not 1 <= int(match.group(1)) <= MAX_WINDOW_HOURS:
+        return [f"a window is written in whole hours from 1h to {MAX_WINDOW_HOURS}h, e.g. \"3h\""]
+    hours = int(match.group(1))
+    if schedule_expression is None:
+        return []
+    schedule = parse_schedule(schedule_expression)
+    if isinstance(schedule, RateSchedule):
+        if schedule.unit == "hours" and hours > schedule.value:
+            return [f"the {hours}-hour window runs into the next one, which opens {schedule.value} hours later"]
+        return []
+    starts = sorted(schedule.times_of_day)
+    for start, next_start in zip(starts, [*starts[1:], None]):
+        end = start + hours * 60
+        opens = f"{start // 60:02d}:{start % 60:02d} UTC"
+        if next_start is not None and end > next_start:
+            return [f"the {hours}-hour window opening at {opens} runs into the next one, which opens at "
+                    f"{next_start // 60:02d}:{next_start % 60:02d} UTC"]
+        if end > MINUTES_PER_DAY:
+            return [f"the {hours}-hour window opening at {opens} runs past the end of the UTC day"]
+    return []
 
 
 def format_days(days: float) -> str:

@@ -45,6 +45,7 @@ from secrets_layout.engine.workers import InProcess, SimulationRunner
 from secrets_layout.errors import DeclarationError
 from secrets_layout.files import shown
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
+from secrets_layout.findings.recheck import FindingResolver, Run
 
 PACKAGED_PROGRAM = Path(__file__).resolve().parent / "program.py"
 """The program a declaration is previewed with when its repository has none (secrets_layout.program)."""
@@ -220,9 +221,11 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
             warnings = warnings + stored.warnings
 
     configured = checked.configured
+    resolver = FindingResolver(checked.runs, configured)
     violations = []
     for found in checked.violations:
         located = locator.locate(found.policy, found.urn, found.detail,
+                                 resolver.finding(found.policy, found.urn, found.detail),
                                  configured.get(found.policy, {}).get("properties"))
         violations.append(Violation(found.policy, found.level, found.urn, located.message,
                                     *_file_line_and_column(located.position, loaded)))
@@ -243,6 +246,8 @@ class PolicyCheck:
     violations: list[AnalyzerViolation]
     configured: dict[str, dict[str, Any]]
     """The pack's configuration as the pack reconciled it (policy -> level and properties)."""
+    runs: list[Run]
+    """What the pack was sent, the deployment's first: where a violation's finding is looked up."""
 
 
 def _stored_unchanged(stored: PreviewCache, before: str | None, after: str, file: str | os.PathLike[str]) -> bool:
@@ -307,13 +312,14 @@ def check_policies(simulations: Iterable[Simulation | Future[Simulation] | InPro
         sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze-stack")
         try:
             runs = [sender.submit(_stack_sent, packs, job, index) for index, job in enumerate(jobs)]
-            analysed = []
+            analysed, sent = [], []
             for run in runs:
-                mode, inputs, stack = run.result()
+                mode, inputs, states, stack = run.result()
                 report_progress(f"checking {len(inputs)} resources of the "
                                 f"{'dry run' if mode == 'preview' else 'deployment'} against the policy pack")
                 # In run order: the memo answers the deployment's repeats of the dry run.
                 analysed.append((mode, packs.analyze_many(inputs, memo), stack))
+                sent.insert(0 if mode == "up" else len(sent), Run(inputs, states))
         finally:
             # On a failure, a simulation still running is not waited for (its worker is stopped by the caller).
             sender.shutdown(wait=False, cancel_futures=True)
@@ -325,7 +331,7 @@ def check_policies(simulations: Iterable[Simulation | Future[Simulation] | InPro
                 if key not in seen:
                     seen.add(key)
                     found.append(violation)
-        return PolicyCheck(found, packs.configured or {})
+        return PolicyCheck(found, packs.configured or {}, sent)
 
 
 def _simulation_of(job: Simulation | Future[Simulation] | InProcess) -> Simulation:
@@ -333,11 +339,12 @@ def _simulation_of(job: Simulation | Future[Simulation] | InProcess) -> Simulati
 
 
 def _stack_sent(packs: PolicyPacks, job: Simulation | Future[Simulation], index: int
-                ) -> tuple[str, list[Resource], Future[AnalysisResult]]:
-    """The run's mode, its Analyze inputs, and its AnalyzeStack, sent once the simulation exists."""
+                ) -> tuple[str, list[Resource], list[Resource], Future[AnalysisResult]]:
+    """The run's mode, its Analyze inputs and AnalyzeStack states, and its AnalyzeStack, sent once the
+    simulation exists."""
     simulation = _simulation_of(job)
     inputs, states = analyzer_resources(simulation)
-    return simulation.mode, inputs, packs.analyze_stack(states, on=index)
+    return simulation.mode, inputs, states, packs.analyze_stack(states, on=index)
 
 
 def is_cannot_check(violation: AnalyzerViolation) -> bool:

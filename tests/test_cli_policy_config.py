@@ -3,7 +3,7 @@ the key and the fix, checked before anything runs; never a traceback, never sile
 
 The format is Pulumi's policy pack config (https://www.pulumi.com/docs/iac/using-pulumi/crossguard/configuration/):
 policy name -> enforcement level or {"enforcementLevel": ..., setting: value}; `all` sets every level.
-The settings and their limits are the pack's own schemas (policies.pack.CATALOG).
+The settings and their limits are the pack's own schemas (policies.catalog.POLICIES).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import pytest
 
 from cli_support import ROOT, assert_no_traceback, run_main
-from secrets_layout.policies.pack import CATALOG
+from secrets_layout.policies.catalog import BY_NAME
 
 DECLARATION = str(ROOT / "environments" / "dev.yaml")
 HEADER = "secrets-layout preview: error: invalid policy config:\n  "
@@ -64,7 +64,7 @@ BAD_CONFIGS = [
                  "{file}: secret-protected: given twice (JSON keeps only the last silently); remove one", id="duplicate-key"),
     pytest.param('{"secret-recovery-windw": {"minimumDays": 30}}',
                  "{file}: secret-recovery-windw: no policy of the pack has this name, so this setting would do nothing; "
-                 "did you mean 'secret-recovery-window'? the policies are: all, " + ", ".join(sorted(CATALOG)),
+                 "did you mean 'secret-recovery-window'? the policies are: all, " + ", ".join(sorted(BY_NAME)),
                  id="unknown-policy-name"),
     pytest.param('{"secret-rotation-max-interval": {"maximumDay": 30}}',
                  "{file}: secret-rotation-max-interval.maximumDay: secret-rotation-max-interval has no setting of this "

@@ -182,6 +182,13 @@ INVALID_DECLARATIONS = [
         id='window-longer-than-interval',
     ),
     pytest.param(
+        declaration(VALID_SECRET.replace("every_days: 30", "schedule: \"cron(0 22 ? * SUN *)\", window: 3h")),
+        10, 'secrets[0].rotation.window',
+        'Secrets Manager refuses this window: the 3-hour window opening at 22:00 UTC runs past the end of the UTC '
+        'day; shorten the window',
+        id='window-past-the-end-of-the-utc-day',  # RotationRulesType.Duration, Secrets Manager API reference
+    ),
+    pytest.param(
         declaration(VALID_SECRET.replace("function: api-key-rotator, ", "")),
         10, 'secrets[0].rotation',
         'rotation needs exactly one function: managed:, function: or lambda_arn: (it gives none)',

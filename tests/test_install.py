@@ -258,9 +258,9 @@ def test_an_editable_install_maps_the_folders_too(tmp_path):
                     "-e", str(source)], check=True, capture_output=True, cwd=tmp_path, env=clean_environment())
     found = json.loads(run_python(python, (
         "import json, secrets_layout; secrets_layout.__path__[:] = secrets_layout.__path__[:1]; "
-        "import secrets_layout.components.kms as k, secrets_layout.policies.rules as r; "
+        "import secrets_layout.components.kms as k, secrets_layout.policies.catalog as r; "
         "print(json.dumps([k.__file__, r.__file__, list(secrets_layout.__path__)]))"), tmp_path))
-    assert found == [str(source / "components" / "kms.py"), str(source / "policies" / "rules.py"),
+    assert found == [str(source / "components" / "kms.py"), str(source / "policies" / "catalog.py"),
                      [str(source / "secrets_layout")]]
 
 
@@ -270,9 +270,9 @@ def test_an_uninstalled_checkout_maps_the_folders_itself(tmp_path):
     secrets_layout/__init__.py maps components/, policies/ and rotation/ into the namespace."""
     python = bare_venv(tmp_path / "venv")
     found = subprocess.run([str(python), "-c", (
-        "import json, secrets_layout.components.rotation as r, secrets_layout.policies.rules as p, "
+        "import json, secrets_layout.components.rotation as r, secrets_layout.policies.catalog as p, "
         "secrets_layout.engine.analyzer_client as a; "
         "print(json.dumps([r.__file__, str(r.ROTATION_CODE_DIRECTORY), p.__file__, str(a.DEFAULT_PACK_DIR)]))")],
         check=True, capture_output=True, text=True, cwd=tmp_path, env=clean_environment(PYTHONPATH=str(ROOT))).stdout
     assert json.loads(found) == [str(ROOT / "components" / "rotation.py"), str(ROOT / "rotation"),
-                                 str(ROOT / "policies" / "rules.py"), str(ROOT / "policies")]
+                                 str(ROOT / "policies" / "catalog.py"), str(ROOT / "policies")]

@@ -44,13 +44,16 @@ DESCRIPTIONS = {
     "secret-rotation-required": "Every secret has an enabled SecretRotation, unless its kind tag is generic or a "
                                 "rotation-exempt tag gives the reason.",
     "secret-rotation-max-interval": "Secrets rotate at least every maximumDays days; rate() and cron() schedules are "
-                                    "judged by the longest gap between two runs.",
-    "secret-customer-managed-key": "Secrets are encrypted with a customer managed KMS key, not the AWS managed key "
-                                   "aws/secretsmanager.",
+                                    "judged by the longest gap between two runs, and the rotation window must close "
+                                    "before the next one and by midnight UTC.",
+    "secret-customer-managed-key": "Secrets are encrypted with a customer managed KMS key of their own region, not "
+                                   "the AWS managed key aws/secretsmanager.",
     "secret-replica-customer-managed-key": "Every replica of a secret names its own customer managed KMS key in the "
                                            "replica's region.",
-    "secret-policy-no-public-access": "Secret resource policies never allow everyone without an organization or "
-                                      "account condition, and block_public_policy is true.",
+    "secret-policy-no-public-access": "Secret resource policies never allow everyone unless a condition limits the "
+                                      "caller (organization, account, principal) or the request to the fixed sources "
+                                      "Secrets Manager accepts (aws:SourceAccount, aws:SourceArn, aws:SourceVpc, "
+                                      "aws:SourceVpce); block_public_policy is true.",
     "secret-policy-allowed-accounts": "Secret resource policies only grant to principals of the allowed accounts.",
     "secret-policy-deny-outside": "Secret resource policies explicitly deny principals outside the organization or "
                                   "the allowed accounts.",
@@ -60,8 +63,10 @@ DESCRIPTIONS = {
                         "them.",
     "kms-key-rotation-enabled": "KMS keys have automatic key rotation enabled.",
     "secret-replica-regions-allowed": "Secrets are only replicated to the allowed regions.",
-    "kms-key-policy-no-public-access": 'KMS key policies never allow everyone ("*" or NotPrincipal) without a '
-                                       "condition.",
+    "kms-key-policy-no-public-access": 'KMS key policies never allow everyone ("*", any account or NotPrincipal) '
+                                       "unless a condition limits who calls (aws:PrincipalOrgID, aws:PrincipalOrgPaths, "
+                                       "aws:PrincipalAccount, kms:CallerAccount or aws:PrincipalArn, with an equality "
+                                       "operator and a literal value).",
     "kms-key-not-pending-deletion": "KMS keys are not pending deletion (a deleted key makes every secret it encrypts "
                                     "unreadable).",
     "secret-region-allowed": "Secrets live in an allowed region (their own or their provider's region).",
@@ -246,8 +251,24 @@ CASES = [
       (POLICY_URN, "mandatory",
        'statement 0 (Everyone) allows secretsmanager:GetSecretValue to everyone: Principal "*" grants every AWS '
        "principal, including anonymous callers, and no condition limits the caller to the organization or to named "
-       "accounts. A public secret policy lets any AWS account read the secret. Name the reader roles in Principal, "
-       "or add a Condition StringEquals aws:PrincipalOrgID (or aws:PrincipalAccount) to the statement.")]),
+       "accounts, or the request to fixed sources. A public secret policy lets any AWS account read the secret. "
+       "Name the reader roles in Principal, or add a Condition with StringEquals on aws:PrincipalOrgID or "
+       "aws:PrincipalAccount (who calls), or on aws:SourceAccount, aws:SourceArn, aws:SourceVpc or aws:SourceVpce "
+       "(the fixed sources Secrets Manager accepts as not public), to the statement.")]),
+    ("no-public-access-source-vpce", "secret-policy-no-public-access", "prod",
+     replace(PROD, SECRET_POLICY, props={"policy": json.dumps({"Statement": [
+         {"Sid": "Vpce", "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+          "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f"}}}]})}),
+     replace(PROD, SECRET_POLICY, props={"policy": json.dumps({"Statement": [
+         {"Sid": "Vpce", "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+          "Resource": "*", "Condition": {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f"}}}]})}),
+     [(POLICY_URN, "mandatory",
+       'statement 0 (Vpce) allows secretsmanager:GetSecretValue to everyone: Principal "*" grants every AWS '
+       "principal, including anonymous callers, and no condition limits the caller to the organization or to named "
+       "accounts, or the request to fixed sources. A public secret policy lets any AWS account read the secret. "
+       "Name the reader roles in Principal, or add a Condition with StringEquals on aws:PrincipalOrgID or "
+       "aws:PrincipalAccount (who calls), or on aws:SourceAccount, aws:SourceArn, aws:SourceVpc or aws:SourceVpce "
+       "(the fixed sources Secrets Manager accepts as not public), to the statement.")]),
     ("allowed-accounts", "secret-policy-allowed-accounts", "prod", PROD,
      replace(PROD, SECRET_POLICY, props={"policy": policy_document(
          "prod", "x", readers={"prod-app": ["AppRole"], "999999999999": ["Intruder"]})}),
@@ -297,14 +318,36 @@ CASES += [
        "Replica 0 is in region ap-southeast-1, which is not one of the allowed regions (us-east-1, us-west-2, "
        "eu-west-1). Copies of a secret outside the approved regions escape the data-residency and recovery plan. "
        'Remove the replica, or add the region to "allowedRegions" in the policy pack config.')]),
-    ("kms-key-policy", "kms-key-policy-no-public-access", "prod", PROD,
+    ("kms-key-policy", "kms-key-policy-no-public-access", "prod",
      replace(PROD, KMS_KEY, props={"policy": json.dumps({"Statement": [
-         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]})}),
+         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*",
+          "Condition": {"StringEquals": {"kms:CallerAccount": "111111111111"}}}]})}),
+     replace(PROD, KMS_KEY, props={"policy": json.dumps({"Statement": [
+         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*",
+          "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]})}),
      [(urn("prod", KMS_KEY, "key-us-east-1"), "mandatory",
-       'statement 0 of the key policy allows kms:* to everyone ("*") with no Condition. Whoever may use the key can '
-       "decrypt every secret it protects, from any AWS account. Name the principals (the account root "
-       "arn:aws:iam::<account>:root, or the roles), or add a Condition such as StringEquals kms:CallerAccount or "
-       "aws:PrincipalOrgID.")]),
+       'statement 0 of the key policy allows kms:* to everyone: Principal "*" grants every AWS principal, including '
+       "anonymous callers, and no condition limits who calls. Whoever may use the key can decrypt every secret it "
+       "protects, from any AWS account. Name the principals (the account root arn:aws:iam::<account>:root, or the "
+       "roles), or add a Condition with StringEquals on kms:CallerAccount, aws:PrincipalAccount or aws:PrincipalOrgID "
+       "and a literal value (an ...IfExists operator, a wildcard or aws:SecureTransport does not limit the "
+       "caller).")]),
+    ("primary-key-region", "secret-customer-managed-key", "prod", PROD,
+     replace(PROD, SECRET, props={"kmsKeyId": key_arn("eu-west-1")}),
+     [(SECRET_URN, "mandatory",
+       f'kms_key_id "{key_arn("eu-west-1")}" is a key of region eu-west-1, but the secret is in us-east-1. A KMS key '
+       "only encrypts in its own region, so each region needs its own key. Set kms_key_id to a customer managed key "
+       "(or a multi-Region replica key) in us-east-1.")]),
+    ("rotation-window", "secret-rotation-max-interval", "prod",
+     replace(PROD, SECRET_ROTATION, props={"rotationRules": {"scheduleExpression": "cron(0 20 ? * SUN *)",
+                                                             "duration": "4h"}}),
+     replace(PROD, SECRET_ROTATION, props={"rotationRules": {"scheduleExpression": "cron(0 20 ? * SUN *)",
+                                                             "duration": "5h"}}),
+     [(ROTATION_URN, "mandatory",
+       'Secrets Manager rejects the rotation window duration "5h" with the schedule "cron(0 20 ? * SUN *)": the '
+       "5-hour window opening at 20:00 UTC runs past the end of the UTC day, so the deployment would fail "
+       "(RotationRulesType.Duration: the window must not extend into the next rotation window or the next UTC "
+       "day). Shorten duration so that each window closes by midnight UTC and before the next one opens.")]),
     ("kms-key-pending-deletion", "kms-key-not-pending-deletion", "prod", PROD,
      replace(PROD, KMS_KEY, props={"keyState": "PendingDeletion"}),
      [(urn("prod", KMS_KEY, "key-us-east-1"), "mandatory",

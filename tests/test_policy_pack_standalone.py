@@ -67,9 +67,13 @@ def test_what_publish_uploads_is_the_pack_folder():
     """The files of the pack: the CLI's metadata, the requirements, the modules and the example configs."""
     files = sorted(path.relative_to(PACK_DIR).as_posix() for path in PACK_DIR.rglob("*")
                    if path.is_file() and "__pycache__" not in path.parts)
-    assert files == ["PulumiPolicy.yaml", "README.md", "__init__.py", "__main__.py",
+    assert files == ["PulumiPolicy.yaml", "README.md", "__init__.py", "__main__.py", "catalog.py",
+                     "checks/__init__.py", "checks/access.py", "checks/deletion.py", "checks/documents.py",
+                     "checks/keys.py", "checks/links.py", "checks/naming.py", "checks/regions.py",
+                     "checks/rotation.py", "checks/schemas.py", "checks/tagging.py",
                      "config/dev.json", "config/prod.json", "config/shared-services.json", "config/staging.json",
-                     "pack.py", "requirements.txt", "resource_policy.py", "rules.py", "schedule.py"]
+                     "definition.py", "findings.py", "pack.py", "requirements.txt", "resource_policy.py",
+                     "resources.py", "schedule.py"]
 
 
 def test_the_pack_publishes_the_distributions_version():

@@ -92,6 +92,25 @@ def test_new_rotation_with_rules_is_enabled_although_rotation_enabled_is_unknown
     assert mandatory(pack, built, mode) == []
 
 
+@pytest.mark.parametrize("rules", [
+    Out("schedule", "value"),                                           # the whole rules object
+    {"automaticallyAfterDays": Out("schedule", "days")},               # a value of the rules
+    {"scheduleExpression": Out("schedule", "expression"), "duration": Out("schedule", "window")},
+], ids=["rules-unknown", "days-unknown", "expression-and-window-unknown"])
+def test_rules_from_another_output_still_mean_rotation_is_on(pack, rules):
+    """pulumi-aws: rotation "defaults to enabled when rotation_rules is configured", known or not; only the
+    interval check may say it cannot check during preview (issue 20)."""
+    schedule = Res(ROLE, "schedule", {}, computed={"value": {"automaticallyAfterDays": 30}, "days": 30,
+                                                   "expression": "rate(30 days)", "window": "3h"},
+                   provider="bootstrap")
+    built = stack(schedule, secret(), rotation(Out("db", "id"), rules=rules))
+    assert found(pack, built, "preview", "secret-rotation-required") == []
+    [(level, _, detail)] = found(pack, built, "preview", "secret-rotation-max-interval")
+    assert level == "advisory" and "during preview" in detail
+    assert found(pack, built, "up", "secret-rotation-required") == []
+    assert found(pack, built, "up", "secret-rotation-max-interval") == []
+
+
 @BOTH
 def test_secret_without_rotation_is_mandatory_in_both_modes(pack, mode):
     built = stack(secret())
@@ -251,10 +270,12 @@ def test_kms_key_policy_no_public_access(pack, mode, resource_type):
     assert found(pack, stack(closed), mode, "kms-key-policy-no-public-access") == []
     [(level, _, detail)] = found(pack, stack(policy_resource(key_policy())), mode, "kms-key-policy-no-public-access")
     assert level == "mandatory"
-    assert detail == ('statement 1 (Everyone) of the key policy allows kms:Decrypt to everyone ("*") with no Condition. '
-                      "Whoever may use the key can decrypt every secret it protects, from any AWS account. Name the "
-                      "principals (the account root arn:aws:iam::<account>:root, or the roles), or add a Condition "
-                      "such as StringEquals kms:CallerAccount or aws:PrincipalOrgID.")
+    assert detail.startswith('statement 1 (Everyone) of the key policy allows kms:Decrypt to everyone: Principal "*" '
+                             "grants every AWS principal, including anonymous callers, and no condition limits who "
+                             "calls. Whoever may use the key can decrypt every secret it protects")
+    # a condition that does not limit the caller leaves it public (issue 20)
+    not_limited = policy_resource(key_policy({"Bool": {"aws:SecureTransport": "true"}}))
+    assert len(found(pack, stack(not_limited), mode, "kms-key-policy-no-public-access")) == 1
 
 
 @BOTH

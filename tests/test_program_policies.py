@@ -1,6 +1,6 @@
 """The layout each example stack deploys passes the organisation's policies (policies/config/<env>.json).
 
-The pack's rules are pure functions (policies/rules.py); here they judge the resources that
+The pack's checks are pure functions (policies/catalog.py); here they judge the resources that
 __main__.py registers on the mock engine, with each environment's policy config, the way the
 analyzer would (resource rules per resource, the stack rule over all of them).
 """
@@ -13,14 +13,16 @@ import pytest
 
 from components_support import ROOT, run_program
 from secrets_layout.engine.simulation import RegisteredResource, mask
-from secrets_layout.policies import rules
+from secrets_layout.policies.catalog import POLICIES
+from secrets_layout.policies.findings import CannotCheck, NotApplicable
+from secrets_layout.policies.resources import Resource
 
 STACKS = ["dev", "staging", "prod", "shared-services"]
 
 
-def as_policy_resource(resource: RegisteredResource, providers: dict[str, RegisteredResource]) -> rules.Resource:
+def as_policy_resource(resource: RegisteredResource, providers: dict[str, RegisteredResource]) -> Resource:
     provider = providers.get(resource.provider or "")
-    return rules.Resource(
+    return Resource(
         type=resource.type,
         props=mask({**resource.inputs, **resource.outputs}),
         urn=resource.urn,
@@ -47,26 +49,24 @@ def test_example_layouts_have_no_policy_violation(stack, mode):
     resources = [as_policy_resource(r, providers) for r in simulation.resources if r.custom]
     config = policy_config(stack)
     violations, undecided = [], []
-    for name, (types, rule) in rules.RESOURCE_RULES.items():
-        settings = dict(config.get(name, {}))
+    for policy in POLICIES:
+        settings = dict(config.get(policy.name, {}))
         if settings.pop("enforcementLevel", "mandatory") == "disabled":
             continue
-        for resource in resources:
-            if resource.type not in types:
-                continue
+        judged = [resource for resource in resources if policy.applies_to(resource.type)]
+        if policy.stack:
+            verdict = policy.check(judged, settings)
+            violations += [(policy.name, urn, finding.message) for urn, finding in verdict.findings]
+            if verdict.undecided:
+                undecided.append((policy.name, "", verdict.undecided))
+            continue
+        for resource in judged:
             try:
-                violations += [(name, resource.name, message) for message in rule(resource, settings)]
-            except rules.NotApplicable:
+                violations += [(policy.name, resource.name, finding.message) for finding in policy.check(resource, settings)]
+            except NotApplicable:
                 continue
-            except rules.CannotCheck as error:
-                undecided.append((name, resource.name, error.what))
-    for name, rule in rules.STACK_RULES.items():
-        settings = dict(config.get(name, {}))
-        settings.pop("enforcementLevel", None)
-        found, reason = rule(resources, settings)
-        violations += [(name, urn, message) for urn, message in found]
-        if reason:
-            undecided.append((name, "", reason))
+            except CannotCheck as error:
+                undecided.append((policy.name, resource.name, error.what))
     assert violations == []
     if mode == "up":
         assert undecided == []

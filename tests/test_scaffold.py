@@ -13,7 +13,7 @@ import yaml
 from secrets_layout.declaration.loader import load_declaration, parse_declaration
 from secrets_layout.declaration.schema import schema_text
 from secrets_layout.engine.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
-from secrets_layout.policies.pack import CATALOG
+from secrets_layout.policies.catalog import BY_NAME, POLICIES
 from secrets_layout.scaffold import (
     ScaffoldInputError,
     ScaffoldTargetsExist,
@@ -50,8 +50,9 @@ def relative(paths: list[Path], root: Path) -> list[str]:
 def pack_policies() -> list[PolicyInfo]:
     """The pack's catalog as GetAnalyzerInfo reports it (without starting the pack)."""
     return [
-        PolicyInfo(name, description, level.value, "resource", {"properties": schema} if schema else None)
-        for name, (description, level, schema) in CATALOG.items()
+        PolicyInfo(policy.name, policy.description, policy.level, "stack" if policy.stack else "resource",
+                   {"properties": dict(policy.config)} if policy.config else None)
+        for policy in POLICIES
     ]
 
 
@@ -115,7 +116,7 @@ def test_new_environment_policy_config_exact(tmp_path):
         "secret-region-allowed": {"enforcementLevel": "advisory", "allowedRegions": ["eu-central-1", "eu-west-1"]},
         "secret-replica-no-force-overwrite": {"enforcementLevel": "advisory"},
     }
-    assert list(json.loads(text)) == list(CATALOG)
+    assert list(json.loads(text)) == list(BY_NAME)
     assert (tmp_path / "Pulumi.qa.yaml").read_text() == (
         "# Stack qa: deploys environments/qa.yaml into the security account.\n"
         "# Values that come from config (value: {from_config: NAME}) are set encrypted with:\n"
@@ -217,7 +218,7 @@ def test_scaffolded_policy_config_is_accepted_by_the_pack_schema(tmp_path, envir
     scaffold_environment(environment, tmp_path, **options)
     config = load_policy_config(tmp_path / "policies" / "config" / f"{environment}.json")
     sent = reconcile_config(pack_policies(), config)
-    assert set(sent) == set(CATALOG)
+    assert set(sent) == set(BY_NAME)
     assert sent["secret-name-convention"]["properties"] == {"environment": environment}
     assert sent["secret-policy-allowed-accounts"]["properties"]["allowedAccounts"] == [
         SECURITY, *options["accounts"].values()

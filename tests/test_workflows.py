@@ -298,7 +298,7 @@ def repository(tmp_path):
         (tmp_path / "environments").mkdir(exist_ok=True)
         (tmp_path / "environments" / f"{name}.yaml").write_text(f"environment: {name}\n")
         (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
-    for file in ("environments/schema.json", "policies/rules.py", "components/layout.py", "README.md",
+    for file in ("environments/schema.json", "policies/catalog.py", "components/layout.py", "README.md",
                  "tests/test_x.py", "Pulumi.yaml", *(f"policies/config/{name}.json" for name in ENVIRONMENTS)):
         (tmp_path / file).parent.mkdir(exist_ok=True)
         (tmp_path / file).write_text("x\n")
@@ -335,7 +335,7 @@ def _changed(repository: Path, *changes: str, delete: tuple[str, ...] = ()) -> t
     (["environments/prod.yaml", "environments/dev.yaml", "README.md"], ["dev", "prod"]),
     (["Pulumi.staging.yaml"], ["staging"]),
     (["environments/qa.yaml"], ["qa"]),
-    (["policies/rules.py"], list(ENVIRONMENTS)),
+    (["policies/catalog.py"], list(ENVIRONMENTS)),
     (["components/layout.py", "environments/dev.yaml"], list(ENVIRONMENTS)),
     (["environments/schema.json"], list(ENVIRONMENTS)),
     (["Pulumi.yaml"], list(ENVIRONMENTS)),

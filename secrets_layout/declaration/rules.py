@@ -14,7 +14,13 @@ from typing import Callable, Iterator
 
 from secrets_layout.declaration.credentials import credential_findings
 from secrets_layout.errors import Path
-from secrets_layout.policies.schedule import RateSchedule, ScheduleError, parse_schedule, secrets_manager_problems
+from secrets_layout.policies.schedule import (
+    RateSchedule,
+    ScheduleError,
+    parse_schedule,
+    secrets_manager_problems,
+    window_problems,
+)
 from secrets_layout.declaration.models import (
     Declaration,
     ManagedRotation,
@@ -319,6 +325,11 @@ def _interval_findings(rotation: Rotation, path: Path) -> Iterator[Finding]:
             f"the window ({window_hours}h) must be shorter than the time between rotations ({interval_hours:g}h), "
             "or one rotation would still run when the next starts; shorten the window"
         )
+    else:
+        # `every_days:` with a window is rate(N days) (components/rotation_settings.rotation_rules): it opens at
+        # midnight, so only a cron schedule can run past the end of the UTC day.
+        for problem in window_problems(rotation.window, rotation.schedule)[:1]:
+            yield path + ("window",), f"Secrets Manager refuses this window: {problem}; shorten the window"
 
 
 def replicas_are_other_regions(declaration: Declaration) -> Iterator[Finding]:

@@ -3,7 +3,7 @@
 The format is Pulumi's `--policy-pack-config` JSON: `{"policy-name": "mandatory"}` or
 `{"policy-name": {"enforcementLevel": ..., "<property>": value}}`, with `all` setting every
 policy's level (https://www.pulumi.com/docs/iac/using-pulumi/crossguard/configuration/).
-The policies and their property schemas are the pack's own (policies.pack.CATALOG).
+The policies and their property schemas are the pack's own (policies.catalog.POLICIES).
 
 Everything that would otherwise fail later as a traceback, or silently do nothing, is a
 `PolicyConfigProblem` naming the file, the key and the fix: unreadable or non-regular files,
@@ -39,9 +39,9 @@ class PolicyConfigProblem(Exception):
 
 
 def _catalog() -> dict[str, dict[str, Any]]:
-    from secrets_layout.policies.pack import CATALOG
+    from secrets_layout.policies.catalog import POLICIES
 
-    return {name: dict(entry[2] or {}) for name, entry in CATALOG.items()}
+    return {policy.name: dict(policy.config or {}) for policy in POLICIES}
 
 
 def check_policy_config(file: str | os.PathLike[str]) -> dict[str, Any]:

@@ -8,9 +8,9 @@ A resource belongs to the nearest component above it (parents are recorded by th
 - an SSM parameter -> its item under `parameters:`;
 - anything else (providers, the layout itself) -> the `environment:` line.
 
-A policy violation goes one step further: to the field of its secret that causes it
-(secrets_layout.findings.fields), e.g. the `every_days:` line of a rotation that is too rare,
-and its message names that field.
+A policy violation goes one step further: to the field of its secret that causes it, from the
+finding's field path (secrets_layout.findings.fields), e.g. the `every_days:` line of a rotation
+that is too rare, and its message names that field.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.declaration.yaml_source import Position
 from secrets_layout.engine.simulation import RegisteredResource
 from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
+from secrets_layout.policies.findings import Finding
 
 SECRET_COMPONENT = "secrets-layout:secret:ManagedSecret"
 KEY_COMPONENT = "secrets-layout:kms:RegionalKey"
@@ -53,21 +54,26 @@ class ViolationLocator:
         self._loaded = loaded
         self._secret_indexes = {secret.name: index for index, secret in enumerate(loaded.declaration.secrets)}
 
-    def locate(self, policy: str, urn: str, message: str, config: Mapping[str, Any] | None = None) -> LocatedViolation:
-        """`config`: the policy's configured properties (they give the numbers of the fix)."""
+    def locate(self, policy: str, urn: str, message: str, finding: Finding | None,
+               config: Mapping[str, Any] | None = None) -> LocatedViolation:
+        """`finding`: what the policy's check found (findings.recheck), None when no finding renders to
+        `message`; `config`: the policy's configured properties (they give the numbers of the fix)."""
         loaded = self._loaded
         resource = self._by_urn.get(urn)
         if resource is None:
             return LocatedViolation(loaded.source_map.locate_key(("environment",)), message)
-        subject = Subject(policy, message, resource.type, self._secret_index(resource))
+        if finding is None:
+            # pulumi_policy's "can't run policy ... during preview" advisory, or a message no check of this
+            # version renders: about the resource, with the pack's own words.
+            return LocatedViolation(_locate(resource, self._by_urn, loaded), message)
+        subject = Subject(policy, finding, resource.type, self._secret_index(resource))
         located = locate_field(subject, loaded.declaration, loaded.source_map)
-        position = located.position if located else _locate(resource, self._by_urn, loaded)
-        if message.startswith("can't run policy"):
-            # pulumi_policy's advisory for a policy that raised UnknownValueError (pulumi_policy/policy.py,
-            # "can't run policy ... during preview"): about the run, not the declaration, so no fix to give.
-            return LocatedViolation(position, message)
-        context = FixContext(config or {}, located.path if located else None, loaded.declaration, subject)
-        return LocatedViolation(position, author_message(message, context))
+        if located is None:
+            # Not made from a secret of the declaration (a resource of the user's own program, a key): the
+            # finding's own fix names what to change in that program.
+            return LocatedViolation(_locate(resource, self._by_urn, loaded), finding.message)
+        context = FixContext(config or {}, located.path, loaded.declaration, subject)
+        return LocatedViolation(located.position, author_message(context))
 
     def _secret_index(self, resource: RegisteredResource) -> int | None:
         for owner in _ancestors(resource, self._by_urn):

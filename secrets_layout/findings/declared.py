@@ -1,6 +1,6 @@
 """`validate --policy-config`: the pack's rules that the declaration alone decides, before any preview.
 
-The pack's rule functions (policies/rules.py) take provider-shaped resources. `declared_resources`
+The pack's checks (policies/catalog.py) take provider-shaped resources. `declared_resources`
 builds the ones a secret's declaration decides (Secret, SecretPolicy, SecretRotation) with the
 inputs the components give them (components/secret.py, through the same pure functions:
 secret_tags, rotation_rules, secret_policy_for), and Pulumi's unknown sentinel for every value
@@ -29,12 +29,13 @@ from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.declaration.models import Declaration, Secret
 from secrets_layout.errors import Issue, format_path, printable
 from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
-from secrets_layout.policies import rules
-from secrets_layout.policies.rules import CannotCheck, NotApplicable, Resource
+from secrets_layout.policies.catalog import POLICIES
+from secrets_layout.policies.findings import CannotCheck, Finding, NotApplicable
+from secrets_layout.policies.resources import SECRET, SECRET_POLICY, SECRET_ROTATION, Resource
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """Pulumi's unknown string: what the engine sends for a value not known before deployment
-(pulumi/sdk/python/lib/pulumi/runtime/rpc.py UNKNOWN; one of policies.rules.UNKNOWN_VALUES)."""
+(pulumi/sdk/python/lib/pulumi/runtime/rpc.py UNKNOWN; one of policies.resources.UNKNOWN_VALUES)."""
 
 AUTO = "auto"
 """`--policy-config auto`: policies/config/<environment>.json of the declaration's repository."""
@@ -89,27 +90,27 @@ def declared_resources(declaration: Declaration) -> list[DeclaredResource]:
     found = []
     provider = _provider_props(declaration)
     for index, secret in enumerate(declaration.secrets):
-        secret_urn = _urn(declaration, rules.SECRET, f"{secret.name}-secret")
+        secret_urn = _urn(declaration, SECRET, f"{secret.name}-secret")
         common = dict(provider_props=provider)
         adopting = secret.adopt is not None
         inputs = _adopted_secret_inputs(secret) if adopting else _secret_inputs(declaration, secret)
         found.append(DeclaredResource(Resource(
-            rules.SECRET, inputs, urn=secret_urn, name=f"{secret.name}-secret",
+            SECRET, inputs, urn=secret_urn, name=f"{secret.name}-secret",
             protect=declaration.protects(secret), **common), index))
         if not adopting:
             found.append(DeclaredResource(Resource(
-                rules.SECRET_POLICY,
+                SECRET_POLICY,
                 {"secretArn": UNKNOWN, "policy": json.dumps(secret_policy_for(declaration, secret)), "blockPublicPolicy": True},
-                urn=_urn(declaration, rules.SECRET_POLICY, f"{secret.name}-policy"), name=f"{secret.name}-policy",
+                urn=_urn(declaration, SECRET_POLICY, f"{secret.name}-policy"), name=f"{secret.name}-policy",
                 property_dependencies={"secretArn": (secret_urn,)}, **common), index))
         method = rotation_method(secret)
         if method is not None and secret.rotation is not None and (not adopting or secret.adopt.rotates):
             lambda_arn = secret.rotation.lambda_arn if method == "lambda_arn" else UNKNOWN
             found.append(DeclaredResource(Resource(
-                rules.SECRET_ROTATION,
+                SECRET_ROTATION,
                 {"secretId": UNKNOWN, "rotationLambdaArn": lambda_arn, "rotateImmediately": False,
                  "rotationRules": _camel(rotation_rules(secret.rotation))},
-                urn=_urn(declaration, rules.SECRET_ROTATION, f"{secret.name}-rotation"), name=f"{secret.name}-rotation",
+                urn=_urn(declaration, SECRET_ROTATION, f"{secret.name}-rotation"), name=f"{secret.name}-rotation",
                 property_dependencies={"secretId": (secret_urn,)}, **common), index))
     return found
 
@@ -168,34 +169,34 @@ class RawFinding:
     policy: str
     level: str
     resource: DeclaredResource
-    message: str
+    finding: Finding
 
 
 def run_rules(resources: Sequence[DeclaredResource], configured: Mapping[str, Mapping[str, Any]]) -> Iterator[RawFinding]:
-    """The pack's resource rules per resource, then its stack rules, as policies/pack.py runs them."""
-    for name, (types, rule) in rules.RESOURCE_RULES.items():
-        entry = configured.get(name)
+    """Every enabled policy of the pack's catalog, resource policies per resource and stack policies
+    over them all, as policies/pack.py runs them."""
+    by_urn = {declared.resource.urn: declared for declared in resources}
+    for policy in POLICIES:
+        entry = configured.get(policy.name)
         if entry is None or entry["enforcementLevel"] == "disabled":
+            continue
+        level, config = entry["enforcementLevel"], entry["properties"]
+        if policy.stack:
+            try:
+                verdict = policy.check([d.resource for d in resources if policy.applies_to(d.resource.type)], config)
+            except NotApplicable:
+                continue
+            yield from (RawFinding(policy.name, level, by_urn[urn], finding)
+                        for urn, finding in verdict.findings if urn in by_urn)
             continue
         for declared in resources:
-            if declared.resource.type not in types:
+            if not policy.applies_to(declared.resource.type):
                 continue
             try:
-                messages = rule(declared.resource, entry["properties"])
+                findings = policy.check(declared.resource, config)
             except (NotApplicable, CannotCheck):
                 continue  # out of scope, or left to the preview: it depends on more than the declaration
-            yield from (RawFinding(name, entry["enforcementLevel"], declared, message) for message in messages)
-    by_urn = {declared.resource.urn: declared for declared in resources}
-    for name, rule in rules.STACK_RULES.items():
-        entry = configured.get(name)
-        if entry is None or entry["enforcementLevel"] == "disabled":
-            continue
-        try:
-            violations, _undecided = rule([declared.resource for declared in resources], entry["properties"])
-        except NotApplicable:
-            continue
-        yield from (RawFinding(name, entry["enforcementLevel"], by_urn[urn], message)
-                    for urn, message in violations if urn in by_urn)
+            yield from (RawFinding(policy.name, level, declared, finding) for finding in findings)
 
 
 def check_policies(loaded: LoadedDeclaration, configured: Mapping[str, Mapping[str, Any]], config_file: str) -> PolicyFindings:
@@ -203,13 +204,13 @@ def check_policies(loaded: LoadedDeclaration, configured: Mapping[str, Mapping[s
     declaration, source_map = loaded.declaration, loaded.source_map
     findings = PolicyFindings(config_file)
     for raw in run_rules(declared_resources(declaration), configured):
-        subject = Subject(raw.policy, raw.message, raw.resource.resource.type, raw.resource.secret_index)
+        subject = Subject(raw.policy, raw.finding, raw.resource.resource.type, raw.resource.secret_index)
         located = locate_field(subject, declaration, source_map)
         assert located is not None  # every declared resource belongs to a secret
         context = FixContext(configured[raw.policy]["properties"], located.path, declaration, subject)
         issue = PolicyIssue(located.position.file or loaded.file, located.position.line, located.position.column,
-                            format_path(source_map.local_path(located.path)),
-                            author_message(raw.message, context), raw.policy, raw.level)
+                            format_path(source_map.local_path(located.path)), author_message(context),
+                            raw.policy, raw.level)
         (findings.errors if raw.level == "mandatory" else findings.warnings).append(issue)
     findings.errors.sort()
     findings.warnings.sort()
@@ -243,18 +244,10 @@ def reconciled_config(config_file: str | os.PathLike[str]) -> dict[str, dict[str
 
     Raises secrets_layout.engine.analyzer_client.PolicyConfigError.
     """
-    # Imported here: only `validate --policy-config` needs the pack's catalog and the reconciliation.
+    # Imported here: only `validate --policy-config` needs the reconciliation.
     from secrets_layout.engine.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
-    from secrets_layout.policies.pack import build_policies
 
-    infos = []
-    for policy in build_policies():
-        schema = policy.config_schema
-        as_dict = None
-        if schema is not None:
-            as_dict = {"properties": dict(schema.properties or {})}
-            if schema.required:
-                as_dict["required"] = list(schema.required)
-        kind = "stack" if policy.name in rules.STACK_RULES else "resource"
-        infos.append(PolicyInfo(policy.name, policy.description, policy.enforcement_level.value, kind, as_dict))
+    infos = [PolicyInfo(policy.name, policy.description, policy.level, "stack" if policy.stack else "resource",
+                        {"properties": dict(policy.config)} if policy.config else None)
+             for policy in POLICIES]
     return reconcile_config(infos, load_policy_config(config_file))

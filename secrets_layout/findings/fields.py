@@ -1,20 +1,20 @@
 """Which declaration field causes a policy violation, and what the YAML author changes.
 
-The pack (policies/) serves any Pulumi stack, so its messages speak of resource inputs and
-options (`automatically_after_days`, `pulumi.ResourceOptions(protect=True)`). Someone who writes
-environments/<env>.yaml needs the line and the field they wrote instead. `FIELDS` maps a policy
-to the declaration paths that cause it, best first; a path counts when it was written in the
-file, in the secret itself or inherited from `defaults:` (the loader's source map records
-inherited values at their `defaults:` line). A violation whose field was not written falls back
-to its secret's `- name:` line. `YAML_FIXES` maps a policy to the fix in declaration terms, which
-replaces the pack's own fix sentence; the pack's what and why are kept word for word.
+The pack (policies/) serves any Pulumi stack, so its findings name resource inputs and options
+(`rotationRules.automaticallyAfterDays`, `protect`). Someone who writes environments/<env>.yaml needs
+the line and the field they wrote instead. A finding carries the input that causes it (its field
+path); `field_candidates` maps that input of a resource the layout makes to the declaration paths
+that decide it, best first. A path counts when it was written in the file, in the secret itself or
+inherited from `defaults:` (the loader's source map records inherited values at their `defaults:`
+line); a violation whose field was not written falls back to its secret's `- name:` line.
+`YAML_FIXES` maps a policy to the fix in declaration terms, which replaces the finding's own fix;
+the finding's what and why are kept word for word. Nothing here reads a message's text.
 
 Everything here is pure: subjects and declarations in, paths and text out.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,21 +22,20 @@ from typing import Any
 from secrets_layout.declaration.models import Declaration
 from secrets_layout.declaration.yaml_source import Position, SourceMap
 from secrets_layout.errors import Path, format_path
-from secrets_layout.policies.rules import suggest_name
+from secrets_layout.policies.checks.naming import suggest_name
+from secrets_layout.policies.findings import Finding
+from secrets_layout.policies.resources import SECRET, SECRET_POLICY, SECRET_ROTATION
 
-SECRET = "aws:secretsmanager/secret:Secret"
-SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
-SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
 
 @dataclass(frozen=True)
 class Subject:
-    """A violation as the declaration sees it: which policy, about which resource of which secret."""
+    """A violation as the declaration sees it: which policy found what, in which resource of which secret."""
 
     policy: str
-    message: str
+    finding: Finding
     resource_type: str
     secret_index: int | None
     """The secret whose component made the resource; None for resources outside any secret."""
@@ -51,111 +50,89 @@ class Located:
 
 
 # --------------------------------------------------------------------------------------------
-# policy -> field
+# the finding's input -> the declaration's field
 # --------------------------------------------------------------------------------------------
-
-_REPLICA = re.compile(r"\bReplica (\d+)\b")
-_ALLOWED_ACCOUNT = re.compile(r"\ballows account (\d{12})\b")
-_REGION_IN_PARENTHESES = re.compile(r"\bReplica \d+ \(([a-z0-9-]+)\)")
-
 
 def _secret(subject: Subject, *relative: str | int) -> Path:
     return ("secrets", subject.secret_index, *relative)
 
 
-def _interval(subject: Subject, declaration: Declaration) -> list[Path]:
-    return [_secret(subject, "rotation", "every_days"), _secret(subject, "rotation", "schedule"),
-            _secret(subject, "rotation")]
+def _secret_fields(subject: Subject, declaration: Declaration) -> list[Path]:
+    """An input of the Secret (components/secret.py) -> the field that sets it."""
+    finding = subject.finding
+    if finding.option == "protect":
+        return [_secret(subject, "protect")]
+    head, rest = (finding.path[0], finding.path[1:]) if finding.path else (None, ())
+    if head is None:
+        return [_secret(subject, "rotation")]  # a secret as a whole: no rotation names it
+    if head in ("name", "namePrefix"):
+        return [_secret(subject, "name")]
+    if head == "recoveryWindowInDays":
+        return [_secret(subject, "recovery_window_days")]
+    if head == "kmsKeyId":
+        return [("kms", "keys", declaration.primary_region)]
+    if head == "region":
+        return [("primary_region",)]
+    if head == "tags":
+        return [_secret(subject, "tags", *rest), _secret(subject, "tags")]
+    if head == "replicas":
+        entry = [_secret(subject, "replicas", rest[0])] if rest and isinstance(rest[0], int) else []
+        key = _replica_key(subject, declaration, rest)
+        return [*key, *entry, _secret(subject, "replicas")]
+    return []
 
 
-def _rotation(subject: Subject, declaration: Declaration) -> list[Path]:
-    return [_secret(subject, "rotation")]
+def _replica_key(subject: Subject, declaration: Declaration, rest: tuple) -> list[Path]:
+    """`replicas[i].kmsKeyId` -> the key given for that replica's region under `kms: keys:`."""
+    if len(rest) < 2 or rest[1] != "kmsKeyId" or not isinstance(rest[0], int):
+        return []
+    replicas = declaration.secrets[subject.secret_index].replicas
+    return [("kms", "keys", replicas[rest[0]])] if rest[0] < len(replicas) else []
 
 
-def _tags(subject: Subject, declaration: Declaration) -> list[Path]:
-    if 'The tag environment is "' in subject.message:
-        return [_secret(subject, "tags", "environment"), _secret(subject, "tags")]
-    return [_secret(subject, "tags")]
-
-
-def _recovery_window(subject: Subject, declaration: Declaration) -> list[Path]:
-    return [_secret(subject, "recovery_window_days")]
-
-
-def _readers(subject: Subject, declaration: Declaration) -> list[Path]:
-    """The reader entries whose account has an ID the policy does not allow."""
-    accounts = set(_ALLOWED_ACCOUNT.findall(subject.message))
+def _policy_fields(subject: Subject, declaration: Declaration) -> list[Path]:
+    """The SecretPolicy, written from `readers:`: an account a grant names -> the readers of that account."""
+    account = subject.finding.account
     secret = declaration.secrets[subject.secret_index]
     entries = [_secret(subject, "readers", index, "account") for index, reader in enumerate(secret.readers)
-               if reader.account in declaration.accounts and declaration.account_id(reader.account) in accounts]
+               if account is not None and reader.account in declaration.accounts
+               and declaration.account_id(reader.account) == account]
     return [*entries, _secret(subject, "readers")]
 
 
-def _protect(subject: Subject, declaration: Declaration) -> list[Path]:
-    return [_secret(subject, "protect")]
+_ROTATION_RULES = {
+    "automaticallyAfterDays": ("every_days",),
+    # components/rotation_settings.rotation_rules writes `every_days:` with a `window:` as rate(N days).
+    "scheduleExpression": ("schedule", "every_days"),
+    "duration": ("window",),
+}
 
 
-def _replica(subject: Subject, declaration: Declaration) -> list[Path]:
-    found = _REPLICA.search(subject.message)
-    entry = [_secret(subject, "replicas", int(found.group(1)))] if found else []
-    return [*entry, _secret(subject, "replicas")]
-
-
-def _replica_key(subject: Subject, declaration: Declaration) -> list[Path]:
-    region = _REGION_IN_PARENTHESES.search(subject.message)
-    key = [("kms", "keys", region.group(1))] if region else []
-    return [*key, *_replica(subject, declaration)]
-
-
-def _primary_key(subject: Subject, declaration: Declaration) -> list[Path]:
-    return [("kms", "keys", declaration.primary_region)]
-
-
-def _name(subject: Subject, declaration: Declaration) -> list[Path]:
-    return [_secret(subject, "name")]
-
-
-def _primary_region(subject: Subject, declaration: Declaration) -> list[Path]:
-    return [("primary_region",)]
+def _rotation_fields(subject: Subject, declaration: Declaration) -> list[Path]:
+    """The SecretRotation, written from `rotation:` (components/rotation_settings.rotation_rules)."""
+    path = subject.finding.path
+    fields = _ROTATION_RULES.get(path[1], ()) if len(path) > 1 and path[0] == "rotationRules" else ()
+    return [*(_secret(subject, "rotation", field) for field in fields), _secret(subject, "rotation")]
 
 
 FieldResolver = Callable[[Subject, Declaration], list[Path]]
 
-FIELDS: Mapping[str, FieldResolver] = {
-    "secret-rotation-max-interval": _interval,
-    "secret-rotation-required": _rotation,
-    "secret-required-tags": _tags,
-    "secret-recovery-window": _recovery_window,
-    "secret-policy-allowed-accounts": _readers,
-    "secret-policy-no-public-access": lambda subject, declaration: [_secret(subject, "readers")],
-    "secret-protected": _protect,
-    "secret-replica-regions-allowed": _replica,
-    "secret-replica-customer-managed-key": _replica_key,
-    "secret-customer-managed-key": _primary_key,
-    "secret-name-convention": _name,
-    "secret-region-allowed": _primary_region,
+BY_RESOURCE_TYPE: Mapping[str, FieldResolver] = {
+    SECRET: _secret_fields,
+    SECRET_POLICY: _policy_fields,
+    SECRET_ROTATION: _rotation_fields,
+    SECRET_VERSION: lambda subject, declaration: [_secret(subject, "value")],
+    RANDOM_PASSWORD: lambda subject, declaration: [_secret(subject, "value")],
 }
-"""Policy -> the declaration paths that cause it, best first (the secret's item is the fallback)."""
-
-BY_RESOURCE_TYPE: Mapping[str, Sequence[str | int]] = {
-    SECRET_ROTATION: ("rotation",),
-    SECRET_POLICY: ("readers",),
-    SECRET_VERSION: ("value",),
-    RANDOM_PASSWORD: ("value",),
-}
-"""A policy not in FIELDS (e.g. a new one in the pack) still lands on the field that makes its resource."""
+"""The resources a secret's component makes -> the declaration fields their inputs come from."""
 
 
 def field_candidates(subject: Subject, declaration: Declaration) -> list[Path]:
     """Declaration paths that may cause the violation, best first; empty outside any secret."""
     if subject.secret_index is None:
         return []
-    resolver = FIELDS.get(subject.policy)
-    candidates = resolver(subject, declaration) if resolver else []
-    by_type = BY_RESOURCE_TYPE.get(subject.resource_type)
-    if by_type is not None:
-        candidates.append(_secret(subject, *by_type))
-    return candidates
+    resolver = BY_RESOURCE_TYPE.get(subject.resource_type)
+    return resolver(subject, declaration) if resolver else []
 
 
 def locate_field(subject: Subject, declaration: Declaration, source_map: SourceMap) -> Located | None:
@@ -200,6 +177,9 @@ def _days(context: FixContext, key: str, default: int) -> Any:
 
 def _fix_interval(context: FixContext) -> str:
     maximum = _days(context, "maximumDays", 90)
+    if context.path and context.path[-1] == "window":
+        return ("shorten `window:` so that each rotation window closes by midnight UTC and before the next one "
+                "opens (windows open at midnight for `every_days:`, at the cron hour for `schedule:`)")
     if context.path and context.path[-1] == "schedule":
         return (f"change `schedule:` to one whose longest gap is at most {maximum} days, e.g. "
                 f'"rate({maximum} days)", or use `every_days: {maximum}` instead')
@@ -279,35 +259,19 @@ YAML_FIXES: Mapping[str, Callable[[FixContext], str]] = {
     "secret-name-convention": _fix_name,
     "secret-region-allowed": _fix_region,
 }
-"""Policy -> the fix in declaration terms (the same table of names as FIELDS)."""
+"""Policy -> the fix in declaration terms, replacing the finding's own fix (which names resource inputs)."""
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-_FIX_VERBS = frozenset({"Set", "Add", "Use", "Remove", "Rename", "Enable", "Keep", "Name", "Give", "Build", "Fix",
-                        "Tag", "Deploy", "Move", "Change"})
-
-
-def what_and_why(pack_message: str) -> str:
-    """The pack's message without its fix: every sentence before the first imperative one after the first.
-
-    Pack messages are "what. why. fix." (policies/README.md); the first sentence is always kept.
-    """
-    sentences = _SENTENCE_END.split(pack_message.strip())
-    for index, sentence in enumerate(sentences[1:], 1):
-        if sentence.split(" ", 1)[0] in _FIX_VERBS:
-            return " ".join(sentences[:index])
-    return " ".join(sentences)
-
-
-def author_message(pack_message: str, context: FixContext) -> str:
-    """The pack's what and why, then the fix in the declaration's terms (the pack's own when none is known)."""
+def author_message(context: FixContext) -> str:
+    """The finding's what and why, then the fix in the declaration's terms (the finding's own when none is known)."""
+    finding = context.subject.finding
     fix = YAML_FIXES.get(context.subject.policy)
     if fix is None:
-        return pack_message
+        return finding.message
     where = ""
     index = context.subject.secret_index
     if context.path and context.path[0] == "defaults" and index is not None:
         # One line of defaults: serves many secrets; say which one this violation is about.
         where = f" ({format_path(context.path)}, inherited by {context.declaration.secrets[index].name})"
-    text = what_and_why(pack_message)
-    separator = "" if text.endswith((".", "!", "?")) else "."
+    text = " ".join(part for part in (finding.what, finding.why) if part)
+    separator = "" if text.endswith((".", "!", "?", ";")) else "."
     return f"{text}{separator} In the declaration{where}: {fix(context)}."

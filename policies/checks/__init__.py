@@ -1,0 +1,1 @@
+"""The checks, one module per concern; ``policies.catalog`` lists their definitions in order."""
