@@ -542,7 +542,8 @@ def test_a_changed_pack_or_policy_config_misses_the_verdicts(tmp_path):
     config.write_text(config.read_text().replace("}", ' }', 1))
     second = verdict_key("0" * 64, pack, config)
     assert second != first
-    (pack / "rules.py").write_text((pack / "rules.py").read_text() + "\n# changed\n")
+    check = pack / "checks" / "rotation.py"   # a check in a subfolder of the pack counts too
+    check.write_text(check.read_text() + "\n# changed\n")
     assert verdict_key("0" * 64, pack, config) != second
 
 
