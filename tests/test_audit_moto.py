@@ -22,95 +22,24 @@ from secrets_layout import cli
 from secrets_layout.audit import cli as audit_cli
 from secrets_layout.audit.collect import AwsClients
 from secrets_layout.audit.errors import ReadOnlyViolation
-from audit_support import (
+from audit_support import (  # noqa: F401 - fixtures
     ACCOUNT,
     INTRUDER,
     PLANTED,
     PRIMARY,
     REPLICA,
-    MotoAccount,
-    Read,
-    get_secret_value_record,
-    put_trail_log_file,
-    rotation_failed_record,
+    account,
+    audit,
+    cloudtrail,
+    healthy,
+    no_value_reads,
     seed_planted_problems,
     write_declaration,
 )
+from cloudtrail_records import Read, get_secret_value_record, put_trail_log_file, rotation_failed_record
 
 pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture
-def account(monkeypatch):
-    moto = MotoAccount()
-    with moto.running(monkeypatch):
-        yield moto
-
-
-@pytest.fixture
-def no_value_reads(monkeypatch):
-    """The server side fails the test if any request for a secret value ever arrives."""
-    calls: list[str] = []
-
-    def refuse(backend, *args, **kwargs):
-        calls.append("GetSecretValue")
-        raise AssertionError("the audit called GetSecretValue")
-
-    monkeypatch.setattr(SecretsManagerBackend, "get_secret_value", refuse)
-    monkeypatch.setattr(SecretsManagerBackend, "batch_get_secret_value", refuse, raising=False)
-    yield calls
-    assert calls == []
-
-
-def stubbed_cloudtrail(account: MotoAccount, events_by_region: dict[str, list[dict]]):
-    """CloudTrail clients whose LookupEvents answer the given records (one page per region)."""
-    import boto3
-
-    def factory(region: str):
-        client = boto3.client("cloudtrail", region_name=region, endpoint_url=account.endpoint_url)
-        stubber = Stubber(client)
-        stubber.add_response(
-            "lookup_events",
-            {"Events": [
-                {"EventId": record["eventID"], "EventName": record["eventName"], "ReadOnly": "true",
-                 "EventTime": record["eventTime"], "EventSource": record["eventSource"],
-                 "CloudTrailEvent": json.dumps(record)}
-                for record in events_by_region.get(region, [])
-            ]},
-            {"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "secretsmanager.amazonaws.com"}],
-             "StartTime": ANY, "EndTime": ANY},
-        )
-        stubber.activate()
-        return client
-
-    return factory
-
-
-@pytest.fixture
-def cloudtrail(monkeypatch, account):
-    """Route the CLI's CloudTrail calls to Stubbers; the test fills `events` per region."""
-    events: dict[str, list[dict]] = {}
-
-    def clients(endpoint_url):
-        return AwsClients(endpoint_url=endpoint_url, overrides={"cloudtrail": stubbed_cloudtrail(account, events)})
-
-    monkeypatch.setattr(audit_cli, "aws_clients", clients)
-    return events
-
-
-def audit(capsys, *arguments: str) -> tuple[int, str, str]:
-    code = cli.main(["audit", *arguments])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def healthy(account: MotoAccount, declaration) -> None:
-    """The layout exactly as the program deploys it, every secret rotated 5 days ago."""
-    account.deploy(declaration)
-    for name in ("prod/payments/rotated", "prod/payments/overdue", "prod/payments/never-rotated",
-                 "prod/payments/edited-by-hand", "prod/payments/no-replica"):
-        account.set_rotation(name, every_days=30, last_rotated=account.now - timedelta(days=5))
 
 
 def test_the_seeded_account_reports_each_planted_problem_and_nothing_else(
