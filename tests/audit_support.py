@@ -295,9 +295,10 @@ def audit(capsys, *arguments: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def healthy(account: MotoAccount, declaration) -> None:
-    """The layout exactly as the program deploys it, every secret rotated 5 days ago."""
-    account.deploy(declaration)
+def healthy(account: MotoAccount, declaration) -> dict[str, str]:
+    """The layout exactly as the program deploys it, every secret rotated 5 days ago; its keys by region."""
+    keys = account.deploy(declaration)
     for name in ("prod/payments/rotated", "prod/payments/overdue", "prod/payments/never-rotated",
                  "prod/payments/edited-by-hand", "prod/payments/no-replica"):
         account.set_rotation(name, every_days=30, last_rotated=account.now - timedelta(days=5))
+    return keys

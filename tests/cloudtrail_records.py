@@ -173,9 +173,9 @@ def kms_decrypt_record(secret_arn: str, key_arn: str, read: Read, *, region: str
     return record
 
 
-def kms_decrypt_denied(key_arn: str, read: Read) -> tuple[str, str]:
+def kms_decrypt_denied(key_arn: str, role: str, account: str) -> tuple[str, str]:
     """KMS's refusal of a Decrypt by a principal the key policy and grants do not allow."""
-    caller = f"arn:aws:sts::{read.account}:assumed-role/{read.role}/{read.role}-session"
+    caller = f"arn:aws:sts::{account}:assumed-role/{role}/{role}-session"
     return ("AccessDenied", f"User: {caller} is not authorized to perform: kms:Decrypt on resource: {key_arn} "
                             "because no resource-based policy allows the kms:Decrypt action")
 

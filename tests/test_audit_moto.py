@@ -293,10 +293,11 @@ def test_access_history_from_athena_through_the_cli(tmp_path, account, monkeypat
         stubber.add_response("start_query_execution", {"QueryExecutionId": "q-1"},
                              {"QueryString": ANY, "WorkGroup": "security-audit"})
         stubber.add_response("get_query_execution", {"QueryExecution": {"Status": {"State": "SUCCEEDED"}}})
-        header = ["eventtime", "eventname", "awsregion", "principal", "accountid", "errorcode", "secretid",
-                  "errormessage", "rotatedsecret"]
-        row = [(account.now - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%SZ"), "GetSecretValue", PRIMARY,
-               "arn:aws:iam::222222222222:role/PaymentsRole", "222222222222", None, "prod/payments/rotated", None, None]
+        header = ["eventid", "eventtime", "eventsource", "eventname", "awsregion", "principal", "accountid",
+                  "errorcode", "errormessage", "requestparameters", "additionaleventdata"]
+        row = ["e-1", (account.now - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               "secretsmanager.amazonaws.com", "GetSecretValue", PRIMARY, "arn:aws:iam::222222222222:role/PaymentsRole",
+               "222222222222", None, None, '{"secretId":"prod/payments/rotated"}', None]
         stubber.add_response("get_query_results", {"ResultSet": {"Rows": [
             {"Data": [{"VarCharValue": value} for value in header]},
             {"Data": [{"VarCharValue": value} if value else {} for value in row]}]}})
@@ -316,5 +317,5 @@ def test_access_history_from_athena_through_the_cli(tmp_path, account, monkeypat
     report = json.loads(out)
     assert code == 0
     assert [(item["secret"], item["reads"]) for item in report["access"]] == [("prod/payments/rotated", 1)]
-    assert "FROM security.cloudtrail_logs WHERE eventsource = 'secretsmanager.amazonaws.com'" in queries[0]
+    assert "FROM security.cloudtrail_logs WHERE ((eventsource = 'secretsmanager.amazonaws.com'" in queries[0]
     assert f"recipientaccountid = '{ACCOUNT}'" in queries[0]
