@@ -199,6 +199,7 @@ def test_the_installed_entry_point_exits_1_on_findings_without_a_traceback(tmp_p
 
     assert result.returncode == 1, result.stderr
     assert "Findings (5):" in result.stdout
+    assert "\nAccess (no source read):\n  no source was read: the access history is unknown\n" in result.stdout
     assert result.stderr == ""
 
 

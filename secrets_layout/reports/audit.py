@@ -113,7 +113,7 @@ def render_text(report: AuditReport) -> str:
               _when(status.last_failure, with_time=True)) for status in report.statuses]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines += ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines += ["", f"Access ({', '.join(report.access_sources) or 'no source'}):"]
+    lines += ["", f"Access ({', '.join(report.access_sources) or 'no source read'}):"]
     lines += [f"  not read: {_unavailable(item)}" for item in report.unavailable_sources]
     lines += [f"  {item.secret}: {item.principal} (account {item.account}): {_access_counts(item)}"
               for item in report.access] or [f"  {_no_reads(report)}"]
@@ -147,7 +147,7 @@ def render_markdown(report: AuditReport) -> str:
               f"{_rotation_cell(status)} | {_when(status.last_rotated)} | {_when(status.next_rotation)} | "
               f"{_when(status.last_accessed)} | {_when(status.last_failure, with_time=True)} |"
               for status in report.statuses]
-    lines += ["", f"### Access ({_md(', '.join(report.access_sources) or 'no source')})", ""]
+    lines += ["", f"### Access ({_md(', '.join(report.access_sources) or 'no source read')})", ""]
     lines += [f"- not read: {_md(_unavailable(item))}" for item in report.unavailable_sources]
     if report.unavailable_sources:
         lines.append("")
