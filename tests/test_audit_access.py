@@ -160,6 +160,11 @@ def test_the_last_read_and_the_last_failed_attempt_are_apart_and_every_error_cod
                   kms_decrypt_record(arn("test/app/key"), KEY, Read("test/app/key", "AppRole", APP, NOW),
                                      error=kms_decrypt_denied(KEY, "AppRole", APP))], 1,
                  id="a refused read and kms:Decrypt refused for it"),
+    pytest.param([get_secret_value_record(Read("test/app/key", "AppRole", APP, NOW, error=(
+                      "InternalServiceError", "An error occurred on the server side."))),
+                  kms_decrypt_record(arn("test/app/key"), KEY, Read("test/app/key", "AppRole", APP, NOW),
+                                     error=kms_decrypt_denied(KEY, "AppRole", APP))], 1,
+                 id="a read failed otherwise and kms:Decrypt refused for it"),
     pytest.param([get_secret_value_record(Read("test/app/key", "AppRole", APP, NOW, error=DENIED_BY_POLICY))], 0,
                  id="refused by the policies"),
     pytest.param([get_secret_value_record(Read("test/app/key", "KMS", APP, NOW, error=DENIED_BY_POLICY))], 0,

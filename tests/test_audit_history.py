@@ -220,6 +220,13 @@ def test_lookup_events_refused_in_one_region_leaves_every_other_source(tmp_path,
     assert (f"  not read: CloudTrail LookupEvents ({PRIMARY}): AccessDeniedException: {refusal}; "
             "to skip it, add --no-lookup-events\n") in out
 
+    code, out, err = audit(capsys, *arguments, "--format", "markdown")
+
+    assert code == 0
+    assert (f"- not read: CloudTrail LookupEvents ({PRIMARY}): AccessDeniedException: {refusal}; "
+            "to skip it, add --no-lookup-events\n") in out
+    assert f"| `prod/payments/rotated` | {APP} | `{PAYMENTS}` | 1 | {minutes(read_at)} | 0 | - |" in out
+
 
 def test_sources_an_emulator_does_not_implement_are_named_in_one_line_each(tmp_path, account, capsys):
     """moto answers LookupEvents with an HTML error page (HTTP 500) and Athena's StartQueryExecution with

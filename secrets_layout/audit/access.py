@@ -99,9 +99,9 @@ def unique_events(events: Iterable[AccessEvent]) -> list[AccessEvent]:
     return list(seen.values())
 
 
-def _refused_by_kms(event: AccessEvent, denials: Sequence[KmsDenial]) -> bool:
-    return event.refused_by_kms or (event.denied and any(
-        denial.principal == event.principal and abs(denial.time - event.time) <= SAME_REQUEST for denial in denials))
+def _refused_by_kms(failure: AccessEvent, denials: Sequence[KmsDenial]) -> bool:
+    return failure.refused_by_kms or any(
+        denial.principal == failure.principal and abs(denial.time - failure.time) <= SAME_REQUEST for denial in denials)
 
 
 def _latest(times: Iterable[datetime]) -> datetime | None:
@@ -124,16 +124,16 @@ def summarise_access(
             denials[name].append(denial)
     summaries = []
     for (name, account, principal), group in grouped.items():
-        failed = [event for event in group if event.failed]
         read = [event for event in group if not event.failed]
+        failed = [event for event in group if event.failed]
+        by_kms = [event for event in failed if _refused_by_kms(event, denials[name])]
+        refused = [event for event in failed if event.denied] + [event for event in by_kms if not event.denied]
         summaries.append(PrincipalAccess(
             secret=name, account=account, principal=principal,
             reads=len(read), last_read=_latest(event.time for event in read),
             failed=len(failed), last_failed=_latest(event.time for event in failed),
             errors=tuple(sorted(Counter(str(event.error_code) for event in failed).items())),
-            denied=sum(1 for event in failed if event.denied),
-            denied_by_kms=sum(1 for event in failed if _refused_by_kms(event, denials[name])),
-            last_denied=_latest(event.time for event in failed if event.denied),
+            denied=len(refused), denied_by_kms=len(by_kms), last_denied=_latest(event.time for event in refused),
         ))
     return sorted(summaries, key=lambda access: (access.secret, access.account, access.principal))
 

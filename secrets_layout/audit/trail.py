@@ -19,8 +19,8 @@ What counts as a read of a secret (README, "Operations: audit"):
 - BatchGetSecretValue: "Secrets Manager generates CloudTrail GetSecretValue log entries for each
   secret you request when you call this action" (BatchGetSecretValue, Secrets Manager API reference).
   Those per-secret entries are counted, whatever else AWS writes in them, and the batch's own record
-  is not, so a secret read in a batch counts once; the batch record is also the only one that names
-  the secrets when the caller chose them by filter. A batch refused as a whole (its record has an
+  is not, so a secret read in a batch counts once; they are also the only records that name the
+  secrets when the caller chose them by filter. A batch refused as a whole (its record has an
   errorCode) retrieved nothing and leaves no per-secret entries: it counts as one failed attempt on
   each secret of its secretIdList;
 - a failed read was refused by KMS when its errorCode is DecryptionFailure or its errorMessage names
@@ -100,7 +100,7 @@ def _read_events(record: Mapping[str, Any], when: datetime) -> list[AccessEvent]
     """The reads one Secrets Manager record stands for (see the module's docstring)."""
     name = record.get("eventName")
     parameters = _mapping(record.get("requestParameters"))
-    error_code = record.get("errorCode") or None
+    error_code = str(record["errorCode"]) if record.get("errorCode") else None
     if name == READ:
         references = [parameters.get("secretId")]
     elif name == BATCH_READ and error_code:

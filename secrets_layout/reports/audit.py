@@ -159,7 +159,7 @@ def render_markdown(report: AuditReport) -> str:
                   + (f" ({_md(_errors(item))})" if item.failed else "")
                   + f" | {_when(item.last_failed, with_time=True)} |" for item in report.access]
     else:
-        lines.append(_no_reads(report)[:1].upper() + _no_reads(report)[1:] + ".")
+        lines.append(_no_reads(report).capitalize() + ".")
     if report.notes:
         lines += ["", "### Notes", ""] + [f"- {_md(note)}" for note in report.notes]
     return "\n".join(lines) + "\n"
