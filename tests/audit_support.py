@@ -17,19 +17,22 @@ differs from AWS in what the audit reads, the gap is closed here, on the server'
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
+import pytest
+from botocore.stub import ANY, Stubber
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend, secretsmanager_backends
 
+from secrets_layout import cli
+from secrets_layout.audit import cli as audit_cli
+from secrets_layout.audit.collect import AwsClients
 from secrets_layout.components.policy_documents import secret_policy_for
 from secrets_layout.components.secret_settings import secret_tags
 from secrets_layout.declaration.loader import load_declaration
@@ -213,103 +216,89 @@ def seed_planted_problems(account: MotoAccount, declaration_path: Path) -> None:
     secrets.create_secret(Name="prod/legacy/forgotten", SecretString="not-read-by-the-audit")
 
 
-# --- CloudTrail in AWS's formats -----------------------------------------------------------------
+# --- pytest fixtures and the CLI, for the tests that run `secrets-layout audit` against moto ---------
 
-@dataclass(frozen=True)
-class Read:
-    secret: str
-    role: str
-    account: str
-    when: datetime
-    denied: bool = False
+@pytest.fixture
+def account(monkeypatch):
+    moto = MotoAccount()
+    with moto.running(monkeypatch):
+        yield moto
 
 
-def get_secret_value_record(read: Read, region: str = PRIMARY) -> dict:
-    """A GetSecretValue record as CloudTrail writes it for a cross-account assumed role
-    (fields: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html;
-    userIdentity for AssumedRole: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html)."""
-    role_arn = f"arn:aws:iam::{read.account}:role/{read.role}"
-    record = {
-        "eventVersion": "1.09",
-        "userIdentity": {
-            "type": "AssumedRole",
-            "principalId": f"AROAEXAMPLE:{read.role}-session",
-            "arn": f"arn:aws:sts::{read.account}:assumed-role/{read.role}/{read.role}-session",
-            "accountId": read.account,
-            "accessKeyId": "ASIAEXAMPLEEXAMPLE",
-            "sessionContext": {
-                "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLE", "arn": role_arn,
-                                  "accountId": read.account, "userName": read.role},
-                "attributes": {"creationDate": read.when.strftime("%Y-%m-%dT%H:%M:%SZ"), "mfaAuthenticated": "false"},
-            },
-        },
-        "eventTime": read.when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "eventSource": "secretsmanager.amazonaws.com",
-        "eventName": "GetSecretValue",
-        "awsRegion": region,
-        "sourceIPAddress": "10.0.0.1",
-        "userAgent": "aws-sdk-java/2.20.0",
-        "requestParameters": {"secretId": read.secret, "versionStage": "AWSCURRENT"},
-        "responseElements": None,
-        "requestID": "5b2c5f3e-0000-4000-8000-000000000000",
-        "eventID": f"{abs(hash((read.secret, read.role, read.when))):032x}"[:32],
-        "readOnly": True,
-        "eventType": "AwsApiCall",
-        "managementEvent": True,
-        "recipientAccountId": ACCOUNT,
-        "eventCategory": "Management",
-    }
-    if read.denied:
-        record["errorCode"] = "AccessDenied"
-        record["errorMessage"] = (f"User: {record['userIdentity']['arn']} is not authorized to perform: "
-                                  "secretsmanager:GetSecretValue because no resource-based policy allows it")
-    return record
+@pytest.fixture
+def no_value_reads(monkeypatch):
+    """The server side fails the test if any request for a secret value ever arrives."""
+    calls: list[str] = []
+
+    def refuse(backend, *args, **kwargs):
+        calls.append("GetSecretValue")
+        raise AssertionError("the audit called GetSecretValue")
+
+    monkeypatch.setattr(SecretsManagerBackend, "get_secret_value", refuse)
+    monkeypatch.setattr(SecretsManagerBackend, "batch_get_secret_value", refuse, raising=False)
+    yield calls
+    assert calls == []
 
 
-def rotation_record(event_name: str, secret_arn: str | None, when: datetime, *, region: str = PRIMARY,
-                    account: str = ACCOUNT) -> dict:
-    """A rotation outcome (RotationFailed, RotationAbandoned, RotationSucceeded ...) as Secrets Manager
-    logs it: an AwsServiceEvent with the secret's ARN in additionalEventData.SecretId
-    (https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html, "Log entries
-    for rotation"); the errorMessage and requestID forms are those of a RotationFailed event AWS
-    delivered, as quoted in public code."""
-    record = {
-        "eventVersion": "1.08",
-        "userIdentity": {"accountId": account, "invokedBy": "secretsmanager.amazonaws.com"},
-        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "eventSource": "secretsmanager.amazonaws.com",
-        "eventName": event_name,
-        "awsRegion": region,
-        "sourceIPAddress": "secretsmanager.amazonaws.com",
-        "userAgent": "secretsmanager.amazonaws.com",
-        "requestParameters": None,
-        "responseElements": None,
-        "requestID": f"Rotation-{secret_arn}",
-        "eventID": "e3b69cfe-b70e-4c94-baa9-9decc3c150b9",
-        "readOnly": False,
-        "eventType": "AwsServiceEvent",
-        "managementEvent": True,
-        "recipientAccountId": account,
-        "eventCategory": "Management",
-    }
-    if event_name == "RotationFailed":
-        record["errorMessage"] = f"Error when executing lambda {ROTATOR} during createSecret step"
-    if secret_arn is not None:
-        record["additionalEventData"] = {"SecretId": secret_arn}
-    return record
+class CloudTrailStub(dict):
+    """LookupEvents answers per region: `stub[region] = [records]` (one page), or
+    `stub.refusals[region] = (code, message)` for a ClientError AWS would send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusals: dict[str, tuple[str, str]] = {}
+
+    def client(self, account: MotoAccount, region: str):
+        client = boto3.client("cloudtrail", region_name=region, endpoint_url=account.endpoint_url)
+        stubber = Stubber(client)
+        if region in self.refusals:
+            code, message = self.refusals[region]
+            stubber.add_client_error("lookup_events", service_error_code=code, service_message=message,
+                                     http_status_code=400)
+        else:
+            stubber.add_response(
+                "lookup_events",
+                {"Events": [
+                    {"EventId": record["eventID"], "EventName": record["eventName"], "ReadOnly": "true",
+                     "EventTime": record["eventTime"], "EventSource": record["eventSource"],
+                     "CloudTrailEvent": json.dumps(record)}
+                    for record in self.get(region, [])
+                ]},
+                {"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "secretsmanager.amazonaws.com"}],
+                 "StartTime": ANY, "EndTime": ANY},
+            )
+        stubber.activate()
+        return client
 
 
-def rotation_failed_record(secret_arn: str, when: datetime, region: str = PRIMARY) -> dict:
-    return rotation_record("RotationFailed", secret_arn, when, region=region)
+@pytest.fixture
+def cloudtrail(monkeypatch, account):
+    """Route the CLI's CloudTrail calls to Stubbers (moto does not implement LookupEvents); the test
+    fills the stub per region. Stubber checks each response against CloudTrail's service model."""
+    stub = CloudTrailStub()
+
+    def clients(endpoint_url):
+        return AwsClients(endpoint_url=endpoint_url,
+                          overrides={"cloudtrail": lambda region: stub.client(account, region)})
+
+    monkeypatch.setattr(audit_cli, "aws_clients", clients)
+    return stub
 
 
-def put_trail_log_file(account: MotoAccount, bucket: str, records: list[dict], *, region: str, when: datetime,
-                       organization_id: str | None = ORGANIZATION) -> str:
-    """One log file where an (organization) trail delivers it, gzipped JSON {"Records": [...]}
-    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html)."""
-    owner = f"{organization_id}/{ACCOUNT}" if organization_id else ACCOUNT
-    stamp = when.strftime("%Y%m%dT%H%MZ")
-    key = (f"AWSLogs/{owner}/CloudTrail/{region}/{when:%Y/%m/%d}/"
-           f"{ACCOUNT}_CloudTrail_{region}_{stamp}_Abc123XyZ.json.gz")
-    account.client("s3", PRIMARY).put_object(Bucket=bucket, Key=key, Body=gzip.compress(json.dumps({"Records": records}).encode()))
-    return key
+def audit(capsys, *arguments: str) -> tuple[int, str, str]:
+    """`secrets-layout audit ARGUMENTS` through the CLI's entry function: (exit code, stdout, stderr)."""
+    try:
+        code = cli.main(["audit", *arguments])
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def healthy(account: MotoAccount, declaration) -> dict[str, str]:
+    """The layout exactly as the program deploys it, every secret rotated 5 days ago; its keys by region."""
+    keys = account.deploy(declaration)
+    for name in ("prod/payments/rotated", "prod/payments/overdue", "prod/payments/never-rotated",
+                 "prod/payments/edited-by-hand", "prod/payments/no-replica"):
+        account.set_rotation(name, every_days=30, last_rotated=account.now - timedelta(days=5))
+    return keys

@@ -22,95 +22,24 @@ from secrets_layout import cli
 from secrets_layout.audit import cli as audit_cli
 from secrets_layout.audit.collect import AwsClients
 from secrets_layout.audit.errors import ReadOnlyViolation
-from audit_support import (
+from audit_support import (  # noqa: F401 - fixtures
     ACCOUNT,
     INTRUDER,
     PLANTED,
     PRIMARY,
     REPLICA,
-    MotoAccount,
-    Read,
-    get_secret_value_record,
-    put_trail_log_file,
-    rotation_failed_record,
+    account,
+    audit,
+    cloudtrail,
+    healthy,
+    no_value_reads,
     seed_planted_problems,
     write_declaration,
 )
+from cloudtrail_records import Read, get_secret_value_record, put_trail_log_file, rotation_failed_record
 
 pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture
-def account(monkeypatch):
-    moto = MotoAccount()
-    with moto.running(monkeypatch):
-        yield moto
-
-
-@pytest.fixture
-def no_value_reads(monkeypatch):
-    """The server side fails the test if any request for a secret value ever arrives."""
-    calls: list[str] = []
-
-    def refuse(backend, *args, **kwargs):
-        calls.append("GetSecretValue")
-        raise AssertionError("the audit called GetSecretValue")
-
-    monkeypatch.setattr(SecretsManagerBackend, "get_secret_value", refuse)
-    monkeypatch.setattr(SecretsManagerBackend, "batch_get_secret_value", refuse, raising=False)
-    yield calls
-    assert calls == []
-
-
-def stubbed_cloudtrail(account: MotoAccount, events_by_region: dict[str, list[dict]]):
-    """CloudTrail clients whose LookupEvents answer the given records (one page per region)."""
-    import boto3
-
-    def factory(region: str):
-        client = boto3.client("cloudtrail", region_name=region, endpoint_url=account.endpoint_url)
-        stubber = Stubber(client)
-        stubber.add_response(
-            "lookup_events",
-            {"Events": [
-                {"EventId": record["eventID"], "EventName": record["eventName"], "ReadOnly": "true",
-                 "EventTime": record["eventTime"], "EventSource": record["eventSource"],
-                 "CloudTrailEvent": json.dumps(record)}
-                for record in events_by_region.get(region, [])
-            ]},
-            {"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "secretsmanager.amazonaws.com"}],
-             "StartTime": ANY, "EndTime": ANY},
-        )
-        stubber.activate()
-        return client
-
-    return factory
-
-
-@pytest.fixture
-def cloudtrail(monkeypatch, account):
-    """Route the CLI's CloudTrail calls to Stubbers; the test fills `events` per region."""
-    events: dict[str, list[dict]] = {}
-
-    def clients(endpoint_url):
-        return AwsClients(endpoint_url=endpoint_url, overrides={"cloudtrail": stubbed_cloudtrail(account, events)})
-
-    monkeypatch.setattr(audit_cli, "aws_clients", clients)
-    return events
-
-
-def audit(capsys, *arguments: str) -> tuple[int, str, str]:
-    code = cli.main(["audit", *arguments])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def healthy(account: MotoAccount, declaration) -> None:
-    """The layout exactly as the program deploys it, every secret rotated 5 days ago."""
-    account.deploy(declaration)
-    for name in ("prod/payments/rotated", "prod/payments/overdue", "prod/payments/never-rotated",
-                 "prod/payments/edited-by-hand", "prod/payments/no-replica"):
-        account.set_rotation(name, every_days=30, last_rotated=account.now - timedelta(days=5))
 
 
 def test_the_seeded_account_reports_each_planted_problem_and_nothing_else(
@@ -270,6 +199,7 @@ def test_the_installed_entry_point_exits_1_on_findings_without_a_traceback(tmp_p
 
     assert result.returncode == 1, result.stderr
     assert "Findings (5):" in result.stdout
+    assert "\nAccess (no source read):\n  no source was read: the access history is unknown\n" in result.stdout
     assert result.stderr == ""
 
 
@@ -364,10 +294,11 @@ def test_access_history_from_athena_through_the_cli(tmp_path, account, monkeypat
         stubber.add_response("start_query_execution", {"QueryExecutionId": "q-1"},
                              {"QueryString": ANY, "WorkGroup": "security-audit"})
         stubber.add_response("get_query_execution", {"QueryExecution": {"Status": {"State": "SUCCEEDED"}}})
-        header = ["eventtime", "eventname", "awsregion", "principal", "accountid", "errorcode", "secretid",
-                  "errormessage", "rotatedsecret"]
-        row = [(account.now - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%SZ"), "GetSecretValue", PRIMARY,
-               "arn:aws:iam::222222222222:role/PaymentsRole", "222222222222", None, "prod/payments/rotated", None, None]
+        header = ["eventid", "eventtime", "eventsource", "eventname", "awsregion", "principal", "accountid",
+                  "errorcode", "errormessage", "requestparameters", "additionaleventdata"]
+        row = ["e-1", (account.now - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               "secretsmanager.amazonaws.com", "GetSecretValue", PRIMARY, "arn:aws:iam::222222222222:role/PaymentsRole",
+               "222222222222", None, None, '{"secretId":"prod/payments/rotated"}', None]
         stubber.add_response("get_query_results", {"ResultSet": {"Rows": [
             {"Data": [{"VarCharValue": value} for value in header]},
             {"Data": [{"VarCharValue": value} if value else {} for value in row]}]}})
@@ -387,5 +318,5 @@ def test_access_history_from_athena_through_the_cli(tmp_path, account, monkeypat
     report = json.loads(out)
     assert code == 0
     assert [(item["secret"], item["reads"]) for item in report["access"]] == [("prod/payments/rotated", 1)]
-    assert "FROM security.cloudtrail_logs WHERE eventsource = 'secretsmanager.amazonaws.com'" in queries[0]
+    assert "FROM security.cloudtrail_logs WHERE ((eventsource = 'secretsmanager.amazonaws.com'" in queries[0]
     assert f"recipientaccountid = '{ACCOUNT}'" in queries[0]

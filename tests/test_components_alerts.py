@@ -18,7 +18,7 @@ from secrets_layout.components.alerts import (
     rotation_alert_pattern,
 )
 from secrets_layout.components.policy_documents import kms_key_policy
-from audit_support import rotation_record
+from cloudtrail_records import rotation_record
 from components_support import declaration, policy_of, run_components, urn_name
 from declaration_support import PROD_ALERTS
 from secrets_layout.declaration.cost import estimate

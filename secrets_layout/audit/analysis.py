@@ -16,14 +16,13 @@ AWS facts relied on (DescribeSecret, https://docs.aws.amazon.com/secretsmanager/
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from secrets_layout.audit import findings as kinds
-from secrets_layout.audit.findings import AccessEvent, Finding, PrincipalAccess, SecretStatus
+from secrets_layout.audit.findings import Finding, SecretStatus
 from secrets_layout.components.policy_documents import secret_policy_for
 from secrets_layout.components.rotation_settings import rotation_rules
 from secrets_layout.components.secret_settings import secret_tags
@@ -368,51 +367,7 @@ def audit_secrets(
     return statuses, sorted(set(found))
 
 
-# --- access history ----------------------------------------------------------------------------
-
-def secret_name_of(reference: str) -> str:
-    """The secret's name from what a caller passed: a name, a full ARN or a partial ARN."""
-    if reference.startswith("arn:") and ":secret:" in reference:
-        name = reference.split(":secret:", 1)[1]
-        # A full ARN ends in '-' and six characters that AWS appended; a partial ARN does not.
-        head, _, tail = name.rpartition("-")
-        return head if head and len(tail) == 6 else name
-    return reference
-
-
-def summarise_access(events: Iterable[AccessEvent], secret_names: Iterable[str]) -> list[PrincipalAccess]:
-    """Reads per secret, grouped by account and principal, with denied attempts counted apart."""
-    names = set(secret_names)
-    grouped: dict[tuple[str, str, str], list[AccessEvent]] = defaultdict(list)
-    for event in events:
-        name = secret_name_of(event.secret)
-        if names and name not in names:
-            continue
-        grouped[(name, event.account, event.principal)].append(event)
-    return sorted(
-        (
-            PrincipalAccess(
-                secret=name, account=account, principal=principal,
-                reads=sum(1 for event in group if not event.error_code),
-                denied=sum(1 for event in group if event.denied),
-                last_seen=max(event.time for event in group),
-            )
-            for (name, account, principal), group in grouped.items()
-        ),
-        key=lambda access: (access.secret, access.account, access.principal),
-    )
-
-
-def denied_findings(access: Iterable[PrincipalAccess], region: str) -> list[Finding]:
-    return [
-        Finding(item.secret, region, kinds.ACCESS_DENIED,
-                f"{item.denied} denied read(s) by {item.principal} (account {item.account}), last "
-                f"{item.last_seen:%Y-%m-%d %H:%M} UTC: a consumer without access, or someone probing; "
-                "declare the reader or find who it is")
-        for item in access
-        if item.denied
-    ]
-
+# --- rotation failures from CloudTrail ---------------------------------------------------------
 
 def last_failures(events: Iterable[tuple[str, datetime, str | None]]) -> dict[str, RotationFailure]:
     """(secret ARN, time, errorMessage) of RotationFailed events -> the latest per secret."""

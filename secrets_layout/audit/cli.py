@@ -1,7 +1,9 @@
 """The `audit` command's hand-off: arguments -> AuditReport -> report on stdout, exit code.
 
 Exit 0 compliant, 1 findings (or an invalid declaration), 2 usage errors and audits that could
-not run (AWS refused, no credentials): never a traceback.
+not run (Secrets Manager or KMS refused, no credentials): never a traceback. An access history
+source that cannot be read is named in the report and does not change the exit code. Every message
+is one line, with any user:password of a URL masked.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ def run_audit_command(
     load: Callable,
     now: datetime | None = None,
 ) -> int:
-    from secrets_layout.audit.run import AuditOptions, maximum_rotation_days, period, run_audit
+    from secrets_layout.audit.messages import is_endpoint_url, mask_userinfo, printable
+    from secrets_layout.audit.options import AuditOptions, maximum_rotation_days, period
+    from secrets_layout.audit.run import run_audit
     from secrets_layout.reports.audit import RENDERERS
 
     path = Path(arguments.path)
@@ -46,6 +50,10 @@ def run_audit_command(
         sys.stdout.write(validation_report.as_text([validation_report.FileResult(str(path), error.issues)]))
         return EXIT_FINDINGS
     now = now or datetime.now(timezone.utc)
+    endpoint_url = arguments.endpoint_url
+    if endpoint_url is not None and not is_endpoint_url(endpoint_url):
+        raise usage_error(f"--endpoint-url {mask_userinfo(endpoint_url)!r} is not an endpoint URL; "
+                          "write http://HOST[:PORT] or https://HOST[:PORT]")
     try:
         since, until = period(arguments.since, arguments.until, now)
         maximum_days, note = maximum_rotation_days(declaration, arguments.policy_config, path)
@@ -55,11 +63,11 @@ def run_audit_command(
             athena_table=arguments.athena_table, lookup_events=not arguments.no_lookup_events,
             policy_config=arguments.policy_config,
         )
-        report = run_audit(declaration, options, aws_clients(arguments.endpoint_url), now=now)
+        report = run_audit(declaration, options, aws_clients(endpoint_url), now=now)
     except AuditUsageError as error:
-        raise usage_error(str(error)) from None
+        raise usage_error(printable(str(error))) from None
     except AuditError as error:
-        sys.stderr.write(f"secrets-layout audit: cannot audit: {error}\n")
+        sys.stderr.write(f"secrets-layout audit: cannot audit: {printable(str(error))}\n")
         return EXIT_USAGE
     if note:
         report = dataclasses.replace(report, notes=(*report.notes, note))

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from secrets_layout.audit.analysis import LiveReplica, LiveSecret
 from secrets_layout.audit.errors import AuditError, ReadOnlyViolation
+from secrets_layout.audit.messages import html_page_summary, is_html, printable
 
 VALUE_OPERATIONS = ("GetSecretValue", "BatchGetSecretValue")
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=30)
@@ -60,6 +61,23 @@ class AwsClients:
         return self._clients[key]
 
 
+ACCESS_REFUSED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
+                  "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException")
+
+
+def error_reason(error: Exception) -> str:
+    """A botocore error in one line: AWS's code and message; an HTML page (an emulator's answer to an
+    operation it lacks) summarised; a password in the endpoint URL masked."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code, message = str(details.get("Code", "Error")), str(details.get("Message", ""))
+        if is_html(message):
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            return printable(html_page_summary(message, status))
+        return printable(f"{code}: {message}" if message else code)
+    return printable(str(error))
+
+
 def describe_error(error: Exception, what: str) -> AuditError:
     """A botocore error as one line for a person: what failed, AWS's code and message, the fix."""
     if isinstance(error, ReadOnlyViolation):
@@ -71,15 +89,10 @@ def describe_error(error: Exception, what: str) -> AuditError:
         )
     if isinstance(error, NoRegionError):
         return AuditError(f"{what}: no region; this is a bug in the audit, please report it")
-    if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "Error")
-        message = error.response.get("Error", {}).get("Message", "")
-        hint = ""
-        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
-                    "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException"):
-            hint = "; use credentials of a read-only role in the security account"
-        return AuditError(f"{what}: {code}: {message}{hint}")
-    return AuditError(f"{what}: {error}")
+    hint = ""
+    if isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in ACCESS_REFUSED:
+        hint = "; use credentials of a read-only role in the security account"
+    return AuditError(f"{what}: {error_reason(error)}{hint}")
 
 
 def _utc(value: Any) -> datetime | None:

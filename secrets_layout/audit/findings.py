@@ -66,9 +66,9 @@ class SecretStatus:
 
 @dataclass(frozen=True)
 class AccessEvent:
-    """One Secrets Manager read (or attempted read) from CloudTrail; never carries a value.
+    """One Secrets Manager read (or attempted read) of one secret from CloudTrail; never carries a value.
 
-    AWS's CloudTrail record fields: userIdentity.arn/accountId, eventName, errorCode, awsRegion,
+    AWS's CloudTrail record fields: eventID, userIdentity, eventName, errorCode, awsRegion,
     requestParameters.secretId (the name or ARN the caller passed).
     """
 
@@ -79,22 +79,57 @@ class AccessEvent:
     principal: str
     account: str
     error_code: str | None = None
+    refused_by_kms: bool = False
+    """The record itself says KMS refused (DecryptionFailure, or a message naming KMS)."""
+    event_id: str | None = None
+    """CloudTrail's unique ID of the event: the same event seen by two sources counts once."""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error_code)
 
     @property
     def denied(self) -> bool:
-        return bool(self.error_code) and "AccessDenied" in (self.error_code or "")
+        return self.refused_by_kms or "AccessDenied" in (self.error_code or "")
+
+
+@dataclass(frozen=True)
+class KmsDenial:
+    """A kms:Decrypt refused to `principal` for the secret named in its encryption context (SecretARN)."""
+
+    time: datetime
+    secret_arn: str
+    region: str
+    principal: str
 
 
 @dataclass(frozen=True)
 class PrincipalAccess:
-    """Reads of one secret by one principal in the period."""
+    """Reads of one secret by one principal in the period: successful ones and failed attempts apart."""
 
     secret: str
     account: str
     principal: str
     reads: int
-    denied: int
-    last_seen: datetime
+    last_read: datetime | None
+    failed: int
+    """Attempts that failed, whatever the error code."""
+    last_failed: datetime | None
+    errors: tuple[tuple[str, int], ...] = ()
+    """(error code, attempts) of the failed ones, by code."""
+    denied: int = 0
+    """Failed attempts that were refusals (AccessDenied*, or refused by KMS)."""
+    denied_by_kms: int = 0
+    last_denied: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UnavailableSource:
+    """An access history source that could not be read: what, why, and how to run without it."""
+
+    source: str
+    reason: str
+    skip: str
 
 
 @dataclass(frozen=True)
@@ -111,6 +146,7 @@ class AuditReport:
     findings: tuple[Finding, ...]
     access: tuple[PrincipalAccess, ...] = ()
     access_sources: tuple[str, ...] = ()
+    unavailable_sources: tuple[UnavailableSource, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
     @property

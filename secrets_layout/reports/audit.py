@@ -10,9 +10,11 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from secrets_layout.audit.findings import AuditReport
+from secrets_layout.audit.findings import AuditReport, PrincipalAccess, UnavailableSource
 
-AUDIT_JSON_VERSION = 1
+AUDIT_JSON_VERSION = 2
+"""2: access items report reads and failed attempts apart (last_read, failed, last_failed, errors,
+denied, denied_by_kms, last_denied instead of last_seen); unavailable_sources."""
 
 
 def _when(moment: datetime | None, *, with_time: bool = False) -> str:
@@ -51,11 +53,16 @@ def as_dict(report: AuditReport) -> dict[str, Any]:
             for item in report.findings
         ],
         "access": [
-            {"secret": item.secret, "account": item.account, "principal": item.principal, "reads": item.reads,
-             "denied": item.denied, "last_seen": _iso(item.last_seen)}
+            {"secret": item.secret, "account": item.account, "principal": item.principal,
+             "reads": item.reads, "last_read": _iso(item.last_read),
+             "failed": item.failed, "last_failed": _iso(item.last_failed), "errors": dict(item.errors),
+             "denied": item.denied, "denied_by_kms": item.denied_by_kms, "last_denied": _iso(item.last_denied)}
             for item in report.access
         ],
         "access_sources": list(report.access_sources),
+        "unavailable_sources": [
+            {"source": item.source, "reason": item.reason, "skip": item.skip} for item in report.unavailable_sources
+        ],
         "notes": list(report.notes),
         "summary": {"secrets": len(report.statuses), "findings": len(report.findings),
                     "by_kind": dict(sorted(Counter(item.kind for item in report.findings).items()))},
@@ -78,6 +85,26 @@ def _rotation_cell(status) -> str:
     return "on" if status.rotation_enabled else "off"
 
 
+def _errors(item: PrincipalAccess) -> str:
+    return ", ".join(f"{code} {count}" for code, count in item.errors)
+
+
+def _access_counts(item: PrincipalAccess) -> str:
+    reads = f"{item.reads} read(s)" + (f", last read {_when(item.last_read, with_time=True)}" if item.last_read else "")
+    if not item.failed:
+        return reads
+    return (f"{reads}; {item.failed} failed ({_errors(item)}), last failed "
+            f"{_when(item.last_failed, with_time=True)}")
+
+
+def _no_reads(report: AuditReport) -> str:
+    return "no reads in the period" if report.access_sources else "no source was read: the access history is unknown"
+
+
+def _unavailable(item: UnavailableSource) -> str:
+    return f"{item.source}: {item.reason}; to skip it, {item.skip}"
+
+
 def render_text(report: AuditReport) -> str:
     lines = [f"secrets-layout audit: {_header(report)}", "", "Rotation and usage:"]
     rows = [("secret", "region", "rotation", "last rotated", "next", "last read", "last failure")]
@@ -86,13 +113,10 @@ def render_text(report: AuditReport) -> str:
               _when(status.last_failure, with_time=True)) for status in report.statuses]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines += ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines += ["", f"Access ({', '.join(report.access_sources) or 'no source'}):"]
-    if report.access:
-        lines += [f"  {item.secret}: {item.principal} (account {item.account}) {item.reads} read(s)"
-                  + (f", {item.denied} denied" if item.denied else "") + f", last {_when(item.last_seen, with_time=True)}"
-                  for item in report.access]
-    else:
-        lines.append("  no reads in the period")
+    lines += ["", f"Access ({', '.join(report.access_sources) or 'no source read'}):"]
+    lines += [f"  not read: {_unavailable(item)}" for item in report.unavailable_sources]
+    lines += [f"  {item.secret}: {item.principal} (account {item.account}): {_access_counts(item)}"
+              for item in report.access] or [f"  {_no_reads(report)}"]
     lines += ["", f"Findings ({len(report.findings)}):"]
     lines += [f"  {item.kind}  {item.secret} ({item.region}): {item.message}" for item in report.findings] or ["  none"]
     if report.notes:
@@ -123,13 +147,19 @@ def render_markdown(report: AuditReport) -> str:
               f"{_rotation_cell(status)} | {_when(status.last_rotated)} | {_when(status.next_rotation)} | "
               f"{_when(status.last_accessed)} | {_when(status.last_failure, with_time=True)} |"
               for status in report.statuses]
-    lines += ["", f"### Access ({_md(', '.join(report.access_sources) or 'no source')})", ""]
+    lines += ["", f"### Access ({_md(', '.join(report.access_sources) or 'no source read')})", ""]
+    lines += [f"- not read: {_md(_unavailable(item))}" for item in report.unavailable_sources]
+    if report.unavailable_sources:
+        lines.append("")
     if report.access:
-        lines += ["| secret | account | principal | reads | denied | last seen |", "|---|---|---|---|---|---|"]
-        lines += [f"| `{_md(item.secret)}` | {item.account} | `{_md(item.principal)}` | {item.reads} | {item.denied} | "
-                  f"{_when(item.last_seen, with_time=True)} |" for item in report.access]
+        lines += ["| secret | account | principal | reads | last read | failed | last failed |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| `{_md(item.secret)}` | {item.account} | `{_md(item.principal)}` | {item.reads} | "
+                  f"{_when(item.last_read, with_time=True)} | {item.failed}"
+                  + (f" ({_md(_errors(item))})" if item.failed else "")
+                  + f" | {_when(item.last_failed, with_time=True)} |" for item in report.access]
     else:
-        lines.append("No reads in the period.")
+        lines.append(_no_reads(report).capitalize() + ".")
     if report.notes:
         lines += ["", "### Notes", ""] + [f"- {_md(note)}" for note in report.notes]
     return "\n".join(lines) + "\n"
