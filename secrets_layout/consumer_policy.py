@@ -5,9 +5,10 @@ resource policy (the layout writes it from `readers:`) and an identity policy on
 in its own account. This module gives the second one, for consumer teams to attach when the
 layout does not write it for them (accounts without `deploy_role_arn`).
 
-The document is `components.policy_documents.consumer_read_policy`, the same function that
-ConsumerGrants deploys for accounts with `deploy_role_arn`, so what the command prints and what
-the layout writes never differ. For one secret it allows:
+The document is `components.policy_documents.reader_identity_policy`, the function whose
+document ConsumerGrants deploys for accounts with `deploy_role_arn`, so what the command prints
+and what the layout writes never differ (tests/test_consumer_policy.py compares them). For one
+secret it allows:
 
 - secretsmanager:GetSecretValue and DescribeSecret on the secret in its primary region and in
   every replica region, by name: `arn:aws:secretsmanager:<region>:<security account>:secret:<name>-??????`
@@ -33,8 +34,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from secrets_layout.components.policy_documents import consumer_read_policy, decrypt_key_resource
-from secrets_layout.components.secret_settings import secret_regions
+from secrets_layout.components.policy_documents import reader_identity_policy
 from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.declaration.models import Reader, Secret
 from secrets_layout.scaffold import ENVIRONMENT_PATTERN
@@ -61,20 +61,8 @@ def consumer_policy(loaded: LoadedDeclaration, secret_name: str, account_name: s
 
     Raises UnknownSecretError, UnknownAccountError or NotAReaderError (all ConsumerPolicyError).
     """
-    declaration = loaded.declaration
     secret, _ = _reader_entries(loaded, secret_name, account_name)
-    regions = secret_regions(secret, declaration.primary_region)
-    key_resources = [
-        decrypt_key_resource(
-            region=region, security_account=declaration.security_account, key_arn=declaration.kms.keys.get(region)
-        )
-        for region in regions
-    ]
-    return consumer_read_policy(
-        secrets={secret.name: regions},
-        security_account=declaration.security_account,
-        kms_key_arns=key_resources,
-    )
+    return reader_identity_policy(loaded.declaration, [secret])
 
 
 def consumer_policy_note(loaded: LoadedDeclaration, secret_name: str, account_name: str) -> str:

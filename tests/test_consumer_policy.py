@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from secrets_layout.components.policy_documents import consumer_read_policy, decrypt_key_resource
+from components_support import ROLE_POLICY, policy_of, run_components
+from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
+from secrets_layout.components.policy_documents import decrypt_key_resource
 from secrets_layout.consumer_policy import (
     NotAReaderError,
     UnknownAccountError,
@@ -190,12 +192,104 @@ def test_given_keys_are_named_by_key_arn_and_created_keys_by_the_regions_keys():
     )
 
 
-def test_it_is_the_document_the_layout_deploys_for_consumer_grants():
-    loaded = example("prod")
-    assert consumer_policy(loaded, "prod/orders/mysql-credentials", "prod-app") == consumer_read_policy(
-        secrets={"prod/orders/mysql-credentials": ["us-east-1", "us-west-2", "eu-west-1"]},
-        security_account="111111111111",
-        kms_key_arns=[f"arn:aws:kms:{region}:111111111111:key/*" for region in ("us-east-1", "us-west-2", "eu-west-1")],
+# The grant the layout deploys (ConsumerGrants, for an account with deploy_role_arn) against the
+# printed policy. Each declaration gives the reader account a deploy role; `OnlyRole` reads one
+# secret (its grant must be the printed policy itself), `SharedRole` reads every secret the account
+# reads (its grant must cover exactly the union of theirs).
+GRANTED = """\
+environment: test
+security_account: "111111111111"
+primary_region: us-east-1
+accounts:
+  test-app: {id: "222222222222", deploy_role_arn: "arn:aws:iam::222222222222:role/SecretsLayoutDeploy"}
+"""
+
+DEPLOYED_AND_PRINTED = {
+    "replicas, keys the layout creates": GRANTED + """\
+secrets:
+  - name: test/app/replicated
+    kind: generic
+    value: {external: true}
+    replicas: [eu-west-1, us-west-2]
+    readers: [{account: test-app, roles: [OnlyRole, SharedRole]}]
+""",
+    "no replicas, while other secrets of the environment have some": GRANTED + """\
+secrets:
+  - name: test/app/unreplicated
+    kind: generic
+    value: {external: true}
+    readers: [{account: test-app, roles: [OnlyRole, SharedRole]}]
+  - name: test/app/elsewhere
+    kind: generic
+    value: {external: true}
+    replicas: [eu-west-1]
+    readers: [{account: test-app, roles: [SharedRole]}]
+""",
+    "keys given in kms.keys": GRANTED + """\
+kms:
+  keys:
+    us-east-1: arn:aws:kms:us-east-1:111111111111:key/0e1d2c3b-4a59-6877-8695-a4b3c2d1e0f9
+    us-west-2: arn:aws:kms:us-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab
+secrets:
+  - name: test/app/keyed
+    kind: generic
+    value: {external: true}
+    replicas: [us-west-2, eu-west-1]
+    readers: [{account: test-app, roles: [OnlyRole, SharedRole], stages: [AWSCURRENT, AWSPREVIOUS]}]
+  - name: test/app/keyed-east
+    kind: generic
+    value: {external: true}
+    readers: [{account: test-app, roles: [SharedRole]}]
+""",
+    "a secret in step 1 of its adoption": GRANTED + """\
+secrets:
+  - name: test/legacy/adopted
+    kind: generic
+    value: {external: true}
+    readers: [{account: test-app, roles: [OnlyRole, SharedRole]}]
+    import_id: "arn:aws:secretsmanager:us-east-1:111111111111:secret:test/legacy/adopted-AbCdEf"
+    adopt: {kms_key_id: "arn:aws:kms:us-east-1:111111111111:key/5f8a2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5b", replicas: []}
+""",
+}
+
+
+def deployed_grants(loaded) -> dict[str, dict]:
+    """Role -> the read policy ConsumerGrants registers for it, on the mock engine."""
+    run = run_components(lambda: SecretsLayout("test", SecretsLayoutArgs(declaration=loaded.declaration)))
+    return {resource.inputs["role"]: policy_of(resource) for resource in run.by_type(ROLE_POLICY)
+            if resource.name.startswith("test-consumer-")}
+
+
+def merged(policies: list[dict]) -> dict:
+    """One statement per Sid, its resources the union of every policy's (one resource as itself)."""
+    resources: dict[str, set[str]] = {}
+    for policy in policies:
+        for statement in policy["Statement"]:
+            found = statement["Resource"]
+            resources.setdefault(statement["Sid"], set()).update([found] if isinstance(found, str) else found)
+    return {sid: sorted(found) for sid, found in resources.items()}
+
+
+@pytest.mark.parametrize("declared", list(DEPLOYED_AND_PRINTED.values()), ids=list(DEPLOYED_AND_PRINTED))
+def test_the_deployed_grant_is_the_printed_policy(declared):
+    loaded = inline(declared)
+    grants = deployed_grants(loaded)
+    read_by = {
+        role: [secret.name for secret in loaded.declaration.secrets
+               if any(role in reader.roles for reader in secret.readers)]
+        for role in grants
+    }
+    assert grants["OnlyRole"] == consumer_policy(loaded, read_by["OnlyRole"][0], "test-app")
+    assert merged([grants["SharedRole"]]) == merged(
+        [consumer_policy(loaded, secret, "test-app") for secret in read_by["SharedRole"]]
+    )
+
+
+def test_the_printed_policy_names_only_the_keys_of_the_secrets_regions():
+    # test/app/unreplicated lives in us-east-1 only; the environment also has a key in eu-west-1.
+    loaded = inline(DEPLOYED_AND_PRINTED["no replicas, while other secrets of the environment have some"])
+    assert consumer_policy(loaded, "test/app/unreplicated", "test-app")["Statement"][1]["Resource"] == (
+        "arn:aws:kms:us-east-1:111111111111:key/*"
     )
 
 
