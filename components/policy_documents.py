@@ -152,10 +152,15 @@ def stage_condition(stages: Sequence[str]) -> dict[str, Any]:
 
     So with AWSCURRENT among the stages the condition is `StringEqualsIfExists`: no stage (the
     service answers AWSCURRENT) and VersionId alone are allowed, a named stage must be one of
-    the reader's (AWSPENDING stays denied unless declared). `...IfExists` is true when the key is
-    absent (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists).
+    the reader's. `...IfExists` is true when the key is absent
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists).
+    The stage limit therefore binds requests by stage name only: a request by VersionId alone
+    names no stage, and reads whichever version the ID is, a rotation's AWSPENDING version
+    included (IAM has no condition key for the stage of a version asked for by ID). Nothing here
+    hides AWSPENDING from such a reader; it keeps readers that ask by stage on their stages.
     Without AWSCURRENT (e.g. only AWSPREVIOUS) the stage must be named (`StringEquals`): a
-    request without a stage would return the current value, which the reader was not given.
+    request without a stage would return the current value, which the reader was not given, and
+    a VersionId alone is denied with it.
 
     An Allow, not a Deny of AWSPENDING: a Deny in the resource policy would also bind the
     rotation functions, which read AWSPENDING by stage during every rotation.

@@ -95,6 +95,22 @@ secrets:
       - {account: test-app, roles: [AuditRole], stages: [AWSPREVIOUS]}
 """
 
+# Roles of one account with different stages: a role in two entries may use the stages of both.
+MIXED_STAGES = """\
+environment: test
+security_account: "111111111111"
+primary_region: us-east-1
+accounts:
+  test-app: "222222222222"
+secrets:
+  - name: test/app/api-key
+    kind: api-key
+    value: {external: true}
+    readers:
+      - {account: test-app, roles: [AppRole]}
+      - {account: test-app, roles: [AuditRole, AppRole], stages: [AWSPREVIOUS]}
+"""
+
 
 # ------------------------------------------------------------------------------------------------
 # The documents
@@ -313,25 +329,66 @@ def test_decrypt_key_resource_refuses_what_is_not_a_key_or_alias_arn(key_arn):
         decrypt_key_resource(region="us-west-2", security_account="111111111111", key_arn=key_arn)
 
 
+# What the secret's resource policy (policy_documents.stage_condition) really allows, checked request by
+# request in tests/test_access_matrix.py: GetSecretValue's VersionStage is optional and a request with a
+# VersionId names no stage (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html),
+# and `secretsmanager:VersionStage` is in the request context only when the request names a stage
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html). So the
+# stage limit binds requests by stage name only; by VersionId a reader of the current value reads any version.
+BY_VERSION_ID = (
+    "Reading by VersionId is not limited by stage: a request with a VersionId and no stage (what "
+    "aws-secretsmanager-caching sends) reads whichever version that is, a rotation's AWSPENDING version "
+    "included, and DescribeSecret lists every version's ID."
+)
+
+
 @pytest.mark.parametrize(
     ("loaded", "secret", "account", "note"),
     [
         (lambda: example("prod"), "prod/database/credentials", "prod-data",
-         "attach this policy to ReportingRole, EtlRole in prod-data (333333333333); the roles read the current "
-         "value with GetSecretValue without a stage, by VersionId or with VersionStage=AWSCURRENT (what "
-         "aws-secretsmanager-caching, ECS and CloudFormation send); any other stage, such as AWSPENDING, is denied"),
+         "attach this policy to ReportingRole, EtlRole in prod-data (333333333333). Reading by stage name is "
+         "limited to the declared stages: GetSecretValue with VersionStage=AWSCURRENT, or without a stage (the "
+         "current value: what ECS and CloudFormation send); a request naming another stage is denied. "
+         + BY_VERSION_ID),
         (lambda: inline(KEYED), "test/app/api-key", "test-app",
-         "attach this policy to AppRole, team/BatchRole in test-app (222222222222); the roles read the current "
-         "value with GetSecretValue without a stage, by VersionId or with VersionStage=AWSCURRENT (what "
-         "aws-secretsmanager-caching, ECS and CloudFormation send); they may also name VersionStage=AWSPREVIOUS; "
-         "any other stage, such as AWSPENDING, is denied"),
-        (lambda: inline(PREVIOUS_ONLY), "test/app/api-key", "test-app",
-         "attach this policy to AuditRole in test-app (222222222222); call GetSecretValue with "
-         "VersionStage=AWSPREVIOUS: the secret's resource policy allows only requests that name that stage"),
+         "attach this policy to AppRole, team/BatchRole in test-app (222222222222). For AppRole, reading by stage "
+         "name is limited to the declared stages: GetSecretValue with VersionStage=AWSCURRENT, or without a stage "
+         "(the current value: what ECS and CloudFormation send); a request naming another stage is denied. "
+         + BY_VERSION_ID + " For team/BatchRole, reading by stage name is limited to the declared stages: "
+         "GetSecretValue with VersionStage=AWSCURRENT or AWSPREVIOUS, or without a stage (the current value: what "
+         "ECS and CloudFormation send); a request naming another stage is denied. " + BY_VERSION_ID),
+        (lambda: inline(MIXED_STAGES), "test/app/api-key", "test-app",
+         "attach this policy to AppRole, AuditRole in test-app (222222222222). For AppRole, reading by stage name "
+         "is limited to the declared stages: GetSecretValue with VersionStage=AWSCURRENT or AWSPREVIOUS, or without "
+         "a stage (the current value: what ECS and CloudFormation send); a request naming another stage is denied. "
+         + BY_VERSION_ID + " For AuditRole, reading is limited to the declared stages: call GetSecretValue with "
+         "VersionStage=AWSPREVIOUS (a VersionId may go with it); a request without a stage, or with a VersionId "
+         "alone, is denied."),
     ],
 )
 def test_note(loaded, secret, account, note):
     assert consumer_policy_note(loaded(), secret, account) == note
+
+
+# README "Adopting an existing secret": in step 1 only the secret is imported, no resource policy is created.
+ADOPTION_STEP_1 = (
+    "prod/legacy/partner-token is in step 1 of its adoption (import_id with adopt:): the layout has not written "
+    "its resource policy yet, so this policy alone gives the roles no access; step 2 (removing adopt:) deploys the "
+    "resource policy from readers:. Until then, who may read the secret is up to its owner's resource policy and "
+    "key policy."
+)
+
+
+@pytest.mark.parametrize("adopting", [True, False], ids=["step 1: adopt: present", "step 2: adopt: removed"])
+def test_note_on_a_secret_being_adopted(adopting):
+    text = (ROOT / "environments" / "prod.yaml").read_text()
+    if not adopting:
+        text = text[: text.index("    adopt:")] + text[text.index("\nparameters:"):]
+    loaded = parse_declaration(text, "environments/prod.yaml")
+    assert (loaded.declaration.secrets[-1].adopt is not None) is adopting
+    note = consumer_policy_note(loaded, "prod/legacy/partner-token", "prod-data")
+    assert note.startswith("attach this policy to PartnerSyncRole in prod-data (333333333333). Reading by stage name")
+    assert note.endswith(BY_VERSION_ID + (" " + ADOPTION_STEP_1 if adopting else ""))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -402,7 +402,10 @@ class Reader(DeclarationModel):
     stages: list[VersionStage] = Field(
         default_factory=lambda: ["AWSCURRENT"],
         min_length=1,
-        description="Version stages the roles may read (default [AWSCURRENT]).",
+        description=(
+            "Version stages the roles may name when they read (default [AWSCURRENT]). With AWSCURRENT they "
+            "also read without a stage, and so any version by its VersionId alone: the limit binds stage names."
+        ),
     )
     requests_per_month: int | None = Field(
         None, ge=0, strict=True, description="Expected GetSecretValue calls per month, for the cost estimate."
