@@ -152,3 +152,38 @@ def test_the_rotation_token_is_kept_but_never_printed():
         {"SecretId": "s", "ClientRequestToken": "t" * 36, "Step": "finishSecret", "RotationToken": "rt-secret"}
     )
     assert request.rotation_token == "rt-secret" and "rt-secret" not in repr(request)
+
+
+# --- how long a new credential may take to be accepted (rotation/README.md, "A provider that takes time") ---
+
+
+@pytest.mark.parametrize(
+    ("tags", "environ", "expected"),
+    [
+        ({}, {}, 300.0),
+        ({}, {"ROTATION_VERIFY_GRACE_SECONDS": "30"}, 30.0),
+        ({"rotation-verify-grace-seconds": "90"}, {"ROTATION_VERIFY_GRACE_SECONDS": "30"}, 90.0),
+        ({"rotation-verify-grace-seconds": "0"}, {}, 0.0),
+        ({}, {"ROTATION_VERIFY_GRACE_SECONDS": "3600"}, 3600.0),
+        ({}, {"ROTATION_VERIFY_GRACE_SECONDS": "2.5"}, 2.5),
+    ],
+    ids=["default", "environment", "tag-wins", "zero-gives-up-at-once", "upper-bound", "fraction"],
+)
+def test_verify_grace_seconds(tags, environ, expected):
+    assert AdapterSettings(tags, environ).verify_grace_seconds() == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("soon", "setting 'verify-grace-seconds' is not a number: 'soon'"),
+        ("-1", "setting 'verify-grace-seconds' must be from 0 to 3600 seconds"),
+        ("3601", "setting 'verify-grace-seconds' must be from 0 to 3600 seconds"),
+        ("nan", "setting 'verify-grace-seconds' must be from 0 to 3600 seconds"),
+        ("inf", "setting 'verify-grace-seconds' must be from 0 to 3600 seconds"),
+    ],
+)
+def test_verify_grace_seconds_out_of_bounds(value, complaint):
+    with pytest.raises(ConfigurationError) as raised:
+        AdapterSettings({}, {"ROTATION_VERIFY_GRACE_SECONDS": value}).verify_grace_seconds()
+    assert str(raised.value) == complaint
