@@ -326,35 +326,39 @@ def test_secret(
     try:
         adapter.verify(secrets.value(stage=PENDING, version_id=request.token))
     except CredentialRejected as error:
-        stored_at = state.stored_at(request.token)
-        if isinstance(error, CredentialExpired):
-            waited = ""
-        elif stored_at is None:
-            waited = (
-                f"version {request.token} holds no ISSUED-AT-<time> label saying when it was stored, so no grace "
-                "period applies; "
-            )
-        else:
-            elapsed = (clock() - stored_at).total_seconds()
-            if elapsed < grace_seconds:
-                raise PendingNotYetAccepted(
-                    f"{error}; version {request.token} was stored {int(elapsed)} s ago, within the grace period of "
-                    f"{grace_seconds:g} s that a new credential may take to be accepted (setting "
-                    "verify-grace-seconds), so AWSPENDING stays for Secrets Manager's retry to test it again"
-                ) from None
-            waited = (
-                f"still refused {int(elapsed)} s after version {request.token} was stored, past the grace period "
-                f"of {grace_seconds:g} s (setting verify-grace-seconds); "
-            )
+        why_final = final_rejection(error, request.token, state, grace_seconds, clock)
         # AWS never changes a stored version's value, and RotateSecret is refused while AWSPENDING sits
         # on a version other than AWSCURRENT (API_RotateSecret), so a credential that can never pass
         # would block rotation for good. Giving up AWSPENDING lets the next rotation issue a new one.
         give_up_pending(request, secrets)
         raise CredentialRejected(
-            f"{error}; {waited}version {request.token} gave up AWSPENDING so that the next rotation issues a new "
+            f"{error}; {why_final}version {request.token} gave up AWSPENDING so that the next rotation issues a new "
             "credential, and the next finishSecret revokes this one"
         ) from None
     logger.info("testSecret: the provider accepts the credential of version %s", request.token)
+
+
+def final_rejection(
+    error: CredentialRejected, token: str, state: SecretState, grace_seconds: float, clock: Clock
+) -> str:
+    """Why the rejection of the token's credential is final (a clause for the message), or raise
+    PendingNotYetAccepted while the grace period since it was stored lasts."""
+    if isinstance(error, CredentialExpired):
+        return ""
+    stored_at = state.stored_at(token)
+    if stored_at is None:
+        return f"version {token} holds no ISSUED-AT-<time> label saying when it was stored, so no grace period applies; "
+    elapsed = (clock() - stored_at).total_seconds()
+    if elapsed < grace_seconds:
+        raise PendingNotYetAccepted(
+            f"{error}; version {token} was stored {int(elapsed)} s ago, within the grace period of {grace_seconds:g} s "
+            "that a new credential may take to be accepted (setting verify-grace-seconds), so AWSPENDING stays for "
+            "Secrets Manager's retry to test it again"
+        ) from None
+    return (
+        f"still refused {int(elapsed)} s after version {token} was stored, past the grace period of "
+        f"{grace_seconds:g} s (setting verify-grace-seconds); "
+    )
 
 
 def give_up_pending(request: RotationRequest, secrets: SecretVersions) -> None:

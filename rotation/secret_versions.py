@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -30,9 +30,12 @@ def issued_label(stored_at: datetime) -> str:
 
     A label, because it is written in the same PutSecretValue as the value (so every retry of the rotation
     finds it), changes nothing a reader or the deployment sees (tags would be drift for Pulumi), and goes
-    with the version. Whole seconds, rounded down: a grace period measured from it is never shorter.
+    with the version. Whole seconds, rounded up: a grace period measured from it is never shorter.
     """
-    return ISSUED_LABEL_PREFIX + stored_at.astimezone(timezone.utc).strftime(ISSUED_LABEL_TIME)
+    whole = stored_at.astimezone(timezone.utc).replace(microsecond=0)
+    if whole < stored_at:
+        whole += timedelta(seconds=1)
+    return ISSUED_LABEL_PREFIX + whole.strftime(ISSUED_LABEL_TIME)
 
 
 def issued_at(label: str) -> datetime | None:

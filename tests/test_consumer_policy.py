@@ -80,8 +80,7 @@ secrets:
     value: {external: true}
 """
 
-# A reader that may read only the previous version: it must name the stage.
-PREVIOUS_ONLY = """\
+ONE_API_KEY = """\
 environment: test
 security_account: "111111111111"
 primary_region: us-east-1
@@ -92,21 +91,15 @@ secrets:
     kind: api-key
     value: {external: true}
     readers:
+"""
+
+# A reader that may read only the previous version: it must name the stage.
+PREVIOUS_ONLY = ONE_API_KEY + """\
       - {account: test-app, roles: [AuditRole], stages: [AWSPREVIOUS]}
 """
 
 # Roles of one account with different stages: a role in two entries may use the stages of both.
-MIXED_STAGES = """\
-environment: test
-security_account: "111111111111"
-primary_region: us-east-1
-accounts:
-  test-app: "222222222222"
-secrets:
-  - name: test/app/api-key
-    kind: api-key
-    value: {external: true}
-    readers:
+MIXED_STAGES = ONE_API_KEY + """\
       - {account: test-app, roles: [AppRole]}
       - {account: test-app, roles: [AuditRole, AppRole], stages: [AWSPREVIOUS]}
 """

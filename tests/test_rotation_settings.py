@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -12,7 +13,7 @@ from adapters import AdapterSettings, ConfigurationError
 from handler import RotationRequest, adapter_for
 from http_api_key import ApiKeyValue, HttpApiKeyAdapter
 from oauth2_client_credentials import OAuth2ClientCredentialsAdapter
-from secret_versions import SecretState
+from secret_versions import SecretState, issued_label
 
 API = "https://keys.example.com"
 ALLOW_API = {"ROTATION_ALLOWED_HOSTS": "keys.example.com"}
@@ -187,3 +188,26 @@ def test_verify_grace_seconds_out_of_bounds(value, complaint):
     with pytest.raises(ConfigurationError) as raised:
         AdapterSettings({}, {"ROTATION_VERIFY_GRACE_SECONDS": value}).verify_grace_seconds()
     assert str(raised.value) == complaint
+
+
+@pytest.mark.parametrize(
+    ("stored_at", "label"),
+    [
+        (datetime(2025, 1, 31, 12, 0, 0, tzinfo=timezone.utc), "ISSUED-AT-20250131T120000Z"),
+        (datetime(2025, 1, 31, 12, 0, 0, 1, tzinfo=timezone.utc), "ISSUED-AT-20250131T120001Z"),
+        (datetime(2025, 1, 31, 13, 0, 0, tzinfo=timezone(timedelta(hours=1))), "ISSUED-AT-20250131T120000Z"),
+    ],
+    ids=["whole-second", "rounded-up-so-the-grace-period-is-never-shorter", "in-utc"],
+)
+def test_the_stored_time_label(stored_at, label):
+    assert issued_label(stored_at) == label
+    state = SecretState(arn="arn:aws:secretsmanager:us-east-1:111111111111:secret:x", rotation_enabled=True, tags={},
+                        stages_by_version={"v1": frozenset({"AWSPENDING", label})})
+    assert stored_at <= state.stored_at("v1") < stored_at + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("labels", [{"AWSPENDING"}, {"AWSPENDING", "ISSUED-AT-yesterday"}, {"ISSUED-AT-20251331T120000Z"}])
+def test_a_version_without_a_readable_stored_time_has_none(labels):
+    state = SecretState(arn="arn:aws:secretsmanager:us-east-1:111111111111:secret:x", rotation_enabled=True, tags={},
+                        stages_by_version={"v1": frozenset(labels)})
+    assert state.stored_at("v1") is None and state.issued_labels() == []
