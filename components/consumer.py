@@ -4,7 +4,8 @@ Cross-account reads need both sides: the secret's resource policy (in the securi
 and an identity policy on the reader role (in the consumer account). When the declaration
 gives an account a `deploy_role_arn`, the layout writes the second side too, through a
 provider that assumes that role; otherwise the consumer team attaches the policy that
-`secrets-layout consumer-policy` prints.
+`secrets-layout consumer-policy` prints. Both are `policy_documents.reader_identity_policy`:
+the grant written here is the printed policy (for a role reading several secrets, theirs together).
 
     ConsumerGrants "<name>"                              secrets-layout:consumer:ConsumerGrants
     ├── pulumi:providers:aws "<name>-provider"           assumes deploy_role_arn
@@ -15,13 +16,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from secrets_layout.components.policy_documents import consumer_read_policy
 from secrets_layout.components.providers import assumed_role_provider
 
 
@@ -37,10 +38,8 @@ class ConsumerGrantsArgs:
     """Region for the provider (IAM itself is global)."""
     security_account: str
     """The account holding the secrets."""
-    secrets_by_role: Mapping[str, Mapping[str, Sequence[str]]]
-    """Reader role (name or path/name) -> secret name -> regions it is read in."""
-    kms_key_arns: Sequence[pulumi.Input[str]]
-    """The environment's keys, all regions."""
+    policies_by_role: Mapping[str, Mapping[str, Any]]
+    """Reader role (name or path/name) -> its read policy (policy_documents.consumer_grant_policies)."""
 
 
 def role_resource_suffix(role: str) -> str:
@@ -63,19 +62,14 @@ class ConsumerGrants(pulumi.ComponentResource):
             session_name=f"secrets-layout-{args.environment}",
             parent=self,
         )
-        key_arns = pulumi.Output.all(*args.kms_key_arns)
         self.policies = {}
-        for role, secrets in args.secrets_by_role.items():
+        for role, policy in args.policies_by_role.items():
             self.policies[role] = aws.iam.RolePolicy(
                 f"{name}-{role_resource_suffix(role)}",
                 # RolePolicy takes the role's name; a path (team/AppRole) is not part of it.
                 role=role.rsplit("/", 1)[-1],
                 name=f"secrets-layout-{args.environment}-read",
-                policy=key_arns.apply(
-                    lambda arns, secrets=secrets: json.dumps(
-                        consumer_read_policy(secrets=secrets, security_account=args.security_account, kms_key_arns=arns)
-                    )
-                ),
+                policy=json.dumps(policy),
                 opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
             )
-        self.register_outputs({"roles": sorted(args.secrets_by_role)})
+        self.register_outputs({"roles": sorted(args.policies_by_role)})

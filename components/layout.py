@@ -33,7 +33,7 @@ from secrets_layout.components.alerts import RotationAlerts, RotationAlertsArgs,
 from secrets_layout.components.consumer import ConsumerGrants, ConsumerGrantsArgs
 from secrets_layout.components.kms import RegionalKey, RegionalKeyArgs
 from secrets_layout.components.parameters import ParameterSet, ParameterSetArgs
-from secrets_layout.components.policy_documents import reader_roles, secret_policy_for
+from secrets_layout.components.policy_documents import consumer_grant_policies, reader_roles, secret_policy_for
 from secrets_layout.components.providers import regional_providers
 from secrets_layout.components.rotation import (
     ROTATION_CODE_DIRECTORY,
@@ -44,7 +44,6 @@ from secrets_layout.components.rotation import (
 )
 from secrets_layout.components.rotation_settings import bundled_rotation_groups, managed_rotation_groups, rotation_method
 from secrets_layout.components.secret import ManagedSecret, ManagedSecretArgs
-from secrets_layout.components.secret_settings import secret_regions
 from secrets_layout.declaration.models import Declaration
 
 
@@ -185,14 +184,8 @@ class SecretsLayout(pulumi.ComponentResource):
         for account_name, account in declaration.accounts.items():
             if account.deploy_role_arn is None:
                 continue
-            secrets_by_role: dict[str, dict[str, list[str]]] = {}
-            for secret in declaration.secrets:
-                for reader in secret.readers:
-                    if reader.account != account_name:
-                        continue
-                    for role in reader.roles:
-                        secrets_by_role.setdefault(role, {})[secret.name] = secret_regions(secret, primary_region)
-            if not secrets_by_role:
+            policies_by_role = consumer_grant_policies(declaration, account_name)
+            if not policies_by_role:
                 continue
             self.consumer_grants[account_name] = ConsumerGrants(
                 f"{name}-consumer-{account_name}",
@@ -202,8 +195,7 @@ class SecretsLayout(pulumi.ComponentResource):
                     deploy_role_arn=account.deploy_role_arn,
                     region=primary_region,
                     security_account=declaration.security_account,
-                    secrets_by_role=secrets_by_role,
-                    kms_key_arns=list(self.kms_key_arns.values()),
+                    policies_by_role=policies_by_role,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

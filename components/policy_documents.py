@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from secrets_layout.components.secret_settings import secret_regions
 from secrets_layout.declaration.models import Declaration, Secret
 
 POLICY_VERSION = "2012-10-17"
@@ -151,10 +152,15 @@ def stage_condition(stages: Sequence[str]) -> dict[str, Any]:
 
     So with AWSCURRENT among the stages the condition is `StringEqualsIfExists`: no stage (the
     service answers AWSCURRENT) and VersionId alone are allowed, a named stage must be one of
-    the reader's (AWSPENDING stays denied unless declared). `...IfExists` is true when the key is
-    absent (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists).
+    the reader's. `...IfExists` is true when the key is absent
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists).
+    The stage limit therefore binds requests by stage name only: a request by VersionId alone
+    names no stage, and reads whichever version the ID is, a rotation's AWSPENDING version
+    included (IAM has no condition key for the stage of a version asked for by ID). Nothing here
+    hides AWSPENDING from such a reader; it keeps readers that ask by stage on their stages.
     Without AWSCURRENT (e.g. only AWSPREVIOUS) the stage must be named (`StringEquals`): a
-    request without a stage would return the current value, which the reader was not given.
+    request without a stage would return the current value, which the reader was not given, and
+    a VersionId alone is denied with it.
 
     An Allow, not a Deny of AWSPENDING: a Deny in the resource policy would also bind the
     rotation functions, which read AWSPENDING by stage during every rotation.
@@ -379,6 +385,46 @@ def consumer_read_policy(
             },
         ]
     )
+
+
+def reader_identity_policy(declaration: Declaration, secrets: Sequence[Secret]) -> dict[str, Any]:
+    """The identity policy a reader role needs to read `secrets` of `declaration`.
+
+    The one document of the consumer side: `secrets-layout consumer-policy` prints it for one
+    secret, and ConsumerGrants deploys it for every secret a role reads (accounts with
+    `deploy_role_arn`), so the printed and the deployed grant never differ. Least privilege: each
+    secret in its own regions (primary and replicas), and kms:Decrypt on the keys of those regions
+    only, named as `decrypt_key_resource` names them: a key given in `kms.keys` by its ARN, a key
+    the layout creates as `key/*` of that region, because its ID exists only after deployment and
+    the printed policy must be written before it (the wildcard opens no key of its own: see
+    `decrypt_key_resource`).
+    """
+    regions_by_secret = {secret.name: secret_regions(secret, declaration.primary_region) for secret in secrets}
+    key_resources = [
+        decrypt_key_resource(
+            region=region, security_account=declaration.security_account, key_arn=declaration.kms.keys.get(region)
+        )
+        for regions in regions_by_secret.values()
+        for region in regions
+    ]
+    return consumer_read_policy(
+        secrets=regions_by_secret, security_account=declaration.security_account, kms_key_arns=key_resources
+    )
+
+
+def consumer_grant_policies(declaration: Declaration, account_name: str) -> dict[str, dict[str, Any]]:
+    """Reader role (as declared: `Name` or `path/Name`) of one account -> `reader_identity_policy` of
+    the secrets it reads, in the declaration's order. Empty when the account reads nothing."""
+    secrets_by_role: dict[str, list[Secret]] = {}
+    for secret in declaration.secrets:
+        for reader in secret.readers:
+            if reader.account != account_name:
+                continue
+            for role in reader.roles:
+                read = secrets_by_role.setdefault(role, [])
+                if secret not in read:
+                    read.append(secret)
+    return {role: reader_identity_policy(declaration, secrets) for role, secrets in secrets_by_role.items()}
 
 
 def lambda_assume_role_policy() -> dict[str, Any]:

@@ -26,8 +26,9 @@ INITIAL_VERSION_STAGE = "secrets-layout-initial"
 Rotation moves AWSCURRENT/AWSPREVIOUS away from that version; after two rotations it would
 have no label left, Secrets Manager treats unlabeled versions as deprecated and may delete
 them, and the provider would then plan to create the version again, writing the old value
-back. A label of our own keeps the version alive and readers never see it (their resource
-policy allows only their stages)."""
+back. A label of our own keeps the version alive; readers cannot ask for it by stage name
+(their resource policy allows only their stages), though a reader of AWSCURRENT can read it by
+its VersionId, as any version (policy_documents.stage_condition)."""
 
 
 def secret_tags(secret: Secret, environment: str) -> dict[str, str]:

@@ -12,6 +12,8 @@ TAG_PREFIX = "rotation-"
 VARIABLE_PREFIX = "ROTATION_"
 ALLOWED_HOSTS_VARIABLE = "ROTATION_ALLOWED_HOSTS"
 DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_VERIFY_GRACE_SECONDS = 300.0
+LONGEST_VERIFY_GRACE_SECONDS = 3600.0
 
 
 class ConfigurationError(Exception):
@@ -27,7 +29,15 @@ class AnswerUnusable(ProviderError):
 
 
 class CredentialRejected(ProviderError):
-    """The provider will never accept this credential (it answered 401/403, or the token has expired)."""
+    """The provider does not accept this credential (it answered 401/403, or the token has expired).
+
+    A 401/403 may only mean that the provider does not know a new credential everywhere yet; the
+    handler decides, by the time since the credential was stored, whether to test it again.
+    """
+
+
+class CredentialExpired(CredentialRejected):
+    """The credential has expired: no wait makes it valid again."""
 
 
 class CredentialAdapter(Protocol):
@@ -96,6 +106,23 @@ class AdapterSettings:
         if not 0 < timeout <= 300:
             raise ConfigurationError("setting 'timeout-seconds' must be above 0 and at most 300")
         return timeout
+
+    def verify_grace_seconds(self) -> float:
+        """How long after a new credential was stored a rejection at verify is tested again rather than final.
+
+        Providers whose new credentials are eventually consistent (AWS IAM access keys) refuse them for a
+        few seconds after issuing them; 0 gives up at the first rejection.
+        """
+        text = self.get("verify-grace-seconds", str(DEFAULT_VERIFY_GRACE_SECONDS))
+        try:
+            grace = float(text)
+        except ValueError:
+            raise ConfigurationError(f"setting 'verify-grace-seconds' is not a number: {text!r}") from None
+        if not 0 <= grace <= LONGEST_VERIFY_GRACE_SECONDS:  # NaN fails every comparison
+            raise ConfigurationError(
+                f"setting 'verify-grace-seconds' must be from 0 to {LONGEST_VERIFY_GRACE_SECONDS:g} seconds"
+            )
+        return grace
 
     def allowed_hosts(self) -> frozenset[str]:
         # Read from the environment only: the allow-list exists to limit what tags can do.

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import boto3
 
-from adapters import AdapterSettings, AnswerUnusable, ConfigurationError, CredentialAdapter, CredentialRejected
+from adapters import (
+    AdapterSettings,
+    AnswerUnusable,
+    ConfigurationError,
+    CredentialAdapter,
+    CredentialExpired,
+    CredentialRejected,
+    ProviderError,
+)
 from http_api_key import HttpApiKeyAdapter
 from log_safety import CredentialRedactor, guarding_logs
 from oauth2_client_credentials import OAuth2ClientCredentialsAdapter
@@ -30,6 +39,8 @@ from secret_versions import (
     revocation_label,
 )
 
+Clock = Callable[[], datetime]
+
 logger = logging.getLogger("rotation")
 logger.setLevel(logging.INFO)
 
@@ -43,6 +54,14 @@ class RotationRefused(ValueError):
 
 class RotationFailed(Exception):
     """Raised in place of an error whose message held a credential; the message is the redacted one."""
+
+
+class PendingNotYetAccepted(ProviderError):
+    """The provider refused the pending credential within the grace period: Secrets Manager's retry tests it again."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -69,7 +88,8 @@ class RotationRequest:
         )
 
 
-def lambda_handler(event: Mapping[str, object], context: object) -> None:
+def lambda_handler(event: Mapping[str, object], context: object, *, clock: Clock = utc_now) -> None:
+    """The Lambda entry point; `clock` is the time every step goes by (tests give their own)."""
     request = RotationRequest.from_event(event)
     redactor = CredentialRedactor()
     with guarding_logs(redactor):
@@ -79,14 +99,18 @@ def lambda_handler(event: Mapping[str, object], context: object) -> None:
         secrets = SecretVersions(client, request.secret_id, redactor)
         logger.info("%s: starting for secret %s, version %s", request.step, request.secret_id, request.token)
         try:
-            run_step(request, secrets, os.environ)
+            run_step(request, secrets, os.environ, clock)
         except Exception as error:
             # Messages raised here name operations, versions and statuses; the redactor covers the rest,
             # including the Lambda runtime's own report of the raised error.
             message = redactor.redact(str(error))
-            logger.error(
-                "%s failed for secret %s, version %s: %s: %s",
+            # A wait for the provider is raised for Secrets Manager to retry, but is no failure to alarm on.
+            waiting = isinstance(error, PendingNotYetAccepted)
+            logger.log(
+                logging.WARNING if waiting else logging.ERROR,
+                "%s %s for secret %s, version %s: %s: %s",
                 request.step,
+                "will be retried" if waiting else "failed",
                 request.secret_id,
                 request.token,
                 type(error).__name__,
@@ -98,7 +122,9 @@ def lambda_handler(event: Mapping[str, object], context: object) -> None:
         logger.info("%s: done for secret %s, version %s", request.step, request.secret_id, request.token)
 
 
-def run_step(request: RotationRequest, secrets: SecretVersions, environ: Mapping[str, str]) -> None:
+def run_step(
+    request: RotationRequest, secrets: SecretVersions, environ: Mapping[str, str], clock: Clock = utc_now
+) -> None:
     state = secrets.describe()
     stages = staged_for_rotation(request, state)
     if CURRENT in stages:
@@ -108,12 +134,14 @@ def run_step(request: RotationRequest, secrets: SecretVersions, environ: Mapping
             settle_finished_rotation(request, secrets, adapter_for(state, environ))
         return
     adapter = adapter_for(state, environ)
+    # Read at every step, so that a bad value stops createSecret before anything is issued.
+    grace_seconds = AdapterSettings(state.tags, environ).verify_grace_seconds()
     if request.step == "createSecret":
-        create_secret(request, secrets, state, adapter)
+        create_secret(request, secrets, state, adapter, clock)
     elif request.step == "setSecret":
         set_secret(request, secrets)
     elif request.step == "testSecret":
-        test_secret(request, secrets, adapter)
+        test_secret(request, secrets, state, adapter, grace_seconds, clock)
     else:
         finish_secret(request, secrets, state)
         settle_finished_rotation(request, secrets, adapter)
@@ -141,9 +169,10 @@ def adapter_for(state: SecretState, environ: Mapping[str, str]) -> CredentialAda
 
 
 def create_secret(
-    request: RotationRequest, secrets: SecretVersions, state: SecretState, adapter: CredentialAdapter
+    request: RotationRequest, secrets: SecretVersions, state: SecretState, adapter: CredentialAdapter, clock: Clock
 ) -> None:
-    """Issue a new credential at the provider and store it as the AWSPENDING version, once per token."""
+    """Issue a new credential at the provider and store it as the AWSPENDING version, once per token,
+    with the time it was stored (testSecret's grace period counts from it)."""
     current_value = secrets.value(stage=CURRENT)
     if secrets.pending_value_exists(request.token):
         logger.info("createSecret: version %s already holds its new credential; nothing to issue", request.token)
@@ -159,7 +188,7 @@ def create_secret(
             f"{error}; version {request.token} gave up AWSPENDING so that the next rotation starts afresh"
         ) from None
     try:
-        secrets.store_pending(request.token, new_value, request.rotation_token)
+        secrets.store_pending(request.token, new_value, request.rotation_token, stored_at=clock())
     except Exception as error:
         settle_failed_store(request, secrets, adapter, new_value, current_value, error)
         return
@@ -279,20 +308,57 @@ def set_secret(request: RotationRequest, secrets: SecretVersions) -> None:
     logger.info("setSecret: the provider activated version %s's credential when issuing it", request.token)
 
 
-def test_secret(request: RotationRequest, secrets: SecretVersions, adapter: CredentialAdapter) -> None:
-    """Ask the provider to accept the pending credential; a failure leaves AWSCURRENT where it is."""
+def test_secret(
+    request: RotationRequest,
+    secrets: SecretVersions,
+    state: SecretState,
+    adapter: CredentialAdapter,
+    grace_seconds: float,
+    clock: Clock,
+) -> None:
+    """Ask the provider to accept the pending credential; a failure leaves AWSCURRENT where it is.
+
+    A rejection within `grace_seconds` of the credential being stored is raised as PendingNotYetAccepted
+    and changes nothing, so Secrets Manager's retry of the rotation tests it again: a provider may take a
+    while to accept a new credential everywhere (AWS IAM access keys are eventually consistent). After the
+    grace period, or for an expired credential, the rejection is final.
+    """
     try:
         adapter.verify(secrets.value(stage=PENDING, version_id=request.token))
     except CredentialRejected as error:
+        why_final = final_rejection(error, request.token, state, grace_seconds, clock)
         # AWS never changes a stored version's value, and RotateSecret is refused while AWSPENDING sits
         # on a version other than AWSCURRENT (API_RotateSecret), so a credential that can never pass
         # would block rotation for good. Giving up AWSPENDING lets the next rotation issue a new one.
         give_up_pending(request, secrets)
         raise CredentialRejected(
-            f"{error}; version {request.token} gave up AWSPENDING so that the next rotation issues a new "
+            f"{error}; {why_final}version {request.token} gave up AWSPENDING so that the next rotation issues a new "
             "credential, and the next finishSecret revokes this one"
         ) from None
     logger.info("testSecret: the provider accepts the credential of version %s", request.token)
+
+
+def final_rejection(
+    error: CredentialRejected, token: str, state: SecretState, grace_seconds: float, clock: Clock
+) -> str:
+    """Why the rejection of the token's credential is final (a clause for the message), or raise
+    PendingNotYetAccepted while the grace period since it was stored lasts."""
+    if isinstance(error, CredentialExpired):
+        return ""
+    stored_at = state.stored_at(token)
+    if stored_at is None:
+        return f"version {token} holds no ISSUED-AT-<time> label saying when it was stored, so no grace period applies; "
+    elapsed = (clock() - stored_at).total_seconds()
+    if elapsed < grace_seconds:
+        raise PendingNotYetAccepted(
+            f"{error}; version {token} was stored {int(elapsed)} s ago, within the grace period of {grace_seconds:g} s "
+            "that a new credential may take to be accepted (setting verify-grace-seconds), so AWSPENDING stays for "
+            "Secrets Manager's retry to test it again"
+        ) from None
+    return (
+        f"still refused {int(elapsed)} s after version {token} was stored, past the grace period of "
+        f"{grace_seconds:g} s (setting verify-grace-seconds); "
+    )
 
 
 def give_up_pending(request: RotationRequest, secrets: SecretVersions) -> None:
@@ -303,6 +369,15 @@ def give_up_pending(request: RotationRequest, secrets: SecretVersions) -> None:
     ):
         secrets.attach(revocation_label(request.token), request.token)
     secrets.detach(PENDING, request.token)
+    forget_storage_times(secrets, secrets.describe())
+
+
+def forget_storage_times(secrets: SecretVersions, state: SecretState) -> None:
+    """Remove the ISSUED-AT-<time> label of every version no longer AWSPENDING: it is only testSecret's,
+    and a secret has room for 20 staging labels in all."""
+    for version, label in state.issued_labels():
+        if PENDING not in state.stages_of(version):
+            secrets.detach(label, version)
 
 
 def finish_secret(request: RotationRequest, secrets: SecretVersions, state: SecretState) -> None:
@@ -326,6 +401,8 @@ def settle_finished_rotation(request: RotationRequest, secrets: SecretVersions, 
     if PENDING in state.stages_of(request.token):
         # AWS accepts AWSPENDING left beside AWSCURRENT; removing it leaves nothing that looks unfinished.
         secrets.detach(PENDING, request.token)
+        state = secrets.describe()
+    forget_storage_times(secrets, state)
     revoke_retired_credentials(secrets, secrets.describe(), adapter)
 
 

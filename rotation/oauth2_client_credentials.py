@@ -10,7 +10,14 @@ from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 from urllib.parse import quote_plus, urlencode
 
-from adapters import AdapterSettings, AnswerUnusable, ConfigurationError, CredentialRejected, ProviderError
+from adapters import (
+    AdapterSettings,
+    AnswerUnusable,
+    ConfigurationError,
+    CredentialExpired,
+    CredentialRejected,
+    ProviderError,
+)
 from provider_http import FORM_TYPE, JSON_TYPE, bearer, is_bearer_token, send
 from secret_form import MalformedSecretValue, dumps_like, finite_number, parse_json_object
 
@@ -123,7 +130,7 @@ class OAuth2ClientCredentialsAdapter:
             raise ProviderError("verify: the pending value holds no access_token")
         expires_at = candidate.expires_at
         if expires_at is not None and expires_at <= datetime.now(timezone.utc):
-            raise CredentialRejected("verify: the pending access token has already expired")
+            raise CredentialExpired("verify: the pending access token has already expired")
         if self.verify_url is None:
             return
         response = send(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -15,11 +16,36 @@ PENDING = "AWSPENDING"
 PREVIOUS = "AWSPREVIOUS"
 ROTATION_LABELS = frozenset({CURRENT, PENDING, PREVIOUS})
 REVOCATION_LABEL_PREFIX = "PENDING-REVOCATION-"
+ISSUED_LABEL_PREFIX = "ISSUED-AT-"
+ISSUED_LABEL_TIME = "%Y%m%dT%H%M%SZ"
 
 
 def revocation_label(version_id: str) -> str:
     """One label per version: a staging label sits on one version only, and several may await revocation."""
     return REVOCATION_LABEL_PREFIX + version_id
+
+
+def issued_label(stored_at: datetime) -> str:
+    """When a pending version's credential was stored, as a label of that version: `ISSUED-AT-20250131T120000Z`.
+
+    A label, because it is written in the same PutSecretValue as the value (so every retry of the rotation
+    finds it), changes nothing a reader or the deployment sees (tags would be drift for Pulumi), and goes
+    with the version. Whole seconds, rounded up: a grace period measured from it is never shorter.
+    """
+    whole = stored_at.astimezone(timezone.utc).replace(microsecond=0)
+    if whole < stored_at:
+        whole += timedelta(seconds=1)
+    return ISSUED_LABEL_PREFIX + whole.strftime(ISSUED_LABEL_TIME)
+
+
+def issued_at(label: str) -> datetime | None:
+    """The time an `issued_label` holds; None for any other label."""
+    if not label.startswith(ISSUED_LABEL_PREFIX):
+        return None
+    try:
+        return datetime.strptime(label[len(ISSUED_LABEL_PREFIX):], ISSUED_LABEL_TIME).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
 
 
 class PendingValueTaken(Exception):
@@ -61,6 +87,20 @@ class SecretState:
         """The versions holding one of labels that carry no revocation mark yet."""
         versions = {self.version_labelled(label) for label in labels} - {None}
         return sorted(version for version in versions if revocation_label(version) not in self.stages_of(version))
+
+    def stored_at(self, version_id: str) -> datetime | None:
+        """When the version's credential was stored, by its `issued_label`; None without one."""
+        times = [when for when in map(issued_at, self.stages_of(version_id)) if when is not None]
+        return min(times, default=None)
+
+    def issued_labels(self) -> list[tuple[str, str]]:
+        """(version, label) of every `issued_label` of the secret."""
+        return [
+            (version, label)
+            for version, stages in self.stages_by_version.items()
+            for label in sorted(stages)
+            if issued_at(label) is not None
+        ]
 
     def versions_awaiting_revocation(self) -> list[str]:
         """Versions marked for revocation that no reader can be sent to any more."""
@@ -105,10 +145,13 @@ class SecretVersions:
     def pending_value_exists(self, token: str) -> bool:
         return self.value_if_any(stage=PENDING, version_id=token) is not None
 
-    def store_pending(self, token: str, value: str, rotation_token: str | None = None, *, marked: bool = True) -> None:
-        """Store value as the token's AWSPENDING version, marked for revocation in the same call when marked."""
+    def store_pending(
+        self, token: str, value: str, rotation_token: str | None = None, *, stored_at: datetime, marked: bool = True
+    ) -> None:
+        """Store value as the token's AWSPENDING version, with the time it is stored (`issued_label`) and,
+        when marked, its revocation mark, all in the same call."""
         self.redactor.remember(value)
-        stages = [PENDING, revocation_label(token)] if marked else [PENDING]
+        stages = [PENDING, issued_label(stored_at)] + ([revocation_label(token)] if marked else [])
         arguments = {
             "SecretId": self.secret_id,
             "ClientRequestToken": token,

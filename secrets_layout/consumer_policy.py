@@ -5,9 +5,10 @@ resource policy (the layout writes it from `readers:`) and an identity policy on
 in its own account. This module gives the second one, for consumer teams to attach when the
 layout does not write it for them (accounts without `deploy_role_arn`).
 
-The document is `components.policy_documents.consumer_read_policy`, the same function that
-ConsumerGrants deploys for accounts with `deploy_role_arn`, so what the command prints and what
-the layout writes never differ. For one secret it allows:
+The document is `components.policy_documents.reader_identity_policy`, the function whose
+document ConsumerGrants deploys for accounts with `deploy_role_arn`, so what the command prints
+and what the layout writes never differ (tests/test_consumer_policy.py compares them). For one
+secret it allows:
 
 - secretsmanager:GetSecretValue and DescribeSecret on the secret in its primary region and in
   every replica region, by name: `arn:aws:secretsmanager:<region>:<security account>:secret:<name>-??????`
@@ -33,8 +34,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from secrets_layout.components.policy_documents import consumer_read_policy, decrypt_key_resource
-from secrets_layout.components.secret_settings import secret_regions
+from secrets_layout.components.policy_documents import CURRENT_STAGE, reader_identity_policy
 from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.declaration.models import Reader, Secret
 from secrets_layout.scaffold import ENVIRONMENT_PATTERN
@@ -61,46 +61,62 @@ def consumer_policy(loaded: LoadedDeclaration, secret_name: str, account_name: s
 
     Raises UnknownSecretError, UnknownAccountError or NotAReaderError (all ConsumerPolicyError).
     """
-    declaration = loaded.declaration
     secret, _ = _reader_entries(loaded, secret_name, account_name)
-    regions = secret_regions(secret, declaration.primary_region)
-    key_resources = [
-        decrypt_key_resource(
-            region=region, security_account=declaration.security_account, key_arn=declaration.kms.keys.get(region)
-        )
-        for region in regions
-    ]
-    return consumer_read_policy(
-        secrets={secret.name: regions},
-        security_account=declaration.security_account,
-        kms_key_arns=key_resources,
-    )
+    return reader_identity_policy(loaded.declaration, [secret])
 
 
 def consumer_policy_note(loaded: LoadedDeclaration, secret_name: str, account_name: str) -> str:
-    """What to do with the policy, for stderr: which roles, and how they may call GetSecretValue.
+    """What to do with the policy, for stderr: which roles, and which GetSecretValue requests the
+    secret's resource policy lets them make.
 
-    The secret's resource policy (components.policy_documents.stage_condition) lets a reader
-    with AWSCURRENT read without a stage and by VersionId, which is what AWS's clients send
-    (aws-secretsmanager-caching, ECS `secrets`, CloudFormation dynamic references); a stage, when
-    named, must be one of the reader's. A reader without AWSCURRENT must name its stage.
+    The resource policy's stage condition (components.policy_documents.stage_condition) can only
+    bind a request that names a stage: `secretsmanager:VersionStage` is in the request context only
+    then, and a request by VersionId names none (GetSecretValue API reference: VersionStage is
+    optional). So a reader with AWSCURRENT, which must be allowed requests without a stage, can read
+    any version by its ID; the note says so instead of promising that other stages are denied.
+    tests/test_access_matrix.py checks each sentence with an IAM evaluator.
     """
-    _, entries = _reader_entries(loaded, secret_name, account_name)
-    roles = list(dict.fromkeys(role for entry in entries for role in entry.roles))
-    stages = list(dict.fromkeys(stage for entry in entries for stage in entry.stages))
+    secret, entries = _reader_entries(loaded, secret_name, account_name)
+    # A role in several entries is allowed by each entry's statement: the union of their stages.
+    stages_by_role: dict[str, list[str]] = {}
+    for entry in entries:
+        for role in entry.roles:
+            known = stages_by_role.setdefault(role, [])
+            known.extend(stage for stage in entry.stages if stage not in known)
+    roles_by_stages: dict[tuple[str, ...], list[str]] = {}
+    for role, stages in stages_by_role.items():
+        roles_by_stages.setdefault(tuple(stages), []).append(role)
     account_id = loaded.declaration.account_id(account_name)
-    attach = f"attach this policy to {', '.join(roles)} in {account_name} ({account_id})"
-    if "AWSCURRENT" in stages:
-        others = [stage for stage in stages if stage != "AWSCURRENT"]
-        also = f"; they may also name VersionStage={' or '.join(others)}" if others else ""
+    note = f"attach this policy to {', '.join(stages_by_role)} in {account_name} ({account_id})."
+    if len(roles_by_stages) == 1:
+        note += f" {_what_may_be_read(next(iter(roles_by_stages)), lead='Reading')}"
+    else:
+        for stages, roles in roles_by_stages.items():
+            note += f" For {' and '.join(roles)}, {_what_may_be_read(stages, lead='reading')}"
+    if secret.adopt is not None:
+        # Step 1 imports the secret alone (components/secret.py ManagedSecret._adopt): no resource policy.
+        note += (
+            f" {secret.name} is in step 1 of its adoption (import_id with adopt:): the layout has not written its "
+            "resource policy yet, so this policy alone gives the roles no access; step 2 (removing adopt:) deploys "
+            "the resource policy from readers:. Until then, who may read the secret is up to its owner's resource "
+            "policy and key policy."
+        )
+    return note
+
+
+def _what_may_be_read(stages: tuple[str, ...], *, lead: str) -> str:
+    if CURRENT_STAGE in stages:
         return (
-            f"{attach}; the roles read the current value with GetSecretValue without a stage, by VersionId "
-            f"or with VersionStage=AWSCURRENT (what aws-secretsmanager-caching, ECS and CloudFormation send){also}; "
-            "any other stage, such as AWSPENDING, is denied"
+            f"{lead} by stage name is limited to the declared stages: GetSecretValue with "
+            f"VersionStage={' or '.join(stages)}, or without a stage (the current value: what ECS and "
+            "CloudFormation send); a request naming another stage is denied. Reading by VersionId is not "
+            "limited by stage: a request with a VersionId and no stage (what aws-secretsmanager-caching sends) "
+            "reads whichever version that is, a rotation's AWSPENDING version included, and DescribeSecret "
+            "lists every version's ID."
         )
     return (
-        f"{attach}; call GetSecretValue with VersionStage={' or '.join(stages)}: the secret's resource policy "
-        f"allows only requests that name {'that stage' if len(stages) == 1 else 'one of those stages'}"
+        f"{lead} is limited to the declared stages: call GetSecretValue with VersionStage={' or '.join(stages)} "
+        "(a VersionId may go with it); a request without a stage, or with a VersionId alone, is denied."
     )
 
 

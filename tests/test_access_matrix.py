@@ -9,7 +9,9 @@ principalmapper evaluates every request (tests/iam_evaluator.py); nothing here d
 The expectations are the layout's contract, stated from the declaration alone:
 - a reader role reads every region of its secrets: by each declared stage, and, when AWSCURRENT
   is declared, without a stage and by VersionId (what aws-secretsmanager-caching, ECS `secrets`
-  and CloudFormation dynamic references send); AWSPENDING by stage only if declared;
+  and CloudFormation dynamic references send); a request naming AWSPENDING only if declared. A
+  VersionId alone names no stage, so a reader with AWSCURRENT reads any version by its ID,
+  AWSPENDING's included: the stage limit binds requests by stage name only;
   kms:Decrypt on each region's key only through Secrets Manager of that region;
 - nobody else in the reader accounts, no other environment's account, no organization member
   outside `accounts:` and nobody outside the organization, whatever their own policies allow;
@@ -53,6 +55,7 @@ from components_support import (
     urn_name,
 )
 from iam_evaluator import allowed, role
+from secrets_layout.components.policy_documents import ReaderGrant, consumer_read_policy, secret_resource_policy
 from secrets_layout.consumer_policy import consumer_policy
 from secrets_layout.declaration.loader import LoadedDeclaration, load_declaration
 
@@ -228,13 +231,20 @@ def reader_cases(layout_: Layout) -> list:
                     cases += [
                         (f"{where}: AWSCURRENT by stage", principal, read, ask(**{"secretsmanager:VersionStage": "AWSCURRENT"}), reads_current),
                         (f"{where}: no stage", principal, read, ask(), reads_current),
-                        (f"{where}: by VersionId", principal, read, ask(**{"secretsmanager:VersionId": VERSION_ID}), reads_current),
+                        # A VersionId alone names no stage, so the stage limit cannot bind it: whichever version
+                        # the ID is, AWSPENDING's during a rotation included, it is read.
+                        (f"{where}: any version by its VersionId alone", principal, read, ask(**{"secretsmanager:VersionId": VERSION_ID}), reads_current),
                         (f"{where}: AWSPENDING by stage", principal, read, ask(**{"secretsmanager:VersionStage": "AWSPENDING"}), "AWSPENDING" in reader.stages),
                         (f"{where}: AWSPENDING by stage and VersionId", principal, read, ask(**{"secretsmanager:VersionStage": "AWSPENDING", "secretsmanager:VersionId": VERSION_ID}), "AWSPENDING" in reader.stages),
                         (f"{where}: DescribeSecret", principal, "secretsmanager:DescribeSecret", ask(), True),
                     ]
                     cases += [
                         (f"{where}: {stage} by stage", principal, read, ask(**{"secretsmanager:VersionStage": stage}), True)
+                        for stage in reader.stages
+                    ]
+                    cases += [
+                        (f"{where}: {stage} by stage and VersionId", principal, read,
+                         ask(**{"secretsmanager:VersionStage": stage, "secretsmanager:VersionId": VERSION_ID}), True)
                         for stage in reader.stages
                     ]
                     if region in layout_.key_policies:
@@ -442,6 +452,62 @@ def test_the_evaluator_on_textbook_cases(caller, identity, resource, resource_po
     principal = role(f"arn:aws:iam::{caller}:role/Caller", identity)
     action = "kms:Decrypt" if resource == KEY_ARN else "secretsmanager:GetSecretValue"
     assert allowed(principal, action, resource, context=context, resource_policy=resource_policy) is expected
+
+
+# -- What the stage limit binds, for every kind of reader ------------------------------------------
+
+NO_STAGE: dict[str, str] = {}
+BY_ID = {"secretsmanager:VersionId": VERSION_ID}
+
+
+def by_stage(stage: str, **also: str) -> dict[str, str]:
+    return {"secretsmanager:VersionStage": stage, **also}
+
+
+@pytest.mark.parametrize(
+    ("stages", "request_context", "expected"),
+    [
+        pytest.param(["AWSCURRENT"], NO_STAGE, True, id="current reader: no stage"),
+        pytest.param(["AWSCURRENT"], by_stage("AWSCURRENT"), True, id="current reader: AWSCURRENT"),
+        pytest.param(["AWSCURRENT"], by_stage("AWSPENDING"), False, id="current reader: AWSPENDING by name"),
+        pytest.param(["AWSCURRENT"], by_stage("AWSPREVIOUS"), False, id="current reader: AWSPREVIOUS by name"),
+        pytest.param(["AWSCURRENT"], by_stage("AWSPENDING", **BY_ID), False,
+                     id="current reader: AWSPENDING by name and VersionId"),
+        pytest.param(["AWSCURRENT"], BY_ID, True, id="current reader: any version by its VersionId alone"),
+        pytest.param(["AWSCURRENT", "AWSPREVIOUS"], by_stage("AWSPREVIOUS"), True,
+                     id="current and previous reader: AWSPREVIOUS"),
+        pytest.param(["AWSPREVIOUS"], by_stage("AWSPREVIOUS"), True, id="previous-only reader: AWSPREVIOUS"),
+        pytest.param(["AWSPREVIOUS"], by_stage("AWSPREVIOUS", **BY_ID), True,
+                     id="previous-only reader: AWSPREVIOUS with a VersionId"),
+        pytest.param(["AWSPREVIOUS"], NO_STAGE, False, id="previous-only reader: no stage"),
+        pytest.param(["AWSPREVIOUS"], BY_ID, False, id="previous-only reader: a VersionId alone"),
+        pytest.param(["AWSPREVIOUS"], by_stage("AWSCURRENT"), False, id="previous-only reader: AWSCURRENT"),
+    ],
+)
+def test_the_stage_limit_binds_requests_by_stage_name_only(stages, request_context, expected):
+    """What `consumer-policy`'s note promises (secrets_layout/consumer_policy.py), request by request.
+
+    GetSecretValue's VersionStage is optional, and a request with a VersionId names no stage
+    (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html);
+    `secretsmanager:VersionStage` is in the request context only when the request names a stage
+    (Service Authorization Reference, Secrets Manager). A reader of AWSCURRENT is therefore allowed a
+    request without a stage, and so any version by its VersionId alone, AWSPENDING's included."""
+    name = "test/app/api-key"
+    policy = secret_resource_policy(
+        readers=[ReaderGrant(account_name="test-app", account_id="222222222222", roles=("AppRole",), stages=tuple(stages))],
+        security_account="111111111111",
+        environment_account_ids=["222222222222"],
+        organization_id=DEFAULT_ORGANIZATION,
+    )
+    identity = consumer_read_policy(
+        secrets={name: ["us-east-1"]}, security_account="111111111111",
+        kms_key_arns=["arn:aws:kms:us-east-1:111111111111:key/*"],
+    )
+    principal = role(role_arn("222222222222", "AppRole"), [identity])
+    context = {"aws:PrincipalOrgID": DEFAULT_ORGANIZATION, **request_context}
+    secret_arn = f"arn:aws:secretsmanager:us-east-1:111111111111:secret:{name}-AbCdEf"
+    assert allowed(principal, "secretsmanager:GetSecretValue", secret_arn, context=context,
+                   resource_policy=policy) is expected
 
 
 # -- The matrix ------------------------------------------------------------------------------------

@@ -50,6 +50,20 @@ def test_consumer_policy_prints_the_reader_roles_policy():
         "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/payments/stripe-api-key-??????")
     assert document["Statement"][1]["Condition"] == {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
     assert "PaymentsRole in prod-app (222222222222)" in result.stderr
+    assert "Reading by VersionId is not limited by stage" in result.stderr
+    assert "is denied" not in result.stderr.split("Reading by VersionId")[1], "no stage is promised to be hidden"
+
+
+def test_consumer_policy_of_a_secret_in_step_1_of_its_adoption_says_it_grants_nothing_yet():
+    result = run_cli("consumer-policy", "prod/legacy/partner-token", "--account", "prod-data")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["Statement"][0]["Sid"] == "ReadSecrets", "the policy as after step 2"
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.endswith(
+        "prod/legacy/partner-token is in step 1 of its adoption (import_id with adopt:): the layout has not written "
+        "its resource policy yet, so this policy alone gives the roles no access; step 2 (removing adopt:) deploys "
+        "the resource policy from readers:. Until then, who may read the secret is up to its owner's resource "
+        "policy and key policy.\n")
 
 
 @pytest.mark.parametrize(("arguments", "code", "message"), [

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from secrets_layout.components.policy_documents import consumer_read_policy, decrypt_key_resource
+from components_support import ROLE_POLICY, policy_of, run_components
+from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
+from secrets_layout.components.policy_documents import decrypt_key_resource
 from secrets_layout.consumer_policy import (
     NotAReaderError,
     UnknownAccountError,
@@ -78,8 +80,7 @@ secrets:
     value: {external: true}
 """
 
-# A reader that may read only the previous version: it must name the stage.
-PREVIOUS_ONLY = """\
+ONE_API_KEY = """\
 environment: test
 security_account: "111111111111"
 primary_region: us-east-1
@@ -90,7 +91,17 @@ secrets:
     kind: api-key
     value: {external: true}
     readers:
+"""
+
+# A reader that may read only the previous version: it must name the stage.
+PREVIOUS_ONLY = ONE_API_KEY + """\
       - {account: test-app, roles: [AuditRole], stages: [AWSPREVIOUS]}
+"""
+
+# Roles of one account with different stages: a role in two entries may use the stages of both.
+MIXED_STAGES = ONE_API_KEY + """\
+      - {account: test-app, roles: [AppRole]}
+      - {account: test-app, roles: [AuditRole, AppRole], stages: [AWSPREVIOUS]}
 """
 
 
@@ -190,12 +201,104 @@ def test_given_keys_are_named_by_key_arn_and_created_keys_by_the_regions_keys():
     )
 
 
-def test_it_is_the_document_the_layout_deploys_for_consumer_grants():
-    loaded = example("prod")
-    assert consumer_policy(loaded, "prod/orders/mysql-credentials", "prod-app") == consumer_read_policy(
-        secrets={"prod/orders/mysql-credentials": ["us-east-1", "us-west-2", "eu-west-1"]},
-        security_account="111111111111",
-        kms_key_arns=[f"arn:aws:kms:{region}:111111111111:key/*" for region in ("us-east-1", "us-west-2", "eu-west-1")],
+# The grant the layout deploys (ConsumerGrants, for an account with deploy_role_arn) against the
+# printed policy. Each declaration gives the reader account a deploy role; `OnlyRole` reads one
+# secret (its grant must be the printed policy itself), `SharedRole` reads every secret the account
+# reads (its grant must cover exactly the union of theirs).
+GRANTED = """\
+environment: test
+security_account: "111111111111"
+primary_region: us-east-1
+accounts:
+  test-app: {id: "222222222222", deploy_role_arn: "arn:aws:iam::222222222222:role/SecretsLayoutDeploy"}
+"""
+
+DEPLOYED_AND_PRINTED = {
+    "replicas, keys the layout creates": GRANTED + """\
+secrets:
+  - name: test/app/replicated
+    kind: generic
+    value: {external: true}
+    replicas: [eu-west-1, us-west-2]
+    readers: [{account: test-app, roles: [OnlyRole, SharedRole]}]
+""",
+    "no replicas, while other secrets of the environment have some": GRANTED + """\
+secrets:
+  - name: test/app/unreplicated
+    kind: generic
+    value: {external: true}
+    readers: [{account: test-app, roles: [OnlyRole, SharedRole]}]
+  - name: test/app/elsewhere
+    kind: generic
+    value: {external: true}
+    replicas: [eu-west-1]
+    readers: [{account: test-app, roles: [SharedRole]}]
+""",
+    "keys given in kms.keys": GRANTED + """\
+kms:
+  keys:
+    us-east-1: arn:aws:kms:us-east-1:111111111111:key/0e1d2c3b-4a59-6877-8695-a4b3c2d1e0f9
+    us-west-2: arn:aws:kms:us-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab
+secrets:
+  - name: test/app/keyed
+    kind: generic
+    value: {external: true}
+    replicas: [us-west-2, eu-west-1]
+    readers: [{account: test-app, roles: [OnlyRole, SharedRole], stages: [AWSCURRENT, AWSPREVIOUS]}]
+  - name: test/app/keyed-east
+    kind: generic
+    value: {external: true}
+    readers: [{account: test-app, roles: [SharedRole]}]
+""",
+    "a secret in step 1 of its adoption": GRANTED + """\
+secrets:
+  - name: test/legacy/adopted
+    kind: generic
+    value: {external: true}
+    readers: [{account: test-app, roles: [OnlyRole, SharedRole]}]
+    import_id: "arn:aws:secretsmanager:us-east-1:111111111111:secret:test/legacy/adopted-AbCdEf"
+    adopt: {kms_key_id: "arn:aws:kms:us-east-1:111111111111:key/5f8a2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5b", replicas: []}
+""",
+}
+
+
+def deployed_grants(loaded) -> dict[str, dict]:
+    """Role -> the read policy ConsumerGrants registers for it, on the mock engine."""
+    run = run_components(lambda: SecretsLayout("test", SecretsLayoutArgs(declaration=loaded.declaration)))
+    return {resource.inputs["role"]: policy_of(resource) for resource in run.by_type(ROLE_POLICY)
+            if resource.name.startswith("test-consumer-")}
+
+
+def merged(policies: list[dict]) -> dict:
+    """One statement per Sid, its resources the union of every policy's (one resource as itself)."""
+    resources: dict[str, set[str]] = {}
+    for policy in policies:
+        for statement in policy["Statement"]:
+            found = statement["Resource"]
+            resources.setdefault(statement["Sid"], set()).update([found] if isinstance(found, str) else found)
+    return {sid: sorted(found) for sid, found in resources.items()}
+
+
+@pytest.mark.parametrize("declared", list(DEPLOYED_AND_PRINTED.values()), ids=list(DEPLOYED_AND_PRINTED))
+def test_the_deployed_grant_is_the_printed_policy(declared):
+    loaded = inline(declared)
+    grants = deployed_grants(loaded)
+    read_by = {
+        role: [secret.name for secret in loaded.declaration.secrets
+               if any(role in reader.roles for reader in secret.readers)]
+        for role in grants
+    }
+    assert grants["OnlyRole"] == consumer_policy(loaded, read_by["OnlyRole"][0], "test-app")
+    assert merged([grants["SharedRole"]]) == merged(
+        [consumer_policy(loaded, secret, "test-app") for secret in read_by["SharedRole"]]
+    )
+
+
+def test_the_printed_policy_names_only_the_keys_of_the_secrets_regions():
+    # test/app/unreplicated lives in us-east-1 only; the environment also has a key in eu-west-1.
+    loaded = inline(DEPLOYED_AND_PRINTED["no replicas, while other secrets of the environment have some"])
+    assert consumer_policy(loaded, "test/app/unreplicated", "test-app")["Statement"][1]["Resource"] == (
+        "arn:aws:kms:us-east-1:111111111111:key/*"
     )
 
 
@@ -219,25 +322,66 @@ def test_decrypt_key_resource_refuses_what_is_not_a_key_or_alias_arn(key_arn):
         decrypt_key_resource(region="us-west-2", security_account="111111111111", key_arn=key_arn)
 
 
+# What the secret's resource policy (policy_documents.stage_condition) really allows, checked request by
+# request in tests/test_access_matrix.py: GetSecretValue's VersionStage is optional and a request with a
+# VersionId names no stage (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html),
+# and `secretsmanager:VersionStage` is in the request context only when the request names a stage
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html). So the
+# stage limit binds requests by stage name only; by VersionId a reader of the current value reads any version.
+BY_VERSION_ID = (
+    "Reading by VersionId is not limited by stage: a request with a VersionId and no stage (what "
+    "aws-secretsmanager-caching sends) reads whichever version that is, a rotation's AWSPENDING version "
+    "included, and DescribeSecret lists every version's ID."
+)
+
+
 @pytest.mark.parametrize(
     ("loaded", "secret", "account", "note"),
     [
         (lambda: example("prod"), "prod/database/credentials", "prod-data",
-         "attach this policy to ReportingRole, EtlRole in prod-data (333333333333); the roles read the current "
-         "value with GetSecretValue without a stage, by VersionId or with VersionStage=AWSCURRENT (what "
-         "aws-secretsmanager-caching, ECS and CloudFormation send); any other stage, such as AWSPENDING, is denied"),
+         "attach this policy to ReportingRole, EtlRole in prod-data (333333333333). Reading by stage name is "
+         "limited to the declared stages: GetSecretValue with VersionStage=AWSCURRENT, or without a stage (the "
+         "current value: what ECS and CloudFormation send); a request naming another stage is denied. "
+         + BY_VERSION_ID),
         (lambda: inline(KEYED), "test/app/api-key", "test-app",
-         "attach this policy to AppRole, team/BatchRole in test-app (222222222222); the roles read the current "
-         "value with GetSecretValue without a stage, by VersionId or with VersionStage=AWSCURRENT (what "
-         "aws-secretsmanager-caching, ECS and CloudFormation send); they may also name VersionStage=AWSPREVIOUS; "
-         "any other stage, such as AWSPENDING, is denied"),
-        (lambda: inline(PREVIOUS_ONLY), "test/app/api-key", "test-app",
-         "attach this policy to AuditRole in test-app (222222222222); call GetSecretValue with "
-         "VersionStage=AWSPREVIOUS: the secret's resource policy allows only requests that name that stage"),
+         "attach this policy to AppRole, team/BatchRole in test-app (222222222222). For AppRole, reading by stage "
+         "name is limited to the declared stages: GetSecretValue with VersionStage=AWSCURRENT, or without a stage "
+         "(the current value: what ECS and CloudFormation send); a request naming another stage is denied. "
+         + BY_VERSION_ID + " For team/BatchRole, reading by stage name is limited to the declared stages: "
+         "GetSecretValue with VersionStage=AWSCURRENT or AWSPREVIOUS, or without a stage (the current value: what "
+         "ECS and CloudFormation send); a request naming another stage is denied. " + BY_VERSION_ID),
+        (lambda: inline(MIXED_STAGES), "test/app/api-key", "test-app",
+         "attach this policy to AppRole, AuditRole in test-app (222222222222). For AppRole, reading by stage name "
+         "is limited to the declared stages: GetSecretValue with VersionStage=AWSCURRENT or AWSPREVIOUS, or without "
+         "a stage (the current value: what ECS and CloudFormation send); a request naming another stage is denied. "
+         + BY_VERSION_ID + " For AuditRole, reading is limited to the declared stages: call GetSecretValue with "
+         "VersionStage=AWSPREVIOUS (a VersionId may go with it); a request without a stage, or with a VersionId "
+         "alone, is denied."),
     ],
 )
 def test_note(loaded, secret, account, note):
     assert consumer_policy_note(loaded(), secret, account) == note
+
+
+# README "Adopting an existing secret": in step 1 only the secret is imported, no resource policy is created.
+ADOPTION_STEP_1 = (
+    "prod/legacy/partner-token is in step 1 of its adoption (import_id with adopt:): the layout has not written "
+    "its resource policy yet, so this policy alone gives the roles no access; step 2 (removing adopt:) deploys the "
+    "resource policy from readers:. Until then, who may read the secret is up to its owner's resource policy and "
+    "key policy."
+)
+
+
+@pytest.mark.parametrize("adopting", [True, False], ids=["step 1: adopt: present", "step 2: adopt: removed"])
+def test_note_on_a_secret_being_adopted(adopting):
+    text = (ROOT / "environments" / "prod.yaml").read_text()
+    if not adopting:
+        text = text[: text.index("    adopt:")] + text[text.index("\nparameters:"):]
+    loaded = parse_declaration(text, "environments/prod.yaml")
+    assert (loaded.declaration.secrets[-1].adopt is not None) is adopting
+    note = consumer_policy_note(loaded, "prod/legacy/partner-token", "prod-data")
+    assert note.startswith("attach this policy to PartnerSyncRole in prod-data (333333333333). Reading by stage name")
+    assert note.endswith(BY_VERSION_ID + (" " + ADOPTION_STEP_1 if adopting else ""))
 
 
 # ------------------------------------------------------------------------------------------------

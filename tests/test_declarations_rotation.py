@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 import rotation_support.lambda_code  # noqa: F401  (puts rotation/ on sys.path)
 
-from adapters import AdapterSettings, check_url
+from adapters import AdapterSettings, ConfigurationError, check_url
 from handler import adapter_for
 from http_api_key import HttpApiKeyAdapter
 from oauth2_client_credentials import OAuth2ClientCredentialsAdapter
@@ -28,7 +28,7 @@ from secrets_layout.components.rotation_settings import bundled_rotation_groups
 from secrets_layout.components.secret_settings import adapter_tags, secret_tags
 from declaration_support import HEADER, declaration, issues_of, load
 from secrets_layout.declaration.loader import load_declaration
-from secrets_layout.declaration.models import ENDPOINT_PATTERN
+from secrets_layout.declaration.models import ADAPTER_MODELS, ENDPOINT_PATTERN
 from secrets_layout.declaration.models import HttpApiKeyAdapter as HttpApiKeyAdapter_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +124,7 @@ INVALID = [
                     .replace("type: http-api-key", "type: oauth2-client-credentials")
                     .replace("verify_url: https://api.keys.example/v1/keys/self", "token_url: https://auth.keys.example/token")),
         16, "secrets[0].rotation.adapter.create_url",
-        "unknown field 'create_url'; did you mean 'revoke_url'? allowed fields: client_auth, revoke_url, scope, timeout_seconds, token_url, type, verify_url",
+        "unknown field 'create_url'; did you mean 'revoke_url'? allowed fields: client_auth, revoke_url, scope, timeout_seconds, token_url, type, verify_grace_seconds, verify_url",
         id="endpoint-of-another-adapter",
     ),
     pytest.param(
@@ -242,7 +242,8 @@ def test_the_adapter_reaches_the_function_as_tags():
     secret = load(declaration(API_KEY_SECRET.replace(
         "verify_url: https://api.keys.example/v1/keys/self\n",
         "verify_url: https://api.keys.example/v1/keys/self\n        revoke_url: https://api.keys.example/v1/revoked\n"
-        "        response_key_field: secret\n        timeout_seconds: 20\n"))).declaration.secrets[0]
+        "        response_key_field: secret\n        timeout_seconds: 20\n        verify_grace_seconds: 90\n"
+    ))).declaration.secrets[0]
     assert adapter_tags(secret) == {
         "rotation-adapter": "http-api-key",
         "rotation-create-url": "https://api.keys.example/v1/keys",
@@ -250,8 +251,30 @@ def test_the_adapter_reaches_the_function_as_tags():
         "rotation-revoke-url": "https://api.keys.example/v1/revoked",
         "rotation-response-key-field": "secret",
         "rotation-timeout-seconds": "20",
+        "rotation-verify-grace-seconds": "90",
     }
     assert adapter_tags(secret).items() <= secret_tags(secret, "prod").items()
+    assert AdapterSettings(secret_tags(secret, "prod"), {}).verify_grace_seconds() == 90
+
+
+@pytest.mark.parametrize("adapter_type", ["http-api-key", "oauth2-client-credentials"])
+@pytest.mark.parametrize("grace", [-1, 0, 300, 3600, 3601])
+def test_the_declared_grace_period_is_one_the_function_accepts(adapter_type, grace):
+    """`verify_grace_seconds` in the declaration and the function's own bounds (rotation/adapters.py)."""
+    endpoints = {"http-api-key": {"create_url": "https://k.example/keys", "verify_url": "https://k.example/self"},
+                 "oauth2-client-credentials": {"token_url": "https://k.example/token"}}[adapter_type]
+    model = ADAPTER_MODELS[adapter_type]
+    try:
+        model.model_validate({"type": adapter_type, **endpoints, "verify_grace_seconds": grace})
+        declared = True
+    except ValidationError:
+        declared = False
+    try:
+        AdapterSettings({"rotation-verify-grace-seconds": str(grace)}, {}).verify_grace_seconds()
+        accepted = True
+    except ConfigurationError:
+        accepted = False
+    assert declared is accepted is (0 <= grace <= 3600)
 
 
 def bundled_secrets(path):
@@ -275,6 +298,7 @@ def test_the_function_accepts_what_every_example_declares(path):
         adapter = adapter_for(state, environ)
         assert type(adapter) is expected[secret.rotation.adapter.type]
         assert AdapterSettings(state.tags, environ).timeout_seconds() > 0
+        assert AdapterSettings(state.tags, environ).verify_grace_seconds() >= 0
 
 
 @settings(max_examples=200, deadline=None)

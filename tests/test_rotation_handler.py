@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import uuid
 
@@ -16,6 +17,7 @@ from botocore.exceptions import ClientError
 import rotation_support.lambda_code  # noqa: F401  (puts rotation/ on sys.path)
 from rotation_support.moto_fixtures import client, secrets_manager  # noqa: F401  (fixtures)
 from rotation_support.provider_fixtures import provider, provider_server  # noqa: F401  (fixtures)
+from rotation_support.clock import START, FakeClock
 from rotation_support.fake_provider import FakeProvider
 from rotation_support.rotating_secret import (
     ALL_KINDS,
@@ -30,7 +32,7 @@ from rotation_support.secrets_manager import RotationInProgress
 
 import handler
 import secret_versions
-from adapters import ConfigurationError, ProviderError
+from adapters import ConfigurationError, CredentialRejected, ProviderError
 
 pytestmark = pytest.mark.slow
 
@@ -331,6 +333,173 @@ def test_credential_issued_but_not_stored_is_revoked(client, secrets_manager, pr
 
     assert provider.calls["issue"] == 1 and provider.calls["revoke"] == 1
     assert provider.active_keys() == {json.loads(secret.value(stage=CURRENT))["api_key"]}
+
+
+# --- a provider whose new keys take time to be accepted -----------------------------------------
+#
+# AWS IAM access keys are the textbook case: a new key works everywhere only after a few seconds
+# ("Changes that I make are not always immediately visible", IAM User Guide, troubleshooting, eventual
+# consistency). Secrets Manager retries a failed rotation with the same token (README "Every step").
+
+STORED_AT = "ISSUED-AT-20250131T120000Z"  # the label createSecret stores with the value, at START
+
+
+def rejected(provider: FakeProvider) -> str:
+    return f"verify: {provider.base_url}/v1/whoami answered HTTP 401: key refused"
+
+
+def within_grace(provider: FakeProvider, token: str, age: int, grace: int) -> str:
+    return (
+        f"{rejected(provider)}; version {token} was stored {age} s ago, within the grace period of {grace} s that a "
+        "new credential may take to be accepted (setting verify-grace-seconds), so AWSPENDING stays for Secrets "
+        "Manager's retry to test it again"
+    )
+
+
+def past_grace(provider: FakeProvider, token: str, age: int, grace: int) -> str:
+    return (
+        f"{rejected(provider)}; still refused {age} s after version {token} was stored, past the grace period of "
+        f"{grace} s (setting verify-grace-seconds); version {token} gave up AWSPENDING so that the next rotation "
+        "issues a new credential, and the next finishSecret revokes this one"
+    )
+
+
+def slow_provider_secret(client, secrets_manager, provider, kind=JSON_API_KEY, *, rejected_for: float,
+                         grace_tag: str | None = None) -> tuple[RotatingSecret, FakeClock]:
+    clock = FakeClock()
+    provider.clock = clock
+    provider.new_keys_rejected_for_seconds = rejected_for
+    tags = api_key_tags(provider.base_url)
+    if grace_tag is not None:
+        tags["rotation-verify-grace-seconds"] = grace_tag
+    return rotating(client, secrets_manager, provider, kind, tags=tags, clock=clock), clock
+
+
+@pytest.mark.parametrize("kind", [PLAINTEXT_API_KEY, JSON_API_KEY], ids=lambda kind: kind.id)
+def test_a_new_key_refused_for_its_first_seconds_is_tested_again_and_the_rotation_succeeds(
+    client, secrets_manager, provider, caplog, kind
+):
+    secret, clock = slow_provider_secret(client, secrets_manager, provider, kind, rejected_for=20)
+    old = secret.initial_version
+    old_value = secret.value(stage=CURRENT)
+    token = secret.begin()
+    secret.invoke("createSecret", token)
+    assert STORED_AT in secret.all_labels()[token], "the time is stored with the value, in the same call"
+    secret.invoke("setSecret", token)
+
+    for age in (1, 12):
+        clock.advance(age - (clock() - START).total_seconds())
+        with pytest.raises(handler.PendingNotYetAccepted) as raised:
+            secret.invoke("testSecret", token)
+        assert str(raised.value) == within_grace(provider, token, age, 300)
+        assert secret.labels() == {old: [CURRENT], token: [PENDING]}
+        assert secret.value(stage=CURRENT) == old_value
+    assert f"testSecret will be retried for secret {secret.name}, version {token}" in caplog.text
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR], "a wait is no failure"
+
+    clock.advance(10)  # 22 s after the key was issued: the provider knows it everywhere
+    for step in STEPS:  # Secrets Manager's retry of the whole rotation, same token
+        secret.invoke(step, token)
+
+    assert secret.labels() == {old: [PREVIOUS], token: [CURRENT]}
+    assert secret.is_active(token) and secret.is_active(old)
+    assert provider.calls["issue"] == 1, "the retries issued nothing new"
+    assert not [label for labels in secret.all_labels().values() for label in labels if label.startswith("ISSUED-AT-")]
+
+
+def test_a_new_key_never_accepted_gives_up_awspending_after_the_grace_period(client, secrets_manager, provider):
+    secret, clock = slow_provider_secret(client, secrets_manager, provider, rejected_for=math.inf)
+    old = secret.initial_version
+    old_value = secret.value(stage=CURRENT)
+    token = secret.begin()
+    for step in STEPS[:2]:
+        secret.invoke(step, token)
+    never_accepted = json.loads(secret.value(stage=PENDING))["api_key"]
+
+    clock.advance(299)
+    with pytest.raises(handler.PendingNotYetAccepted) as raised:
+        secret.invoke("testSecret", token)
+    assert str(raised.value) == within_grace(provider, token, 299, 300)
+
+    clock.advance(1)
+    with pytest.raises(CredentialRejected) as raised:
+        secret.invoke("testSecret", token)
+    assert str(raised.value) == past_grace(provider, token, 300, 300)
+    assert secret.labels() == {old: [CURRENT]}, "AWSCURRENT never moved"
+    assert secret.value(stage=CURRENT) == old_value and secret.is_active(old)
+    assert secret.all_labels()[token] == [f"PENDING-REVOCATION-{token}"], "marked for revocation, time forgotten"
+    with pytest.raises(ValueError, match="is not AWSPENDING"):
+        secret.invoke("testSecret", token)  # Secrets Manager's retry of the same token ends at once
+
+    provider.new_keys_rejected_for_seconds = 0
+    second = secret.rotate()
+    assert secret.labels() == {old: [PREVIOUS], second: [CURRENT]}
+    assert not provider.key_is_active(never_accepted), "the given-up version's key is revoked"
+
+
+@pytest.mark.parametrize(
+    ("grace_tag", "grace_variable", "age", "outcome", "grace"),
+    [
+        (None, None, 299, "retried", 300),
+        (None, None, 300, "given up", 300),
+        (None, "30", 29, "retried", 30),
+        (None, "30", 30, "given up", 30),
+        ("60", "30", 45, "retried", 60),
+        ("0", None, 0, "given up", 0),
+    ],
+    ids=["default-within", "default-past", "variable-within", "variable-past", "tag-wins", "zero-no-grace"],
+)
+def test_the_grace_period_is_a_setting(
+    client, secrets_manager, provider, monkeypatch, grace_tag, grace_variable, age, outcome, grace
+):
+    if grace_variable is not None:
+        monkeypatch.setenv("ROTATION_VERIFY_GRACE_SECONDS", grace_variable)
+    secret, clock = slow_provider_secret(client, secrets_manager, provider, rejected_for=math.inf, grace_tag=grace_tag)
+    token = secret.begin()
+    for step in STEPS[:2]:
+        secret.invoke(step, token)
+    clock.advance(age)
+
+    expected_error = handler.PendingNotYetAccepted if outcome == "retried" else CredentialRejected
+    with pytest.raises(expected_error) as raised:
+        secret.invoke("testSecret", token)
+
+    message = (within_grace if outcome == "retried" else past_grace)(provider, token, age, grace)
+    assert str(raised.value) == message
+    expected_labels = {secret.initial_version: [CURRENT], token: [PENDING]} if outcome == "retried" else {
+        secret.initial_version: [CURRENT]}
+    assert secret.labels() == expected_labels
+
+
+def test_a_pending_version_without_a_stored_time_gets_no_grace_period(client, secrets_manager, provider):
+    """A version the function did not store (by hand, or by a version of it before the time was kept)."""
+    secret, clock = slow_provider_secret(client, secrets_manager, provider, rejected_for=math.inf)
+    token = secret.begin()
+    for step in STEPS[:2]:
+        secret.invoke(step, token)
+    client.update_secret_version_stage(SecretId=secret.name, VersionStage=STORED_AT, RemoveFromVersionId=token)
+    clock.advance(1)
+
+    with pytest.raises(CredentialRejected) as raised:
+        secret.invoke("testSecret", token)
+
+    assert str(raised.value) == (
+        f"{rejected(provider)}; version {token} holds no ISSUED-AT-<time> label saying when it was stored, so no "
+        f"grace period applies; version {token} gave up AWSPENDING so that the next rotation issues a new "
+        "credential, and the next finishSecret revokes this one"
+    )
+    assert secret.labels() == {secret.initial_version: [CURRENT]}
+
+
+def test_a_bad_grace_setting_stops_the_rotation_before_anything_is_issued(client, secrets_manager, provider):
+    secret, _ = slow_provider_secret(client, secrets_manager, provider, rejected_for=0, grace_tag="forever")
+    token = secret.begin()
+
+    with pytest.raises(ConfigurationError, match="setting 'verify-grace-seconds' is not a number: 'forever'"):
+        secret.invoke("createSecret", token)
+
+    assert provider.calls == {}
+    assert secret.labels() == {secret.initial_version: [CURRENT], token: [PENDING]}
 
 
 # --- requests the function refuses --------------------------------------------------------------

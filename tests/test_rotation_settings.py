@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -12,7 +13,7 @@ from adapters import AdapterSettings, ConfigurationError
 from handler import RotationRequest, adapter_for
 from http_api_key import ApiKeyValue, HttpApiKeyAdapter
 from oauth2_client_credentials import OAuth2ClientCredentialsAdapter
-from secret_versions import SecretState
+from secret_versions import SecretState, issued_label
 
 API = "https://keys.example.com"
 ALLOW_API = {"ROTATION_ALLOWED_HOSTS": "keys.example.com"}
@@ -152,3 +153,61 @@ def test_the_rotation_token_is_kept_but_never_printed():
         {"SecretId": "s", "ClientRequestToken": "t" * 36, "Step": "finishSecret", "RotationToken": "rt-secret"}
     )
     assert request.rotation_token == "rt-secret" and "rt-secret" not in repr(request)
+
+
+# --- how long a new credential may take to be accepted (rotation/README.md, "A provider that takes time") ---
+
+
+@pytest.mark.parametrize(
+    ("tags", "environ", "expected"),
+    [
+        ({}, {}, 300.0),
+        ({}, {"ROTATION_VERIFY_GRACE_SECONDS": "30"}, 30.0),
+        ({"rotation-verify-grace-seconds": "90"}, {"ROTATION_VERIFY_GRACE_SECONDS": "30"}, 90.0),
+        ({"rotation-verify-grace-seconds": "0"}, {}, 0.0),
+        ({}, {"ROTATION_VERIFY_GRACE_SECONDS": "3600"}, 3600.0),
+        ({}, {"ROTATION_VERIFY_GRACE_SECONDS": "2.5"}, 2.5),
+    ],
+    ids=["default", "environment", "tag-wins", "zero-gives-up-at-once", "upper-bound", "fraction"],
+)
+def test_verify_grace_seconds(tags, environ, expected):
+    assert AdapterSettings(tags, environ).verify_grace_seconds() == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("soon", "setting 'verify-grace-seconds' is not a number: 'soon'"),
+        ("-1", "setting 'verify-grace-seconds' must be from 0 to 3600 seconds"),
+        ("3601", "setting 'verify-grace-seconds' must be from 0 to 3600 seconds"),
+        ("nan", "setting 'verify-grace-seconds' must be from 0 to 3600 seconds"),
+        ("inf", "setting 'verify-grace-seconds' must be from 0 to 3600 seconds"),
+    ],
+)
+def test_verify_grace_seconds_out_of_bounds(value, complaint):
+    with pytest.raises(ConfigurationError) as raised:
+        AdapterSettings({}, {"ROTATION_VERIFY_GRACE_SECONDS": value}).verify_grace_seconds()
+    assert str(raised.value) == complaint
+
+
+@pytest.mark.parametrize(
+    ("stored_at", "label"),
+    [
+        (datetime(2025, 1, 31, 12, 0, 0, tzinfo=timezone.utc), "ISSUED-AT-20250131T120000Z"),
+        (datetime(2025, 1, 31, 12, 0, 0, 1, tzinfo=timezone.utc), "ISSUED-AT-20250131T120001Z"),
+        (datetime(2025, 1, 31, 13, 0, 0, tzinfo=timezone(timedelta(hours=1))), "ISSUED-AT-20250131T120000Z"),
+    ],
+    ids=["whole-second", "rounded-up-so-the-grace-period-is-never-shorter", "in-utc"],
+)
+def test_the_stored_time_label(stored_at, label):
+    assert issued_label(stored_at) == label
+    state = SecretState(arn="arn:aws:secretsmanager:us-east-1:111111111111:secret:x", rotation_enabled=True, tags={},
+                        stages_by_version={"v1": frozenset({"AWSPENDING", label})})
+    assert stored_at <= state.stored_at("v1") < stored_at + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("labels", [{"AWSPENDING"}, {"AWSPENDING", "ISSUED-AT-yesterday"}, {"ISSUED-AT-20251331T120000Z"}])
+def test_a_version_without_a_readable_stored_time_has_none(labels):
+    state = SecretState(arn="arn:aws:secretsmanager:us-east-1:111111111111:secret:x", rotation_enabled=True, tags={},
+                        stages_by_version={"v1": frozenset(labels)})
+    assert state.stored_at("v1") is None and state.issued_labels() == []

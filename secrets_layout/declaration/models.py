@@ -272,6 +272,20 @@ Endpoint = Annotated[
 TagText = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[\w\s.:/=+\-@]+$")]
 
 
+VerifyGraceSeconds = Annotated[
+    int | None,
+    Field(
+        None,
+        ge=0,
+        le=3600,
+        description=(
+            "How long after a new credential is stored a 401/403 at verify is tested again rather than final "
+            "(default 300; 0: final at once), for providers whose new credentials take time to work everywhere."
+        ),
+    ),
+]
+
+
 class HttpApiKeyAdapter(DeclarationModel):
     """Rotation through the provider's key API (rotation/README.md, "The provider contract for http-api-key")."""
 
@@ -282,6 +296,7 @@ class HttpApiKeyAdapter(DeclarationModel):
     response_key_field: TagText | None = Field(None, description="Field of the create answer holding the new key (default api_key).")
     response_key_id_field: TagText | None = Field(None, description="Field holding the key id (default key_id).")
     timeout_seconds: int | None = Field(None, ge=1, le=300, description="Per HTTP request (default 10).")
+    verify_grace_seconds: VerifyGraceSeconds = None
 
 
 class OAuth2ClientCredentialsAdapter(DeclarationModel):
@@ -296,6 +311,7 @@ class OAuth2ClientCredentialsAdapter(DeclarationModel):
         None, description="How the client authenticates at the token endpoint (default client_secret_basic)."
     )
     timeout_seconds: int | None = Field(None, ge=1, le=300, description="Per HTTP request (default 10).")
+    verify_grace_seconds: VerifyGraceSeconds = None
 
 
 ADAPTER_MODELS: dict[str, type[DeclarationModel]] = {
@@ -402,7 +418,10 @@ class Reader(DeclarationModel):
     stages: list[VersionStage] = Field(
         default_factory=lambda: ["AWSCURRENT"],
         min_length=1,
-        description="Version stages the roles may read (default [AWSCURRENT]).",
+        description=(
+            "Version stages the roles may name when they read (default [AWSCURRENT]). With AWSCURRENT they "
+            "also read without a stage, and so any version by its VersionId alone: the limit binds stage names."
+        ),
     )
     requests_per_month: int | None = Field(
         None, ge=0, strict=True, description="Expected GetSecretValue calls per month, for the cost estimate."

@@ -8,6 +8,10 @@ to an operation (ScriptedAnswer): what the provider does (acts or not) and what 
 
 Key creation honours an Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header): a second
 POST with the same key is answered with the first one's result, without making another key.
+
+A provider whose new keys take time to work everywhere (AWS IAM access keys are eventually consistent)
+is `new_keys_rejected_for_seconds`: a key it issued is refused (401) until that long after it was issued,
+by `clock`, which a test may replace with a FakeClock (math.inf: never accepted).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
@@ -58,6 +64,8 @@ class IssuedKey:
     key_id: str
     api_key: str
     active: bool = True
+    # When the provider issued it at a client's request; None for a key a test arranged beforehand.
+    issued_at: datetime | None = None
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -101,6 +109,8 @@ class FakeProvider:
             self.idempotent_answers: dict[str, tuple[int, object]] = {}
             self.idempotency_keys_seen: list[str] = []
             self.token_lifetime_seconds: float = 3600
+            self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+            self.new_keys_rejected_for_seconds: float = 0.0
             # Credentials the provider really answered 2xx for at verify: what "tested" means.
             self.verified: set[str] = set()
             # Keys made by a scripted issue answer, by the answer that announced them.
@@ -154,8 +164,10 @@ class FakeProvider:
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _new_key(self) -> IssuedKey:
-        key = IssuedKey(key_id=f"key-{secrets.token_hex(6)}", api_key=f"sk-test-{secrets.token_urlsafe(24)}")
+    def _new_key(self, issued_at: datetime | None = None) -> IssuedKey:
+        key = IssuedKey(
+            key_id=f"key-{secrets.token_hex(6)}", api_key=f"sk-test-{secrets.token_urlsafe(24)}", issued_at=issued_at
+        )
         self.keys[key.key_id] = key
         return key
 
@@ -168,7 +180,11 @@ class FakeProvider:
         if not authorization.startswith("Bearer "):
             return None
         presented = authorization.removeprefix("Bearer ")
-        return next((key for key in self.keys.values() if key.api_key == presented and key.active), None)
+        key = next((key for key in self.keys.values() if key.api_key == presented and key.active), None)
+        if key is not None and key.issued_at is not None:
+            if (self.clock() - key.issued_at).total_seconds() < self.new_keys_rejected_for_seconds:
+                return None  # not yet known everywhere: refused as an unknown key is
+        return key
 
     def _client_of(self, authorization: str, form: dict[str, str]) -> str | None:
         if authorization.startswith("Basic "):
@@ -258,7 +274,7 @@ class FakeProvider:
         if (method, path) == ("POST", "/v1/keys"):
             if self._key_named_by(authorization) is None:
                 return 401, {"error": "unauthorized"}
-            key = self._new_key()
+            key = self._new_key(issued_at=self.clock())
             return 201, {"key_id": key.key_id, "api_key": key.api_key}
         if (method, path) == ("GET", "/v1/whoami"):
             key = self._key_named_by(authorization)

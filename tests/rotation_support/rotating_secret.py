@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import rotation_support.lambda_code  # noqa: F401  (puts rotation/ on sys.path)
 from rotation_support.fake_provider import FakeProvider
@@ -91,6 +92,8 @@ class RotatingSecret:
     kind: SecretKind
     name: str
     initial_version: str
+    # The function's clock for every step (a FakeClock); None: the function's own, the system's.
+    clock: Callable[[], datetime] | None = None
 
     @classmethod
     def create(
@@ -102,6 +105,7 @@ class RotatingSecret:
         *,
         tags: dict[str, str] | None = None,
         value: str | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> RotatingSecret:
         name = f"test/rotation/{kind.id}-{uuid.uuid4().hex[:12]}"
         tags = kind.adapter_tags(provider.base_url) if tags is None else tags
@@ -111,7 +115,7 @@ class RotatingSecret:
             Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
         )
         service.enable_rotation(name)
-        return cls(client, service, provider, kind, name, created["VersionId"])
+        return cls(client, service, provider, kind, name, created["VersionId"], clock)
 
     def begin(self) -> str:
         """Start a rotation as Secrets Manager does; returns the ClientRequestToken of the new version."""
@@ -120,7 +124,11 @@ class RotatingSecret:
         return token
 
     def invoke(self, step: str, token: str) -> None:
-        handler.lambda_handler({"SecretId": self.name, "ClientRequestToken": token, "Step": step}, None)
+        event = {"SecretId": self.name, "ClientRequestToken": token, "Step": step}
+        if self.clock is None:
+            handler.lambda_handler(event, None)
+        else:
+            handler.lambda_handler(event, None, clock=self.clock)
 
     def rotate(self) -> str:
         token = self.begin()
