@@ -14,7 +14,7 @@ from typing import Sequence
 # What a command needs beyond these is imported in its handler: `validate` must not pay for the
 # preview's (rich, pulumi, grpc) nor `--version` for the models' (pydantic builds them on import).
 from secrets_layout.errors import DeclarationError
-from secrets_layout.files import UnreadableFile, brief_problem, check_regular, shown
+from secrets_layout.files import UnreadableFile, brief_problem, check_path, check_regular, is_folder, shown
 from secrets_layout.reports import validation as validation_report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -236,7 +236,7 @@ def _declaration_files(paths: Sequence[str]) -> list[Path]:
         if text == "":
             raise UsageError("'' is not a path; name a declaration file or a folder of them")
         given = Path(text)
-        if given.is_dir():
+        if is_folder(given):
             from secrets_layout.declaration.folder import SETTINGS_FILE
 
             found = [given] if (given / SETTINGS_FILE).exists() else _declarations_in(given)
@@ -260,6 +260,7 @@ def _declarations_in(folder: Path) -> list[Path]:
 def _check_cache_folder(cache: str) -> None:
     """A folder, or a path where one can be created: the nearest existing ancestor is a folder
     (else every write fails after the whole preview, for want of a folder)."""
+    check_path(cache)
     if os.path.lexists(cache) and not os.path.isdir(cache):
         raise UsageError(f"--cache {shown(cache)}: not a folder; give a folder (it is created if missing)")
     ancestor = Path(os.path.abspath(cache))
@@ -272,7 +273,7 @@ def _check_cache_folder(cache: str) -> None:
 
 def _check_declaration_path(path: Path) -> None:
     """A declaration argument: an environment folder, or else a readable regular file."""
-    if not path.is_dir():
+    if not is_folder(path):
         check_regular(path)
 
 
@@ -305,7 +306,7 @@ def _validate_file(file: Path, policy_config: str | None = None,
     from secrets_layout.declaration.loader import load_declaration
 
     # A folder's own reading says it is declared twice; a file's is said here (declared_twice).
-    twice = [] if file.is_dir() else declared_twice(str(file))
+    twice = [] if is_folder(file) else declared_twice(str(file))
     try:
         loaded = load_declaration(file)
     except DeclarationError as error:
@@ -379,6 +380,7 @@ def _preview(arguments: argparse.Namespace) -> int:
     if arguments.cache is not None:
         _check_cache_folder(arguments.cache)
     if arguments.policy_config is not None:
+        check_regular(Path(arguments.policy_config))
         try:
             check_policy_config(arguments.policy_config)
         except PolicyConfigProblem as problem:

@@ -76,7 +76,27 @@ def _problem(error: OSError) -> str:
         return "permission denied; make the file readable"
     if error.errno == errno.ENOTDIR:
         return "a part of this path is a file, not a folder"
+    if error.errno == errno.ENAMETOOLONG:
+        return "a name longer than the file system allows (file name too long); shorten the path"
     return (error.strerror or str(error)).lower()
+
+
+def is_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a folder; False for anything stat() refuses (`Path.is_dir` raises for some,
+    such as a name too long), which check_regular then names."""
+    return os.path.isdir(path)
+
+
+def check_path(path: str | os.PathLike[str]) -> None:
+    """UnreadableFile if the system refuses the path itself (too long, a loop, no permission to
+    look): what a missing file or folder would be is left to the caller."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        if error.errno != errno.ENOTDIR:
+            raise UnreadableFile.of(path, error) from None
 
 
 def check_regular(file: str | os.PathLike[str]) -> os.stat_result:

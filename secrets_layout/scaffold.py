@@ -40,6 +40,7 @@ import yaml
 from secrets_layout.declaration.models import PROTECTED_ENVIRONMENTS, Declaration
 from secrets_layout.declaration.regions import AWS_REGIONS
 from secrets_layout.errors import DeclarationError, printable
+from secrets_layout.files import UnreadableFile, check_path
 
 ENVIRONMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
@@ -191,6 +192,10 @@ def read_stack_answers(root: Path, stack: str) -> StackAnswers:
     """The template's answers in Pulumi.<stack>.yaml. Raises ScaffoldInputError naming the file."""
     file = Path(root) / f"Pulumi.{stack}.yaml"
     shown = _shown(file, Path(root))
+    try:
+        check_path(file)
+    except UnreadableFile as error:  # a stack name too long for a file name, say
+        raise ScaffoldInputError(str(error)) from None
     if "/" in stack or not file.is_file():
         raise ScaffoldInputError(f"{shown}: no such stack file; create the stack with `pulumi new` (or "
                                  "`pulumi stack init`) first, or name the environment: secrets-layout init ENV")

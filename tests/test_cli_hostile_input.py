@@ -1,0 +1,47 @@
+"""Issue 20, section 4: hostile input still found, through the command line. Each case: one line,
+the documented exit code, bounded time, nothing overwritten, no credential echoed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cli_support import ROOT, assert_no_traceback, run_main
+
+# --- a path longer than the file system allows -------------------------------------------------------
+
+NAME_MAX = os.pathconf("/", "PC_NAME_MAX")
+LONG = "a" * (NAME_MAX + 1)
+"""One path component over the limit: open() and stat() fail with ENAMETOOLONG ("File name too long")."""
+TOO_LONG = "a name longer than the file system allows (file name too long); shorten the path"
+PROD = str(ROOT / "environments" / "prod.yaml")
+
+
+@pytest.mark.parametrize("arguments", [
+    pytest.param(("validate", LONG), id="validate"),
+    pytest.param(("validate", f"{LONG}.yaml"), id="validate-yaml"),
+    pytest.param(("validate", "--policy-config", LONG, PROD), id="validate-policy-config"),
+    pytest.param(("preview", LONG), id="preview"),
+    pytest.param(("preview", PROD, "--output", LONG), id="preview-output"),
+    pytest.param(("preview", PROD, "--sarif-output", LONG), id="preview-sarif-output"),
+    pytest.param(("preview", PROD, "--output", f"{LONG}/report.txt"), id="preview-output-in-a-long-folder"),
+    pytest.param(("preview", PROD, "--policy-config", LONG), id="preview-policy-config"),
+    pytest.param(("preview", PROD, "--program", LONG), id="preview-program"),
+    pytest.param(("preview", PROD, "--cache", LONG), id="preview-cache"),
+    pytest.param(("consumer-policy", "prod/database/credentials", "--account", "prod-app", "--file", LONG),
+                 id="consumer-policy-file"),
+    pytest.param(("audit", LONG), id="audit"),
+    pytest.param(("init", "--stack", LONG), id="init-stack"),
+    pytest.param(("init", "qa", "--from", LONG), id="init-from"),
+])
+def test_a_path_longer_than_the_file_system_allows_is_a_usage_error_naming_it(tmp_path, arguments):
+    (tmp_path / "environments").mkdir()
+    result = run_main(*arguments, cwd=tmp_path)
+    assert_no_traceback(result)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"secrets-layout {arguments[0]}: error: ")
+    assert LONG in result.stderr and TOO_LONG in result.stderr, result.stderr
+    assert [path.name for path in tmp_path.rglob("*")] == ["environments"]
