@@ -154,6 +154,7 @@ def scaffold_environment(
                                      accounts=dict(account_pairs), replicas=list(replicas),
                                      organization_id=organization_id)
     root = Path(root)
+    _check_not_a_folder(environment, root)
     files = list(zip(scaffold_paths(environment, root), contents))
     if not stack_file:
         del files[1]
@@ -167,6 +168,17 @@ def scaffold_environment(
 
         files.append((schema, schema_text()))
     return _write_all_or_nothing(files, root, force=force)
+
+
+def _check_not_a_folder(environment: str, root: Path) -> None:
+    """An environment folder environments/<env>/ declares the environment already: a file beside it
+    would declare it twice (declaration/folder.declared_twice), whatever --force says."""
+    folder = root / "environments" / environment
+    if os.path.isdir(folder):
+        raise ScaffoldInputError(
+            f"{_shown(folder, root)}/ declares the environment {environment} already (an environment folder); "
+            f"{_shown(scaffold_paths(environment, root)[0], root)} beside it would declare it twice: add to the "
+            "folder, or choose another name; nothing was written")
 
 
 @dataclass(frozen=True)

@@ -45,3 +45,31 @@ def test_a_path_longer_than_the_file_system_allows_is_a_usage_error_naming_it(tm
     assert result.stderr.startswith(f"secrets-layout {arguments[0]}: error: ")
     assert LONG in result.stderr and TOO_LONG in result.stderr, result.stderr
     assert [path.name for path in tmp_path.rglob("*")] == ["environments"]
+
+
+# --- init over an environment folder -----------------------------------------------------------------
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize("options", [(), ("--force",)], ids=["plain", "force"])
+def test_init_refuses_an_environment_that_is_a_folder_and_writes_nothing(tmp_path, options):
+    """A file beside the folder would declare the environment twice (declaration/folder.declared_twice)."""
+    (tmp_path / "environments" / "prod").mkdir(parents=True)
+    (tmp_path / "environments" / "prod" / "_environment.yaml").write_text((ROOT / "environments" / "prod.yaml").read_text())
+    before = _tree(tmp_path)
+    result = run_main("init", "prod", *options, cwd=tmp_path)
+    assert_no_traceback(result)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", (
+        "secrets-layout init: error: environments/prod/ declares the environment prod already (an environment "
+        "folder); environments/prod.yaml beside it would declare it twice: add to the folder, or choose another "
+        "name; nothing was written\n"))
+    assert _tree(tmp_path) == before
+
+
+def test_init_beside_another_environments_folder_writes_the_new_environment(tmp_path):
+    (tmp_path / "environments" / "prod").mkdir(parents=True)
+    result = run_main("init", "qa", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert (tmp_path / "environments" / "qa.yaml").is_file()
