@@ -441,10 +441,26 @@ def _repository_link_base() -> str | None:
 
 def _check_output(output: str, declaration: Path, *, force: bool) -> None:
     """Refuse an --output that would be refused after the preview ran (SPEC section 9: nothing is
-    written over without --force, and never over the declaration being previewed)."""
+    written over without --force, and never over a file of the declaration being previewed)."""
     from secrets_layout.files import write_text
 
-    write_text(output, "", force=force, protected=(os.fspath(declaration),), dry_run=True)
+    write_text(output, "", force=force, protected=_files_of_declaration(declaration), dry_run=True)
+
+
+def _files_of_declaration(declaration: Path) -> dict[str, str]:
+    """The files a report may never replace, each with what it is: the declaration, or each file of
+    an environment folder (its settings file and every team file)."""
+    from secrets_layout.declaration.folder import is_folder_member
+
+    if not is_folder(declaration):
+        return {os.fspath(declaration): f"the declaration {shown(declaration)}"}
+    try:
+        names = sorted(os.listdir(declaration))
+    except OSError:
+        return {}
+    return {os.path.join(declaration, name): f"the file {shown(os.path.join(declaration, name))} of the declaration "
+                                             f"{shown(declaration)}"
+            for name in names if is_folder_member(name)}
 
 
 def _emit(text: str, output: str | None, force: bool = False, declaration: Path | None = None) -> None:
@@ -453,7 +469,7 @@ def _emit(text: str, output: str | None, force: bool = False, declaration: Path 
     if output is None:
         sys.stdout.write(text)
         return
-    write_text(output, text, force=force, protected=(os.fspath(declaration),) if declaration else ())
+    write_text(output, text, force=force, protected=_files_of_declaration(declaration) if declaration else None)
 
 
 def _init(arguments: argparse.Namespace) -> int:

@@ -73,3 +73,37 @@ def test_init_beside_another_environments_folder_writes_the_new_environment(tmp_
     result = run_main("init", "qa", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "")
     assert (tmp_path / "environments" / "qa.yaml").is_file()
+
+
+# --- --output --force never replaces a file of the declaration --------------------------------------
+
+def _folder_repository(folder: Path) -> None:
+    """environments/prod/ (the example split into a folder) and its policy config: a preview would run."""
+    from folder_support import split_declaration
+
+    split_declaration(ROOT / "environments" / "prod.yaml", folder / "environments" / "prod")
+    (folder / "policies" / "config").mkdir(parents=True)
+    (folder / "policies" / "config" / "prod.json").write_bytes((ROOT / "policies" / "config" / "prod.json").read_bytes())
+
+
+@pytest.mark.parametrize("target", ["_environment.yaml", "payments.yaml"])
+@pytest.mark.parametrize("form", ["environments/prod", "environments/prod/"])
+def test_preview_output_refuses_each_file_of_an_environment_folder_even_with_force(tmp_path, target, form):
+    _folder_repository(tmp_path)
+    before = _tree(tmp_path)
+    result = run_main("preview", form, "--output", f"environments/prod/{target}", "--force", cwd=tmp_path)
+    assert_no_traceback(result)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", (
+        f"secrets-layout preview: error: environments/prod/{target}: is the file environments/prod/{target} of the "
+        "declaration environments/prod itself; write the report to another file\n"))
+    assert _tree(tmp_path) == before
+
+
+def test_preview_sarif_output_refuses_a_team_file_too(tmp_path):
+    _folder_repository(tmp_path)
+    before = _tree(tmp_path)
+    result = run_main("preview", "environments/prod", "--sarif-output", "environments/prod/payments.yaml", "--force",
+                      cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "is the file environments/prod/payments.yaml of the declaration environments/prod itself" in result.stderr
+    assert _tree(tmp_path) == before
