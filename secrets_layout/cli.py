@@ -13,7 +13,7 @@ from typing import Sequence
 
 # What a command needs beyond these is imported in its handler: `validate` must not pay for the
 # preview's (rich, pulumi, grpc) nor `--version` for the models' (pydantic builds them on import).
-from secrets_layout.errors import DeclarationError
+from secrets_layout.errors import DeclarationError, printable
 from secrets_layout.files import UnreadableFile, brief_problem, check_path, check_regular, is_folder, shown
 from secrets_layout.reports import validation as validation_report
 
@@ -330,7 +330,7 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
     environment = loaded.declaration.environment
     config_file = find_policy_config(file, environment) if policy_config == "auto" else Path(policy_config)
     if config_file is None:
-        sys.stderr.write(f"secrets-layout validate: {file}: no policies/config/{environment}.json in its repository; "
+        sys.stderr.write(f"secrets-layout validate: {shown(file)}: no policies/config/{environment}.json in its repository; "
                          "the policy pack's rules were not checked\n")
         return validation_report.FileResult(str(file), [], *counts)
     if config_file not in configs:
@@ -341,10 +341,10 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
             raise _invalid_policy_config(problem) from None
         except PolicyConfigError as error:
             raise UsageError(str(error)) from None
-    shown = _shown_path(config_file)
-    findings = check_policies(loaded, configs[config_file], shown)
+    config_shown = _shown_path(config_file)
+    findings = check_policies(loaded, configs[config_file], config_shown)
     return validation_report.FileResult(str(file), list(findings.errors), *counts, warnings=list(findings.warnings),
-                                        policy_config=shown)
+                                        policy_config=config_shown)
 
 
 def _invalid_policy_config(problem) -> UsageError:
@@ -361,6 +361,7 @@ def _shown_path(path: Path) -> str:
 def _preview(arguments: argparse.Namespace) -> int:
     # Imported here: the preview pulls in the Pulumi SDK, which `validate` does not need.
     from secrets_layout.engine.analyzer_client import AnalyzerError, PolicyConfigError
+    from secrets_layout.engine.workers import WorkerFailed
     from secrets_layout.preview import PreviewUsageError, run_preview
     from secrets_layout.reports import preview_json, preview_markdown, preview_sarif, preview_text
 
@@ -374,7 +375,7 @@ def _preview(arguments: argparse.Namespace) -> int:
         if output is not None:
             _check_output(output, path, force=arguments.force)
     if arguments.sarif_output is not None and arguments.sarif_output == arguments.output:
-        raise UsageError(f"--output and --sarif-output are both {arguments.sarif_output}; give two files")
+        raise UsageError(f"--output and --sarif-output are both {shown(arguments.sarif_output)}; give two files")
     if arguments.program is not None:
         check_regular(Path(arguments.program))
     if arguments.cache is not None:
@@ -403,9 +404,10 @@ def _preview(arguments: argparse.Namespace) -> int:
     except (PreviewUsageError, PolicyConfigError) as error:
         # PolicyConfigError: the default policies/config/<environment>.json, which is not checked up front.
         raise UsageError(str(error)) from None
-    except AnalyzerError as error:
-        # The pack failed to start, crashed or stopped answering: nothing was checked, so the
-        # preview fails (exit 1), in the pack's words (its output's tail), without a traceback of ours.
+    except (AnalyzerError, WorkerFailed) as error:
+        # The pack failed to start, crashed or stopped answering, or a simulation's process was killed
+        # (out of memory, a signal): nothing was checked, so the preview fails (exit 1), in the pack's
+        # words (its output's tail) or the worker's exit code, without a traceback of ours.
         sys.stderr.write(f"secrets-layout preview: error: {error}\n")
         return EXIT_FINDINGS
     renderers = {
@@ -518,7 +520,8 @@ def _stack_answers(arguments: argparse.Namespace) -> dict[str, str]:
     for name, value in given.items():
         if value is not None and name in found and found[name] != value:
             option = "ENV" if name == "environment" else "--" + name.replace("_", "-")
-            raise UsageError(f"{option} {value} disagrees with Pulumi.{arguments.stack}.yaml ({found[name]}); "
+            raise UsageError(f"{option} {printable(value)} disagrees with Pulumi.{printable(arguments.stack)}.yaml "
+                             f"({printable(found[name])}); "
                              f"give one of them, or change the stack's config with `pulumi config set`")
     return found
 
@@ -556,7 +559,7 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
         sys.stdout.write(validation_report.as_text([validation_report.FileResult(str(path), error.issues)]))
         return EXIT_FINDINGS
     except ConsumerPolicyError as error:
-        sys.stderr.write(f"secrets-layout consumer-policy: {error}\n")
+        sys.stderr.write(f"secrets-layout consumer-policy: {printable(str(error))}\n")
         return EXIT_FINDINGS
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
     sys.stderr.write(note + "\n")

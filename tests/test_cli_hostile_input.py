@@ -107,3 +107,201 @@ def test_preview_sarif_output_refuses_a_team_file_too(tmp_path):
     assert (result.returncode, result.stdout) == (2, "")
     assert "is the file environments/prod/payments.yaml of the declaration environments/prod itself" in result.stderr
     assert _tree(tmp_path) == before
+
+
+# --- names are escaped wherever they are printed ------------------------------------------------------
+
+FORGED = "x\n::error title=forged::y"
+"""A name that, printed raw, starts an output line GitHub Actions reads as a workflow command
+(https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions; the runner
+trims leading white space before it looks for `::`)."""
+
+
+def assert_no_forged_line(text: str) -> None:
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("::")], text
+
+
+def _forged_team_files(tmp_path: Path) -> Path:
+    """environments/prod/ as a git repository: payments' team file renamed to a forging name, and at
+    HEAD also a symbolic link with one (left out of the base, with a note); the link is gone from
+    the working tree, whose team file rotates too rarely (a violation there)."""
+    from preview_support import git
+
+    repo = tmp_path / "repo"
+    _folder_repository(repo)
+    prod = repo / "environments" / "prod"
+    (prod / "payments.yaml").rename(prod / f"{FORGED}.yaml")
+    (prod / f"{FORGED}-link.yaml").symlink_to("orders.yaml")
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "config", "user.email", "tests@example.invalid")
+    git(repo, "config", "user.name", "tests")
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "first")
+    (prod / f"{FORGED}-link.yaml").unlink()
+    team_file = prod / f"{FORGED}.yaml"
+    team_file.write_text(team_file.read_text().replace("    every_days: 30\n", "    every_days: 400\n", 1)
+                         if "    every_days: 30\n" in team_file.read_text()
+                         else team_file.read_text().replace("  rotation:\n", "  rotation:\n    every_days: 400\n", 1))
+    return repo
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", ["text", "markdown", "sarif", "json"])
+def test_a_team_file_name_cannot_forge_a_line_in_any_report(tmp_path, form):
+    repo = _forged_team_files(tmp_path)
+    result = run_main("preview", "environments/prod", "--base", "HEAD", "--format", form, cwd=repo)
+    assert_no_traceback(result)
+    assert result.returncode == 1, result.stderr
+    assert_no_forged_line(result.stdout + result.stderr)
+    escaped = FORGED.replace("\n", "\\n")
+    if form == "text":
+        assert (f"warning: environments/prod/{escaped}-link.yaml at HEAD is not a regular file (git mode 120000): "
+                "left out") in result.stdout
+        assert f"environments/prod/{escaped}.yaml:" in result.stdout
+    if form == "markdown":
+        table_rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+        assert all(line.endswith("|") for line in table_rows), table_rows
+        # The link text escaped, the target percent-encoded (RFC 3986), so neither breaks the table.
+        target = "environments/prod/x%0A%3A%3Aerror%20title%3Dforged%3A%3Ay.yaml"
+        shown = escaped.replace("\\", "\\\\")  # the backslash of the escape, itself escaped for markdown
+        assert f"[environments/prod/{shown}.yaml:" in result.stdout and f"]({target}#L" in result.stdout
+    if form == "sarif":
+        import json
+
+        uris = {result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                for result in json.loads(result.stdout)["runs"][0]["results"]}
+        assert uris == {"environments/prod/x%0A%3A%3Aerror%20title%3Dforged%3A%3Ay.yaml"}
+
+
+@pytest.mark.parametrize("arguments", [
+    pytest.param(("preview", PROD, "--base", f"HEAD{FORGED}"), id="preview-base"),
+    pytest.param(("preview", PROD, "--output", FORGED, "--sarif-output", FORGED), id="preview-output-twice"),
+    pytest.param(("preview", PROD, "--policy-config", FORGED), id="preview-policy-config"),
+    pytest.param(("preview", PROD, "--program", FORGED), id="preview-program"),
+    pytest.param(("validate", FORGED), id="validate"),
+    pytest.param(("consumer-policy", f"prod/{FORGED}", "--account", "prod-app", "--file", PROD), id="consumer-policy"),
+    pytest.param(("consumer-policy", "prod/database/credentials", "--account", FORGED, "--file", PROD),
+                 id="consumer-policy-account"),
+    pytest.param(("init", FORGED), id="init"),
+    pytest.param(("init", "qa", "--account", f"prod-app={FORGED}"), id="init-account"),
+    pytest.param(("init", "qa", "--region", FORGED), id="init-region"),
+    pytest.param(("init", "--stack", FORGED), id="init-stack"),
+    pytest.param(("audit", FORGED), id="audit"),
+])
+def test_a_name_given_on_the_command_line_is_one_escaped_line(tmp_path, arguments):
+    (tmp_path / "environments").mkdir()
+    result = run_main(*arguments, cwd=tmp_path)
+    assert_no_traceback(result)
+    assert result.returncode in (1, 2) and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert "x\\n::error title=forged::y" in result.stderr
+    assert [path.name for path in tmp_path.rglob("*")] == ["environments"]
+
+
+# --- Pulumi.<stack>.yaml is read as Pulumi reads it (YAML 1.2) ------------------------------------------
+
+PLAINTEXT = ("Pulumi.prod.yaml:{line}:32: config[\"secrets-layout:stripeApiKey\"]: the from_config value stripeApiKey is "
+             "stored in plain text, so the credential is in git; remove the line, rotate the credential, and set it "
+             "with pulumi config set --secret --stack prod stripeApiKey\n")
+
+
+@pytest.mark.parametrize("other_value", [
+    pytest.param("1:30", id="base-60"), pytest.param("0777", id="leading-zero"), pytest.param(".nan", id="nan"),
+    pytest.param("1" * 40, id="40-digits"), pytest.param("1_000", id="underscore"), pytest.param("no", id="no"),
+])
+def test_a_yaml_1_1_number_elsewhere_in_the_stack_file_keeps_the_plaintext_check(tmp_path, other_value):
+    """Pulumi reads the stack file as YAML 1.2 (go-yaml v3), where these are plain text, and a config
+    value is the text written; read as YAML 1.1 they were refused, and the whole check skipped."""
+    (tmp_path / "Pulumi.yaml").write_text("name: secrets-layout\nruntime: python\n")
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "prod.yaml").write_bytes((ROOT / "environments" / "prod.yaml").read_bytes())
+    stack = tmp_path / "Pulumi.prod.yaml"
+    stack.write_text(f"config:\n  aws:region: us-east-1\n  secrets-layout:window: {other_value}\n"
+                     "  secrets-layout:stripeApiKey: sk_live_abcdefghijklmnopqrstuvwx\n")
+    result = run_main("validate", "environments/prod.yaml", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (1, PLAINTEXT.format(line=4))
+
+    stack.write_text(f"config:\n  aws:region: us-east-1\n  secrets-layout:window: {other_value}\n"
+                     "  secrets-layout:stripeApiKey:\n    secure: v1:AAAABBBB\n")
+    result = run_main("validate", "environments/prod.yaml", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "environments/prod.yaml: valid (5 secrets, 3 parameters)\n")
+
+
+@pytest.mark.parametrize(("written", "environment", "account"), [
+    pytest.param("no", "no", "111111111111", id="no-is-text"),
+    pytest.param("qa", "qa", "011111111111", id="account-with-a-leading-zero"),
+])
+def test_init_stack_reads_the_answers_as_pulumi_does(tmp_path, written, environment, account):
+    """YAML 1.1 read `no` as false (the environment "False") and 011111111111 as an octal number."""
+    (tmp_path / "Pulumi.qa.yaml").write_text(
+        f"config:\n  secrets-layout:environment: {written}\n  secrets-layout:securityAccount: {account}\n"
+        "  aws:region: us-east-1\n  secrets-layout:organizationId: none\n")
+    result = run_main("init", "--stack", "qa", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    declaration = (tmp_path / "environments" / f"{environment}.yaml").read_text()
+    assert f"environment: {environment}\n" in declaration and f'security_account: "{account}"' in declaration
+
+
+# --- preview --program that exits or is not Python ---------------------------------------------------
+
+DEV = str(ROOT / "environments" / "dev.yaml")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("body", "line", "problem"), [
+    pytest.param("import sys\nsys.exit(3)\n", 2,
+                 "the program called sys.exit(3); a Pulumi program ends by returning: remove the call", id="sys-exit"),
+    pytest.param("import sys\n\nsys.exit('bye')\n", 3,
+                 "the program called sys.exit('bye'); a Pulumi program ends by returning: remove the call",
+                 id="sys-exit-message"),
+    pytest.param("raise SystemExit(0)\n", 1,
+                 "the program called sys.exit(0); a Pulumi program ends by returning: remove the call", id="exit-0"),
+    pytest.param("import os\nos._exit(4)\n", 2,
+                 "the program called os._exit(4), which ends the process at once; remove the call", id="os-exit"),
+    pytest.param("import pulumi\ndef (:\n", 2, "the program is not valid Python (invalid syntax); fix it",
+                 id="syntax-error"),
+    pytest.param("x = 1\nraise ValueError('no such secret:\\n::error::x')\n", 2,
+                 "the program raised ValueError: no such secret:\\n::error::x", id="exception"),
+])
+def test_a_program_that_exits_or_fails_is_one_line_at_its_file_and_line(tmp_path, body, line, problem):
+    """The program runs in a simulation worker (engine/workers.py), or in this process on one CPU:
+    either way its exit must not become the preview's (an undocumented exit code, or none at all)."""
+    from cli_support import run_cli
+
+    program = tmp_path / "infra.py"
+    program.write_text(body)
+    result = run_cli("preview", DEV, "--program", str(program), timeout=300)
+    assert_no_traceback(result)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"secrets-layout preview: error: {program}:{line}: {problem}\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("body", "problem"), [
+    pytest.param("import os\nos._exit(4)\n", "the program called os._exit(4), which ends the process at once", id="os-exit"),
+    pytest.param("import sys\nsys.exit(3)\n", "the program called sys.exit(3)", id="sys-exit"),
+])
+def test_a_program_that_exits_in_the_previews_own_process_leaves_it_running(tmp_path, body, problem):
+    """With one CPU the simulations run in the preview's process (SimulationRunner's InProcess): an
+    os._exit there would have ended the preview, and pytest with it."""
+    from secrets_layout.preview import PreviewUsageError, run_preview
+
+    program = tmp_path / "infra.py"
+    program.write_text(body)
+    with pytest.raises(PreviewUsageError) as raised:
+        run_preview(DEV, program=program, parallel=False)
+    assert str(raised.value).startswith(f"{program}:2: {problem}")
+
+
+@pytest.mark.slow
+def test_a_simulation_process_that_is_killed_is_one_line_and_exit_1(tmp_path):
+    """As a policy pack that crashes: nothing was checked, so the preview fails, in one line."""
+    from cli_support import run_cli
+
+    program = tmp_path / "infra.py"
+    program.write_text("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    result = run_cli("preview", DEV, "--program", str(program), timeout=300)
+    assert_no_traceback(result)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == ("secrets-layout preview: error: the simulation's worker process ended without an answer "
+                             "(exit code -9)\n")

@@ -62,6 +62,8 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from secrets_layout.engine.program_failure import os_exit_refused
+
 __all__ = [
     "MODES",
     "UNKNOWN",
@@ -793,7 +795,8 @@ def simulate(
     capture_stack_traces: let the SDK capture a Python stack trace per registration, as it does
         for the engine (see `_no_stack_traces`; nothing here reads them, so off by default).
 
-    Exceptions raised by the program propagate unchanged, after the runtime is cleaned up.
+    Exceptions raised by the program propagate unchanged, after the runtime is cleaned up; its
+    os._exit raises `program_failure.ProgramExited` instead of ending this process.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -829,7 +832,7 @@ def simulate(
     settings.ROOT.set(None)
     try:
         with (_program_environment(directory), _outputs_awaited_together(), no_full_collections(),
-              contextlib.nullcontext() if capture_stack_traces else _no_stack_traces()):
+              contextlib.nullcontext() if capture_stack_traces else _no_stack_traces(), os_exit_refused()):
             _run(body)
     finally:
         monitor.close()
