@@ -305,3 +305,83 @@ def test_a_simulation_process_that_is_killed_is_one_line_and_exit_1(tmp_path):
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == ("secrets-layout preview: error: the simulation's worker process ended without an answer "
                              "(exit code -9)\n")
+
+
+# --- a policy config: bounded time, no credential echoed ---------------------------------------------
+
+AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
+GITHUB_TOKEN = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _config(tmp_path: Path, document: object) -> str:
+    import json
+
+    file = tmp_path / "config.json"
+    file.write_text(json.dumps(document, separators=(",", ":")))
+    return str(file)
+
+
+@pytest.mark.parametrize("command", ["validate", "preview"])
+def test_a_config_of_15000_objects_in_a_list_is_refused_in_bounded_time(tmp_path, command):
+    """jsonschema's uniqueItems compares every pair of objects (jsonschema/_utils.py `uniq`, which
+    falls back to pairwise `equal` when the items cannot be sorted): 200 KiB of them took minutes.
+    The types are checked first, and a list is bounded before its items are compared."""
+    import time
+
+    file = _config(tmp_path, {"secret-required-tags": {"requiredTags": [{"tag": index} for index in range(15_000)]}})
+    assert 150 * 1024 < os.path.getsize(file) <= 256 * 1024
+    started = time.monotonic()
+    result = run_main(command, "--policy-config", file, PROD)
+    assert time.monotonic() - started < 5  # about 0.1 s of checking; the bound leaves room for a busy machine
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"secrets-layout {command}: error: invalid policy config:\n"
+        f"  {file}: secret-required-tags.requiredTags: 15000 items; a policy setting holds at most 1000\n")
+
+
+def test_a_list_of_objects_within_the_bound_is_refused_by_type_in_a_few_lines(tmp_path):
+    file = _config(tmp_path, {"secret-required-tags": {"requiredTags": [{"tag": index} for index in range(900)]}})
+    result = run_main("validate", "--policy-config", file, PROD)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[1:] == [
+        f"  {file}: secret-required-tags.requiredTags[0]: {{'tag': 0}} is not of type 'string' — Tag keys every "
+        "secret must carry.",
+        f"  {file}: secret-required-tags.requiredTags[1]: {{'tag': 1}} is not of type 'string' — Tag keys every "
+        "secret must carry.",
+        f"  {file}: secret-required-tags.requiredTags[2]: {{'tag': 2}} is not of type 'string' — Tag keys every "
+        "secret must carry.",
+        f"  {file}: secret-required-tags.requiredTags: more problems; fix these first",
+    ]
+
+
+@pytest.mark.parametrize(("document", "shown"), [
+    pytest.param({AWS_KEY: "mandatory"}, "<credential>: no policy of the pack has this name", id="policy-name"),
+    pytest.param({"secret-protected": {GITHUB_TOKEN: 1}}, "secret-protected.<credential>: secret-protected has no setting",
+                 id="setting-name"),
+    pytest.param({"secret-rotation-max-interval": {"maximumDays": AWS_KEY}},
+                 "secret-rotation-max-interval.maximumDays: '<credential>' is not of type 'integer'", id="wrong-type"),
+    pytest.param({"secret-name-convention": {"environment": GITHUB_TOKEN}},
+                 "secret-name-convention.environment: '<credential>' does not match", id="pattern"),
+    pytest.param({"secret-required-tags": {"requiredTags": ["owner", AWS_KEY]}},
+                 "secret-required-tags.requiredTags[1]: looks like a credential (AWS Access Key); a policy config is "
+                 "committed to git and its values are printed in reports: remove it", id="required-tag-name"),
+    pytest.param({"secret-required-tags": {"requiredTags": ["owner"]}, "all": {"enforcementLevel": GITHUB_TOKEN}},
+                 "all.enforcementLevel: must be one of advisory", id="level"),
+])
+@pytest.mark.parametrize(("command", "form"), [("validate", "text"), ("validate", "json"), ("preview", "markdown"),
+                                               ("preview", "sarif")])
+def test_a_credential_in_a_policy_config_is_never_echoed(tmp_path, document, shown, command, form):
+    file = _config(tmp_path, document)
+    result = run_main(command, "--policy-config", file, "--format", form, PROD)
+    assert_no_traceback(result)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert AWS_KEY not in result.stderr and GITHUB_TOKEN not in result.stderr
+    assert f"{file}: {shown}" in result.stderr, result.stderr
+
+
+def test_ordinary_required_tags_pass(tmp_path):
+    config = __import__("json").loads((ROOT / "policies" / "config" / "prod.json").read_text())
+    config["secret-required-tags"]["requiredTags"] = ["owner", "environment", "cost-center"]
+    result = run_main("validate", "--policy-config", _config(tmp_path, config), PROD)
+    assert result.returncode == 1 and "secret-required-tags" in result.stdout  # cost-center is missing: found, named
+    assert "cost-center" in result.stdout

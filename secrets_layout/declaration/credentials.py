@@ -156,6 +156,15 @@ def credential_texts(texts: Iterable[str], cache: dict[str, bool] | None = None)
     return {text for text in texts if cache.get(text)}
 
 
+def redact_text(text: str, cache: dict[str, bool] | None = None) -> str:
+    """`text` with every quoted part and long word the scanners flag replaced by the placeholder."""
+    # A word that ends a path or a sentence ("name: ...") is looked at without its colon or full stop.
+    in_text = set(_QUOTED_IN_MESSAGE.findall(text)) | {word.rstrip(":.") for word in _WORD_IN_MESSAGE.findall(text)}
+    for flagged in sorted(credential_texts(in_text, cache), key=len, reverse=True):
+        text = text.replace(flagged, CREDENTIAL_PLACEHOLDER)
+    return text
+
+
 def redact_issues(issues: Iterable) -> list:
     """The issues with every credential-looking part of their paths and messages replaced by a placeholder.
 
