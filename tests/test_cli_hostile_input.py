@@ -385,3 +385,65 @@ def test_ordinary_required_tags_pass(tmp_path):
     result = run_main("validate", "--policy-config", _config(tmp_path, config), PROD)
     assert result.returncode == 1 and "secret-required-tags" in result.stdout  # cost-center is missing: found, named
     assert "cost-center" in result.stdout
+
+
+# --- user:password in a URL of the declaration -------------------------------------------------------
+
+PASSWORD = "hunter2-correct-horse"
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+@pytest.mark.parametrize("endpoint", [f"https://alerts:{PASSWORD}@hooks.example.com/secrets",
+                                      f"https://{PASSWORD}@hooks.example.com/secrets"])
+def test_user_and_password_in_an_alert_subscription_url_are_refused_without_echo(tmp_path, endpoint, form):
+    """SNS accepts https://user:password@host endpoints (basic authentication of the delivery:
+    https://docs.aws.amazon.com/sns/latest/dg/sns-http-https-endpoint-as-subscriber.html); in a
+    declaration that password is in git. Adapter endpoints are refused so already."""
+    from declaration_support import PROD_ALERTS
+
+    file = tmp_path / "prod.yaml"
+    file.write_text((ROOT / "environments" / "prod.yaml").read_text()
+                    + PROD_ALERTS.replace("{protocol: email, endpoint: secops@example.com}",
+                                          f"{{protocol: https, endpoint: \"{endpoint}\"}}"))
+    result = run_main("validate", "--format", form, str(file))
+    assert_no_traceback(result)
+    assert result.returncode == 1
+    assert PASSWORD not in result.stdout + result.stderr
+    lines = len((ROOT / "environments" / "prod.yaml").read_text().splitlines())
+    expected = (f"{file}:{lines + 5}:9: alerts.topic.subscriptions[0]: an https endpoint must not carry user:password@ "
+                "(it would be in git, and in the subscription for anyone who may list it): authenticate the endpoint "
+                "another way, or subscribe it outside the declaration and give the topic as topic_arn")
+    if form == "text":
+        assert result.stdout == expected + "\n"
+    else:
+        assert expected.split(": ", 2)[2] in result.stdout
+
+
+def test_an_alert_subscription_url_without_user_information_passes(tmp_path):
+    from declaration_support import PROD_ALERTS
+
+    file = tmp_path / "prod.yaml"
+    file.write_text((ROOT / "environments" / "prod.yaml").read_text()
+                    + PROD_ALERTS.replace("{protocol: email, endpoint: secops@example.com}",
+                                          '{protocol: https, endpoint: "https://hooks.example.com/a@b"}'))
+    result = run_main("validate", str(file))
+    assert (result.returncode, result.stdout) == (0, f"{file}: valid (5 secrets, 3 parameters)\n")
+
+
+@pytest.mark.parametrize(("replaced", "replacement", "path"), [
+    pytest.param("value: {from_config: appApiKey}",
+                 f'value: {{generate: {{key: token}}, template: {{url: "https://admin:{PASSWORD}@db.example.com"}}}}\n'
+                 "    format: json", "secrets[0].value.template.url", id="template-value"),
+    pytest.param("kind: api-key", f'kind: api-key\n    description: "reads https://admin:{PASSWORD}@db.example.com"',
+                 "secrets[0].description", id="description"),
+])
+def test_user_and_password_in_any_other_url_of_the_declaration_are_refused(tmp_path, replaced, replacement, path):
+    """The other free-text fields go through the credential scan (its BasicAuth detector)."""
+    from declaration_support import VALID_SECRET, declaration
+
+    file = tmp_path / "prod.yaml"
+    file.write_text(declaration(VALID_SECRET.replace(replaced, replacement)))
+    result = run_main("validate", str(file))
+    assert result.returncode == 1
+    assert PASSWORD not in result.stdout
+    assert f"{path}: this looks like a credential (" in result.stdout
