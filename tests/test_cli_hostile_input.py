@@ -447,3 +447,88 @@ def test_user_and_password_in_any_other_url_of_the_declaration_are_refused(tmp_p
     assert result.returncode == 1
     assert PASSWORD not in result.stdout
     assert f"{path}: this looks like a credential (" in result.stdout
+
+
+# --- validate of a megabyte value or line ---------------------------------------------------------------
+
+def _megabyte(pattern: str, room: int) -> str:
+    import random
+    import string
+
+    size = 1024 * 1024 - room
+    if pattern == "random":
+        generator = random.Random(20)
+        return "".join(generator.choice(string.ascii_letters + string.digits) for _ in range(size))
+    return (pattern * (size // len(pattern) + 1))[:size]
+
+
+@pytest.mark.parametrize("pattern", [
+    pytest.param("random", id="random-letters-and-digits"),  # before: 75 s (the keyword plugin, per position)
+    pytest.param("a://b ", id="url-fragments"),  # before: over 120 s (the npm plugin's //.+/:_authToken)
+    pytest.param("password= ", id="keywords"),
+    pytest.param("AKIAIOSFODNN7EXAMPL ", id="near-keys"),
+])
+@pytest.mark.parametrize("where", ["description", "template-value"])
+def test_validate_of_a_megabyte_value_is_bounded_in_time(tmp_path, pattern, where):
+    """The credential scan reads a long value in overlapping windows (detect-secrets' plugins are
+    super-linear in the length of a line); the bound is generous for a busy machine, the time about 2 s."""
+    import time
+
+    from declaration_support import VALID_SECRET, declaration
+
+    text = declaration(VALID_SECRET)
+    value = _megabyte(pattern, room=len(text) + 200)
+    if where == "description":
+        text = text.replace("kind: api-key", f'kind: api-key\n    description: "{value}"')
+    else:
+        text = text.replace("value: {from_config: appApiKey}",
+                            f'value: {{generate: {{key: password}}, template: {{note: "{value}"}}}}\n    format: json')
+    file = tmp_path / "prod.yaml"
+    file.write_text(text)
+    assert os.path.getsize(file) <= 1024 * 1024
+    started = time.monotonic()
+    result = run_main("validate", str(file))
+    assert time.monotonic() - started < 5
+    assert_no_traceback(result)
+    assert result.returncode == 1 and 1 <= len(result.stdout.splitlines()) <= 3, result.stdout[:2000]
+
+
+def test_a_credential_anywhere_in_a_megabyte_value_is_found(tmp_path):
+    """Windows overlap, so a key that straddles two of them is still read whole by one."""
+    from declaration_support import VALID_SECRET, declaration
+    from secrets_layout.declaration.credentials import SCAN_WINDOW, SCAN_WINDOW_STEP
+
+    text = declaration(VALID_SECRET)
+    filler = _megabyte("lorem ipsum ", room=len(text) + 200)
+    for at in (0, SCAN_WINDOW_STEP - 10, SCAN_WINDOW - 10, len(filler) // 2, len(filler) - len(AWS_KEY)):
+        value = filler[:at] + AWS_KEY + filler[at + len(AWS_KEY):]
+        file = tmp_path / "prod.yaml"
+        file.write_text(text.replace("kind: api-key", f'kind: api-key\n    description: "{value}"'))
+        result = run_main("validate", str(file))
+        assert "secrets[0].description: this looks like a credential (AWS Access Key)" in result.stdout, at
+        assert AWS_KEY not in result.stdout
+
+
+def test_validate_of_a_megabyte_line_of_values_is_bounded_in_time(tmp_path):
+    """One line, a flow mapping of 31,000 tags with random 24-character values: each is scanned (and
+    each is a finding: a line per problem); about 2.6 s."""
+    import random
+    import string
+    import time
+
+    from declaration_support import VALID_SECRET, declaration
+
+    text = declaration(VALID_SECRET)
+    generator = random.Random(3)
+    items, size = [], 0
+    while size < 1024 * 1024 - len(text) - 200:
+        items.append(f"k{len(items)}: {''.join(generator.choice(string.ascii_letters + string.digits) for _ in range(24))}")
+        size += len(items[-1]) + 2
+    file = tmp_path / "prod.yaml"
+    file.write_text(text.replace("kind: api-key", "kind: api-key\n    tags: {" + ", ".join(items[:-1]) + "}"))
+    started = time.monotonic()
+    result = run_main("validate", str(file))
+    assert time.monotonic() - started < 5
+    assert_no_traceback(result)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith(f"{file}:9:")
