@@ -178,7 +178,7 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
                 cached_base = stored.load_simulation(base_key)
                 if cached_base is not None:
                     memo = VerdictMemo(stored.load_verdicts(verdict_key(base_key, DEFAULT_PACK_DIR, config_file)))
-        report_progress(f"simulating the deployment of {file} and a dry run (pulumi preview)"
+        report_progress(f"simulating the deployment of {shown(file)} and a dry run (pulumi preview)"
                         + (f", and the deployment at {base}" if base_loaded is not None and cached_base is None
                            else f"; the deployment at {base} is in the cache" if cached_base is not None else ""))
         base_job = runner.submit(arguments(base_loaded)) if base_loaded is not None and cached_base is None else None
@@ -375,7 +375,7 @@ def _preview_deletion(file: Path, base: str, today: date | None, report_progress
     stack, so every resource of the base is deleted, and the engine refuses the protected ones
     (changes.plan_changes marks them blocked). There is nothing for the pack to check: no resource
     is registered, so no policy runs (policy_config names no file)."""
-    report_progress(f"simulating the deployment of {file} at {base}")
+    report_progress(f"simulating the deployment of {shown(file)} at {printable(base)}")
     program_file = Path(program) if program is not None else find_program(file)
     _check_base(file, base)
     with _program_failures_told(program_file), contextlib.ExitStack() as scope:
