@@ -9,38 +9,15 @@ raised, the `sys.exit` itself.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
 
+from secrets_layout.engine.simulation import ProgramExited
 from secrets_layout.errors import printable
 
 MESSAGE_CHARACTERS = 300
 """An exception's own message is cut here: the line names the place, the program has the rest."""
-
-
-class ProgramExited(SystemExit):
-    """The program called os._exit(code): in a simulation this ends the program, not the process."""
-
-
-@contextlib.contextmanager
-def os_exit_refused() -> Iterator[None]:
-    """os._exit raises ProgramExited while the program runs: called for real it would end the
-    simulation's process at once, or the preview's own when the simulation runs in it, with no word
-    of why (os._exit skips every handler; there is no other way to see it coming)."""
-    original = os._exit
-
-    def refused(code: int) -> NoReturn:
-        raise ProgramExited(code)
-
-    os._exit = refused
-    try:
-        yield
-    finally:
-        os._exit = original
 
 
 def program_line(error: BaseException, program: str | os.PathLike[str]) -> int | None:

@@ -51,7 +51,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pulumi.runtime import config as pulumi_config
 from pulumi.runtime import resource as pulumi_resource
@@ -61,8 +61,6 @@ from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockReso
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
-
-from secrets_layout.engine.program_failure import os_exit_refused
 
 __all__ = [
     "MODES",
@@ -764,6 +762,27 @@ def _program_environment(directory: Path | None) -> Iterator[None]:
             sys.path.remove(path_entry)
 
 
+class ProgramExited(SystemExit):
+    """The program called os._exit(code): in a simulation this ends the program, not the process."""
+
+
+@contextlib.contextmanager
+def _os_exit_refused() -> Iterator[None]:
+    """os._exit raises ProgramExited while the program runs: called for real it would end the
+    simulation's process at once, or the preview's own when the simulation runs in it, with no word
+    of why (os._exit skips every handler; there is no other way to see it coming)."""
+    original = os._exit
+
+    def refused(code: int) -> NoReturn:
+        raise ProgramExited(code)
+
+    os._exit = refused
+    try:
+        yield
+    finally:
+        os._exit = original
+
+
 def simulate(
     program: Path | str | Callable[[], Any],
     *,
@@ -796,7 +815,7 @@ def simulate(
         for the engine (see `_no_stack_traces`; nothing here reads them, so off by default).
 
     Exceptions raised by the program propagate unchanged, after the runtime is cleaned up; its
-    os._exit raises `program_failure.ProgramExited` instead of ending this process.
+    os._exit raises `ProgramExited` instead of ending this process.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -832,7 +851,7 @@ def simulate(
     settings.ROOT.set(None)
     try:
         with (_program_environment(directory), _outputs_awaited_together(), no_full_collections(),
-              contextlib.nullcontext() if capture_stack_traces else _no_stack_traces(), os_exit_refused()):
+              contextlib.nullcontext() if capture_stack_traces else _no_stack_traces(), _os_exit_refused()):
             _run(body)
     finally:
         monitor.close()
