@@ -13,8 +13,8 @@ from typing import Sequence
 
 # What a command needs beyond these is imported in its handler: `validate` must not pay for the
 # preview's (rich, pulumi, grpc) nor `--version` for the models' (pydantic builds them on import).
-from secrets_layout.errors import DeclarationError
-from secrets_layout.files import UnreadableFile, brief_problem, check_regular, shown
+from secrets_layout.errors import DeclarationError, printable
+from secrets_layout.files import UnreadableFile, brief_problem, check_path, check_regular, is_folder, shown
 from secrets_layout.reports import validation as validation_report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -236,7 +236,7 @@ def _declaration_files(paths: Sequence[str]) -> list[Path]:
         if text == "":
             raise UsageError("'' is not a path; name a declaration file or a folder of them")
         given = Path(text)
-        if given.is_dir():
+        if is_folder(given):
             from secrets_layout.declaration.folder import SETTINGS_FILE
 
             found = [given] if (given / SETTINGS_FILE).exists() else _declarations_in(given)
@@ -260,6 +260,7 @@ def _declarations_in(folder: Path) -> list[Path]:
 def _check_cache_folder(cache: str) -> None:
     """A folder, or a path where one can be created: the nearest existing ancestor is a folder
     (else every write fails after the whole preview, for want of a folder)."""
+    check_path(cache)
     if os.path.lexists(cache) and not os.path.isdir(cache):
         raise UsageError(f"--cache {shown(cache)}: not a folder; give a folder (it is created if missing)")
     ancestor = Path(os.path.abspath(cache))
@@ -272,7 +273,7 @@ def _check_cache_folder(cache: str) -> None:
 
 def _check_declaration_path(path: Path) -> None:
     """A declaration argument: an environment folder, or else a readable regular file."""
-    if not path.is_dir():
+    if not is_folder(path):
         check_regular(path)
 
 
@@ -305,7 +306,7 @@ def _validate_file(file: Path, policy_config: str | None = None,
     from secrets_layout.declaration.loader import load_declaration
 
     # A folder's own reading says it is declared twice; a file's is said here (declared_twice).
-    twice = [] if file.is_dir() else declared_twice(str(file))
+    twice = [] if is_folder(file) else declared_twice(str(file))
     try:
         loaded = load_declaration(file)
     except DeclarationError as error:
@@ -329,7 +330,7 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
     environment = loaded.declaration.environment
     config_file = find_policy_config(file, environment) if policy_config == "auto" else Path(policy_config)
     if config_file is None:
-        sys.stderr.write(f"secrets-layout validate: {file}: no policies/config/{environment}.json in its repository; "
+        sys.stderr.write(f"secrets-layout validate: {shown(file)}: no policies/config/{environment}.json in its repository; "
                          "the policy pack's rules were not checked\n")
         return validation_report.FileResult(str(file), [], *counts)
     if config_file not in configs:
@@ -340,10 +341,10 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
             raise _invalid_policy_config(problem) from None
         except PolicyConfigError as error:
             raise UsageError(str(error)) from None
-    shown = _shown_path(config_file)
-    findings = check_policies(loaded, configs[config_file], shown)
+    config_shown = _shown_path(config_file)
+    findings = check_policies(loaded, configs[config_file], config_shown)
     return validation_report.FileResult(str(file), list(findings.errors), *counts, warnings=list(findings.warnings),
-                                        policy_config=shown)
+                                        policy_config=config_shown)
 
 
 def _invalid_policy_config(problem) -> UsageError:
@@ -360,6 +361,7 @@ def _shown_path(path: Path) -> str:
 def _preview(arguments: argparse.Namespace) -> int:
     # Imported here: the preview pulls in the Pulumi SDK, which `validate` does not need.
     from secrets_layout.engine.analyzer_client import AnalyzerError, PolicyConfigError
+    from secrets_layout.engine.workers import WorkerFailed
     from secrets_layout.preview import PreviewUsageError, run_preview
     from secrets_layout.reports import preview_json, preview_markdown, preview_sarif, preview_text
 
@@ -373,12 +375,13 @@ def _preview(arguments: argparse.Namespace) -> int:
         if output is not None:
             _check_output(output, path, force=arguments.force)
     if arguments.sarif_output is not None and arguments.sarif_output == arguments.output:
-        raise UsageError(f"--output and --sarif-output are both {arguments.sarif_output}; give two files")
+        raise UsageError(f"--output and --sarif-output are both {shown(arguments.sarif_output)}; give two files")
     if arguments.program is not None:
         check_regular(Path(arguments.program))
     if arguments.cache is not None:
         _check_cache_folder(arguments.cache)
     if arguments.policy_config is not None:
+        check_regular(Path(arguments.policy_config))
         try:
             check_policy_config(arguments.policy_config)
         except PolicyConfigProblem as problem:
@@ -401,9 +404,10 @@ def _preview(arguments: argparse.Namespace) -> int:
     except (PreviewUsageError, PolicyConfigError) as error:
         # PolicyConfigError: the default policies/config/<environment>.json, which is not checked up front.
         raise UsageError(str(error)) from None
-    except AnalyzerError as error:
-        # The pack failed to start, crashed or stopped answering: nothing was checked, so the
-        # preview fails (exit 1), in the pack's words (its output's tail), without a traceback of ours.
+    except (AnalyzerError, WorkerFailed) as error:
+        # The pack failed to start, crashed or stopped answering, or a simulation's process was killed
+        # (out of memory, a signal): nothing was checked, so the preview fails (exit 1), in the pack's
+        # words (its output's tail) or the worker's exit code, without a traceback of ours.
         sys.stderr.write(f"secrets-layout preview: error: {error}\n")
         return EXIT_FINDINGS
     renderers = {
@@ -439,10 +443,26 @@ def _repository_link_base() -> str | None:
 
 def _check_output(output: str, declaration: Path, *, force: bool) -> None:
     """Refuse an --output that would be refused after the preview ran (SPEC section 9: nothing is
-    written over without --force, and never over the declaration being previewed)."""
+    written over without --force, and never over a file of the declaration being previewed)."""
     from secrets_layout.files import write_text
 
-    write_text(output, "", force=force, protected=(os.fspath(declaration),), dry_run=True)
+    write_text(output, "", force=force, protected=_files_of_declaration(declaration), dry_run=True)
+
+
+def _files_of_declaration(declaration: Path) -> dict[str, str]:
+    """The files a report may never replace, each with what it is: the declaration, or each file of
+    an environment folder (its settings file and every team file)."""
+    from secrets_layout.declaration.folder import is_folder_member
+
+    if not is_folder(declaration):
+        return {os.fspath(declaration): f"the declaration {shown(declaration)}"}
+    try:
+        names = sorted(os.listdir(declaration))
+    except OSError:
+        return {}
+    return {os.path.join(declaration, name): f"the file {shown(os.path.join(declaration, name))} of the declaration "
+                                             f"{shown(declaration)}"
+            for name in names if is_folder_member(name)}
 
 
 def _emit(text: str, output: str | None, force: bool = False, declaration: Path | None = None) -> None:
@@ -451,7 +471,7 @@ def _emit(text: str, output: str | None, force: bool = False, declaration: Path 
     if output is None:
         sys.stdout.write(text)
         return
-    write_text(output, text, force=force, protected=(os.fspath(declaration),) if declaration else ())
+    write_text(output, text, force=force, protected=_files_of_declaration(declaration) if declaration else None)
 
 
 def _init(arguments: argparse.Namespace) -> int:
@@ -500,7 +520,8 @@ def _stack_answers(arguments: argparse.Namespace) -> dict[str, str]:
     for name, value in given.items():
         if value is not None and name in found and found[name] != value:
             option = "ENV" if name == "environment" else "--" + name.replace("_", "-")
-            raise UsageError(f"{option} {value} disagrees with Pulumi.{arguments.stack}.yaml ({found[name]}); "
+            raise UsageError(f"{option} {printable(value)} disagrees with Pulumi.{printable(arguments.stack)}.yaml "
+                             f"({printable(found[name])}); "
                              f"give one of them, or change the stack's config with `pulumi config set`")
     return found
 
@@ -538,7 +559,7 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
         sys.stdout.write(validation_report.as_text([validation_report.FileResult(str(path), error.issues)]))
         return EXIT_FINDINGS
     except ConsumerPolicyError as error:
-        sys.stderr.write(f"secrets-layout consumer-policy: {error}\n")
+        sys.stderr.write(f"secrets-layout consumer-policy: {printable(str(error))}\n")
         return EXIT_FINDINGS
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
     sys.stderr.write(note + "\n")

@@ -19,11 +19,12 @@ def printable(text: str) -> str:
 
 
 def printable_file(name: str) -> str:
-    """A file name as it may start a line: escaped, and never starting with `::` (a GitHub Actions
-    workflow command such as `::error file=...::` is any output line that starts so:
+    """A file name as it may start a line: escaped, and never starting with `::`, after white space
+    or not (a GitHub Actions workflow command such as `::error file=...::` is any output line that
+    starts so once the runner has trimmed its leading white space:
     https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions)."""
     text = printable(name)
-    return f"./{text}" if text.startswith("::") else text
+    return f"./{text}" if text.lstrip().startswith("::") else text
 
 
 def format_path(path: Path) -> str:

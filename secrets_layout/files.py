@@ -17,6 +17,7 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from secrets_layout.errors import printable
@@ -76,7 +77,27 @@ def _problem(error: OSError) -> str:
         return "permission denied; make the file readable"
     if error.errno == errno.ENOTDIR:
         return "a part of this path is a file, not a folder"
+    if error.errno == errno.ENAMETOOLONG:
+        return "a name longer than the file system allows (file name too long); shorten the path"
     return (error.strerror or str(error)).lower()
+
+
+def is_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a folder; False for anything stat() refuses (`Path.is_dir` raises for some,
+    such as a name too long), which check_regular then names."""
+    return os.path.isdir(path)
+
+
+def check_path(path: str | os.PathLike[str]) -> None:
+    """UnreadableFile if the system refuses the path itself (too long, a loop, no permission to
+    look): what a missing file or folder would be is left to the caller."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        if error.errno != errno.ENOTDIR:
+            raise UnreadableFile.of(path, error) from None
 
 
 def check_regular(file: str | os.PathLike[str]) -> os.stat_result:
@@ -118,10 +139,11 @@ def _same_file(one: str | os.PathLike[str], other: str | os.PathLike[str]) -> bo
         return False
 
 
-def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protected: tuple[str, ...] = (),
+def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protected: Mapping[str, str] | None = None,
                dry_run: bool = False) -> None:
     """Write `text` to `file`: refused if it exists (unless `force`), if it is not a regular file, or
-    if it is one of `protected` (the input being read: never overwritten, even with --force).
+    if it is one of `protected` (the input being read, each path with what it is in words: never
+    overwritten, even with --force).
 
     The text goes to a temporary file in the same folder first and replaces `file` by rename, so a
     failed write leaves the old file as it was.
@@ -139,9 +161,9 @@ def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protecte
         kind = _kind(status.st_mode)
         if kind is not None:
             raise UnreadableFile(file, f"{kind}, not a regular file; name a file to write the report to")
-        for other in protected:
+        for other, what in (protected or {}).items():
             if _same_file(target, other):
-                raise UnreadableFile(file, f"is the declaration {shown(other)} itself; write the report to another file")
+                raise UnreadableFile(file, f"is {what} itself; write the report to another file")
         if not force:
             raise UnreadableFile(file, "already exists; pass --force to replace it, or choose another file")
     if dry_run:

@@ -22,7 +22,7 @@ import contextlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,10 +39,11 @@ from secrets_layout.engine.cache import PreviewCache, comparable_resources, simu
 from secrets_layout.engine.changes import PlannedChange, plan_changes
 from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
+from secrets_layout.engine.program_failure import program_failure
 from secrets_layout.engine.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
 from secrets_layout.engine.tracing import ViolationLocator, locate_resources
 from secrets_layout.engine.workers import InProcess, SimulationRunner
-from secrets_layout.errors import DeclarationError
+from secrets_layout.errors import DeclarationError, printable
 from secrets_layout.files import shown
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
 from secrets_layout.findings.recheck import FindingResolver, Run
@@ -138,13 +139,13 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     environment = loaded.declaration.environment
     config_file = Path(policy_config) if policy_config is not None else find_policy_config(file, environment)
     if config_file is None:
-        raise PreviewUsageError(f"{file}: no policies/config/{environment}.json in the declaration's repository; "
+        raise PreviewUsageError(f"{shown(file)}: no policies/config/{environment}.json in the declaration's repository; "
                                 "pass --policy-config FILE")
     if not config_file.is_file():
-        raise PreviewUsageError(f"{config_file}: no such policy config; pass --policy-config FILE")
+        raise PreviewUsageError(f"{shown(config_file)}: no such policy config; pass --policy-config FILE")
     program_file = Path(program) if program is not None else find_program(file)
     if not program_file.is_file():
-        raise PreviewUsageError(f"{program_file}: no such program; pass --program FILE")
+        raise PreviewUsageError(f"{shown(program_file)}: no such program; pass --program FILE")
     try:
         check_policy_config(config_file)
     except PolicyConfigProblem as problem:
@@ -152,7 +153,7 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
 
     if base is not None:
         _check_base(Path(file), base)
-    with contextlib.ExitStack() as scope:
+    with _program_failures_told(program_file), contextlib.ExitStack() as scope:
         # Full collections walk the simulations' resources again and again (see simulation.simulate).
         scope.enter_context(no_full_collections())
 
@@ -178,7 +179,7 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
                 cached_base = stored.load_simulation(base_key)
                 if cached_base is not None:
                     memo = VerdictMemo(stored.load_verdicts(verdict_key(base_key, DEFAULT_PACK_DIR, config_file)))
-        report_progress(f"simulating the deployment of {file} and a dry run (pulumi preview)"
+        report_progress(f"simulating the deployment of {shown(file)} and a dry run (pulumi preview)"
                         + (f", and the deployment at {base}" if base_loaded is not None and cached_base is None
                            else f"; the deployment at {base} is in the cache" if cached_base is not None else ""))
         base_job = runner.submit(arguments(base_loaded)) if base_loaded is not None and cached_base is None else None
@@ -239,6 +240,19 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         environment=environment, file=file, policy_config=_shown(config_file), resources=resources,
         violations=violations, cost=estimate(loaded.declaration), base=base, base_cost=base_cost, warnings=warnings,
     )
+
+
+@contextlib.contextmanager
+def _program_failures_told(program: Path) -> Iterator[None]:
+    """A failure of the program's own (a syntax error, an exception, sys.exit or os._exit in it) as a
+    PreviewUsageError at its file and line (engine/program_failure.py); anything else as it is."""
+    try:
+        yield
+    except (Exception, SystemExit) as error:
+        failure = program_failure(error, program)
+        if failure is None:
+            raise
+        raise PreviewUsageError(failure) from None
 
 
 @dataclass(frozen=True)
@@ -368,13 +382,13 @@ def _preview_deletion(file: Path, base: str, today: date | None, report_progress
     stack, so every resource of the base is deleted, and the engine refuses the protected ones
     (changes.plan_changes marks them blocked). There is nothing for the pack to check: no resource
     is registered, so no policy runs (policy_config names no file)."""
-    report_progress(f"simulating the deployment of {file} at {base}")
+    report_progress(f"simulating the deployment of {shown(file)} at {printable(base)}")
     program_file = Path(program) if program is not None else find_program(file)
     _check_base(file, base)
-    with contextlib.ExitStack() as scope:
+    with _program_failures_told(program_file), contextlib.ExitStack() as scope:
         base_loaded, base_cost, warnings = _base_declaration(file, base, scope)
         if base_loaded is None:
-            raise PreviewUsageError(f"{file}: no such file, and {warnings[-1]}")
+            raise PreviewUsageError(f"{shown(file)}: no such file, and {printable(warnings[-1])}")
         base_resources = comparable_resources(simulate_declaration(base_loaded, program=program_file).resources)
         environment = base_loaded.declaration.environment
     changes = plan_changes([], base_resources, today or date.today())
@@ -398,7 +412,7 @@ def _check_base(file: Path, revision: str) -> None:
     """The usage errors of `--base`, before anything starts: git missing, no repository, no such revision."""
     top, _ = _locate_in_repository(file)
     if not _git_succeeds(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"):
-        raise PreviewUsageError(f"--base {revision}: not a revision of the repository at {top}")
+        raise PreviewUsageError(f"--base {printable(revision)}: not a revision of the repository at {shown(top)}")
 
 
 def _base_declaration(file: Path, revision: str, scope: contextlib.ExitStack
@@ -513,7 +527,7 @@ def _git(directory: str | Path, *arguments: str, text: bool = True) -> Any:
         raise PreviewUsageError("--base needs git, which is not installed") from None
     except subprocess.CalledProcessError as error:
         stderr = error.stderr if isinstance(error.stderr, str) else error.stderr.decode("utf-8", errors="replace")
-        raise PreviewUsageError(f"--base: git {' '.join(arguments)} failed: {stderr.strip()}") from None
+        raise PreviewUsageError(f"--base: git {printable(' '.join(arguments))} failed: {printable(stderr.strip())}") from None
 
 
 def _git_succeeds(directory: str | Path, *arguments: str) -> bool:

@@ -40,6 +40,8 @@ import yaml
 from secrets_layout.declaration.models import PROTECTED_ENVIRONMENTS, Declaration
 from secrets_layout.declaration.regions import AWS_REGIONS
 from secrets_layout.errors import DeclarationError, printable
+from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES, YamlSourceError, load_yaml
+from secrets_layout.files import UnreadableFile, check_path, read_bytes
 
 ENVIRONMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
@@ -107,7 +109,7 @@ def parse_account_assignment(text: str) -> tuple[str, str]:
     """`--account NAME=ID` -> (name, id). Raises ScaffoldInputError."""
     name, separator, account_id = text.partition("=")
     if not separator:
-        raise ScaffoldInputError(f"--account {text}: write NAME=ID, e.g. --account app=222222222222")
+        raise ScaffoldInputError(f"--account {printable(text)}: write NAME=ID, e.g. --account app=222222222222")
     name, account_id = name.strip(), account_id.strip()
     _check_account(name, account_id)
     return name, account_id
@@ -153,6 +155,7 @@ def scaffold_environment(
                                      accounts=dict(account_pairs), replicas=list(replicas),
                                      organization_id=organization_id)
     root = Path(root)
+    _check_not_a_folder(environment, root)
     files = list(zip(scaffold_paths(environment, root), contents))
     if not stack_file:
         del files[1]
@@ -166,6 +169,17 @@ def scaffold_environment(
 
         files.append((schema, schema_text()))
     return _write_all_or_nothing(files, root, force=force)
+
+
+def _check_not_a_folder(environment: str, root: Path) -> None:
+    """An environment folder environments/<env>/ declares the environment already: a file beside it
+    would declare it twice (declaration/folder.declared_twice), whatever --force says."""
+    folder = root / "environments" / environment
+    if os.path.isdir(folder):
+        raise ScaffoldInputError(
+            f"{_shown(folder, root)}/ declares the environment {environment} already (an environment folder); "
+            f"{_shown(scaffold_paths(environment, root)[0], root)} beside it would declare it twice: add to the "
+            "folder, or choose another name; nothing was written")
 
 
 @dataclass(frozen=True)
@@ -191,12 +205,17 @@ def read_stack_answers(root: Path, stack: str) -> StackAnswers:
     """The template's answers in Pulumi.<stack>.yaml. Raises ScaffoldInputError naming the file."""
     file = Path(root) / f"Pulumi.{stack}.yaml"
     shown = _shown(file, Path(root))
+    try:
+        check_path(file)
+    except UnreadableFile as error:  # a stack name too long for a file name, say
+        raise ScaffoldInputError(str(error)) from None
     if "/" in stack or not file.is_file():
         raise ScaffoldInputError(f"{shown}: no such stack file; create the stack with `pulumi new` (or "
                                  "`pulumi stack init`) first, or name the environment: secrets-layout init ENV")
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        # As Pulumi reads it: each value the text written (`1:30`, `no`, an account ID 011111111111).
+        document = load_yaml(read_bytes(file, MAX_FILE_BYTES).decode("utf-8"), os.fspath(file), scalars_as_text=True)[0] or {}
+    except (OSError, UnicodeDecodeError, YamlSourceError) as error:
         raise ScaffoldInputError(f"{shown}: not a readable stack file ({type(error).__name__})") from None
     config = document.get("config") if isinstance(document, dict) else None
     config = config if isinstance(config, dict) else {}
@@ -593,12 +612,12 @@ def _check_inputs(
 ) -> None:
     if not isinstance(environment, str) or not ENVIRONMENT_PATTERN.match(environment):
         raise ScaffoldInputError(
-            f"environment '{environment}' is not a valid name: use a lowercase slug of 1-32 letters, digits "
+            f"environment '{printable(environment)}' is not a valid name: use a lowercase slug of 1-32 letters, digits "
             "and '-', starting with a letter (dev, staging, prod, shared-services)"
         )
     if not ACCOUNT_ID_PATTERN.match(security_account or ""):
         raise ScaffoldInputError(
-            f"security account '{security_account}' is not an AWS account ID: use its 12 digits, e.g. 111111111111"
+            f"security account '{printable(security_account)}' is not an AWS account ID: use its 12 digits, e.g. 111111111111"
         )
     _check_region(region, "region")
     names: set[str] = set()
@@ -606,55 +625,55 @@ def _check_inputs(
     for name, account_id in accounts:
         _check_account(name, account_id)
         if name in names:
-            raise ScaffoldInputError(f"account '{name}' is given twice; give each account once")
+            raise ScaffoldInputError(f"account '{printable(name)}' is given twice; give each account once")
         if account_id == security_account:
             raise ScaffoldInputError(
-                f"account '{name}' is the security account {account_id}: accounts are the consumer accounts "
+                f"account '{printable(name)}' is the security account {printable(account_id)}: accounts are the consumer accounts "
                 "that read the secrets; remove it"
             )
         if account_id in ids:
             raise ScaffoldInputError(
-                f"accounts '{ids[account_id]}' and '{name}' have the same ID {account_id}; give each account one name"
+                f"accounts '{printable(ids[account_id])}' and '{printable(name)}' have the same ID {printable(account_id)}; give each account one name"
             )
         names.add(name)
         ids[account_id] = name
-    seen_regions = {region}
+    seen_regions = {printable(region)}
     for replica in replicas:
         _check_region(replica, "replica region")
         if replica in seen_regions:
             what = "the primary region" if replica == region else "given twice"
-            raise ScaffoldInputError(f"replica region {replica} is {what}; a replica must be another region")
+            raise ScaffoldInputError(f"replica region {printable(replica)} is {what}; a replica must be another region")
         seen_regions.add(replica)
     if organization_id is not None and not ORGANIZATION_ID_PATTERN.match(organization_id):
         raise ScaffoldInputError(
-            f"organization ID '{organization_id}' is not valid: it looks like o-a1b2c3d4e5 (o- and 10-32 "
+            f"organization ID '{printable(organization_id)}' is not valid: it looks like o-a1b2c3d4e5 (o- and 10-32 "
             "lowercase letters or digits)"
         )
     if not OWNER_PATTERN.match(owner or ""):
         raise ScaffoldInputError(
-            f"owner '{owner}' is not a valid tag value: use up to 256 letters, digits, spaces or _.:/=+-@"
+            f"owner '{printable(owner)}' is not a valid tag value: use up to 256 letters, digits, spaces or _.:/=+-@"
         )
 
 
 def _check_account(name: str, account_id: str) -> None:
     if not ACCOUNT_NAME_PATTERN.match(name or ""):
         raise ScaffoldInputError(
-            f"account name '{name}' is not valid: use lowercase letters, digits and '-' (e.g. prod-app)"
+            f"account name '{printable(name)}' is not valid: use lowercase letters, digits and '-' (e.g. prod-app)"
         )
     if not ACCOUNT_ID_PATTERN.match(account_id or ""):
         raise ScaffoldInputError(
-            f"account '{name}': '{account_id}' is not an AWS account ID: use its 12 digits, e.g. 222222222222"
+            f"account '{printable(name)}': '{printable(account_id)}' is not an AWS account ID: use its 12 digits, e.g. 222222222222"
         )
 
 
 def _check_region(region: str, what: str) -> None:
     if region not in AWS_REGIONS:
-        raise ScaffoldInputError(f"{what} '{region}' is not an AWS region: use a region code such as us-east-1")
+        raise ScaffoldInputError(f"{what} '{printable(region)}' is not an AWS region: use a region code such as us-east-1")
 
 
 def _shown(path: Path, root: Path) -> str:
     """The path as the user sees it: relative to the root (the working directory for the CLI)."""
     try:
-        return os.path.relpath(path, root)
+        return printable(os.path.relpath(path, root))
     except ValueError:  # another drive on Windows
-        return str(path)
+        return printable(str(path))

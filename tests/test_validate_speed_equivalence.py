@@ -157,6 +157,16 @@ def test_the_prefilter_never_clears_a_line_a_plugin_fires_on(plugins, key, value
         assert might_fire(line), line
 
 
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=_keys, value=_values)
+def test_a_plugin_left_out_of_a_line_never_fires_on_it(plugins, key, value):
+    """credentials._may_fire: the keyword and npm plugins only get lines holding what their patterns need."""
+    line = credentials._scanned_line(key, value)
+    for plugin in plugins:
+        if not credentials._may_fire(plugin, line):
+            assert not plugin.analyze_line(filename="declaration.yaml", line=line, line_number=1), (plugin, line)
+
+
 @settings(max_examples=300, deadline=None)
 @given(literals=st.lists(st.tuples(_keys, st.one_of(_values, st.none(), st.booleans(), st.integers())), max_size=6))
 def test_credential_findings_equal_the_scan_of_every_string(plugins, literals):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from secrets_layout.audit.errors import AuditError, AuditUsageError
 from secrets_layout.errors import DeclarationError
+from secrets_layout.files import check_regular
 from secrets_layout.reports import validation as validation_report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -42,8 +43,7 @@ def run_audit_command(
     from secrets_layout.reports.audit import RENDERERS
 
     path = Path(arguments.path)
-    if not path.is_file():
-        raise usage_error(f"{path}: {'not a file' if path.exists() else 'no such file'}")
+    check_regular(path)
     try:
         declaration = load(path).declaration
     except DeclarationError as error:

@@ -27,16 +27,25 @@ def is_credential_key(key: str) -> bool:
     return bool(_CREDENTIAL_KEY.search(key.strip()))
 
 
+SCAN_WINDOW = 4096
+"""A value longer than this is scanned in windows of this many characters: detect-secrets' plugins
+take time that grows faster than the length of a line (the keyword plugin's patterns are tried
+from every position, the npm one's `//.+/:_authToken` runs to the end of the line from every `//`),
+so a megabyte in one line took minutes. Every declaration field but a secret value fits in one."""
+SCAN_WINDOW_STEP = SCAN_WINDOW - 512
+"""Windows overlap by 512 characters: any credential up to that long lies whole in one of them."""
+
+
 def credential_findings(literals: Iterable[tuple[str, object]]) -> list[list[str]]:
     """For each `(key, value)`, why it looks like a credential: the detectors that fired (empty: fine)."""
     literals = list(literals)
     # A layout repeats a few dozen keys and many values thousands of times: each key's verdict and
-    # each string's scanned line (None for an ARN) is worked out once per call.
-    lines: dict[tuple[str, str], str | None] = {}
+    # each string's scanned lines (none for an ARN) are worked out once per call.
+    lines: dict[tuple[str, str], tuple[str, ...]] = {}
     for key, value in literals:
         if isinstance(value, str) and value and (key, value) not in lines:
-            lines[key, value] = None if _AWS_ARN.match(value) else _scanned_line(key, value)
-    found = _scan(line for line in lines.values() if line is not None)
+            lines[key, value] = () if _AWS_ARN.match(value) else _scanned_lines(key, value)
+    found = _scan(line for scanned in lines.values() for line in scanned)
     credential_key: dict[str, bool] = {}
     findings = []
     for key, value in literals:
@@ -48,11 +57,17 @@ def credential_findings(literals: Iterable[tuple[str, object]]) -> list[list[str
             named = credential_key[key] = is_credential_key(key)
         reasons = ["credential field name"] if named else []
         if isinstance(value, str):
-            line = lines[key, value]
-            if line is not None:
-                reasons.extend(found.get(line, []))
+            reasons.extend(sorted({reason for line in lines[key, value] for reason in found.get(line, [])}))
         findings.append(reasons)
     return findings
+
+
+def _scanned_lines(key: str, value: str) -> tuple[str, ...]:
+    """The lines a value is scanned as: one, or one per window of a long value (SCAN_WINDOW)."""
+    if len(value) <= SCAN_WINDOW:
+        return (_scanned_line(key, value),)
+    starts = range(0, len(value) - SCAN_WINDOW + SCAN_WINDOW_STEP, SCAN_WINDOW_STEP)
+    return tuple(_scanned_line(key, value[start:start + SCAN_WINDOW]) for start in starts)
 
 
 def _scanned_line(key: str, value: str) -> str:
@@ -75,7 +90,8 @@ def _scan(lines: Iterable[str]) -> dict[str, list[str]]:
 
     with default_settings():
         plugins = list(get_plugins())
-        return {line: _line_findings(plugins, line) for line in candidates}
+        return {line: _line_findings([plugin for plugin in plugins if _may_fire(plugin, line)], line)
+                for line in candidates}
 
 
 def _line_findings(plugins: list, line: str) -> list[str]:
@@ -119,6 +135,19 @@ _HEX_DISTINCT_BELOW_LIMIT = 8
 digits are scanned too, so no rounding of the plugin's float arithmetic can slip past."""
 
 
+_PLUGIN_NEEDS = {
+    # What the two plugins whose time grows fastest with a line's length need in it (their patterns:
+    # keyword.py's DENYLIST words, npm.py's `//.+/:_authToken=`); a line without it is not given to them.
+    "KeywordDetector": _MIGHT_FIRE[2],
+    "NpmDetector": re.compile(r"_authToken"),
+}
+
+
+def _may_fire(plugin: object, line: str) -> bool:
+    needs = _PLUGIN_NEEDS.get(type(plugin).__name__)
+    return needs is None or needs.search(line) is not None
+
+
 def might_fire(line: str) -> bool:
     """False only when no detect-secrets plugin (default settings) can report anything in `line`."""
     if any(pattern.search(line) for pattern in _MIGHT_FIRE):
@@ -150,10 +179,19 @@ def credential_texts(texts: Iterable[str], cache: dict[str, bool] | None = None)
     """Which of `texts`, read as values on their own, the scanners flag (the key-name signal does not apply)."""
     cache = {} if cache is None else cache
     unknown = sorted({text for text in texts if text and text not in cache})
-    lines = {text: _scanned_line("value", text) for text in unknown if not _AWS_ARN.match(text)}
-    found = _scan(lines.values())
-    cache.update({text: text in lines and bool(found.get(lines[text])) for text in unknown})
+    lines = {text: _scanned_lines("value", text) for text in unknown if not _AWS_ARN.match(text)}
+    found = _scan(line for scanned in lines.values() for line in scanned)
+    cache.update({text: any(found.get(line) for line in lines.get(text, ())) for text in unknown})
     return {text for text in texts if cache.get(text)}
+
+
+def redact_text(text: str, cache: dict[str, bool] | None = None) -> str:
+    """`text` with every quoted part and long word the scanners flag replaced by the placeholder."""
+    # A word that ends a path or a sentence ("name: ...") is looked at without its colon or full stop.
+    in_text = set(_QUOTED_IN_MESSAGE.findall(text)) | {word.rstrip(":.") for word in _WORD_IN_MESSAGE.findall(text)}
+    for flagged in sorted(credential_texts(in_text, cache), key=len, reverse=True):
+        text = text.replace(flagged, CREDENTIAL_PLACEHOLDER)
+    return text
 
 
 def redact_issues(issues: Iterable) -> list:

@@ -84,6 +84,12 @@ def read_text(file: str) -> str:
                                       "not UTF-8 text; save the file as UTF-8")]) from None
 
 
+def is_folder_member(name: str) -> bool:
+    """Whether an entry of an environment folder is one of its files (`*.yaml`; a name starting with
+    `.` is an editor's or the system's)."""
+    return name.endswith(".yaml") and not name.startswith(".")
+
+
 def folder_files(folder: str) -> tuple[list[str], list[Issue]]:
     """The settings file, then the team files in name order; the `*.yaml` entries that are not
     regular files, as issues."""
@@ -93,7 +99,7 @@ def folder_files(folder: str) -> tuple[list[str], list[Issue]]:
         raise UnreadableFile.of(folder, error) from None
     files, issues = [], []
     for name in sorted(names, key=lambda name: name != SETTINGS_FILE):
-        if not name.endswith(".yaml") or name.startswith("."):
+        if not is_folder_member(name):
             continue
         file = os.path.join(folder, name)
         try:

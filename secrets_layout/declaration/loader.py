@@ -394,8 +394,9 @@ def _project_folder(start: FilePath) -> FilePath | None:
 
 
 def _read_yaml(file: FilePath) -> tuple[object, SourceMap] | None:
+    """A Pulumi project or stack file as Pulumi reads it (values are their text: `load_yaml`)."""
     try:
         raw = read_bytes(file, MAX_FILE_BYTES)
-        return load_yaml(raw.decode("utf-8"), os.fspath(file))
+        return load_yaml(raw.decode("utf-8"), os.fspath(file), scalars_as_text=True)
     except (OSError, UnicodeDecodeError, YamlSourceError):
         return None

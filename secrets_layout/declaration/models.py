@@ -589,6 +589,12 @@ class AlertSubscription(DeclarationModel):
         pattern, what = _SUBSCRIPTION_ENDPOINTS[self.protocol]
         if not pattern.match(self.endpoint):
             raise ValueError(f"protocol {self.protocol} needs {what} as its endpoint")
+        # SNS delivers to https://user:password@host with basic authentication; written here, the
+        # password (or a token as the user) is in git, as an adapter endpoint's would be (_https_endpoint).
+        if self.protocol == "https" and "@" in urlsplit(self.endpoint).netloc:
+            raise ValueError("an https endpoint must not carry user:password@ (it would be in git, and in the "
+                             "subscription for anyone who may list it): authenticate the endpoint another way, or "
+                             "subscribe it outside the declaration and give the topic as topic_arn")
         return self
 
 

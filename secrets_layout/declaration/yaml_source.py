@@ -198,8 +198,13 @@ class _NamedText(io.StringIO):
         self.name = name
 
 
-def load_yaml(text: str, file: str) -> tuple[object, SourceMap]:
-    """Parse one YAML document into plain data and the positions of everything in it."""
+def load_yaml(text: str, file: str, *, scalars_as_text: bool = False) -> tuple[object, SourceMap]:
+    """Parse one YAML document into plain data and the positions of everything in it.
+
+    scalars_as_text: every scalar is the text written, never a YAML 1.1 number, boolean or date (nor
+    refused as one): how Pulumi reads a stack file's config values (YAML 1.2 with go-yaml v3, where
+    `1:30`, `0777` and `no` are text, and a config value is the scalar's text,
+    https://www.pulumi.com/docs/iac/concepts/config/)."""
     try:
         root = yaml.compose(_NamedText(text, file), Loader=_Loader)
     except yaml.MarkedYAMLError as error:
@@ -215,7 +220,7 @@ def load_yaml(text: str, file: str) -> tuple[object, SourceMap]:
     source_map = SourceMap(file)
     if root is None:
         return None, source_map
-    builder = _Builder(source_map)
+    builder = _Builder(source_map, scalars_as_text=scalars_as_text)
     return builder.build(root, (), depth=0), source_map
 
 
@@ -233,8 +238,9 @@ def _unreadable_character(character: int | str) -> str:
 
 
 class _Builder:
-    def __init__(self, source_map: SourceMap):
+    def __init__(self, source_map: SourceMap, *, scalars_as_text: bool = False):
         self.source_map = source_map
+        self.scalars_as_text = scalars_as_text
         self.values = source_map.values
         self.keys = source_map.keys
         self.constructor = SafeConstructor()
@@ -261,7 +267,7 @@ class _Builder:
         self.values.setdefault(path, node.start_mark)
         # Scalars first and plain text without a table lookup: most nodes of a declaration are these.
         if isinstance(node, yaml.ScalarNode):
-            return node.value if node.tag == _STR_TAG else self._scalar(node, path)
+            return node.value if node.tag == _STR_TAG or self.scalars_as_text else self._scalar(node, path)
         if node.tag not in _PLAIN_TAGS:
             shape = "mapping" if isinstance(node, yaml.MappingNode) else "sequence"
             raise YamlSourceError(
@@ -329,7 +335,7 @@ class _Builder:
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlSourceError(_position(key_node.start_mark), path, "a mapping key must be a plain value")
-            key = key_node.value if tag == _STR_TAG else self._scalar(key_node, path)
+            key = key_node.value if tag == _STR_TAG or self.scalars_as_text else self._scalar(key_node, path)
             if key.__class__ is not str and (not isinstance(key, str | int) or isinstance(key, bool)):
                 key = str(key_node.value)
             key_path = path + (key,)

@@ -51,7 +51,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pulumi.runtime import config as pulumi_config
 from pulumi.runtime import resource as pulumi_resource
@@ -762,6 +762,27 @@ def _program_environment(directory: Path | None) -> Iterator[None]:
             sys.path.remove(path_entry)
 
 
+class ProgramExited(SystemExit):
+    """The program called os._exit(code): in a simulation this ends the program, not the process."""
+
+
+@contextlib.contextmanager
+def _os_exit_refused() -> Iterator[None]:
+    """os._exit raises ProgramExited while the program runs: called for real it would end the
+    simulation's process at once, or the preview's own when the simulation runs in it, with no word
+    of why (os._exit skips every handler; there is no other way to see it coming)."""
+    original = os._exit
+
+    def refused(code: int) -> NoReturn:
+        raise ProgramExited(code)
+
+    os._exit = refused
+    try:
+        yield
+    finally:
+        os._exit = original
+
+
 def simulate(
     program: Path | str | Callable[[], Any],
     *,
@@ -793,7 +814,8 @@ def simulate(
     capture_stack_traces: let the SDK capture a Python stack trace per registration, as it does
         for the engine (see `_no_stack_traces`; nothing here reads them, so off by default).
 
-    Exceptions raised by the program propagate unchanged, after the runtime is cleaned up.
+    Exceptions raised by the program propagate unchanged, after the runtime is cleaned up; its
+    os._exit raises `ProgramExited` instead of ending this process.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -829,7 +851,7 @@ def simulate(
     settings.ROOT.set(None)
     try:
         with (_program_environment(directory), _outputs_awaited_together(), no_full_collections(),
-              contextlib.nullcontext() if capture_stack_traces else _no_stack_traces()):
+              contextlib.nullcontext() if capture_stack_traces else _no_stack_traces(), _os_exit_refused()):
             _run(body)
     finally:
         monitor.close()

@@ -37,11 +37,16 @@ class WorkerFailed(RuntimeError):
 
 def _simulate_in_worker(answer: Any, arguments: dict[str, Any]) -> None:
     """The worker process: one simulation, its Simulation or its exception sent back on `answer`."""
+    from secrets_layout.engine.program_failure import program_line
     from secrets_layout.engine.simulation import simulate
 
     try:
         outcome: tuple[bool, Any] = (True, simulate(**arguments))
     except BaseException as error:  # noqa: BLE001 (raised again in the preview's process)
+        # The traceback stays here (it is not pickled): the program's line goes with the exception.
+        program = arguments.get("program")
+        if isinstance(program, (str, os.PathLike)):
+            error.program_line = program_line(error, program)
         outcome = (False, error)
     try:
         answer.send(outcome)

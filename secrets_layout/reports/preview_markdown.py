@@ -6,6 +6,11 @@ changes, and the cost delta. Unchanged resources fold away.
 
 from __future__ import annotations
 
+import html
+import re
+from urllib.parse import quote
+
+from secrets_layout.errors import printable
 from secrets_layout.preview import PreviewReport
 
 MARKER = "<!-- secrets-layout-preview -->"
@@ -19,14 +24,14 @@ COUNTED = ("create", "update", "replace", "delete", "import")
 
 def render(report: PreviewReport, *, link_base: str | None = None) -> str:
     """`link_base`: where file links point (e.g. https://github.com/org/repo/blob/<sha>); relative if None."""
-    lines = [f"{MARKER}", f"### secrets-layout preview: `{report.environment}` ({_cell(report.file)})", ""]
+    lines = [f"{MARKER}", f"### secrets-layout preview: {_code(report.environment)} ({_text(report.file)})", ""]
     lines.append(_headline(report))
     lines.extend(f"> ⚠️ {_cell(warning)}" for warning in report.warnings)
     lines.append("")
     lines.extend(_violations(report, link_base))
     lines.extend(_changes(report, link_base))
     lines.extend(_cost(report))
-    lines.append(f"<sub>Simulated offline with the policy config `{report.policy_config}`; "
+    lines.append(f"<sub>Simulated offline with the policy config {_code(report.policy_config)}; "
                  "secret values are never shown.</sub>")
     return "\n".join(lines) + "\n"
 
@@ -41,15 +46,17 @@ def _headline(report: PreviewReport) -> str:
         changes = f"⛔ **{blocked} blocked by protect** · {changes}"
     cost = f"**{report.cost.monthly_usd:.2f} USD/month**"
     if report.base_cost is not None:
-        cost += f" ({report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f} against `{report.base}`)"
+        cost += f" ({report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f} against {_code(report.base)})"
     return f"{verdict} · {len(report.advisory)} advisory · {changes} · {cost}"
 
 
 def _link(file: str, line: int | None, link_base: str | None) -> str:
+    """`[file:line](target#Lline)`: the text escaped, the target percent-encoded (a name may hold a
+    newline, a space, a parenthesis), so a file name can neither end the link nor the table row."""
     if line is None:
-        return _cell(file)
-    target = f"{link_base.rstrip('/')}/{file}" if link_base else file
-    return f"[{_cell(file)}:{line}]({target}#L{line})"
+        return _text(file)
+    target = f"{link_base.rstrip('/')}/{quote(file)}" if link_base else quote(file)
+    return f"[{_text(file)}:{line}]({target}#L{line})"
 
 
 def _violations(report: PreviewReport, link_base: str | None) -> list[str]:
@@ -57,7 +64,7 @@ def _violations(report: PreviewReport, link_base: str | None) -> list[str]:
         return []
     lines = ["#### Policy violations", "", "| level | policy | where | message |", "|---|---|---|---|"]
     for violation in sorted(report.violations, key=lambda found: (found.level != "mandatory", found.line)):
-        lines.append(f"| {LEVEL_ICON.get(violation.level, '')} {violation.level} | `{violation.policy}` | "
+        lines.append(f"| {LEVEL_ICON.get(violation.level, '')} {violation.level} | {_code(violation.policy)} | "
                      f"{_link(violation.file, violation.line, link_base)} | {_cell(violation.message)} |")
     return lines + [""]
 
@@ -74,7 +81,7 @@ def _changes(report: PreviewReport, link_base: str | None) -> list[str]:
             kind = f"{CHANGE_ICON[change.change]} {'**' + change.change + '**' if change.change in EMPHASIZED else change.change}"
             if change.blocked:
                 kind = f"⛔ {kind} (blocked)"
-            lines.append(f"| {kind} | `{_cell(change.name)}` | `{change.type}` | "
+            lines.append(f"| {kind} | {_code(change.name)} | {_code(change.type)} | "
                          f"{_link(resource.file, resource.line, link_base)} | {_details(change)} |")
     else:
         lines.append("No resource changes.")
@@ -83,7 +90,7 @@ def _changes(report: PreviewReport, link_base: str | None) -> list[str]:
     unchanged = [resource for resource in report.resources if not resource.change.shown]
     if unchanged:
         lines += ["", f"<details><summary>{len(unchanged)} unchanged resources</summary>", ""]
-        lines += [f"- `{_cell(resource.change.name)}` ({resource.change.type})" for resource in unchanged]
+        lines += [f"- {_code(resource.change.name)} ({_text(resource.change.type)})" for resource in unchanged]
         lines += ["", "</details>"]
     return lines + [""]
 
@@ -94,8 +101,8 @@ EMPHASIZED = ("replace", "delete")
 def _details(change) -> str:
     forcing = set(change.replace_properties)
     names = [*change.changed_properties, *(["provider"] if "provider" in forcing else [])]
-    parts = [", ".join(f"`{name}` (forces replacement)" if name in forcing else f"`{name}`" for name in names)]
-    parts.append(", ".join(f"`{option.option}`: {_value(option.before)} → {_value(option.after)}"
+    parts = [", ".join(f"{_code(name)} (forces replacement)" if name in forcing else _code(name) for name in names)]
+    parts.append(", ".join(f"{_code(option.option)}: {_value(option.before)} → {_value(option.after)}"
                            for option in change.changed_options))
     parts.append(_cell(change.note) if change.note else "")
     return "; ".join(part for part in parts if part)
@@ -103,10 +110,10 @@ def _details(change) -> str:
 
 def _value(value) -> str:
     if isinstance(value, bool):
-        return f"`{str(value).lower()}`"
+        return _code(str(value).lower())
     if isinstance(value, str) and value.startswith("urn:pulumi:"):
-        return f"`{_cell(value.rsplit('::', 1)[-1])}`"
-    return f"`{_cell(str(value))}`"
+        return _code(value.rsplit("::", 1)[-1])
+    return _code(str(value))
 
 
 def _cost(report: PreviewReport) -> list[str]:
@@ -115,19 +122,44 @@ def _cost(report: PreviewReport) -> list[str]:
     lines += [f"| {_cell(item.what)} | {item.monthly_usd:.2f} |" for item in report.cost.items]
     lines.append(f"| **total** | **{report.cost.monthly_usd:.2f}** |")
     if report.base_cost is not None:
-        lines.append(f"| at `{report.base}` | {report.base_cost.monthly_usd:.2f} |")
+        lines.append(f"| at {_code(report.base)} | {report.base_cost.monthly_usd:.2f} |")
         lines.append(f"| **change** | **{report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f}** |")
     return lines + [""]
 
 
 def _cell(text: str) -> str:
-    """Text that stays inside one table cell."""
-    return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+    """A message or note that stays inside one table cell: its line breaks as <br>, its other control
+    characters escaped, `<` and `&` as text (messages write `<environment>/<service>/<name>`)."""
+    lines = html.escape(text.replace("\r", ""), quote=False).split("\n")
+    return "<br>".join(printable(line) for line in lines).replace("|", "\\|")
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]()<>|~&])")
+"""What starts a construct inside a line (emphasis, code, links, HTML, entities, table cells); `#`,
+`-`, `+` and `.` only do at the start of a line, where no name is put."""
+
+
+def _text(text: str) -> str:
+    """A name (a file, a resource) as plain text: control characters escaped as the text report
+    escapes them, and each character markdown or HTML reads within a line backslash-escaped
+    (CommonMark: any ASCII punctuation may be), so a name can start no link, tag, emphasis or cell."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", printable(text))
+
+
+def _code(text: str | None) -> str:
+    """A code span of `text`, whatever backticks it holds: fenced by one more backtick than its
+    longest run (CommonMark code spans), control characters escaped, `|` escaped for the table."""
+    shown = printable(str(text)).replace("|", "\\|")
+    fence = "`" * (max(map(len, re.findall("`+", shown)), default=0) + 1)
+    padding = " " if shown.startswith("`") or shown.endswith("`") else ""
+    return f"{fence}{padding}{shown}{padding}{fence}"
 
 
 def render_invalid(issues) -> str:
-    """The comment for a declaration that does not validate: every problem, one per line."""
-    lines = [MARKER, "### secrets-layout preview: ❌ the declaration is not valid", "", "```"]
-    lines += [issue.as_text() for issue in issues]
-    lines += ["```", "", "Run `secrets-layout validate` locally; nothing was previewed."]
+    """The comment for a declaration that does not validate: every problem, one per line, in a
+    fenced block no line of which can close it (a fence longer than any run of backticks in it)."""
+    problems = [issue.as_text() for issue in issues]
+    fence = "`" * max(3, 1 + max((len(run) for text in problems for run in re.findall("`+", text)), default=0))
+    lines = [MARKER, "### secrets-layout preview: ❌ the declaration is not valid", "", fence, *problems, fence]
+    lines += ["", "Run `secrets-layout validate` locally; nothing was previewed."]
     return "\n".join(lines) + "\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePath
+from urllib.parse import quote
 
 from secrets_layout.errors import Issue
 from secrets_layout.preview import PreviewReport
@@ -24,7 +25,8 @@ def _result(rule: str, level: str, message: str, file: str, line: int, column: i
         "level": level,
         "message": {"text": message},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": PurePath(file).as_posix(), "uriBaseId": "%SRCROOT%"},
+            # A URI reference (SARIF 2.1.0, 3.4.3): a name's spaces, newlines and the like percent-encoded.
+            "artifactLocation": {"uri": quote(PurePath(file).as_posix()), "uriBaseId": "%SRCROOT%"},
             "region": {"startLine": line, "startColumn": column},
         }}],
     }

@@ -24,11 +24,12 @@ def render(report: PreviewReport, *, color: bool = False, width: int = 160) -> s
     # Names such as "secrets-layout:secret:ManagedSecret" must not become emoji or markup.
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
                       emoji=False, markup=False)
-    base = f", against {report.base}" if report.base else ""
+    base = f", against {printable(report.base)}" if report.base else ""
     console.print(f"secrets-layout preview of {printable_file(report.file)} (environment {report.environment}, "
-                  f"policy config {report.policy_config}{base})")
+                  f"policy config {printable(report.policy_config)}{base})")
     for warning in report.warnings:
-        console.print(f"warning: {warning}", style="yellow")
+        # Notes name files (a team file left out of --base, the cache's folder): one line each.
+        console.print(f"warning: {printable(warning)}", style="yellow")
     console.print(_resources(report))
     console.print(_violations(report) if report.violations else "No policy violations.", soft_wrap=True)
     console.print(_cost(report))
@@ -46,8 +47,9 @@ def _resources(report: PreviewReport) -> Table:
             continue
         sign, style = CHANGE_STYLE[change.change]
         label = f"{sign} {change.change}" + (" BLOCKED" if change.blocked else "")
-        table.add_row(label, change.type, change.name, _declared_at(resource, report),
-                      change_details(change), style="bold red" if change.blocked else style)
+        # Names and notes may come from a program of the user's own (--program): one line each.
+        table.add_row(label, printable(change.type), printable(change.name), _declared_at(resource, report),
+                      printable(change_details(change)), style="bold red" if change.blocked else style)
     return table
 
 
@@ -85,7 +87,7 @@ def _violations(report: PreviewReport) -> Text:
     for violation in report.violations:
         lines.append(f"{printable_file(violation.file)}:{violation.line}:{violation.column}: {violation.level} {violation.policy}: ",
                      style=LEVEL_STYLE.get(violation.level))
-        lines.append(violation.message + "\n")
+        lines.append(printable(violation.message) + "\n")
     return lines
 
 
@@ -99,7 +101,7 @@ def _cost(report: PreviewReport) -> Table:
     table.add_row("total", f"{report.cost.monthly_usd:.2f}", style="bold")
     if report.base_cost is not None:
         delta = report.cost.monthly_usd - report.base_cost.monthly_usd
-        table.add_row(f"change against {report.base}", f"{delta:+.2f}", style="bold")
+        table.add_row(f"change against {printable(report.base)}", f"{delta:+.2f}", style="bold")
     return table
 
 
