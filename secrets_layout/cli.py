@@ -13,7 +13,7 @@ from typing import Sequence
 
 # What a command needs beyond these is imported in its handler: `validate` must not pay for the
 # preview's (rich, pulumi, grpc) nor `--version` for the models' (pydantic builds them on import).
-from secrets_layout.errors import DeclarationError, printable
+from secrets_layout.errors import DeclarationError, printable, printable_file
 from secrets_layout.files import UnreadableFile, brief_problem, check_path, check_regular, is_folder, shown
 from secrets_layout.reports import validation as validation_report
 
@@ -408,7 +408,9 @@ def _preview(arguments: argparse.Namespace) -> int:
         # The pack failed to start, crashed or stopped answering, or a simulation's process was killed
         # (out of memory, a signal): nothing was checked, so the preview fails (exit 1), in the pack's
         # words (its output's tail) or the worker's exit code, without a traceback of ours.
-        sys.stderr.write(f"secrets-layout preview: error: {error}\n")
+        # The pack's output may quote anything it was sent: each line escaped, none a workflow command.
+        quoted = "\n".join(printable_file(line) for line in str(error).splitlines())
+        sys.stderr.write(f"secrets-layout preview: error: {quoted}\n")
         return EXIT_FINDINGS
     renderers = {
         "text": lambda: preview_text.render(report, color=arguments.output is None and sys.stdout.isatty()),

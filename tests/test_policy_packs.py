@@ -147,6 +147,22 @@ def test_the_cli_says_the_pack_crashed_without_a_traceback(monkeypatch):
     assert_no_traceback(result)
 
 
+@pytest.mark.slow
+def test_the_packs_last_words_cannot_forge_a_workflow_command(monkeypatch):
+    """The pack's output is quoted in the error; a line of it must not start a GitHub Actions command
+    (issue 20: names and outputs are escaped wherever they are printed)."""
+    from cli_support import run_cli
+
+    monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{BREAKER}")
+    monkeypatch.setenv("PACK_BREAK", "crash")
+    monkeypatch.setenv("PACK_BREAK_SAY", "::error file=x::forged\n  ::set-output name=a::b\x1b[31mred\n")
+    result = run_cli("preview", str(ROOT / "environments" / "dev.yaml"), timeout=120)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines and not any(line.lstrip().startswith("::") for line in lines)
+    assert "./::error file=x::forged" in result.stderr and "\x1b" not in result.stderr
+
+
 def _descendants(pid: int) -> dict[int, str]:
     """Every process under `pid`, with its command line (from /proc: Linux only)."""
     children: dict[int, list[int]] = {}
