@@ -32,6 +32,7 @@ test: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	@test -x .venv-checkov/bin/checkov || { $(PYTHON) -m venv .venv-checkov && .venv-checkov/bin/python -m pip install --quiet --upgrade pip && .venv-checkov/bin/python -m pip install --quiet checkov; } || echo "bench: checkov could not be installed into .venv-checkov; the report says so"
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/hostile_input.py
 
 # Writes the policy table of README.md and policies/README.md from the pack's registry.
 policy-table: $(STAMP)
