@@ -192,6 +192,17 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--replica", metavar="REGION", action="append", default=[], help="a default replica region (repeatable)")
     init.add_argument("--organization-id", metavar="ID", help="AWS Organizations ID, e.g. o-a1b2c3d4e5")
     init.add_argument("--owner", default="platform-team", help="the owner tag of every secret")
+    # How strict the environment starts: the same for every name, relaxed only by these options.
+    init.add_argument("--protect", action=argparse.BooleanOptionalAction, default=None,
+                      help="defaults.protect: Pulumi protect of every secret and key, enforced by the policy config "
+                           "(default: on; with --from, the source's); --no-protect leaves them deletable")
+    init.add_argument("--rotation-days", metavar="N", type=int, help="defaults.rotation.every_days (default 30)")
+    init.add_argument("--maximum-days", metavar="N", type=int, default=90,
+                      help="the longest rotation interval the policy pack accepts (default 90)")
+    init.add_argument("--recovery-window-days", metavar="N", type=int,
+                      help="defaults.recovery_window_days, 7-30 (default 30)")
+    init.add_argument("--deny-outside", choices=("mandatory", "advisory"), default="mandatory",
+                      help="level of secret-policy-deny-outside in the policy config (default mandatory)")
     init.add_argument("--force", action="store_true", help="overwrite files that already exist")
     init.set_defaults(handler=_init)
 
@@ -456,6 +467,7 @@ def _emit(text: str, output: str | None, force: bool = False, declaration: Path 
 
 def _init(arguments: argparse.Namespace) -> int:
     from secrets_layout.scaffold import (
+        EnvironmentSettings,
         ScaffoldInputError,
         ScaffoldTargetsExist,
         ScaffoldWriteError,
@@ -472,11 +484,14 @@ def _init(arguments: argparse.Namespace) -> int:
         source = _source_declaration(arguments.source) if arguments.source else None
         security_account = arguments.security_account or answers.get("security_account")
         options = {"security_account": security_account} if security_account else {}
+        settings = EnvironmentSettings(rotation_days=arguments.rotation_days, maximum_days=arguments.maximum_days,
+                                       recovery_window_days=arguments.recovery_window_days,
+                                       protect=arguments.protect, deny_outside=arguments.deny_outside)
         written = scaffold_environment(
             environment, Path("."), region=arguments.region or answers.get("region") or "us-east-1",
             accounts=accounts, replicas=arguments.replica,
             organization_id=arguments.organization_id or answers.get("organization_id"), owner=arguments.owner,
-            force=arguments.force, stack_file=arguments.stack is None, source=source, **options,
+            force=arguments.force, stack_file=arguments.stack is None, source=source, settings=settings, **options,
         )
     except (ScaffoldInputError, ScaffoldWriteError) as error:
         raise UsageError(str(error)) from None
