@@ -22,6 +22,15 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
 DEFAULT_DECLARATIONS = "environments/*.yaml"
 DEFAULT_FOLDERS = "environments/*/"
+FULL_INSTALL = "pip install 'secrets-layout[full]'"
+"""What a plain install (a pre-commit hook's) leaves out: pyproject.toml's `full` extra."""
+NEEDED_BY = {
+    "preview": ("pulumi", "pulumi_aws", "pulumi_random", "pulumi_policy", "grpc", "rich"),
+    "audit": ("boto3",),
+}
+"""The import names of the `full` extra's distributions that each command needs."""
+AUTO_POLICY_CONFIG = "auto"
+"""validate's --policy-config default: the declaration's policies/config/<environment>.json, if any."""
 
 
 class UsageError(Exception):
@@ -142,13 +151,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="check declarations (default: environments/*.yaml)")
-    validate.add_argument("paths", nargs="*", metavar="PATH", help="declaration files or folders of them")
+    validate = commands.add_parser("validate", help="check declarations (default: the repository's environments/)")
+    validate.add_argument("paths", nargs="*", metavar="PATH",
+                          help="declaration files or folders of them; a team file of an environment folder is "
+                               "checked as part of its environment (default: environments/*.yaml and "
+                               "environments/*/ of the repository, found from any of its folders)")
     validate.add_argument("--format", choices=("text", "json"), default="text")
-    validate.add_argument("--policy-config", metavar="FILE|auto",
-                          help="also check the policy pack's rules that the declaration alone decides, with this "
-                               "policy config; auto: policies/config/<environment>.json of the declaration's "
-                               "repository (skipped, with a note, when there is none)")
+    pack_rules = validate.add_mutually_exclusive_group()
+    pack_rules.add_argument("--policy-config", metavar="FILE", default=AUTO_POLICY_CONFIG,
+                            help="check the policy pack's rules that the declaration alone decides with this policy "
+                                 "config (default: policies/config/<environment>.json of the declaration's repository, "
+                                 "found as preview finds it; when there is none, the declaration only, with a note)")
+    pack_rules.add_argument("--no-policy-config", dest="policy_config", action="store_const", const=None,
+                            help="check the declaration only, not the policy pack's rules")
     validate.set_defaults(handler=_validate)
 
     preview = commands.add_parser("preview", help="offline plan, policy report and cost of one declaration")
@@ -233,14 +248,23 @@ def _parser() -> argparse.ArgumentParser:
 def _declaration_files(paths: Sequence[str]) -> list[Path]:
     """The declarations to validate: files, and environment folders (secrets_layout.declaration.folder).
 
-    A folder with a _environment.yaml is one environment. Any other folder gives its *.yaml regular
-    files (anything else named *.yaml, a FIFO say, is skipped with a note: opening it could block
-    forever) and its subfolders that hold *.yaml files, each an environment folder. A file named on
-    the command line must be a readable regular file; a folder without declarations is a usage error."""
+    Without paths, the repository's environments/ folder, found from the working directory or
+    the nearest folder above it (secrets_layout.repository). A folder with a _environment.yaml is
+    one environment. Any other folder gives its *.yaml regular files (anything else named *.yaml, a
+    FIFO say, is skipped with a note: opening it could block forever) and its subfolders that hold
+    *.yaml files, each an environment folder. A file of an environment folder (a team's file, as
+    pre-commit passes it) stands for its environment: alone it is no declaration. A file named on
+    the command line must be a readable regular file; a folder without declarations is a usage
+    error. Each declaration is checked once, in the order first named."""
+    from secrets_layout.declaration.folder import SETTINGS_FILE
+    from secrets_layout.repository import declarations_folder
+
     if not paths:
-        files = _declarations_in(Path(DEFAULT_DECLARATIONS).parent)
+        folder = declarations_folder()
+        files = _declarations_in(folder) if folder is not None else []
         if not files:
-            raise UsageError(f"no declarations match {DEFAULT_DECLARATIONS} or {DEFAULT_FOLDERS}; name the files to check")
+            raise UsageError(f"no declarations match {DEFAULT_DECLARATIONS} or {DEFAULT_FOLDERS} here or in a folder "
+                             "above; name the files to check")
         return files
     files = []
     for text in paths:
@@ -248,16 +272,14 @@ def _declaration_files(paths: Sequence[str]) -> list[Path]:
             raise UsageError("'' is not a path; name a declaration file or a folder of them")
         given = Path(text)
         if given.is_dir():
-            from secrets_layout.declaration.folder import SETTINGS_FILE
-
             found = [given] if (given / SETTINGS_FILE).exists() else _declarations_in(given)
             if not found:
                 raise UsageError(f"{shown(given)}: no declarations (*.yaml files) in this folder; name the files to check")
             files.extend(found)
         else:
             check_regular(given)
-            files.append(given)
-    return files
+            files.append(given.parent if (given.parent / SETTINGS_FILE).is_file() else given)
+    return list(dict.fromkeys(files))
 
 
 def _declarations_in(folder: Path) -> list[Path]:
@@ -301,7 +323,7 @@ def _regular_files(candidates: list[Path]) -> list[Path]:
 
 def _validate(arguments: argparse.Namespace) -> int:
     policy_config = arguments.policy_config
-    if policy_config not in (None, "auto"):
+    if policy_config not in (None, AUTO_POLICY_CONFIG):
         check_regular(Path(policy_config))
     configs: dict[Path, dict] = {}  # each policy config is read once, however many files use it
     results = [_validate_file(file, policy_config, configs) for file in _declaration_files(arguments.paths)]
@@ -333,15 +355,17 @@ def _validate_file(file: Path, policy_config: str | None = None,
 def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, dict],
                     counts: tuple[int, int]) -> validation_report.FileResult:
     """The pack's declaration-only rules: mandatory ones are errors, the others warnings."""
-    from secrets_layout.engine.analyzer_client import PolicyConfigError
+    from secrets_layout.engine.pack_settings import PolicyConfigError
     from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
     from secrets_layout.findings.declared import check_policies, find_policy_config, reconciled_config
+    from secrets_layout.repository import shown_from_here
 
     environment = loaded.declaration.environment
-    config_file = find_policy_config(file, environment) if policy_config == "auto" else Path(policy_config)
+    config_file = (find_policy_config(file, environment) if policy_config == AUTO_POLICY_CONFIG
+                   else Path(policy_config))
     if config_file is None:
         sys.stderr.write(f"secrets-layout validate: {file}: no policies/config/{environment}.json in its repository; "
-                         "the policy pack's rules were not checked\n")
+                         "the policy pack's rules were not checked (--no-policy-config: skip them without this note)\n")
         return validation_report.FileResult(str(file), [], *counts)
     if config_file not in configs:
         try:
@@ -351,7 +375,7 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
             raise _invalid_policy_config(problem) from None
         except PolicyConfigError as error:
             raise UsageError(str(error)) from None
-    shown = _shown_path(config_file)
+    shown = shown_from_here(config_file)
     findings = check_policies(loaded, configs[config_file], shown)
     return validation_report.FileResult(str(file), list(findings.errors), *counts, warnings=list(findings.warnings),
                                         policy_config=shown)
@@ -361,14 +385,18 @@ def _invalid_policy_config(problem) -> UsageError:
     return UsageError("invalid policy config:\n  " + "\n  ".join(problem.problems))
 
 
-def _shown_path(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
+def _require_full_install(command: str) -> None:
+    """A command whose libraries a plain install leaves out says which, and how to add them (exit 2)."""
+    from importlib.util import find_spec
+
+    missing = [name for name in NEEDED_BY[command] if find_spec(name) is None]
+    if missing:
+        raise UsageError(f"{command} needs {', '.join(missing)}, which `pip install secrets-layout` leaves out; "
+                         f"install them with: {FULL_INSTALL}")
 
 
 def _preview(arguments: argparse.Namespace) -> int:
+    _require_full_install("preview")
     # Imported here: the preview pulls in the Pulumi SDK, which `validate` does not need.
     from secrets_layout.engine.analyzer_client import AnalyzerError, PolicyConfigError
     from secrets_layout.preview import PreviewUsageError, run_preview
@@ -543,8 +571,12 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
     )
     from secrets_layout.declaration.loader import load_declaration
 
+    from secrets_layout.repository import declarations_root
+
     try:
-        path = Path(arguments.file) if arguments.file else default_declaration_path(arguments.secret)
+        # The repository's environments/, found from a subfolder too (as validate finds it).
+        path = (Path(arguments.file) if arguments.file
+                else default_declaration_path(arguments.secret, declarations_root()))
         _check_declaration_path(path)
         loaded = load_declaration(path)
         document = consumer_policy(loaded, arguments.secret, arguments.account)
@@ -561,6 +593,7 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
 
 
 def _audit(arguments: argparse.Namespace) -> int:
+    _require_full_install("audit")
     # Imported here: boto3 is needed by `audit` only.
     from secrets_layout.audit.cli import run_audit_command
     from secrets_layout.declaration.loader import load_declaration

@@ -16,7 +16,8 @@ def test_init_scaffolds_three_files_that_validate(tmp_path):
     assert (result.returncode, result.stdout) == (0, "wrote environments/qa.yaml\nwrote Pulumi.qa.yaml\nwrote policies/config/qa.json\n"
                                                      "wrote environments/schema.json\n")
     validated = run_cli("validate", cwd=tmp_path)
-    assert (validated.returncode, validated.stdout) == (0, "environments/qa.yaml: valid (0 secrets, 0 parameters)\n")
+    assert (validated.returncode, validated.stdout) == (
+        0, "environments/qa.yaml: valid (0 secrets, 0 parameters; checked against policies/config/qa.json)\n")
     config = json.loads((tmp_path / "policies" / "config" / "qa.json").read_text())
     assert config["secret-policy-allowed-accounts"]["allowedAccounts"] == ["111111111111", "888888888888"]
 
@@ -88,6 +89,10 @@ def test_init_usage_errors_exit_2(tmp_path, arguments):
 def test_consumer_policy_prints_the_reader_roles_policy():
     result = run_cli("consumer-policy", "prod/payments/stripe-api-key", "--account", "prod-app")
     assert result.returncode == 0
+    # The same from any folder of the repository: its environments/ is found from there.
+    for folder in (ROOT / "docs", ROOT / "environments"):
+        elsewhere = run_cli("consumer-policy", "prod/payments/stripe-api-key", "--account", "prod-app", cwd=folder)
+        assert (elsewhere.returncode, elsewhere.stdout, elsewhere.stderr) == (0, result.stdout, result.stderr)
     document = json.loads(result.stdout)
     assert document["Statement"][0]["Resource"] == (
         "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/payments/stripe-api-key-??????")
@@ -118,7 +123,9 @@ def test_init_from_an_environment_copies_its_structure(tmp_path):
     assert result.stdout == ("wrote environments/qa.yaml\nwrote Pulumi.qa.yaml\nwrote policies/config/qa.json\n"
                              "wrote environments/schema.json\n")
     validated = run_cli("validate", "environments/qa.yaml", cwd=tmp_path)
-    assert (validated.returncode, validated.stdout) == (0, "environments/qa.yaml: valid (5 secrets, 3 parameters)\n")
+    # Valid, with the pack's rules; the copy's replica regions are still advisories here (issue 21, section 3).
+    assert (validated.returncode, validated.stdout.splitlines()[0]) == (
+        0, "environments/qa.yaml: valid (5 secrets, 3 parameters; checked against policies/config/qa.json)")
 
 
 @pytest.mark.parametrize(("content", "message"), [
