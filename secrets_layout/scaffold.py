@@ -87,6 +87,8 @@ class EnvironmentSettings:
         )
 
 
+COMMENT_COLUMN = 38
+"""Where the declaration's comments start (0-based), as in the template."""
 DEFAULT_ROTATION_DAYS = 30
 DEFAULT_RECOVERY_WINDOW_DAYS = 30
 
@@ -492,7 +494,7 @@ defaults:                             # mappings (rotation, tags) merge key by k
   replicas: [$replicas]
   rotation: {every_days: $rotation_days}
   tags: {owner: $owner}
-  protect: $protect                      # $protect_note
+$protect_line
 secrets: []
 # An example: replace `secrets: []` above with these lines (uncommented) and adjust them.
 # secrets:
@@ -565,9 +567,9 @@ def render_declaration(
         replicas=", ".join(replicas),
         rotation_days=settings.rotation_days,
         owner=owner,
-        protect="true" if settings.protect else "false",
-        protect_note=("pulumi destroy and replacing changes stop at every secret and key; false only on purpose"
-                      if settings.protect else "unprotected on purpose (init --no-protect): pulumi destroy deletes"),
+        protect_line=f"  protect: {'true' if settings.protect else 'false'}".ljust(COMMENT_COLUMN) + "# " + (
+            "pulumi destroy and replacing changes stop at every secret and key; false only on purpose"
+            if settings.protect else "unprotected on purpose (init --no-protect): pulumi destroy deletes"),
         example_reader=example_reader,
         reader_note=reader_note,
     )

@@ -181,9 +181,9 @@ def test_every_name_starts_protected_and_equally_strict(tmp_path, environment):
 @pytest.mark.parametrize(
     ("settings", "protect_line", "protected_level"),
     [
-        (EnvironmentSettings(), "  protect: true                      # pulumi destroy and replacing changes stop at "
+        (EnvironmentSettings(), "  protect: true                       # pulumi destroy and replacing changes stop at "
                                 "every secret and key; false only on purpose", "mandatory"),
-        (EnvironmentSettings(protect=True), "  protect: true                      # pulumi destroy and replacing "
+        (EnvironmentSettings(protect=True), "  protect: true                       # pulumi destroy and replacing "
                                             "changes stop at every secret and key; false only on purpose", "mandatory"),
         (EnvironmentSettings(protect=False), "  protect: false                      # unprotected on purpose "
                                              "(init --no-protect): pulumi destroy deletes", "disabled"),
