@@ -58,8 +58,8 @@ def test_every_package_of_the_checkout_is_in_the_wheel():
     listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
     found = {".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "secrets_layout").rglob("__init__.py")}
     mapped = {f"secrets_layout.{folder}" for folder in ("components", "policies", "rotation")}
-    mapped |= {".".join(("secrets_layout", *path.parent.relative_to(ROOT).parts))  # their subpackages
-               for folder in ("components", "policies") for path in (ROOT / folder).rglob("*/__init__.py")}
+    mapped |= {".".join(("secrets_layout", *path.parent.relative_to(ROOT).parts))
+               for folder in ("components", "policies") for path in (ROOT / folder).rglob("__init__.py")}
     assert listed == found | mapped
     assert PYPROJECT["tool"]["setuptools"]["package-dir"] == {f"secrets_layout.{name}": name
                                                              for name in ("components", "policies", "rotation")}
