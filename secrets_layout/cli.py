@@ -256,10 +256,9 @@ def _declaration_files(paths: Sequence[str]) -> list[Path]:
     pre-commit passes it) stands for its environment: alone it is no declaration. A file named on
     the command line must be a readable regular file; a folder without declarations is a usage
     error. Each declaration is checked once, in the order first named."""
-    from secrets_layout.declaration.folder import SETTINGS_FILE
-    from secrets_layout.repository import declarations_folder
-
     if not paths:
+        from secrets_layout.repository import declarations_folder
+
         folder = declarations_folder()
         files = _declarations_in(folder) if folder is not None else []
         if not files:
@@ -272,14 +271,23 @@ def _declaration_files(paths: Sequence[str]) -> list[Path]:
             raise UsageError("'' is not a path; name a declaration file or a folder of them")
         given = Path(text)
         if given.is_dir():
+            from secrets_layout.declaration.folder import SETTINGS_FILE
+
             found = [given] if (given / SETTINGS_FILE).exists() else _declarations_in(given)
             if not found:
                 raise UsageError(f"{shown(given)}: no declarations (*.yaml files) in this folder; name the files to check")
             files.extend(found)
         else:
             check_regular(given)
-            files.append(given.parent if (given.parent / SETTINGS_FILE).is_file() else given)
+            files.append(_environment_of(given))
     return list(dict.fromkeys(files))
+
+
+def _environment_of(file: Path) -> Path:
+    """The environment folder a file belongs to (it holds a settings file), else the file itself."""
+    from secrets_layout.declaration.folder import SETTINGS_FILE
+
+    return file.parent if (file.parent / SETTINGS_FILE).is_file() else file
 
 
 def _declarations_in(folder: Path) -> list[Path]:
@@ -358,14 +366,13 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
     from secrets_layout.engine.pack_settings import PolicyConfigError
     from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
     from secrets_layout.findings.declared import check_policies, find_policy_config, reconciled_config
-    from secrets_layout.repository import shown_from_here
 
     environment = loaded.declaration.environment
     config_file = (find_policy_config(file, environment) if policy_config == AUTO_POLICY_CONFIG
                    else Path(policy_config))
     if config_file is None:
         sys.stderr.write(f"secrets-layout validate: {file}: no policies/config/{environment}.json in its repository; "
-                         "the policy pack's rules were not checked (--no-policy-config: skip them without this note)\n")
+                         "the policy pack's rules were not checked\n")
         return validation_report.FileResult(str(file), [], *counts)
     if config_file not in configs:
         try:
@@ -375,7 +382,7 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
             raise _invalid_policy_config(problem) from None
         except PolicyConfigError as error:
             raise UsageError(str(error)) from None
-    shown = shown_from_here(config_file)
+    shown = _shown_path(config_file)
     findings = check_policies(loaded, configs[config_file], shown)
     return validation_report.FileResult(str(file), list(findings.errors), *counts, warnings=list(findings.warnings),
                                         policy_config=shown)
@@ -383,6 +390,12 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
 
 def _invalid_policy_config(problem) -> UsageError:
     return UsageError("invalid policy config:\n  " + "\n  ".join(problem.problems))
+
+
+def _shown_path(path: Path) -> str:
+    from secrets_layout.repository import shown_from_here
+
+    return shown_from_here(path)
 
 
 def _require_full_install(command: str) -> None:
