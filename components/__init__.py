@@ -13,39 +13,40 @@ ARNs) are pure functions in `policy_documents`, `rotation_settings` and `secret_
     consumer.py     ConsumerGrants             secrets-layout:consumer:ConsumerGrants
     parameters.py   ParameterSet               secrets-layout:parameters:ParameterSet
     alerts.py       RotationAlerts             secrets-layout:alerts:RotationAlerts
+
+The components are imported on first use (PEP 562's module __getattr__): the pure modules
+(policy_documents, rotation_settings, secret_settings) are what `validate` builds the pack's
+resources with, and importing them must not need the Pulumi SDK, which `validate` does without.
 """
 
-from secrets_layout.components.alerts import RotationAlerts, RotationAlertsArgs
-from secrets_layout.components.consumer import ConsumerGrants, ConsumerGrantsArgs
-from secrets_layout.components.kms import RegionalKey, RegionalKeyArgs
-from secrets_layout.components.layout import SecretsLayout, SecretsLayoutArgs
-from secrets_layout.components.parameters import ParameterSet, ParameterSetArgs
-from secrets_layout.components.providers import assumed_role_provider, regional_providers
-from secrets_layout.components.rotation import (
-    BundledRotationFunction,
-    BundledRotationFunctionArgs,
-    ManagedRotationApp,
-    ManagedRotationAppArgs,
-)
-from secrets_layout.components.secret import ManagedSecret, ManagedSecretArgs
+from __future__ import annotations
 
-__all__ = [
-    "BundledRotationFunction",
-    "BundledRotationFunctionArgs",
-    "ConsumerGrants",
-    "ConsumerGrantsArgs",
-    "ManagedRotationApp",
-    "ManagedRotationAppArgs",
-    "ManagedSecret",
-    "ManagedSecretArgs",
-    "ParameterSet",
-    "ParameterSetArgs",
-    "RegionalKey",
-    "RegionalKeyArgs",
-    "RotationAlerts",
-    "RotationAlertsArgs",
-    "SecretsLayout",
-    "SecretsLayoutArgs",
-    "assumed_role_provider",
-    "regional_providers",
-]
+import importlib
+from typing import Any
+
+_MODULE_OF = {
+    "RotationAlerts": "alerts", "RotationAlertsArgs": "alerts",
+    "ConsumerGrants": "consumer", "ConsumerGrantsArgs": "consumer",
+    "RegionalKey": "kms", "RegionalKeyArgs": "kms",
+    "SecretsLayout": "layout", "SecretsLayoutArgs": "layout",
+    "ParameterSet": "parameters", "ParameterSetArgs": "parameters",
+    "assumed_role_provider": "providers", "regional_providers": "providers",
+    "BundledRotationFunction": "rotation", "BundledRotationFunctionArgs": "rotation",
+    "ManagedRotationApp": "rotation", "ManagedRotationAppArgs": "rotation",
+    "ManagedSecret": "secret", "ManagedSecretArgs": "secret",
+}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -22,6 +22,15 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
 DEFAULT_DECLARATIONS = "environments/*.yaml"
 DEFAULT_FOLDERS = "environments/*/"
+FULL_INSTALL = "pip install 'secrets-layout[full]'"
+"""What a plain install (a pre-commit hook's) leaves out: pyproject.toml's `full` extra."""
+NEEDED_BY = {
+    "preview": ("pulumi", "pulumi_aws", "pulumi_random", "pulumi_policy", "grpc", "rich"),
+    "audit": ("boto3",),
+}
+"""The import names of the `full` extra's distributions that each command needs."""
+AUTO_POLICY_CONFIG = "auto"
+"""validate's --policy-config default: the declaration's policies/config/<environment>.json, if any."""
 
 
 class UsageError(Exception):
@@ -142,13 +151,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="check declarations (default: environments/*.yaml)")
-    validate.add_argument("paths", nargs="*", metavar="PATH", help="declaration files or folders of them")
+    validate = commands.add_parser("validate", help="check declarations (default: the repository's environments/)")
+    validate.add_argument("paths", nargs="*", metavar="PATH",
+                          help="declaration files or folders of them; a team file of an environment folder is "
+                               "checked as part of its environment (default: environments/*.yaml and "
+                               "environments/*/ of the repository, found from any of its folders)")
     validate.add_argument("--format", choices=("text", "json"), default="text")
-    validate.add_argument("--policy-config", metavar="FILE|auto",
-                          help="also check the policy pack's rules that the declaration alone decides, with this "
-                               "policy config; auto: policies/config/<environment>.json of the declaration's "
-                               "repository (skipped, with a note, when there is none)")
+    pack_rules = validate.add_mutually_exclusive_group()
+    pack_rules.add_argument("--policy-config", metavar="FILE", default=AUTO_POLICY_CONFIG,
+                            help="check the policy pack's rules that the declaration alone decides with this policy "
+                                 "config (default: policies/config/<environment>.json of the declaration's repository, "
+                                 "found as preview finds it; when there is none, the declaration only, with a note)")
+    pack_rules.add_argument("--no-policy-config", dest="policy_config", action="store_const", const=None,
+                            help="check the declaration only, not the policy pack's rules")
     validate.set_defaults(handler=_validate)
 
     preview = commands.add_parser("preview", help="offline plan, policy report and cost of one declaration")
@@ -192,6 +207,17 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--replica", metavar="REGION", action="append", default=[], help="a default replica region (repeatable)")
     init.add_argument("--organization-id", metavar="ID", help="AWS Organizations ID, e.g. o-a1b2c3d4e5")
     init.add_argument("--owner", default="platform-team", help="the owner tag of every secret")
+    # How strict the environment starts: the same for every name, relaxed only by these options.
+    init.add_argument("--protect", action=argparse.BooleanOptionalAction, default=None,
+                      help="defaults.protect: Pulumi protect of every secret and key, enforced by the policy config "
+                           "(default: on; with --from, the source's); --no-protect leaves them deletable")
+    init.add_argument("--rotation-days", metavar="N", type=int, help="defaults.rotation.every_days (default 30)")
+    init.add_argument("--maximum-days", metavar="N", type=int, default=90,
+                      help="the longest rotation interval the policy pack accepts (default 90)")
+    init.add_argument("--recovery-window-days", metavar="N", type=int,
+                      help="defaults.recovery_window_days, 7-30 (default 30)")
+    init.add_argument("--deny-outside", choices=("mandatory", "advisory"), default="mandatory",
+                      help="level of secret-policy-deny-outside in the policy config (default mandatory)")
     init.add_argument("--force", action="store_true", help="overwrite files that already exist")
     init.set_defaults(handler=_init)
 
@@ -222,14 +248,22 @@ def _parser() -> argparse.ArgumentParser:
 def _declaration_files(paths: Sequence[str]) -> list[Path]:
     """The declarations to validate: files, and environment folders (secrets_layout.declaration.folder).
 
-    A folder with a _environment.yaml is one environment. Any other folder gives its *.yaml regular
-    files (anything else named *.yaml, a FIFO say, is skipped with a note: opening it could block
-    forever) and its subfolders that hold *.yaml files, each an environment folder. A file named on
-    the command line must be a readable regular file; a folder without declarations is a usage error."""
+    Without paths, the repository's environments/ folder, found from the working directory or
+    the nearest folder above it (secrets_layout.repository). A folder with a _environment.yaml is
+    one environment. Any other folder gives its *.yaml regular files (anything else named *.yaml, a
+    FIFO say, is skipped with a note: opening it could block forever) and its subfolders that hold
+    *.yaml files, each an environment folder. A file of an environment folder (a team's file, as
+    pre-commit passes it) stands for its environment: alone it is no declaration. A file named on
+    the command line must be a readable regular file; a folder without declarations is a usage
+    error. Each declaration is checked once, in the order first named."""
     if not paths:
-        files = _declarations_in(Path(DEFAULT_DECLARATIONS).parent)
+        from secrets_layout.repository import declarations_folder
+
+        folder = declarations_folder()
+        files = _declarations_in(folder) if folder is not None else []
         if not files:
-            raise UsageError(f"no declarations match {DEFAULT_DECLARATIONS} or {DEFAULT_FOLDERS}; name the files to check")
+            raise UsageError(f"no declarations match {DEFAULT_DECLARATIONS} or {DEFAULT_FOLDERS} here or in a folder "
+                             "above; name the files to check")
         return files
     files = []
     for text in paths:
@@ -245,8 +279,15 @@ def _declaration_files(paths: Sequence[str]) -> list[Path]:
             files.extend(found)
         else:
             check_regular(given)
-            files.append(given)
-    return files
+            files.append(_environment_of(given))
+    return list(dict.fromkeys(files))
+
+
+def _environment_of(file: Path) -> Path:
+    """The environment folder a file belongs to (it holds a settings file), else the file itself."""
+    from secrets_layout.declaration.folder import SETTINGS_FILE
+
+    return file.parent if (file.parent / SETTINGS_FILE).is_file() else file
 
 
 def _declarations_in(folder: Path) -> list[Path]:
@@ -291,7 +332,7 @@ def _regular_files(candidates: list[Path]) -> list[Path]:
 
 def _validate(arguments: argparse.Namespace) -> int:
     policy_config = arguments.policy_config
-    if policy_config not in (None, "auto"):
+    if policy_config not in (None, AUTO_POLICY_CONFIG):
         check_regular(Path(policy_config))
     configs: dict[Path, dict] = {}  # each policy config is read once, however many files use it
     results = [_validate_file(file, policy_config, configs) for file in _declaration_files(arguments.paths)]
@@ -323,12 +364,13 @@ def _validate_file(file: Path, policy_config: str | None = None,
 def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, dict],
                     counts: tuple[int, int]) -> validation_report.FileResult:
     """The pack's declaration-only rules: mandatory ones are errors, the others warnings."""
-    from secrets_layout.engine.analyzer_client import PolicyConfigError
+    from secrets_layout.engine.pack_settings import PolicyConfigError
     from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
     from secrets_layout.findings.declared import check_policies, find_policy_config, reconciled_config
 
     environment = loaded.declaration.environment
-    config_file = find_policy_config(file, environment) if policy_config == "auto" else Path(policy_config)
+    config_file = (find_policy_config(file, environment) if policy_config == AUTO_POLICY_CONFIG
+                   else Path(policy_config))
     if config_file is None:
         sys.stderr.write(f"secrets-layout validate: {shown(file)}: no policies/config/{environment}.json in its repository; "
                          "the policy pack's rules were not checked\n")
@@ -352,13 +394,23 @@ def _invalid_policy_config(problem) -> UsageError:
 
 
 def _shown_path(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
+    from secrets_layout.repository import shown_from_here
+
+    return shown_from_here(path)
+
+
+def _require_full_install(command: str) -> None:
+    """A command whose libraries a plain install leaves out says which, and how to add them (exit 2)."""
+    from importlib.util import find_spec
+
+    missing = [name for name in NEEDED_BY[command] if find_spec(name) is None]
+    if missing:
+        raise UsageError(f"{command} needs {', '.join(missing)}, which `pip install secrets-layout` leaves out; "
+                         f"install them with: {FULL_INSTALL}")
 
 
 def _preview(arguments: argparse.Namespace) -> int:
+    _require_full_install("preview")
     # Imported here: the preview pulls in the Pulumi SDK, which `validate` does not need.
     from secrets_layout.engine.analyzer_client import AnalyzerError, PolicyConfigError
     from secrets_layout.engine.workers import WorkerFailed
@@ -478,6 +530,7 @@ def _emit(text: str, output: str | None, force: bool = False, declaration: Path 
 
 def _init(arguments: argparse.Namespace) -> int:
     from secrets_layout.scaffold import (
+        EnvironmentSettings,
         ScaffoldInputError,
         ScaffoldTargetsExist,
         ScaffoldWriteError,
@@ -494,11 +547,14 @@ def _init(arguments: argparse.Namespace) -> int:
         source = _source_declaration(arguments.source) if arguments.source else None
         security_account = arguments.security_account or answers.get("security_account")
         options = {"security_account": security_account} if security_account else {}
+        settings = EnvironmentSettings(rotation_days=arguments.rotation_days, maximum_days=arguments.maximum_days,
+                                       recovery_window_days=arguments.recovery_window_days,
+                                       protect=arguments.protect, deny_outside=arguments.deny_outside)
         written = scaffold_environment(
             environment, Path("."), region=arguments.region or answers.get("region") or "us-east-1",
             accounts=accounts, replicas=arguments.replica,
             organization_id=arguments.organization_id or answers.get("organization_id"), owner=arguments.owner,
-            force=arguments.force, stack_file=arguments.stack is None, source=source, **options,
+            force=arguments.force, stack_file=arguments.stack is None, source=source, settings=settings, **options,
         )
     except (ScaffoldInputError, ScaffoldWriteError) as error:
         raise UsageError(str(error)) from None
@@ -551,8 +607,12 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
     )
     from secrets_layout.declaration.loader import load_declaration
 
+    from secrets_layout.repository import declarations_root
+
     try:
-        path = Path(arguments.file) if arguments.file else default_declaration_path(arguments.secret)
+        # The repository's environments/, found from a subfolder too (as validate finds it).
+        path = (Path(arguments.file) if arguments.file
+                else default_declaration_path(arguments.secret, declarations_root()))
         _check_declaration_path(path)
         loaded = load_declaration(path)
         document = consumer_policy(loaded, arguments.secret, arguments.account)
@@ -569,6 +629,7 @@ def _consumer_policy(arguments: argparse.Namespace) -> int:
 
 
 def _audit(arguments: argparse.Namespace) -> int:
+    _require_full_install("audit")
     # Imported here: boto3 is needed by `audit` only.
     from secrets_layout.audit.cli import run_audit_command
     from secrets_layout.declaration.loader import load_declaration

@@ -15,11 +15,13 @@ template section) and keeps that stack file; `--from ENV` copies another environ
 written and ScaffoldTargetsExist names the files. Inputs are checked first (ScaffoldInputError),
 so a bad account ID or region never leaves half a scaffold behind.
 
-The per-environment choices follow the reference layout in environments/: known environment
-names (dev, staging, prod, shared-services) get the seeds' rotation interval, maximumDays and
-recovery window; any other name gets SPEC section 5's defaults (maximumDays 90) with 30-day
-rotation. Scaffolding prod, staging or shared-services with the seeds' accounts and replicas
-reproduces the checked-in Pulumi.<env>.yaml and policies/config/<env>.json exactly.
+What a new environment starts with never depends on its name (SPEC section 10): every name gets
+EnvironmentSettings' defaults, the strict ones (protected, 30-day rotation within maximumDays 90, a
+30-day recovery window, a mandatory deny outside the accounts), and a setting is relaxed only when
+asked (`init --no-protect`, `--rotation-days` ...). The declaration states `defaults.protect` and the
+policy config enforces what it states. Scaffolding the seeds in environments/ with their accounts,
+replicas and settings reproduces the checked-in Pulumi.<env>.yaml and policies/config/<env>.json
+exactly (tests/test_scaffold.py).
 """
 
 from __future__ import annotations
@@ -31,13 +33,13 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from string import Template
 
 import yaml
 
-from secrets_layout.declaration.models import PROTECTED_ENVIRONMENTS, Declaration
+from secrets_layout.declaration.models import Declaration
 from secrets_layout.declaration.regions import AWS_REGIONS
 from secrets_layout.errors import DeclarationError, printable
 from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES, YamlSourceError, load_yaml
@@ -56,25 +58,45 @@ DEFAULT_OWNER = "platform-team"
 MINIMUM_RECOVERY_DAYS = 7
 
 
+DENY_OUTSIDE_LEVELS = ("mandatory", "advisory")
+MAXIMUM_ROTATION_DAYS = 1000
+"""Rotation.every_days' bound (declaration models)."""
+
+
 @dataclass(frozen=True)
-class EnvironmentProfile:
-    """How strict a new environment starts: rotation interval, the pack's limit, recovery window."""
+class EnvironmentSettings:
+    """How strict a new environment starts, whatever its name: the strict values unless asked otherwise.
 
-    rotation_days: int
-    maximum_days: int
-    recovery_window_days: int
+    None (rotation_days, recovery_window_days, protect): the default, or with `init --from` the
+    source's own value, which the copy keeps."""
+
+    rotation_days: int | None = None
+    maximum_days: int = 90
+    recovery_window_days: int | None = None
+    protect: bool | None = None
+    deny_outside: str = "mandatory"
+
+    def resolved(self, source: Declaration | None = None) -> EnvironmentSettings:
+        """Every field set: given ones as given, the others the source's (init --from) or the defaults."""
+        copied = source.defaults if source is not None else None
+        rotation = copied.rotation if copied is not None else None
+        return replace(
+            self,
+            rotation_days=_first(self.rotation_days, rotation.every_days if rotation else None, DEFAULT_ROTATION_DAYS),
+            recovery_window_days=_first(self.recovery_window_days, copied.recovery_window_days if copied else None,
+                                        DEFAULT_RECOVERY_WINDOW_DAYS),
+            protect=_first(self.protect, source.protected_by_default if source is not None else None, True),
+        )
 
 
-PROFILES: dict[str, EnvironmentProfile] = {
-    "dev": EnvironmentProfile(rotation_days=7, maximum_days=7, recovery_window_days=7),
-    "staging": EnvironmentProfile(rotation_days=30, maximum_days=30, recovery_window_days=14),
-    "prod": EnvironmentProfile(rotation_days=30, maximum_days=90, recovery_window_days=30),
-    "shared-services": EnvironmentProfile(rotation_days=60, maximum_days=90, recovery_window_days=30),
-}
-DEFAULT_PROFILE = EnvironmentProfile(rotation_days=30, maximum_days=90, recovery_window_days=30)
+COMMENT_COLUMN = 38
+"""Where the declaration's comments start (0-based), as in the template."""
+DEFAULT_ROTATION_DAYS = 30
+DEFAULT_RECOVERY_WINDOW_DAYS = 30
 
-STRICT_DENY_ENVIRONMENTS = frozenset({"prod"})
-"""Where secret-policy-deny-outside is mandatory (SPEC section 5: advisory, mandatory in prod)."""
+
+def _first(*values):
+    return next(value for value in values if value is not None)
 
 
 class ScaffoldError(Exception):
@@ -128,6 +150,7 @@ def scaffold_environment(
     force: bool = False,
     stack_file: bool = True,
     source: Declaration | None = None,
+    settings: EnvironmentSettings = EnvironmentSettings(),
 ) -> list[Path]:
     """Write environments/<env>.yaml, Pulumi.<env>.yaml and policies/config/<env>.json under root,
     and environments/schema.json when there is none.
@@ -136,11 +159,18 @@ def scaffold_environment(
     replicas: default replica regions of every secret (and the pack's allowedRegions with region).
     stack_file: false keeps the stack file `pulumi new` wrote (init --stack) instead of writing one.
     source: another environment's declaration whose structure the new one copies (init --from).
+    settings: how strict the environment starts (protection, rotation, the pack's limits).
     Returns the paths written. Raises ScaffoldInputError for bad input and ScaffoldTargetsExist
     when a file exists and force is false (then nothing is written).
     """
     account_pairs = list(accounts.items()) if isinstance(accounts, Mapping) else list(accounts)
     _check_inputs(environment, security_account, region, account_pairs, replicas, organization_id, owner)
+    if source is not None and (settings.rotation_days is not None or settings.recovery_window_days is not None):
+        raise ScaffoldInputError("--rotation-days and --recovery-window-days set the defaults of a new declaration; "
+                                 f"a copy (--from {source.environment}) keeps its source's: change them in its "
+                                 "defaults: afterwards")
+    chosen = settings.resolved(source)
+    _check_settings(chosen)
     contents = list(render_environment(
         environment,
         security_account=security_account,
@@ -149,11 +179,12 @@ def scaffold_environment(
         replicas=list(replicas),
         organization_id=organization_id,
         owner=owner,
+        settings=chosen,
     ))
     if source is not None:
         contents[0] = copy_structure(source, environment, security_account=security_account, region=region,
                                      accounts=dict(account_pairs), replicas=list(replicas),
-                                     organization_id=organization_id)
+                                     organization_id=organization_id, protect=chosen.protect)
     root = Path(root)
     _check_not_a_folder(environment, root)
     files = list(zip(scaffold_paths(environment, root), contents))
@@ -243,8 +274,12 @@ def copy_structure(
     accounts: Mapping[str, str],
     replicas: Sequence[str] = (),
     organization_id: str | None = None,
+    protect: bool = True,
 ) -> str:
     """A declaration for `environment` with the structure of `source`, never its values.
+
+    `defaults.protect` is `protect`, always written; a secret's own protect is kept only where it
+    differs from the source's default.
 
     Copied: the defaults (rotation schedule, recovery window, tags, protect), each secret's name
     (its first segment renamed to the new environment), description, kind, format, value source
@@ -287,9 +322,12 @@ def copy_structure(
     if "tags" in defaults:
         defaults["tags"] = _retagged(defaults["tags"], old, environment)
     defaults["replicas"] = list(replicas) if replicas else new_replicas(defaults.get("replicas", []))
+    defaults["protect"] = protect
     secrets = []
     for secret in dumped.get("secrets", []):
         copied = {key: value for key, value in secret.items() if key not in ("import_id", "adopt")}
+        if copied.get("protect") == source.protected_by_default:
+            del copied["protect"]  # the source's default, not a choice of this secret's: the new default applies
         copied["name"] = _renamed(secret["name"], old, environment, separator="/")
         value = dict(copied["value"])
         if "template" in value:
@@ -437,9 +475,11 @@ def render_environment(
     replicas: Sequence[str] = (),
     organization_id: str | None = None,
     owner: str = DEFAULT_OWNER,
+    settings: EnvironmentSettings = EnvironmentSettings(),
 ) -> tuple[str, str, str]:
     """The texts of the three files (declaration, stack file, policy config), unchecked."""
     accounts = dict(accounts or {})
+    settings = settings.resolved()
     return (
         render_declaration(
             environment,
@@ -449,10 +489,11 @@ def render_environment(
             replicas=replicas,
             organization_id=organization_id,
             owner=owner,
+            settings=settings,
         ),
         render_stack_file(environment, region=region),
         render_policy_config(environment, security_account=security_account, accounts=accounts,
-                             regions=[region, *replicas]),
+                             regions=[region, *replicas], settings=settings),
     )
 
 
@@ -472,6 +513,7 @@ defaults:                             # mappings (rotation, tags) merge key by k
   replicas: [$replicas]
   rotation: {every_days: $rotation_days}
   tags: {owner: $owner}
+$protect_line
 secrets: []
 # An example: replace `secrets: []` above with these lines (uncommented) and adjust them.
 # secrets:
@@ -510,8 +552,9 @@ def render_declaration(
     replicas: Sequence[str] = (),
     organization_id: str | None = None,
     owner: str = DEFAULT_OWNER,
+    settings: EnvironmentSettings = EnvironmentSettings(),
 ) -> str:
-    profile = profile_for(environment)
+    settings = settings.resolved()
     if accounts:
         accounts_block = "accounts:                             # this environment's consumer accounts, by name\n"
         accounts_block += "\n".join(f'  {name}: "{account_id}"' for name, account_id in accounts.items())
@@ -539,10 +582,13 @@ def render_declaration(
         organization_line=organization_line,
         region=region,
         accounts_block=accounts_block,
-        recovery_window_days=profile.recovery_window_days,
+        recovery_window_days=settings.recovery_window_days,
         replicas=", ".join(replicas),
-        rotation_days=profile.rotation_days,
+        rotation_days=settings.rotation_days,
         owner=owner,
+        protect_line=f"  protect: {'true' if settings.protect else 'false'}".ljust(COMMENT_COLUMN) + "# " + (
+            "pulumi destroy and replacing changes stop at every secret and key; false only on purpose"
+            if settings.protect else "unprotected on purpose (init --no-protect): pulumi destroy deletes"),
         example_reader=example_reader,
         reader_note=reader_note,
     )
@@ -558,32 +604,29 @@ def render_policy_config(
     security_account: str,
     accounts: Mapping[str, str],
     regions: Sequence[str],
+    settings: EnvironmentSettings = EnvironmentSettings(),
 ) -> str:
     """policies/config/<env>.json in --policy-pack-config form, policies in catalog order."""
-    profile = profile_for(environment)
+    settings = settings.resolved()
     allowed_accounts = list(dict.fromkeys([security_account, *accounts.values()]))
     config = {
         "secret-name-convention": {"enforcementLevel": "mandatory", "environment": environment},
         "secret-recovery-window": {"enforcementLevel": "mandatory", "minimumDays": MINIMUM_RECOVERY_DAYS},
         "secret-rotation-required": {"enforcementLevel": "mandatory"},
-        "secret-rotation-max-interval": {"enforcementLevel": "mandatory", "maximumDays": profile.maximum_days},
+        "secret-rotation-max-interval": {"enforcementLevel": "mandatory", "maximumDays": settings.maximum_days},
         "secret-customer-managed-key": {"enforcementLevel": "mandatory"},
         "secret-replica-customer-managed-key": {"enforcementLevel": "mandatory"},
         "secret-policy-no-public-access": {"enforcementLevel": "mandatory"},
         "secret-policy-allowed-accounts": {"enforcementLevel": "mandatory", "allowedAccounts": allowed_accounts},
-        "secret-policy-deny-outside": {
-            "enforcementLevel": "mandatory" if environment in STRICT_DENY_ENVIRONMENTS else "advisory"
-        },
+        "secret-policy-deny-outside": {"enforcementLevel": settings.deny_outside},
         "secret-required-tags": {
             "enforcementLevel": "mandatory",
             "requiredTags": ["owner", "environment"],
             "environment": environment,
         },
-        # Secrets are protected by default only in these environments (models.PROTECTED_ENVIRONMENTS);
-        # elsewhere the policy would fail every secret the declaration leaves unprotected.
-        "secret-protected": {
-            "enforcementLevel": "mandatory" if environment in PROTECTED_ENVIRONMENTS else "disabled"
-        },
+        # Enforces the declaration's defaults.protect; an environment unprotected on purpose (--no-protect)
+        # has it disabled, or the policy would fail every secret the declaration chose to leave unprotected.
+        "secret-protected": {"enforcementLevel": "mandatory" if settings.protect else "disabled"},
         "kms-key-rotation-enabled": {"enforcementLevel": "mandatory"},
         "secret-replica-regions-allowed": {
             "enforcementLevel": "advisory",
@@ -597,8 +640,18 @@ def render_policy_config(
     return json.dumps(config, indent=2) + "\n"
 
 
-def profile_for(environment: str) -> EnvironmentProfile:
-    return PROFILES.get(environment, DEFAULT_PROFILE)
+def _check_settings(settings: EnvironmentSettings) -> None:
+    if not 1 <= settings.rotation_days <= MAXIMUM_ROTATION_DAYS:
+        raise ScaffoldInputError(f"--rotation-days {settings.rotation_days}: rotate every 1 to {MAXIMUM_ROTATION_DAYS} days")
+    if settings.maximum_days < settings.rotation_days:
+        raise ScaffoldInputError(
+            f"--maximum-days {settings.maximum_days} is shorter than the rotation interval ({settings.rotation_days} "
+            "days), so every secret would fail secret-rotation-max-interval; give a maximum at least as long")
+    if not MINIMUM_RECOVERY_DAYS <= settings.recovery_window_days <= 30:
+        raise ScaffoldInputError(f"--recovery-window-days {settings.recovery_window_days}: AWS keeps a deleted secret "
+                                 f"{MINIMUM_RECOVERY_DAYS} to 30 days")
+    if settings.deny_outside not in DENY_OUTSIDE_LEVELS:
+        raise ScaffoldInputError(f"--deny-outside {settings.deny_outside}: give one of {', '.join(DENY_OUTSIDE_LEVELS)}")
 
 
 def _check_inputs(

@@ -40,3 +40,36 @@ def clean_environment(**extra: str) -> dict[str, str]:
 def site_packages(python: Path) -> Path:
     return Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
+
+
+def plain_venv(folder: Path, requirements: list[str]) -> Path:
+    """A new virtual environment that sees only the distributions `requirements` bring (with their own
+    requirements, no extras), linked from this interpreter's site-packages: what `pip install` of a
+    distribution without extras gives it, offline. Anything else (the Pulumi SDK, gRPC, boto3) is
+    not installed there, for importlib's finders as for `import`. Its python."""
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    python = bare_venv(folder)
+    own = site_packages(python)
+    (own / "shared-test-dependencies.pth").unlink()
+    visible = folder / "plain-dependencies"
+    visible.mkdir()
+    wanted, seen = [Requirement(text) for text in requirements], set()
+    while wanted:
+        requirement = wanted.pop()
+        name = canonicalize_name(requirement.name)
+        if name in seen or (requirement.marker is not None and not requirement.marker.evaluate({"extra": ""})):
+            continue
+        seen.add(name)
+        distribution = importlib.metadata.distribution(name)
+        wanted.extend(Requirement(text) for text in distribution.requires or [])
+        top = {Path(str(file)).parts[0] for file in distribution.files or [] if not str(file).startswith("..")}
+        base = Path(str(distribution.locate_file("")))
+        for entry in top:
+            if (base / entry).exists() and not (visible / entry).exists():
+                (visible / entry).symlink_to(base / entry)
+    (own / "plain-dependencies.pth").write_text(f"{visible}\n")
+    return python

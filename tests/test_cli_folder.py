@@ -19,15 +19,20 @@ TOO_RARE = "    every_days: 400\n"
 """A rotation 400 days apart: the mandatory secret-rotation-max-interval (maximumDays 90 in prod.json)."""
 
 
+DEV_VALID = "environments/dev.yaml: valid (3 secrets, 2 parameters; checked against policies/config/dev.json)\n"
+PROD_VALID = "environments/prod: valid (5 secrets, 3 parameters; checked against policies/config/prod.json)\n"
+
+
 def repository(tmp_path: Path) -> Path:
     """A git repository with environments/dev.yaml (one file), environments/prod/ (the example split
-    into a folder) and the prod policy config, committed."""
+    into a folder) and their policy configs, committed."""
     repo = tmp_path / "repo"
     (repo / "environments").mkdir(parents=True)
     shutil.copy(ROOT / "environments" / "dev.yaml", repo / "environments" / "dev.yaml")
     split_declaration(ROOT / "environments" / "prod.yaml", repo / "environments" / "prod")
     (repo / "policies" / "config").mkdir(parents=True)
-    shutil.copy(ROOT / "policies" / "config" / "prod.json", repo / "policies" / "config" / "prod.json")
+    for environment in ("dev", "prod"):
+        shutil.copy(ROOT / "policies" / "config" / f"{environment}.json", repo / "policies" / "config")
     git(repo, "init", "--quiet", "--initial-branch=main")
     git(repo, "config", "user.email", "tests@example.invalid")
     git(repo, "config", "user.name", "tests")
@@ -49,8 +54,50 @@ def test_validate_with_no_argument_checks_files_and_folders(tmp_path):
     repo = repository(tmp_path)
     result = run_main("validate", cwd=repo)
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == ("environments/dev.yaml: valid (3 secrets, 2 parameters)\n"
-                             "environments/prod: valid (5 secrets, 3 parameters)\n")
+    assert result.stdout == DEV_VALID + PROD_VALID
+
+
+def test_validate_from_a_subfolder_checks_the_repositorys_declarations(tmp_path):
+    """Results do not depend on the working directory: the names are relative to it."""
+    repo = repository(tmp_path)
+    (repo / "docs" / "notes").mkdir(parents=True)
+    for where, declarations in ((repo / "docs" / "notes", "../../environments/"), (repo / "environments" / "prod", "../")):
+        result = run_main("validate", cwd=where)
+        assert (result.returncode, result.stderr) == (0, "")
+        assert result.stdout == (f"{declarations}dev.yaml: valid (3 secrets, 2 parameters; checked against "
+                                 "../../policies/config/dev.json)\n"
+                                 f"{declarations}prod: valid (5 secrets, 3 parameters; checked against "
+                                 "../../policies/config/prod.json)\n")
+
+
+def test_validate_outside_any_declarations_is_a_usage_error(tmp_path):
+    (tmp_path / "empty" / ".git").mkdir(parents=True)
+    result = run_main("validate", cwd=tmp_path / "empty")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.endswith("secrets-layout validate: error: no declarations match environments/*.yaml or "
+                                  "environments/*/ here or in a folder above; name the files to check\n")
+
+
+@pytest.mark.parametrize("staged", [
+    ["environments/prod/payments.yaml"],
+    [f"environments/prod/{SETTINGS_FILE}"],
+    ["environments/prod/payments.yaml", "environments/prod/orders.yaml", f"environments/prod/{SETTINGS_FILE}"],
+])
+def test_a_file_of_an_environment_folder_is_validated_as_its_environment(tmp_path, staged):
+    """What the pre-commit hook passes: each staged file. A team file alone is no declaration: its
+    environment (settings, defaults and every team's secrets) is checked, once."""
+    repo = repository(tmp_path)
+    result = run_main("validate", *staged, cwd=repo)
+    assert (result.returncode, result.stdout, result.stderr) == (0, PROD_VALID, "")
+
+
+def test_a_team_files_mistake_is_reported_in_the_team_file(tmp_path):
+    repo = repository(tmp_path)
+    line = rotate_rarely(repo / "environments" / "prod" / "payments.yaml")
+    result = run_main("validate", "environments/prod/payments.yaml", cwd=repo)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"environments/prod/payments.yaml:{line}:5: secrets[0].rotation.every_days: "
+                                    "mandatory secret-rotation-max-interval: ")
 
 
 @pytest.mark.parametrize("argument", ["environments/prod", "environments/prod/", "environments"])
@@ -60,7 +107,7 @@ def test_validate_a_folder_argument(tmp_path, argument):
     repo = repository(tmp_path)
     result = run_main("validate", argument, cwd=repo)
     assert result.returncode == 0
-    assert "environments/prod: valid (5 secrets, 3 parameters)\n" in result.stdout
+    assert PROD_VALID in result.stdout
 
 
 FILE_SIDE = ("environments/prod.yaml:1:1: (document): prod/ declares this environment too, and `pulumi up` deploys "
@@ -74,9 +121,9 @@ FOLDER_SIDE = ("environments/prod.yaml:1:1: (document): prod.yaml declares this 
 @pytest.mark.parametrize(("beside", "arguments", "exit_code", "output"), [
     pytest.param(True, ("environments/prod.yaml",), 1, FILE_SIDE, id="the-file-beside-the-folder"),
     pytest.param(True, ("environments/prod",), 1, FOLDER_SIDE, id="the-folder-beside-the-file"),
-    pytest.param(True, (), 1, "environments/dev.yaml: valid (3 secrets, 2 parameters)\n" + FILE_SIDE + FOLDER_SIDE,
-                 id="every-declaration"),
-    pytest.param(False, ("environments/prod.yaml",), 0, "environments/prod.yaml: valid (5 secrets, 3 parameters)\n",
+    pytest.param(True, (), 1, DEV_VALID + FILE_SIDE + FOLDER_SIDE, id="every-declaration"),
+    pytest.param(False, ("environments/prod.yaml",), 0, PROD_VALID.replace("environments/prod:",
+                                                                           "environments/prod.yaml:"),
                  id="the-file-alone"),
 ])
 def test_an_environment_declared_by_a_file_and_a_folder_is_an_issue_on_either_side(tmp_path, beside, arguments,
@@ -110,7 +157,7 @@ def test_a_file_beside_a_plain_file_of_the_folders_name_is_no_issue(tmp_path):
     repo = repository(tmp_path)
     (repo / "environments" / "dev").write_text("notes\n")
     result = run_main("validate", "environments/dev.yaml", cwd=repo)
-    assert (result.returncode, result.stdout) == (0, "environments/dev.yaml: valid (3 secrets, 2 parameters)\n")
+    assert (result.returncode, result.stdout) == (0, DEV_VALID)
 
 
 def test_validate_policy_config_auto_locates_a_violation_in_the_team_file(tmp_path):

@@ -16,9 +16,53 @@ def test_init_scaffolds_three_files_that_validate(tmp_path):
     assert (result.returncode, result.stdout) == (0, "wrote environments/qa.yaml\nwrote Pulumi.qa.yaml\nwrote policies/config/qa.json\n"
                                                      "wrote environments/schema.json\n")
     validated = run_cli("validate", cwd=tmp_path)
-    assert (validated.returncode, validated.stdout) == (0, "environments/qa.yaml: valid (0 secrets, 0 parameters)\n")
+    assert (validated.returncode, validated.stdout) == (
+        0, "environments/qa.yaml: valid (0 secrets, 0 parameters; checked against policies/config/qa.json)\n")
     config = json.loads((tmp_path / "policies" / "config" / "qa.json").read_text())
     assert config["secret-policy-allowed-accounts"]["allowedAccounts"] == ["111111111111", "888888888888"]
+
+
+# Safe by default, never by name (issue 21): `production` is as protected as `prod`; less only when asked.
+@pytest.mark.parametrize(("options", "protect", "levels", "defaults"), [
+    ((), True, {"secret-protected": "mandatory", "secret-policy-deny-outside": "mandatory"},
+     {"recovery_window_days": 30, "rotation": {"every_days": 30}}),
+    (("--protect",), True, {"secret-protected": "mandatory"}, {}),
+    (("--no-protect",), False, {"secret-protected": "disabled"}, {}),
+    (("--no-protect", "--rotation-days", "7", "--maximum-days", "7", "--recovery-window-days", "7",
+      "--deny-outside", "advisory"), False,
+     {"secret-protected": "disabled", "secret-policy-deny-outside": "advisory"},
+     {"recovery_window_days": 7, "rotation": {"every_days": 7}}),
+], ids=["default", "protect", "no-protect", "relaxed"])
+def test_init_writes_protection_and_strictness_as_asked(tmp_path, options, protect, levels, defaults):
+    import yaml
+
+    result = run_cli("init", "production", *options, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    declaration = yaml.safe_load((tmp_path / "environments" / "production.yaml").read_text())
+    assert declaration["defaults"]["protect"] is protect
+    assert {key: declaration["defaults"][key] for key in defaults} == defaults
+    config = json.loads((tmp_path / "policies" / "config" / "production.json").read_text())
+    assert {name: config[name]["enforcementLevel"] for name in levels} == levels
+    validated = run_cli("validate", cwd=tmp_path)
+    assert validated.returncode == 0, validated.stdout
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (("--rotation-days", "0"), "secrets-layout init: error: --rotation-days 0: rotate every 1 to 1000 days"),
+    (("--rotation-days", "120"), "secrets-layout init: error: --maximum-days 90 is shorter than the rotation interval "
+                                 "(120 days), so every secret would fail secret-rotation-max-interval; give a maximum "
+                                 "at least as long"),
+    (("--recovery-window-days", "3"), "secrets-layout init: error: --recovery-window-days 3: AWS keeps a deleted "
+                                      "secret 7 to 30 days"),
+    (("--rotation-days", "x"), "argument --rotation-days: invalid int value: 'x'"),
+    (("--deny-outside", "disabled"), "argument --deny-outside: invalid choice: 'disabled'"),
+])
+def test_init_refuses_settings_that_cannot_hold(tmp_path, arguments, message):
+    result = run_cli("init", "qa", *arguments, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert message in result.stderr
+    assert_no_traceback(result)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_init_never_overwrites_without_force(tmp_path):
@@ -45,6 +89,10 @@ def test_init_usage_errors_exit_2(tmp_path, arguments):
 def test_consumer_policy_prints_the_reader_roles_policy():
     result = run_cli("consumer-policy", "prod/payments/stripe-api-key", "--account", "prod-app")
     assert result.returncode == 0
+    # The same from any folder of the repository: its environments/ is found from there.
+    for folder in (ROOT / "docs", ROOT / "environments"):
+        elsewhere = run_cli("consumer-policy", "prod/payments/stripe-api-key", "--account", "prod-app", cwd=folder)
+        assert (elsewhere.returncode, elsewhere.stdout, elsewhere.stderr) == (0, result.stdout, result.stderr)
     document = json.loads(result.stdout)
     assert document["Statement"][0]["Resource"] == (
         "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/payments/stripe-api-key-??????")
@@ -89,7 +137,9 @@ def test_init_from_an_environment_copies_its_structure(tmp_path):
     assert result.stdout == ("wrote environments/qa.yaml\nwrote Pulumi.qa.yaml\nwrote policies/config/qa.json\n"
                              "wrote environments/schema.json\n")
     validated = run_cli("validate", "environments/qa.yaml", cwd=tmp_path)
-    assert (validated.returncode, validated.stdout) == (0, "environments/qa.yaml: valid (5 secrets, 3 parameters)\n")
+    # Valid, with the pack's rules; the copy's replica regions are still advisories here (issue 21, section 3).
+    assert (validated.returncode, validated.stdout.splitlines()[0]) == (
+        0, "environments/qa.yaml: valid (5 secrets, 3 parameters; checked against policies/config/qa.json)")
 
 
 @pytest.mark.parametrize(("content", "message"), [

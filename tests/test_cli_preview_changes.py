@@ -96,8 +96,10 @@ def test_moving_the_primary_region_replaces_every_secret(tmp_path, protect, bloc
     assert (secret["change"], secret["replace_properties"], secret["blocked"]) == ("replace", ["provider"], blocked)
     assert "REPLACES THE SECRET: a new secret with a new ARN is created; the old one is recoverable until" in secret["note"]
     # Only the protected resources of a replaced set are blocked: the engine needs old and new protected.
+    # With protect: true the environment's keys are protected too (defaults.protect), and the old
+    # region's key is deleted, which the engine refuses as well.
     protected = [resource for resource in document["resources"]
-                 if resource["change"] == "replace" and resource["options"]["protect"]]
+                 if resource["change"] in ("replace", "delete") and resource["options"]["protect"]]
     assert document["summary"]["replace"] >= 3 and document["summary"]["blocked"] == len(protected)
     assert bool(protected) is blocked
     text = preview(repository, "environments/dev.yaml", output_format="text")

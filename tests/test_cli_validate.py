@@ -12,8 +12,20 @@ from declaration_support import VALID_SECRET, declaration
 pytestmark = pytest.mark.slow
 
 
-def test_validate_defaults_to_every_environment():
+def test_validate_defaults_to_every_environment_with_its_policy_config():
     result = run_cli("validate")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        "environments/dev.yaml: valid (3 secrets, 2 parameters; checked against policies/config/dev.json)",
+        "environments/prod.yaml: valid (5 secrets, 3 parameters; checked against policies/config/prod.json)",
+        "environments/shared-services.yaml: valid (3 secrets, 2 parameters; checked against "
+        "policies/config/shared-services.json)",
+        "environments/staging.yaml: valid (3 secrets, 1 parameter; checked against policies/config/staging.json)",
+    ]
+
+
+def test_no_policy_config_checks_the_declarations_only():
+    result = run_cli("validate", "--no-policy-config")
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
         "environments/dev.yaml: valid (3 secrets, 2 parameters)",
@@ -42,7 +54,7 @@ def test_invalid_declaration_prints_one_line_per_error_and_exits_1(invalid_file)
 
 
 def test_json_format_is_the_spec_document(invalid_file):
-    result = run_cli("validate", "--format", "json", str(invalid_file), "environments/dev.yaml")
+    result = run_cli("validate", "--no-policy-config", "--format", "json", str(invalid_file), "environments/dev.yaml")
     assert result.returncode == 1
     assert json.loads(result.stdout) == {
         "valid": False,
@@ -58,6 +70,9 @@ def test_json_format_is_the_spec_document(invalid_file):
 
 def test_json_format_of_valid_files():
     result = run_cli("validate", "--format", "json", "environments")
+    # The pack's rules ran (each environment's policy config): its advisory findings are the warnings.
+    assert (result.returncode, json.loads(result.stdout)) == (0, {"valid": True, "errors": [], "warnings": []})
+    result = run_cli("validate", "--no-policy-config", "--format", "json", "environments")
     assert (result.returncode, json.loads(result.stdout)) == (0, {"valid": True, "errors": []})
 
 
@@ -65,6 +80,9 @@ def test_json_format_of_valid_files():
     (("validate", "missing.yaml"), "secrets-layout validate: error: missing.yaml: no such file"),
     (("validate", "--colour"), "secrets-layout: error: unrecognized arguments: --colour"),
     (("validate", "--format", "xml"), "argument --format: invalid choice: 'xml'"),
+    (("validate", "--policy-config", "policies/config/dev.json", "--no-policy-config"),
+     "argument --no-policy-config: not allowed with argument --policy-config"),
+    (("validate", "--policy-config", "missing.json"), "secrets-layout validate: error: missing.json: no such file"),
     (("frobnicate",), "argument COMMAND: invalid choice: 'frobnicate'"),
 ])
 def test_usage_errors_exit_2(arguments, message):

@@ -85,10 +85,26 @@ def test_json_format_carries_policy_and_level(tmp_path):
     }
 
 
-def test_without_policy_config_only_the_declaration_is_checked(tmp_path):
+def test_no_policy_config_checks_only_the_declaration(tmp_path):
     file = write(tmp_path, UNPROTECTED)
-    result = run_cli("validate", str(file))
-    assert (result.returncode, result.stdout) == (0, f"{file}: valid (5 secrets, 3 parameters)\n")
+    result = run_cli("validate", "--no-policy-config", str(file))
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"{file}: valid (5 secrets, 3 parameters)\n", "")
+
+
+# The same rules at every gate (issue 21): plain `validate` said "valid" for what the pull request then failed.
+@pytest.mark.parametrize("arguments", [(), ("--policy-config", "auto")], ids=["default", "auto"])
+def test_plain_validate_finds_the_environments_policy_config_as_preview_does(tmp_path, arguments):
+    repository = tmp_path / "repo"
+    write(repository, PROD.replace("every_days: 30", "every_days: 400", 1), "environments/prod.yaml")
+    (repository / ".git").mkdir()
+    shutil.copytree(ROOT / "policies" / "config", repository / "policies" / "config")
+    result = run_cli("validate", *arguments, "environments/prod.yaml", cwd=repository)
+    assert (result.returncode, result.stderr) == (1, "")
+    lines = result.stdout.splitlines()  # every secret that inherits defaults.rotation
+    assert lines and all(": mandatory secret-rotation-max-interval: " in line and "400 days" in line
+                         for line in lines)
+    result = run_cli("validate", "--no-policy-config", "environments/prod.yaml", cwd=repository)
+    assert (result.returncode, result.stdout) == (0, "environments/prod.yaml: valid (5 secrets, 3 parameters)\n")
 
 
 def test_a_disabled_policy_is_not_run(tmp_path):
@@ -171,7 +187,7 @@ HOOK = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())[0]
 
 
 def test_the_hook_checks_the_policies_of_the_environment():
-    assert HOOK["entry"] == "secrets-layout validate --policy-config auto"
+    assert HOOK["entry"] == "secrets-layout validate"  # validate's default: the environment's policy config
 
 
 @pytest.mark.parametrize(("text", "code"), [(PROD, 0), (UNPROTECTED, 1)])

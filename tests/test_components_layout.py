@@ -185,23 +185,25 @@ def test_bundled_function_in_a_vpc():
 
 
 @pytest.mark.parametrize(
-    ("environment", "secret_protect", "expected"),
+    ("environment", "defaults_protect", "secret_protect", "expected", "keys_expected"),
     [
-        ("prod", None, True),
-        ("prod", False, False),
-        ("shared-services", None, True),
-        ("qa", None, False),
-        ("qa", True, True),
+        ("prod", None, None, True, True),
+        ("prod", None, False, False, True),
+        ("qa", None, None, True, True),  # no name leaves a layout unprotected: defaults.protect is true when omitted
+        ("production", False, None, False, False),
+        ("prod", False, None, False, False),
+        ("qa", False, True, True, False),
     ],
 )
-def test_protect_follows_the_declaration(environment, secret_protect, expected):
+def test_protect_follows_the_declaration(environment, defaults_protect, secret_protect, expected, keys_expected):
     secret = {"name": f"{environment}/app/token", "value": {"generate": {}}, "protect": secret_protect}
-    declared = declaration(environment=environment, secrets=[secret])
+    defaults = {} if defaults_protect is None else {"defaults": {"protect": defaults_protect}}
+    declared = declaration(environment=environment, secrets=[secret], **defaults)
     run = run_components(lambda: SecretsLayout(environment, SecretsLayoutArgs(declaration=declared)))
     for suffix in ("secret", "password", "version"):
         assert run.get(f"{environment}/app/token-{suffix}").protect is expected
     assert not run.get(f"{environment}/app/token-policy").protect
-    assert run.get(f"{environment}-kms-us-east-1-key").protect is (environment in ("prod", "shared-services"))
+    assert run.get(f"{environment}-kms-us-east-1-key").protect is keys_expected
 
 
 def test_nobody_reads_nothing_is_shared():

@@ -109,15 +109,22 @@ def test_a_rule_on_an_inherited_value_points_at_the_defaults_line():
     assert [(issue.line, issue.path) for issue in issues] == [(7, "secrets[0].replicas[0]")]
 
 
-@pytest.mark.parametrize(("environment", "protect", "expected"), [
-    ("prod", None, True), ("shared-services", None, True), ("staging", None, False),
-    ("dev", None, False), ("prod", False, False), ("dev", True, True),
+# Protection never depends on the environment's name (SPEC section 10): defaults.protect decides,
+# true when omitted; a secret's own protect wins over it.
+@pytest.mark.parametrize(("environment", "defaults_protect", "protect", "expected"), [
+    ("prod", None, None, True), ("production", None, None, True), ("prd", None, None, True),
+    ("staging", None, None, True), ("dev", None, None, True),
+    ("dev", False, None, False), ("prod", False, None, False), ("production", True, None, True),
+    ("prod", None, False, False), ("dev", False, True, True), ("qa", True, False, False),
 ])
-def test_protect_defaults_to_the_environment(environment, protect, expected):
+def test_protect_is_the_declarations_never_the_names(environment, defaults_protect, protect, expected):
     header = HEADER.replace("environment: prod", f"environment: {environment}")
+    defaults = f"defaults:\n  protect: {str(defaults_protect).lower()}\n" if defaults_protect is not None else ""
     body = VALID_SECRET.replace("prod/", f"{environment}/") + (f"    protect: {str(protect).lower()}\n" if protect is not None else "")
-    loaded = load(header + body)
+    loaded = load(header + defaults + body)
     assert loaded.declaration.protects(loaded.declaration.secrets[0]) is expected
+    # The keys the layout creates follow defaults.protect alone.
+    assert loaded.declaration.protected_by_default is (defaults_protect is not False)
 
 
 @pytest.mark.parametrize(("kind", "format_line", "expected"), [

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from install_support import bare_venv, clean_environment, site_packages
+from install_support import bare_venv, clean_environment, plain_venv, site_packages
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -85,18 +85,33 @@ def _copy_of_the_checkout(destination: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """The python of a fresh environment with the built wheel installed: the only secrets_layout there."""
-    work = tmp_path_factory.mktemp("install")
+def wheel(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("wheel")
     source = _copy_of_the_checkout(work / "source")
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"),
                             str(source)], capture_output=True, text=True, cwd=work, env=clean_environment())
     assert built.returncode == 0, built.stderr
-    (wheel,) = (work / "dist").glob("secrets_layout-*.whl")
-    python = bare_venv(work / "venv")
+    (found,) = (work / "dist").glob("secrets_layout-*.whl")
+    return found
+
+
+def _install(wheel: Path, python: Path) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--quiet",
-                    str(wheel)], check=True, capture_output=True, cwd=work, env=clean_environment())
+                    str(wheel)], check=True, capture_output=True, cwd=wheel.parent, env=clean_environment())
     return python
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """The python of a fresh environment with the built wheel installed: the only secrets_layout there."""
+    return _install(wheel, bare_venv(tmp_path_factory.mktemp("install") / "venv"))
+
+
+@pytest.fixture(scope="module")
+def plain_installed(wheel, tmp_path_factory) -> Path:
+    """The wheel installed without extras, as a pre-commit hook installs it: only the distribution's
+    own dependencies (and theirs) are there; the Pulumi SDK, gRPC and boto3 are not."""
+    return _install(wheel, plain_venv(tmp_path_factory.mktemp("plain") / "venv", PYPROJECT["project"]["dependencies"]))
 
 
 @pytest.fixture
@@ -156,12 +171,12 @@ def test_a_users_repository_from_init_to_preview(installed, user_repository):
     settings["secret-recovery-window"]["minimumDays"] = 14
     config.write_text(json.dumps(settings))
 
-    result = cli(installed, "validate", cwd=user_repository)
+    result = cli(installed, "validate", "--no-policy-config", cwd=user_repository)
     assert (result.returncode, result.stdout) == (0, "environments/acme.yaml: valid (1 secret, 0 parameters)\n")
 
-    # The user's limit (14 days), from the user's policies/config/acme.json.
+    # The user's limit (14 days), from the user's policies/config/acme.json, found by validate itself.
     window_line = declaration.read_text().splitlines().index("    recovery_window_days: 7") + 1
-    result = cli(installed, "validate", "--policy-config", "auto", cwd=user_repository)
+    result = cli(installed, "validate", cwd=user_repository)
     assert result.returncode == 1
     assert result.stdout.startswith(f"environments/acme.yaml:{window_line}:5: secrets[0].recovery_window_days: "
                                     "mandatory secret-recovery-window: ")
@@ -180,6 +195,115 @@ def test_a_users_repository_from_init_to_preview(installed, user_repository):
     assert [(v["policy"], v["level"], v["line"]) for v in report["violations"]] == [
         ("secret-recovery-window", "mandatory", window_line)]
     assert "acme/orders/api-token-secret" in {resource["name"] for resource in report["resources"]}
+
+
+# -- a plain install: what a pre-commit hook installs (issue 21) ----------------------------------
+
+TEAM_FILE = textwrap.dedent("""\
+    secrets:
+      - name: acme/orders/api-token
+        kind: api-key
+        value: {external: true}
+        rotation: {enabled: false, reason: the vendor has no rotation API}
+        readers: [{account: app, roles: [OrdersRole]}]
+""")
+TEAM_SECRET_LINE = 2
+
+
+def test_a_plain_install_needs_no_pulumi_grpc_or_boto3():
+    """The distribution's own dependencies are what validate needs; the rest is the `full` extra."""
+    from packaging.requirements import Requirement
+
+    base = {Requirement(text).name for text in PYPROJECT["project"]["dependencies"]}
+    full = {Requirement(text).name for text in PYPROJECT["project"]["optional-dependencies"]["full"]}
+    assert base == {"pydantic", "pyyaml", "jsonschema", "detect-secrets"}
+    assert {"pulumi", "pulumi-aws", "pulumi-random", "pulumi-policy", "grpcio", "boto3"} <= full
+
+
+@pytest.mark.slow
+def test_the_plain_environment_really_lacks_the_pulumi_sdk(plain_installed, tmp_path):
+    found = run_python(plain_installed, "import importlib.util as u; print([m for m in ('pulumi', 'pulumi_aws', "
+                                        "'pulumi_policy', 'grpc', 'boto3', 'rich', 'pydantic', 'yaml') "
+                                        "if u.find_spec(m) is not None])", tmp_path)
+    assert found == "['pydantic', 'yaml']"
+
+
+@pytest.mark.slow
+def test_a_plain_install_validates_with_the_pack_rules(plain_installed, user_repository):
+    """The issue: plain `validate` said "valid" for a rotation of 400 days that the pull request then failed."""
+    assert cli(plain_installed, "init", "acme", "--security-account", SECURITY, "--account", f"app={APP}",
+               cwd=user_repository).returncode == 0
+    declaration = user_repository / "environments" / "acme.yaml"
+    declaration.write_text(declaration.read_text().replace("secrets: []\n", USER_SECRET.replace(
+        "rotation: {enabled: false, reason: the vendor has no rotation API}",
+        "rotation: {lambda_arn: 'arn:aws:lambda:us-east-1:123456789012:function:rotator', every_days: 400}"), 1))
+    written = "    rotation: {lambda_arn: 'arn:aws:lambda:us-east-1:123456789012:function:rotator', every_days: 400}"
+    line, column = declaration.read_text().splitlines().index(written) + 1, written.index("every_days") + 1
+    result = cli(plain_installed, "validate", cwd=user_repository / "environments")  # from a subfolder too
+    assert (result.returncode, result.stderr) == (1, "")
+    assert result.stdout.startswith(f"acme.yaml:{line}:{column}: secrets[0].rotation.every_days: mandatory "
+                                    "secret-rotation-max-interval: ")
+    assert len(result.stdout.splitlines()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("arguments", "missing"), [
+    (("preview", "environments/acme.yaml"), "pulumi, pulumi_aws, pulumi_random, pulumi_policy, grpc, rich"),
+    (("audit", "environments/acme.yaml"), "boto3"),
+])
+def test_a_command_that_needs_the_full_install_says_so(plain_installed, user_repository, arguments, missing):
+    assert cli(plain_installed, "init", "acme", "--security-account", SECURITY, cwd=user_repository).returncode == 0
+    result = cli(plain_installed, *arguments, cwd=user_repository)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"secrets-layout {arguments[0]}: error: {arguments[0]} needs {missing}, which "
+                             "`pip install secrets-layout` leaves out; install them with: "
+                             "pip install 'secrets-layout[full]'\n")
+
+
+@pytest.mark.slow
+def test_the_pre_commit_hook_validates_a_staged_team_file_as_part_of_its_environment(plain_installed,
+                                                                                         user_repository):
+    """As pre-commit runs the hook: its `entry` with the staged files its `files` pattern selects
+    (re.search), in the environment a plain install made."""
+    import re
+
+    import yaml
+
+    [hook] = [hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+              if hook["id"] == "secrets-layout-validate"]
+    assert cli(plain_installed, "init", "acme", "--security-account", SECURITY, "--account", f"app={APP}",
+               cwd=user_repository).returncode == 0
+    folder = user_repository / "environments" / "acme"
+    folder.mkdir()
+    (user_repository / "environments" / "acme.yaml").rename(folder / "_environment.yaml")
+    (folder / "orders.yaml").write_text(TEAM_FILE)
+
+    command, *arguments = hook["entry"].split()
+    assert command == "secrets-layout"
+
+    def run_hook() -> tuple[list[str], subprocess.CompletedProcess]:
+        subprocess.run(["git", "add", "-A"], cwd=user_repository, check=True)
+        staged = subprocess.run(["git", "diff", "--cached", "--name-only", "--diff-filter=ACMR"], cwd=user_repository,
+                                check=True, capture_output=True, text=True).stdout.split()
+        selected = [path for path in staged if re.search(hook["files"], path)]
+        return selected, cli(plain_installed, *arguments, *selected, cwd=user_repository)
+
+    selected, result = run_hook()
+    assert selected == ["environments/acme/_environment.yaml", "environments/acme/orders.yaml"]
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == ("environments/acme: valid (1 secret, 0 parameters; checked against "
+                             "policies/config/acme.json)\n")
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "acme"],
+                   cwd=user_repository, check=True)
+
+    # The team file alone is staged: its environment is checked, with the environment's defaults and policy
+    # config, and a mistake is reported in the team's file.
+    (folder / "orders.yaml").write_text(TEAM_FILE.replace("kind: api-key", "kind: api-key\n    protect: false"))
+    selected, result = run_hook()
+    assert selected == ["environments/acme/orders.yaml"]
+    assert result.returncode == 1
+    assert result.stdout.startswith("environments/acme/orders.yaml:4:5: secrets[0].protect: mandatory "
+                                    "secret-protected: ")
 
 
 @pytest.mark.slow

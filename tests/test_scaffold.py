@@ -15,6 +15,7 @@ from secrets_layout.declaration.schema import schema_text
 from secrets_layout.engine.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
 from secrets_layout.policies.catalog import BY_NAME, POLICIES
 from secrets_layout.scaffold import (
+    EnvironmentSettings,
     ScaffoldInputError,
     ScaffoldTargetsExist,
     parse_account_assignment,
@@ -26,10 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SECURITY = "111111111111"
 
 # The seeds in environments/, as `init` options: scaffolding them reproduces their stack file and
-# (except dev, whose config also allows a spare region) their policy config byte for byte.
+# (except dev, whose config also allows a spare region) their policy config byte for byte. What is
+# less strict than the defaults is asked for (settings), never implied by the environment's name.
 SEEDS = {
-    "dev": {"accounts": {"dev-app": "444444444444"}},
-    "staging": {"accounts": {"staging-app": "555555555555"}, "replicas": ["us-west-2"]},
+    "dev": {"accounts": {"dev-app": "444444444444"},
+            "settings": EnvironmentSettings(rotation_days=7, maximum_days=7, recovery_window_days=7, protect=False,
+                                            deny_outside="advisory")},
+    "staging": {"accounts": {"staging-app": "555555555555"}, "replicas": ["us-west-2"],
+                "settings": EnvironmentSettings(maximum_days=30, recovery_window_days=14, protect=False,
+                                                deny_outside="advisory")},
     "prod": {
         "accounts": {"prod-app": "222222222222", "prod-data": "333333333333"},
         "replicas": ["us-west-2", "eu-west-1"],
@@ -39,6 +45,7 @@ SEEDS = {
         "accounts": {"shared-ci": "666666666666", "shared-monitoring": "777777777777"},
         "replicas": ["us-west-2"],
         "organization_id": "o-a1b2c3d4e5",
+        "settings": EnvironmentSettings(rotation_days=60, deny_outside="advisory"),
     },
 }
 
@@ -102,13 +109,13 @@ def test_new_environment_policy_config_exact(tmp_path):
             "enforcementLevel": "mandatory",
             "allowedAccounts": ["999999999999", "888888888888", "777777777777"],
         },
-        "secret-policy-deny-outside": {"enforcementLevel": "advisory"},
+        "secret-policy-deny-outside": {"enforcementLevel": "mandatory"},
         "secret-required-tags": {
             "enforcementLevel": "mandatory",
             "requiredTags": ["owner", "environment"],
             "environment": "qa",
         },
-        "secret-protected": {"enforcementLevel": "disabled"},
+        "secret-protected": {"enforcementLevel": "mandatory"},
         "kms-key-rotation-enabled": {"enforcementLevel": "mandatory"},
         "secret-replica-regions-allowed": {"enforcementLevel": "advisory", "allowedRegions": ["eu-central-1", "eu-west-1"]},
         "kms-key-policy-no-public-access": {"enforcementLevel": "mandatory"},
@@ -141,6 +148,74 @@ def test_seed_policy_configs_are_reproduced(tmp_path, environment):
     assert (tmp_path / name).read_text() == (ROOT / name).read_text()
 
 
+@pytest.mark.parametrize("environment", sorted(SEEDS))
+def test_seed_declarations_state_the_protection_their_policy_config_enforces(tmp_path, environment):
+    seed = load_declaration(ROOT / "environments" / f"{environment}.yaml").declaration
+    config = json.loads((ROOT / "policies" / "config" / f"{environment}.json").read_text())
+    assert seed.defaults.protect is not None  # written, not implied
+    assert seed.defaults.protect == SEEDS[environment].get("settings", EnvironmentSettings()).resolved().protect
+    assert config["secret-protected"]["enforcementLevel"] == ("mandatory" if seed.defaults.protect else "disabled")
+
+
+# -- no behaviour depends on an environment's name (SPEC section 10) -------------------------------
+
+def with_name_replaced(tmp_path: Path, environment: str, **options) -> dict[str, str]:
+    """The three files init writes for `environment`, with its name replaced by ENV."""
+    root = tmp_path / environment
+    scaffold_environment(environment, root, security_account="999999999999", accounts={f"{environment}-app":
+                                                                                         "888888888888"}, **options)
+    return {path.name.replace(environment, "ENV"): re.sub(rf"\b{re.escape(environment)}\b", "ENV", path.read_text())
+            for path in scaffold_paths(environment, root)}
+
+
+@pytest.mark.parametrize("environment", ["prod", "production", "prd", "dev", "staging", "shared-services", "qa"])
+def test_every_name_starts_protected_and_equally_strict(tmp_path, environment):
+    assert with_name_replaced(tmp_path, environment) == with_name_replaced(tmp_path, "acme")
+    declaration = load_declaration(tmp_path / environment / "environments" / f"{environment}.yaml").declaration
+    assert declaration.defaults.protect is True
+    config = json.loads((tmp_path / environment / "policies" / "config" / f"{environment}.json").read_text())
+    assert config["secret-protected"] == {"enforcementLevel": "mandatory"}
+    assert config["secret-policy-deny-outside"] == {"enforcementLevel": "mandatory"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "protect_line", "protected_level"),
+    [
+        (EnvironmentSettings(), "  protect: true                       # pulumi destroy and replacing changes stop at "
+                                "every secret and key; false only on purpose", "mandatory"),
+        (EnvironmentSettings(protect=True), "  protect: true                       # pulumi destroy and replacing "
+                                            "changes stop at every secret and key; false only on purpose", "mandatory"),
+        (EnvironmentSettings(protect=False), "  protect: false                      # unprotected on purpose "
+                                             "(init --no-protect): pulumi destroy deletes", "disabled"),
+    ],
+    ids=["default", "protect", "no-protect"],
+)
+def test_protection_is_written_and_enforced_as_chosen(tmp_path, settings, protect_line, protected_level):
+    scaffold_environment("production", tmp_path, settings=settings)
+    assert protect_line in (tmp_path / "environments/production.yaml").read_text().splitlines()
+    config = json.loads((tmp_path / "policies/config/production.json").read_text())
+    assert config["secret-protected"] == {"enforcementLevel": protected_level}
+
+
+@pytest.mark.parametrize(
+    ("source", "settings", "expected"),
+    [
+        ("dev", EnvironmentSettings(), False),  # dev says protect: false, so its copy does too
+        ("prod", EnvironmentSettings(), True),
+        ("dev", EnvironmentSettings(protect=True), True),
+        ("prod", EnvironmentSettings(protect=False), False),
+    ],
+)
+def test_init_from_keeps_the_sources_protection_unless_told(tmp_path, source, settings, expected):
+    original = load_declaration(ROOT / "environments" / f"{source}.yaml").declaration
+    scaffold_environment("qa", tmp_path, accounts={"qa-app": "888888888888"}, source=original, settings=settings)
+    copied = load_declaration(tmp_path / "environments/qa.yaml").declaration
+    assert copied.defaults.protect is expected
+    assert all(copied.protects(secret) is expected for secret in copied.secrets)
+    config = json.loads((tmp_path / "policies/config/qa.json").read_text())
+    assert config["secret-protected"] == {"enforcementLevel": "mandatory" if expected else "disabled"}
+
+
 def test_dev_policy_config_differs_from_the_seed_only_by_its_spare_region(tmp_path):
     scaffold_environment("dev", tmp_path, **SEEDS["dev"])
     ours = json.loads((tmp_path / "policies/config/dev.json").read_text())
@@ -155,6 +230,7 @@ def test_dev_policy_config_differs_from_the_seed_only_by_its_spare_region(tmp_pa
     ("environment", "options", "expected"),
     [
         ("qa", {}, {"accounts": {}, "replicas": [], "every_days": 30, "recovery": 30, "organization_id": None}),
+        ("dev", {}, {"accounts": {}, "replicas": [], "every_days": 30, "recovery": 30, "organization_id": None}),
         ("dev", SEEDS["dev"], {"accounts": {"dev-app": "444444444444"}, "replicas": [], "every_days": 7, "recovery": 7,
                                "organization_id": None}),
         ("staging", SEEDS["staging"], {"accounts": {"staging-app": "555555555555"}, "replicas": ["us-west-2"],
@@ -223,12 +299,11 @@ def test_scaffolded_policy_config_is_accepted_by_the_pack_schema(tmp_path, envir
     assert sent["secret-policy-allowed-accounts"]["properties"]["allowedAccounts"] == [
         SECURITY, *options["accounts"].values()
     ]
-    expected_maximum = {"dev": 7, "staging": 30}.get(environment, 90)
+    settings = options.get("settings", EnvironmentSettings()).resolved()
     assert sent["secret-rotation-max-interval"] == {"enforcementLevel": "mandatory",
-                                                    "properties": {"maximumDays": expected_maximum}}
-    protected = environment in ("prod", "shared-services")
-    assert sent["secret-protected"]["enforcementLevel"] == ("mandatory" if protected else "disabled")
-    assert sent["secret-policy-deny-outside"]["enforcementLevel"] == ("mandatory" if environment == "prod" else "advisory")
+                                                    "properties": {"maximumDays": settings.maximum_days}}
+    assert sent["secret-protected"]["enforcementLevel"] == ("mandatory" if settings.protect else "disabled")
+    assert sent["secret-policy-deny-outside"]["enforcementLevel"] == settings.deny_outside
 
 
 # ------------------------------------------------------------------------------------------------
@@ -342,6 +417,22 @@ BAD_ENVIRONMENT = ("environment '{}' is not a valid name: use a lowercase slug o
          "organization ID 'o-short' is not valid: it looks like o-a1b2c3d4e5 (o- and 10-32 lowercase letters or digits)"),
         ("qa", {"owner": "team#1"},
          "owner 'team#1' is not a valid tag value: use up to 256 letters, digits, spaces or _.:/=+-@"),
+        ("qa", {"settings": EnvironmentSettings(rotation_days=0)}, "--rotation-days 0: rotate every 1 to 1000 days"),
+        ("qa", {"settings": EnvironmentSettings(rotation_days=1001, maximum_days=2000)},
+         "--rotation-days 1001: rotate every 1 to 1000 days"),
+        ("qa", {"settings": EnvironmentSettings(rotation_days=30, maximum_days=7)},
+         "--maximum-days 7 is shorter than the rotation interval (30 days), so every secret would fail "
+         "secret-rotation-max-interval; give a maximum at least as long"),
+        ("qa", {"settings": EnvironmentSettings(recovery_window_days=6)},
+         "--recovery-window-days 6: AWS keeps a deleted secret 7 to 30 days"),
+        ("qa", {"settings": EnvironmentSettings(recovery_window_days=31)},
+         "--recovery-window-days 31: AWS keeps a deleted secret 7 to 30 days"),
+        ("qa", {"settings": EnvironmentSettings(deny_outside="disabled")},
+         "--deny-outside disabled: give one of mandatory, advisory"),
+        ("qa", {"settings": EnvironmentSettings(rotation_days=7),
+                "source": load_declaration(ROOT / "environments" / "prod.yaml").declaration},
+         "--rotation-days and --recovery-window-days set the defaults of a new declaration; a copy (--from prod) "
+         "keeps its source's: change them in its defaults: afterwards"),
     ],
 )
 def test_bad_input_is_refused_before_writing(tmp_path, environment, options, message):

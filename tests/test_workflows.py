@@ -578,7 +578,7 @@ def hook():
 
 
 def test_pre_commit_hook_runs_validate_on_declarations(hook):
-    assert hook["entry"] == "secrets-layout validate --policy-config auto"
+    assert hook["entry"] == "secrets-layout validate"  # the pack's rules included: found policy configs apply
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is True
     assert hook["files"] == r"^environments/.*\.ya?ml$"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Any, List, Optional, Tuple
 
 from ..findings import CannotCheck, Finding
 from ..resource_policy import PolicyDocumentError, Statement, parse_policy
@@ -37,13 +38,26 @@ def policy_document(resource: Resource, what: str, *, required: bool) -> Optiona
     if contains_unknown(document):
         raise CannotCheck(f"the {what} is computed from other resources' outputs (e.g. ARNs)")
     try:
-        return Document(field, parse_policy(document))
+        return Document(field, _statements(document))
     except PolicyDocumentError as error:
         service = "KMS" if "key" in what else "AWS"
         return Document(field, [], Finding(
             (field,), f"The {what} cannot be read: {error}.",
             f"A policy that cannot be read cannot be shown to be safe (and {service} rejects it at deploy time).",
             "Fix the policy document; build it with json.dumps (or pulumi.Output.json_dumps) from a dict."))
+
+
+def _statements(document: Any) -> List[Statement]:
+    # Several policies judge the same document of one resource (public access, allowed accounts, the
+    # deny outside): a JSON text is parsed once for all of them. Statements are frozen.
+    if isinstance(document, str):
+        return list(_parsed_text(document))
+    return parse_policy(document)
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_text(document: str) -> Tuple[Statement, ...]:
+    return tuple(parse_policy(document))
 
 
 def has_resource_policy(resource: Resource) -> bool:

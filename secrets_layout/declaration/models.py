@@ -27,9 +27,6 @@ from pydantic import (
 
 from secrets_layout.declaration.regions import AWS_REGIONS
 
-PROTECTED_ENVIRONMENTS = frozenset({"prod", "shared-services"})
-"""Environments whose secrets carry Pulumi's `protect` unless a secret says otherwise."""
-
 MANAGED_BY = "secrets-layout"
 
 SECRET_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
@@ -442,7 +439,13 @@ class SecretDefaults(DeclarationModel):
     replicas: list[Region] | None = Field(None, description="Regions the secret is replicated to.")
     rotation: Rotation | None = Field(None, description="Rotation settings, merged key by key into each secret's.")
     tags: Tags | None = Field(None, description="Tags, merged key by key into each secret's.")
-    protect: bool | None = Field(None, description="Pulumi protect (default true in prod and shared-services).")
+    protect: bool | None = Field(
+        None,
+        description=(
+            "Pulumi protect of every secret and of the keys the layout creates: the engine refuses to delete or "
+            "replace them (pulumi destroy too). true when omitted; false only when written here."
+        ),
+    )
 
 
 class LiveReplica(DeclarationModel):
@@ -487,7 +490,7 @@ class Secret(DeclarationModel):
     replicas: list[Region] = Field(default_factory=list, description="Regions the secret is replicated to.")
     recovery_window_days: int = Field(30, ge=7, le=30, strict=True, description="Days a deleted secret can be restored (7-30).")
     tags: Tags = Field(default_factory=dict, description="Tags (merged over defaults.tags).")
-    protect: bool | None = Field(None, description="Pulumi protect (default true in prod and shared-services).")
+    protect: bool | None = Field(None, description="Pulumi protect of this secret (default: defaults.protect, true when omitted).")
     import_id: str | None = Field(
         None,
         pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
@@ -683,9 +686,12 @@ class Declaration(DeclarationModel):
 
     @property
     def protected_by_default(self) -> bool:
-        return self.environment in PROTECTED_ENVIRONMENTS
+        """`defaults.protect`, true unless written false: protection never depends on the environment's
+        name, and is off only when a declaration says so."""
+        return self.defaults.protect is not False
 
     def protects(self, secret: Secret) -> bool:
+        # The loader has merged defaults.protect into every secret that does not set protect itself.
         return self.protected_by_default if secret.protect is None else secret.protect
 
     def account_id(self, name: str) -> str:

@@ -471,6 +471,37 @@ def adoption_is_well_formed(declaration: Declaration) -> Iterator[Finding]:
                 yield where + ("kms_key_id",), f"a replica in {replica.region} is encrypted with a key of {replica.region}; fix the ARN"
 
 
+def _account_of(arn: str) -> str:
+    """The account field of an ARN (arn:partition:service:region:account:resource)."""
+    return arn.split(":")[4]
+
+
+def arns_are_in_the_security_account(declaration: Declaration) -> Iterator[Finding]:
+    """The ARNs of what the layout adopts or rotates with name the security account: a mistyped
+    security_account (or ARN) is caught here, at the ARN's line, instead of by the deployment.
+
+    A reader's deploy_role_arn is a role of its own account, checked in accounts_are_consumers; KMS
+    keys under kms.keys may belong to another account (a key policy can share them)."""
+    security = declaration.security_account
+
+    def elsewhere(path: Path, arn: str | None) -> Iterator[Finding]:
+        if arn is not None and _account_of(arn) != security:
+            yield path, (
+                f"this ARN is in account {_account_of(arn)}, but security_account is {security}, and everything "
+                "this declaration adopts or rotates with is in the security account: fix the account ID here, or "
+                "security_account if that is the one mistyped"
+            )
+
+    for path, secret in _secrets(declaration):
+        yield from elsewhere(path + ("import_id",), secret.import_id)
+        if secret.adopt is not None:
+            yield from elsewhere(path + ("adopt", "kms_key_id"), secret.adopt.kms_key_id)
+            for index, replica in enumerate(secret.adopt.replicas or []):
+                yield from elsewhere(path + ("adopt", "replicas", index, "kms_key_id"), replica.kms_key_id)
+        if secret.rotation is not None:
+            yield from elsewhere(path + ("rotation", "lambda_arn"), secret.rotation.lambda_arn)
+
+
 def no_secret_values_in_git(data: dict) -> list[Finding]:
     """Credential-looking literals in templates, parameters and tags.
 
@@ -526,5 +557,6 @@ RULES: tuple[Rule, ...] = (
     kms_keys_are_in_their_region,
     imports_name_their_secret,
     adoption_is_well_formed,
+    arns_are_in_the_security_account,
 )
 """Rules over the validated declaration. `no_secret_values_in_git` runs on the raw document."""

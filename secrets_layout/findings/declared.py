@@ -10,7 +10,7 @@ value raises CannotCheck and is left to the preview, so a finding here is one th
 `pulumi preview`) reports too. tests/test_validate_policies.py shows the two agree.
 
 Levels come from the policy config as the Pulumi CLI reconciles it (policy defaults, then the
-file; secrets_layout.engine.analyzer_client.reconcile_config); `disabled` policies do not run.
+file; secrets_layout.engine.pack_settings.reconcile_config); `disabled` policies do not run.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from secrets_layout.findings.fields import FixContext, Subject, author_message, 
 from secrets_layout.policies.catalog import POLICIES
 from secrets_layout.policies.findings import CannotCheck, Finding, NotApplicable
 from secrets_layout.policies.resources import SECRET, SECRET_POLICY, SECRET_ROTATION, Resource
+from secrets_layout.repository import find_upwards
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """Pulumi's unknown string: what the engine sends for a value not known before deployment
@@ -229,23 +230,15 @@ def find_policy_config(declaration_file: str | os.PathLike[str], environment: st
 def find_in_repository(declaration_file: str | os.PathLike[str], *parts: str) -> FilePath | None:
     """The file `parts` in the declaration's folder or the nearest folder above it, up to the top
     of the declaration's git repository (never this package's own files, wherever it is installed)."""
-    start = FilePath(declaration_file).resolve().parent
-    for folder in (start, *start.parents):
-        candidate = folder.joinpath(*parts)
-        if candidate.is_file():
-            return candidate
-        if (folder / ".git").exists():
-            return None  # the repository's top: a file above it belongs to something else
-    return None
+    return find_upwards(FilePath(declaration_file).resolve().parent, *parts)
 
 
 def reconciled_config(config_file: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """The file reconciled with the pack's policies as `pulumi preview --policy-pack-config` does.
 
-    Raises secrets_layout.engine.analyzer_client.PolicyConfigError.
+    Raises secrets_layout.engine.pack_settings.PolicyConfigError.
     """
-    # Imported here: only `validate --policy-config` needs the reconciliation.
-    from secrets_layout.engine.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
+    from secrets_layout.engine.pack_settings import PolicyInfo, load_policy_config, reconcile_config
 
     infos = [PolicyInfo(policy.name, policy.description, policy.level, "stack" if policy.stack else "resource",
                         {"properties": dict(policy.config)} if policy.config else None)
