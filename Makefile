@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install install-test preview test bench policy-table clean
+.PHONY: help install install-test preview test bench policy-table clean
+
+help: ## this list
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,24 +22,25 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[full,test]'
 	touch $(STAMP) $@
 
-install: $(STAMP)
+install: $(STAMP) ## create .venv and install the project (secrets-layout in .venv/bin)
 
-install-test: $(TEST_STAMP)
+install-test: $(TEST_STAMP) ## the same, with the test extras
 
-preview: $(STAMP)
+preview: $(STAMP) ## install, then preview environments/prod.yaml offline
 	$(BIN)/secrets-layout preview environments/prod.yaml
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) ## install with the test extras, then run the tests (what CI runs)
 	$(BIN)/python -m pytest
 
-bench: $(TEST_STAMP)
+bench: $(TEST_STAMP) ## the performance report against checkov (benchmarks/README.md)
 	@test -x .venv-checkov/bin/checkov || { $(PYTHON) -m venv .venv-checkov && .venv-checkov/bin/python -m pip install --quiet --upgrade pip && .venv-checkov/bin/python -m pip install --quiet checkov; } || echo "bench: checkov could not be installed into .venv-checkov; the report says so"
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/hostile_input.py
+	$(BIN)/python benchmarks/interrupts.py
 
 # Writes the policy table of README.md and policies/README.md from the pack's registry.
-policy-table: $(STAMP)
+policy-table: $(STAMP) ## write the policy table of README.md and policies/README.md
 	$(BIN)/python -m secrets_layout.reports.policy_table README.md policies/README.md
 
-clean:
+clean: ## remove .venv and the test caches
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -16,6 +16,7 @@ from typing import Sequence
 from secrets_layout.errors import DeclarationError, printable, printable_file
 from secrets_layout.files import UnreadableFile, brief_problem, check_path, check_regular, is_folder, shown
 from secrets_layout.reports import validation as validation_report
+from secrets_layout.reports.progress import progress_on_stderr
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # Ctrl-C: 128 + SIGINT, what a shell reports for a command the signal ended.
@@ -39,7 +40,12 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    arguments = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    if not given:
+        # The command alone: what it can do, as `git` and `pulumi` answer it; asking for help is no error.
+        parser.print_help()
+        return EXIT_OK
+    arguments = parser.parse_args(given)
     original = sys.stdout
     # Started with standard output closed (`>&-`), Python sets sys.stdout to None.
     sys.stdout = _GuardedOutput(original if original is not None else _ClosedOutput())
@@ -439,7 +445,7 @@ def _preview(arguments: argparse.Namespace) -> int:
         except PolicyConfigProblem as problem:
             raise _invalid_policy_config(problem) from None
     try:
-        with _progress_line() as progress:
+        with progress_on_stderr("secrets-layout preview") as progress:
             report = run_preview(path, policy_config=arguments.policy_config, base=arguments.base, progress=progress,
                                  program=arguments.program, cache=arguments.cache)
     except DeclarationError as error:
@@ -474,19 +480,6 @@ def _preview(arguments: argparse.Namespace) -> int:
     if arguments.sarif_output is not None:
         _emit(renderers["sarif"](), arguments.sarif_output, arguments.force, path)
     return EXIT_FINDINGS if report.fails else EXIT_OK
-
-
-@contextlib.contextmanager
-def _progress_line():
-    """A status line on a terminal's stderr while the preview runs; nothing when redirected."""
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield None
-        return
-    with console.status("previewing") as status:
-        yield lambda message: status.update(message)
 
 
 def _repository_link_base() -> str | None:

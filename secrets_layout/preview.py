@@ -37,6 +37,7 @@ from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalysisResu
 from secrets_layout.engine.analyzer_client import Violation as AnalyzerViolation
 from secrets_layout.engine.cache import PreviewCache, comparable_resources, simulation_key, verdict_key
 from secrets_layout.engine.changes import PlannedChange, plan_changes
+from secrets_layout.engine.interrupts import StopSignal
 from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.engine.program_failure import program_failure
@@ -161,6 +162,10 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
             return _simulation_arguments(declared, mode, program=program_file, stack_traces=stack_traces)
 
         runner = scope.enter_context(SimulationRunner(parallel=parallel))
+        # Ctrl-C (or a failure) in this thread stops the workers and the packs before the block waits for
+        # the threads that use them (engine/interrupts.StopSignal).
+        stopping = StopSignal()
+        stopping.register(runner.stop)
         stored = PreviewCache(cache) if cache is not None else None
         # Keyed before the simulations read the files, and again before storing (_stored_unchanged).
         head_key = (simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM)
@@ -190,10 +195,12 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         check_arguments = dict(
             simulations=(dry_run_job, deployment_job), config_file=config_file,
             with_full_run=True, progress=report_progress, memo=memo,
-            pack_processes=pack_count(secrets=len(loaded.declaration.secrets)) if parallel else 1)
+            pack_processes=pack_count(secrets=len(loaded.declaration.secrets)) if parallel else 1,
+            stopping=stopping)
         check: Future[PolicyCheck] = Future()
         if runner.workers > 1:
             checking = scope.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-check"))
+            scope.push(stopping.on_error)  # left before `checking` is: its thread stops, then is waited for
             check = checking.submit(check_policies, **check_arguments)
         else:
             # The simulations run in this process, when asked for: one at a time, in one thread (the
@@ -290,7 +297,8 @@ def _store(stored: PreviewCache, store: Callable[[str, Any], None], key: str | N
 
 def check_policies(simulations: Iterable[Simulation | Future[Simulation] | InProcess], config_file: Path, *,
                    with_full_run: bool | None = None, progress: Progress | None = None,
-                   memo: VerdictMemo | None = None, pack_processes: int = 1) -> PolicyCheck:
+                   memo: VerdictMemo | None = None, pack_processes: int = 1,
+                   stopping: StopSignal | None = None) -> PolicyCheck:
     """The pack's violations over every simulation, each (policy, level, resource, message) once, in
     the order found: one pack process, configured once, runs Analyze and AnalyzeStack per simulation.
 
@@ -310,6 +318,9 @@ def check_policies(simulations: Iterable[Simulation | Future[Simulation] | InPro
     the dry run's requests; `memo` may hold a base revision's answers) is answered from `memo`
     (analyzer_client.VerdictMemo) in its place, so the violations come in the same order.
     AnalyzeStack always runs: its request is the whole stack.
+
+    stopping: the packs are registered with it, so that a preview stopping from another thread
+    (Ctrl-C) closes them and the calls waiting on them end at once.
     """
     memo = memo if memo is not None else VerdictMemo()
     jobs = list(simulations)
@@ -319,7 +330,10 @@ def check_policies(simulations: Iterable[Simulation | Future[Simulation] | InPro
     report_progress = progress or (lambda message: None)
     seen: set[tuple[str, str, str, str]] = set()
     found: list[AnalyzerViolation] = []
-    with PolicyPacks(pack_processes) as packs:
+    packs = PolicyPacks(pack_processes)
+    if stopping is not None:
+        stopping.register(packs.close)  # before they start: starting takes a second or two
+    with packs:
         packs.configure(config_file=config_file)
         # A simulation of this process runs here, in this thread: the SDK's runtime is the process's.
         jobs = [job if isinstance(job, Future) else _simulation_of(job) for job in jobs]

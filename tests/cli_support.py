@@ -42,3 +42,13 @@ def run_main(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedPr
     finally:
         os.chdir(previous)
     return subprocess.CompletedProcess(list(arguments), code, stdout.getvalue(), stderr.getvalue())
+
+
+def without_phase_lines(stderr: str, command: str = "preview") -> str:
+    """stderr without the lines that say which phase ended and how long it took (reports/progress.py
+    writes one per finished phase when stderr is no terminal, as in these tests): what is left is what
+    the command has to say."""
+    import re
+
+    phase = re.compile(rf"secrets-layout {command}: .+: [0-9]+\.[0-9] s")
+    return "".join(line for line in stderr.splitlines(keepends=True) if not phase.fullmatch(line.rstrip("\n")))

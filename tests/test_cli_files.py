@@ -265,3 +265,12 @@ def test_preview_base_whose_file_is_not_utf8_is_an_invalid_base(tmp_path, declar
     assert result.returncode in (0, 1)
     assert ("prod.yaml at HEAD is not a valid declaration (1 problems): changes are shown against an empty layout"
             in result.stdout)
+
+
+def test_the_command_alone_prints_its_help():
+    """`secrets-layout` with nothing else says what it can do, on stdout, exit 0 (issue 21)."""
+    result = run_cli()
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("usage: secrets-layout [-h] [--version] COMMAND ...\n")
+    listed = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("    ") and line.split()]
+    assert {"validate", "preview", "schema", "init", "consumer-policy", "audit"} <= set(listed)

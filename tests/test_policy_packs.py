@@ -136,13 +136,14 @@ def test_a_pack_broken_mid_run_fails_the_run_in_bounded_time_and_leaves_no_proce
 def test_the_cli_says_the_pack_crashed_without_a_traceback(monkeypatch):
     """Through the real entry point: exit 1 (the pull request fails: nothing was checked), the
     pack's own words, no Python traceback of ours."""
-    from cli_support import assert_no_traceback, run_cli
+    from cli_support import assert_no_traceback, run_cli, without_phase_lines
 
     monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{BREAKER}")
     monkeypatch.setenv("PACK_BREAK", "crash")
     result = run_cli("preview", str(ROOT / "environments" / "dev.yaml"), timeout=120)
     assert result.returncode == 1
-    assert result.stderr.startswith("secrets-layout preview: error: the policy pack exited (code 3) during Analyze\n")
+    assert without_phase_lines(result.stderr).startswith(
+        "secrets-layout preview: error: the policy pack exited (code 3) during Analyze\n")
     assert result.stdout == ""
     assert_no_traceback(result)
 

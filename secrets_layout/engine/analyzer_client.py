@@ -477,7 +477,10 @@ class AnalyzerClient:
                     raise PolicyPackStartError(f"the policy pack did not print its port within "
                                                f"{self.startup_timeout:g}s{self._output_tail()}") from None
         if line is None:
-            code = self._process.wait(timeout=10)
+            process = self._process
+            if process is None:
+                raise PolicyPackStartError("the policy pack was stopped while it started")
+            code = process.wait(timeout=10)
             for thread in self._threads:
                 thread.join(timeout=2)
             raise PolicyPackStartError(f"the policy pack at {self.pack_dir} exited with code {code} before it "

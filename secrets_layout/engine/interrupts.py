@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 
 @contextlib.contextmanager
@@ -29,3 +30,44 @@ def children_spared_ctrl_c() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class StopSignal:
+    """What to stop at once when a preview fails or is interrupted, from whichever thread started it.
+
+    The preview's main thread takes Ctrl-C (KeyboardInterrupt) while other threads wait on simulation
+    workers and pack processes; leaving its block then waits for those threads. Each registers how to
+    stop what it started (terminate the workers, close the packs), so that `stop()` ends their waits
+    at once instead of after the simulations and the pack's calls finish. A stop registered after
+    `stop()` runs at once: a pack that starts while the preview stops is closed as soon as it exists.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stops: list[Callable[[], object]] = []
+        self._stopped = False
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def register(self, stop: Callable[[], object]) -> None:
+        with self._lock:
+            if not self._stopped:
+                self._stops.append(stop)
+                return
+        with contextlib.suppress(Exception):
+            stop()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            stops, self._stops = self._stops, []
+        for stop in reversed(stops):
+            with contextlib.suppress(Exception):
+                stop()
+
+    def on_error(self, error_type: type[BaseException] | None, *_: object) -> None:
+        """An ExitStack exit callback: stop everything when the block is left by an exception."""
+        if error_type is not None:
+            self.stop()

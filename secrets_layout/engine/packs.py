@@ -23,7 +23,14 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalysisResult, AnalyzerClient, Resource, VerdictMemo
+from secrets_layout.engine.analyzer_client import (
+    DEFAULT_PACK_DIR,
+    AnalysisResult,
+    AnalyzerClient,
+    AnalyzerError,
+    Resource,
+    VerdictMemo,
+)
 
 MOST_PACKS = 4
 """More processes than cores only add start-up time and memory."""
@@ -50,6 +57,7 @@ class PolicyPacks:
         self._clients = [AnalyzerClient(pack_dir, **client_options) for _ in range(count or pack_count())]
         self._calls = ThreadPoolExecutor(max_workers=len(self._clients) + 1, thread_name_prefix="policy-packs")
         self._configured: dict[str, dict[str, Any]] | None = None
+        self._closed = False
 
     @property
     def count(self) -> int:
@@ -60,6 +68,10 @@ class PolicyPacks:
             # Each start waits for the process to print its port: start them side by side.
             for started in [self._calls.submit(client.start) for client in self._clients]:
                 started.result()
+            if self._closed:
+                # Closed from another thread while they started (a preview stopping): one may have started
+                # after the close looked at it.
+                raise AnalyzerError("the policy packs were closed while they started")
         except BaseException:
             self.close()
             raise
@@ -69,6 +81,8 @@ class PolicyPacks:
         self.close()
 
     def close(self) -> None:
+        """Stop every process; from any thread, also while they start (see __enter__). Safe to call twice."""
+        self._closed = True
         # The processes first: a call still in flight (on a pack that hangs, when another failed)
         # is cancelled with its channel instead of being waited for until its deadline.
         for client in self._clients:
