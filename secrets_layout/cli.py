@@ -162,7 +162,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="declaration files or folders of them; a team file of an environment folder is "
                                "checked as part of its environment (default: environments/*.yaml and "
                                "environments/*/ of the repository, found from any of its folders)")
-    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument("--format", choices=("text", "json"), default="text",
+                          help="text: one FILE:LINE:COLUMN: PATH: MESSAGE line per problem; json: one object "
+                               "(default text)")
     pack_rules = validate.add_mutually_exclusive_group()
     pack_rules.add_argument("--policy-config", metavar="FILE", default=AUTO_POLICY_CONFIG,
                             help="check the policy pack's rules that the declaration alone decides with this policy "
@@ -182,7 +184,9 @@ def _parser() -> argparse.ArgumentParser:
                               "secrets_layout.components (default: __main__.py of the Pulumi project in the "
                               "declaration's repository, else the packaged program)")
     preview.add_argument("--base", metavar="GITREF", help="also preview PATH at this revision and show the changes")
-    preview.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text")
+    preview.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text",
+                         help="text: tables for a terminal; json: every resource with its inputs; markdown: a "
+                              "pull-request comment; sarif: code scanning (default text)")
     preview.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     preview.add_argument("--sarif-output", metavar="FILE",
                          help="also write the same preview as SARIF to FILE (one run for both reports)")
@@ -196,7 +200,8 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the JSON Schema of a declaration")
     schema.add_argument("--file-kind", choices=("declaration", "team-file"), default="declaration",
                         help="declaration: environments/<env>.yaml and an environment folder's _environment.yaml; "
-                             "team-file: a team's file in an environment folder (secrets and parameters)")
+                             "team-file: a team's file in an environment folder (secrets and parameters) "
+                             "(default declaration)")
     schema.set_defaults(handler=_schema)
 
     init = commands.add_parser("init", help="scaffold environments/ENV.yaml, Pulumi.ENV.yaml and policies/config/ENV.json")
@@ -212,7 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--account", metavar="NAME=ID", action="append", default=[], help="a consumer account (repeatable)")
     init.add_argument("--replica", metavar="REGION", action="append", default=[], help="a default replica region (repeatable)")
     init.add_argument("--organization-id", metavar="ID", help="AWS Organizations ID, e.g. o-a1b2c3d4e5")
-    init.add_argument("--owner", default="platform-team", help="the owner tag of every secret")
+    init.add_argument("--owner", default="platform-team", help="the owner tag of every secret (default platform-team)")
     # How strict the environment starts: the same for every name, relaxed only by these options.
     init.add_argument("--protect", action=argparse.BooleanOptionalAction, default=None,
                       help="defaults.protect: Pulumi protect of every secret and key, enforced by the policy config "
@@ -239,13 +244,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="policy pack config for maximumDays (default: policies/config/<environment>.json)")
     audit.add_argument("--since", metavar="DATE", help="start of the access period (default: 90 days before --until)")
     audit.add_argument("--until", metavar="DATE", help="end of the access period, inclusive (default: now)")
-    audit.add_argument("--unread-days", metavar="N", type=int, default=90, help="a secret unread this long is a finding")
+    audit.add_argument("--unread-days", metavar="N", type=int, default=90,
+                       help="a secret unread this long is a finding (default 90)")
     audit.add_argument("--trail-bucket", metavar="S3URI", help="the (organization) trail's bucket: s3://BUCKET[/PREFIX]")
     audit.add_argument("--athena-workgroup", metavar="W", help="query the CloudTrail table with Athena in this workgroup")
     audit.add_argument("--athena-table", metavar="TABLE", default="cloudtrail_logs",
                        help="the CloudTrail table (DATABASE.TABLE), default cloudtrail_logs")
     audit.add_argument("--no-lookup-events", action="store_true", help="skip CloudTrail LookupEvents")
-    audit.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    audit.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                       help="text for a terminal, json for tools, markdown for an issue or a wiki (default text)")
     audit.add_argument("--endpoint-url", metavar="URL", help="send every AWS call to this endpoint (tests, emulators)")
     audit.set_defaults(handler=_audit)
     return parser

@@ -274,3 +274,22 @@ def test_the_command_alone_prints_its_help():
     assert result.stdout.startswith("usage: secrets-layout [-h] [--version] COMMAND ...\n")
     listed = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("    ") and line.split()]
     assert {"validate", "preview", "schema", "init", "consumer-policy", "audit"} <= set(listed)
+
+
+def test_every_option_has_a_help_line_that_names_its_default():
+    """`COMMAND --help` explains each option; one with a default says which (issue 21)."""
+    import argparse
+
+    from secrets_layout.cli import _parser
+
+    commands = next(action for action in _parser()._actions if isinstance(action, argparse._SubParsersAction))
+    unexplained = []
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            default = action.default
+            has_default = default not in (None, False, [], argparse.SUPPRESS)
+            if not action.help or (has_default and "default" not in action.help):
+                unexplained.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    assert unexplained == []
