@@ -54,12 +54,16 @@ USER_PROGRAM = textwrap.dedent("""\
 
 
 def test_every_package_of_the_checkout_is_in_the_wheel():
-    """pyproject.toml lists the packages (package-dir needs a list): a new subpackage must be added there."""
+    """pyproject.toml lists the packages (package-dir needs a list): a new subpackage must be added there,
+    and so must a folder of data files only (policies/config): setuptools calls every folder it ships
+    files from a package and warns about one it was not given ("Package ... is absent from the
+    `packages` configuration", https://setuptools.pypa.io/en/latest/userguide/datafiles.html)."""
     listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
     found = {".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "secrets_layout").rglob("__init__.py")}
     mapped = {f"secrets_layout.{folder}" for folder in ("components", "policies", "rotation")}
-    mapped |= {".".join(("secrets_layout", *path.parent.relative_to(ROOT).parts))
-               for folder in ("components", "policies") for path in (ROOT / folder).rglob("__init__.py")}
+    mapped |= {".".join(("secrets_layout", *path.relative_to(ROOT).parts))
+               for folder in ("components", "policies", "rotation") for path in (ROOT / folder).rglob("*")
+               if path.is_dir() and path.name != "__pycache__"}
     assert listed == found | mapped
     assert PYPROJECT["tool"]["setuptools"]["package-dir"] == {f"secrets_layout.{name}": name
                                                              for name in ("components", "policies", "rotation")}
@@ -148,6 +152,20 @@ def test_one_namespace_with_the_pack_and_the_rotation_code(installed, tmp_path):
     assert sorted(path.name for path in (pack / "config").iterdir()) == [
         "dev.json", "prod.json", "shared-services.json", "staging.json"]
     assert (pack / "requirements.txt").read_text() == (ROOT / "policies" / "requirements.txt").read_text()
+
+
+@pytest.mark.slow
+def test_installing_the_checkout_prints_no_warning(tmp_path):
+    """`pip install <checkout>` (what `pip install git+<repository>` does with its clone): no packaging
+    warning from the build. pip's own output is read as it is shown, without -v."""
+    source = _copy_of_the_checkout(tmp_path / "checkout")
+    python = bare_venv(tmp_path / "venv")
+    result = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", str(source)],
+                            capture_output=True, text=True, cwd=tmp_path, env=clean_environment(), timeout=300)
+    assert result.returncode == 0, result.stderr
+    output = (result.stdout + result.stderr).splitlines()
+    assert [line for line in output if "warn" in line.lower()] == []
+    assert f"Successfully installed secrets-layout-{VERSION}" in output
 
 
 @pytest.mark.slow
