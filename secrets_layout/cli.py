@@ -199,7 +199,8 @@ def _parser() -> argparse.ArgumentParser:
                              "team-file: a team's file in an environment folder (secrets and parameters)")
     schema.set_defaults(handler=_schema)
 
-    init = commands.add_parser("init", help="scaffold environments/ENV.yaml, Pulumi.ENV.yaml and policies/config/ENV.json")
+    init = commands.add_parser("init", help="scaffold environments/ENV.yaml, Pulumi.ENV.yaml and policies/config/ENV.json, "
+                                            "and the Pulumi project and policy pack a repository lacks")
     init.add_argument("environment", metavar="ENV", nargs="?",
                       help="the new environment's slug, e.g. qa (with --stack: the stack's environment answer)")
     init.add_argument("--stack", metavar="STACK",

@@ -4,6 +4,10 @@
     Pulumi.<env>.yaml              the stack file, like Pulumi.prod.yaml
     policies/config/<env>.json     the policy pack's config: allowedAccounts, environment, maximumDays ...
 
+In a repository without a Pulumi project or policy pack, what `pulumi up --stack <env> --policy-pack
+policies --policy-pack-config policies/config/<env>.json` needs besides: Pulumi.yaml, __main__.py,
+requirements.txt, the pack folder policies/ and .gitignore lines (secrets_layout/project_files.py).
+
 Beside them, environments/schema.json when the folder has none: the declaration's
 `# yaml-language-server: $schema=schema.json` resolves relative to the declaration's own folder
 (redhat-developer/yaml-language-server PR #499; vscode-yaml issue #587), so the reference works in
@@ -44,6 +48,7 @@ from secrets_layout.declaration.regions import AWS_REGIONS
 from secrets_layout.errors import DeclarationError, printable
 from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES, YamlSourceError, load_yaml
 from secrets_layout.files import UnreadableFile, check_path, read_bytes
+from secrets_layout.project_files import ProjectFileError, Requirement, installed_requirement, plan_project_files
 
 ENVIRONMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
@@ -151,15 +156,18 @@ def scaffold_environment(
     stack_file: bool = True,
     source: Declaration | None = None,
     settings: EnvironmentSettings = EnvironmentSettings(),
+    requirement: Requirement | None = None,
 ) -> list[Path]:
     """Write environments/<env>.yaml, Pulumi.<env>.yaml and policies/config/<env>.json under root,
-    and environments/schema.json when there is none.
+    environments/schema.json when there is none, and what the repository lacks to deploy with the
+    Pulumi CLI: the project, the policy pack and .gitignore lines (project_files).
 
     accounts: consumer accounts, name -> 12-digit ID (or (name, id) pairs, e.g. from --account).
     replicas: default replica regions of every secret (and the pack's allowedRegions with region).
     stack_file: false keeps the stack file `pulumi new` wrote (init --stack) instead of writing one.
     source: another environment's declaration whose structure the new one copies (init --from).
     settings: how strict the environment starts (protection, rotation, the pack's limits).
+    requirement: how the project's requirements.txt installs secrets-layout (default: as it was installed).
     Returns the paths written. Raises ScaffoldInputError for bad input and ScaffoldTargetsExist
     when a file exists and force is false (then nothing is written).
     """
@@ -190,16 +198,21 @@ def scaffold_environment(
     files = list(zip(scaffold_paths(environment, root), contents))
     if not stack_file:
         del files[1]
-    if not force:
-        existing = [path for path, _ in files if path.exists() or path.is_symlink()]
-        if existing:
-            raise ScaffoldTargetsExist(existing, [_shown(path, root) for path in existing])
     schema = root / "environments" / "schema.json"
     if not (schema.exists() or schema.is_symlink()):
         from secrets_layout.declaration.schema import schema_text
 
         files.append((schema, schema_text()))
-    return _write_all_or_nothing(files, root, force=force)
+    try:
+        project = plan_project_files(root, requirement or installed_requirement())
+    except ProjectFileError as error:
+        raise ScaffoldWriteError(str(error)) from None
+    files += project.created
+    if not force:
+        existing = [path for path, _ in files if path.exists() or path.is_symlink()]
+        if existing:
+            raise ScaffoldTargetsExist(existing, [_shown(path, root) for path in existing])
+    return _write_all_or_nothing(files, root, force=force, updated=project.updated)
 
 
 def _check_not_a_folder(environment: str, root: Path) -> None:
@@ -396,11 +409,14 @@ class ScaffoldWriteError(ScaffoldError):
     """A folder or file could not be created (a file where a folder must be, no permission); nothing was written."""
 
 
-def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: bool) -> list[Path]:
+def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: bool,
+                          updated: Sequence[tuple[Path, str]] = ()) -> list[Path]:
     """Every file written, or none: each text goes to a temporary file beside its target first,
     and only when all of them exist are they moved into place (link() refuses a target created
-    since the check; rename() replaces one with --force). Folders made on the way are removed again
-    when something fails."""
+    since the check; rename() replaces one with --force, and each of `updated`, files whose text is
+    their own with lines added, last). Folders made on the way are removed again when something fails."""
+    replaceable = {path for path, _ in updated}
+    files = [*files, *updated]
     created_folders: list[Path] = []
     temporaries: list[tuple[Path, Path]] = []
     placed: list[Path] = []
@@ -409,7 +425,8 @@ def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: b
     try:
         for path, text in files:
             current = path
-            if force and (path.exists() or path.is_symlink()) and not path.is_file():
+            replacing = force or path in replaceable
+            if replacing and (path.exists() or path.is_symlink()) and not path.is_file():
                 raise ScaffoldWriteError(f"{_shown(path, root)} exists and is not a regular file; nothing was written. "
                                          "Move it away and run init again.")
             for folder in reversed([path.parent, *path.parent.parents]):
@@ -426,7 +443,7 @@ def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: b
             os.chmod(temporary, 0o666 & ~_umask())
         for temporary, path in temporaries:
             current = path
-            if force and path.exists():
+            if (force or path in replaceable) and path.exists():
                 os.replace(temporary, path)
             else:
                 os.link(temporary, path)

@@ -73,3 +73,14 @@ def plain_venv(folder: Path, requirements: list[str]) -> Path:
                 (visible / entry).symlink_to(base / entry)
     (own / "plain-dependencies.pth").write_text(f"{visible}\n")
     return python
+
+
+def virtualenv_python(folder: Path, project_file: str) -> Path:
+    """The python the Pulumi CLI runs a project (Pulumi.yaml) or a policy pack (PulumiPolicy.yaml) with:
+    `runtime.options.virtualenv`, relative to the file's folder, and its bin/python (pulumi/pulumi
+    sdk/python/toolchain: a relative virtualenv is taken from the project's or the pack's root)."""
+    import yaml
+
+    runtime = yaml.safe_load((folder / project_file).read_text())["runtime"]
+    assert runtime["name"] == "python"
+    return folder / runtime["options"]["virtualenv"] / "bin" / "python"

@@ -78,10 +78,16 @@ def uncommented_example(text: str) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+# What a repository without a Pulumi project gets besides (the project, the pack, .gitignore lines):
+# tests/test_project_files.py.
+PROJECT_FILES = ["Pulumi.yaml", "__main__.py", "requirements.txt", "policies/PulumiPolicy.yaml", "policies/__main__.py",
+                 "policies/requirements.txt", ".gitignore"]
+
+
 def test_writes_the_three_files_and_the_schema_they_reference(tmp_path):
     written = scaffold_environment("qa", tmp_path)
     assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json",
-                                           "environments/schema.json"]
+                                           "environments/schema.json", *PROJECT_FILES]
     assert written[:3] == scaffold_paths("qa", tmp_path)
     assert all(path.is_file() for path in written)
 
@@ -343,7 +349,7 @@ def test_force_overwrites(tmp_path):
         path.write_text("old\n")
     written = scaffold_environment("qa", tmp_path, accounts={"qa-app": "888888888888"}, force=True)
     assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json",
-                                           "environments/schema.json"]
+                                           "environments/schema.json", *PROJECT_FILES]
     assert load_declaration(tmp_path / "environments/qa.yaml").declaration.accounts["qa-app"].id == "888888888888"
     assert json.loads((tmp_path / "policies/config/qa.json").read_text())["secret-policy-allowed-accounts"][
         "allowedAccounts"] == [SECURITY, "888888888888"]
@@ -489,7 +495,8 @@ def test_an_existing_schema_is_referenced_and_kept(tmp_path):
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "schema.json").write_text('{"title": "mine"}\n')
     written = scaffold_environment("qa", tmp_path)
-    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json"]
+    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json",
+                                           *PROJECT_FILES]
     assert schema_reference(tmp_path / "environments" / "qa.yaml").read_text() == '{"title": "mine"}\n'
 
 
