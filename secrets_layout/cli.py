@@ -579,14 +579,14 @@ def _stack_answers(arguments: argparse.Namespace) -> dict[str, str]:
 
 
 def _source_declaration(environment: str):
-    """init --from ENV: environments/ENV.yaml, which must be a valid declaration."""
-    path = Path("environments") / f"{environment}.yaml"
-    check_regular(path)
-    from secrets_layout.declaration.loader import load_declaration
+    """init --from ENV: environments/ENV.yaml, else the folder environments/ENV/, a valid declaration."""
+    from secrets_layout.declaration.loader import default_declaration
+    from secrets_layout.environment_copy import read_source
 
     try:
-        return load_declaration(path).declaration
+        return read_source(Path("environments"), environment)
     except DeclarationError as error:
+        path = default_declaration(environment)
         raise UsageError(f"--from {environment}: {shown(path)} is not a valid declaration; fix it first:\n{error}") from None
 
 

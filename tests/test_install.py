@@ -180,7 +180,9 @@ def test_a_users_repository_from_init_to_preview(installed, user_repository):
                  cwd=user_repository)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ("wrote environments/acme.yaml\nwrote Pulumi.acme.yaml\nwrote policies/config/acme.json\n"
-                             "wrote environments/schema.json\n")
+                             "wrote environments/schema.json\nwrote Pulumi.yaml\nwrote __main__.py\nwrote requirements.txt\n"
+                             "wrote policies/PulumiPolicy.yaml\nwrote policies/__main__.py\nwrote policies/requirements.txt\n"
+                             "wrote .gitignore\n")
     declaration = user_repository / "environments" / "acme.yaml"
     declaration.write_text(declaration.read_text().replace("secrets: []\n", USER_SECRET, 1))
     # The user's own limit, stricter than the secret's 7-day recovery window (init writes 7).
@@ -234,7 +236,7 @@ def test_a_plain_install_needs_no_pulumi_grpc_or_boto3():
 
     base = {Requirement(text).name for text in PYPROJECT["project"]["dependencies"]}
     full = {Requirement(text).name for text in PYPROJECT["project"]["optional-dependencies"]["full"]}
-    assert base == {"pydantic", "pyyaml", "jsonschema", "detect-secrets"}
+    assert base == {"pydantic", "pyyaml", "jsonschema", "detect-secrets", "ruamel.yaml"}
     assert {"pulumi", "pulumi-aws", "pulumi-random", "pulumi-policy", "grpcio", "boto3"} <= full
 
 
