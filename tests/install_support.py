@@ -12,10 +12,13 @@ new environment: `secrets_layout` is importable there only if it was installed t
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def bare_venv(folder: Path) -> Path:
@@ -84,3 +87,15 @@ def virtualenv_python(folder: Path, project_file: str) -> Path:
     runtime = yaml.safe_load((folder / project_file).read_text())["runtime"]
     assert runtime["name"] == "python"
     return folder / runtime["options"]["virtualenv"] / "bin" / "python"
+
+
+def copy_of_the_checkout(destination: Path) -> Path:
+    """The files git knows (tracked or not ignored): what a clone plus the working tree's changes hold."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    return destination

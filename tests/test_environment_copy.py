@@ -7,6 +7,7 @@ folder is copied into a new folder, file by file."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -349,3 +350,42 @@ def test_only_init_from_loads_the_round_trip_yaml_library(arguments):
     result = subprocess.run([sys.executable, "-c", code, *arguments], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
     assert (result.returncode, result.stderr.splitlines()[-1]) == (0, "False")
+
+
+def readme_block(first_command: str) -> list[tuple[str, str]]:
+    """A console block of README.md as (command, output) pairs, from the one starting with `first_command`."""
+    text = (ROOT / "README.md").read_text()
+    indent = re.search(rf"^( *)\$ {re.escape(first_command)}$", text, re.MULTILINE).group(1)
+    lines = [line.removeprefix(indent) for line in text.splitlines()]
+    start = lines.index(f"$ {first_command}")
+    end = lines.index("```", start)
+    steps: list[tuple[str, str]] = []
+    for line in lines[start:end]:
+        if line.startswith("$ "):
+            steps.append((line[2:], ""))
+        else:
+            command, output = steps[-1]
+            steps[-1] = (command, output + line + "\n")
+    return steps
+
+
+@pytest.mark.slow
+def test_the_readmes_init_from_example_is_what_init_prints(tmp_path):
+    """README.md's `init staging2 --from prod`, replayed in a repository like this one (its project and
+    pack, so init writes the environment's files only)."""
+    for name in ("Pulumi.yaml", "__main__.py", "requirements.txt", ".gitignore", "policies/PulumiPolicy.yaml",
+                 "environments/prod.yaml", "environments/schema.json"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    git_repository(tmp_path)
+    for command, output in readme_block("secrets-layout init staging2 --from prod --account staging2-app=555555555555"):
+        words = command.split()
+        if words[0] == "head":
+            text = (tmp_path / words[2]).read_text()
+            printed = "".join(text.splitlines(keepends=True)[:int(words[1].removeprefix("-"))])
+        else:
+            assert words[0] == "secrets-layout"
+            result = run_main(*words[1:], cwd=tmp_path)
+            assert (result.returncode, result.stderr) == (0, ""), command
+            printed = result.stdout
+        assert printed == output, command

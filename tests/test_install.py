@@ -13,7 +13,6 @@ policy config, and `preview --program` of the user's own Pulumi program that imp
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from install_support import bare_venv, clean_environment, plain_venv, site_packages
+from install_support import bare_venv, clean_environment, copy_of_the_checkout, plain_venv, site_packages
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -76,22 +75,10 @@ def test_the_changelog_names_this_version_first():
     assert headings[-1].startswith("## [0.1.0] - ")
 
 
-def _copy_of_the_checkout(destination: Path) -> Path:
-    """The files git knows (tracked or not ignored): what a clone plus the working tree's changes hold."""
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            check=True, capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
-    return destination
-
-
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
-    source = _copy_of_the_checkout(work / "source")
+    source = copy_of_the_checkout(work / "source")
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"),
                             str(source)], capture_output=True, text=True, cwd=work, env=clean_environment())
     assert built.returncode == 0, built.stderr
@@ -158,7 +145,7 @@ def test_one_namespace_with_the_pack_and_the_rotation_code(installed, tmp_path):
 def test_installing_the_checkout_prints_no_warning(tmp_path):
     """`pip install <checkout>` (what `pip install git+<repository>` does with its clone): no packaging
     warning from the build. pip's own output is read as it is shown, without -v."""
-    source = _copy_of_the_checkout(tmp_path / "checkout")
+    source = copy_of_the_checkout(tmp_path / "checkout")
     python = bare_venv(tmp_path / "venv")
     result = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", str(source)],
                             capture_output=True, text=True, cwd=tmp_path, env=clean_environment(), timeout=300)
@@ -398,7 +385,7 @@ def test_an_editable_install_maps_the_folders_too(tmp_path):
     package-dir to its folder (https://setuptools.pypa.io/en/latest/userguide/development_mode.html).
     secrets_layout/__init__.py's own mapping for an uninstalled checkout is taken out first, so
     the finder alone is what is tested."""
-    source = _copy_of_the_checkout(tmp_path / "checkout")
+    source = copy_of_the_checkout(tmp_path / "checkout")
     python = bare_venv(tmp_path / "venv")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--quiet",
                     "-e", str(source)], check=True, capture_output=True, cwd=tmp_path, env=clean_environment())
