@@ -20,6 +20,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+TEAM_FILE = """\
+secrets:
+  - name: acme/orders/api-token
+    kind: api-key
+    value: {external: true}
+    rotation: {enabled: false, reason: the vendor has no rotation API}
+    readers: [{account: app, roles: [OrdersRole]}]
+"""
+"""A team's secret in a user's repository (environment acme, its account `app`)."""
+
 
 def bare_venv(folder: Path) -> Path:
     """A new virtual environment seeing this interpreter's packages; its python."""

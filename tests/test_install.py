@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from install_support import bare_venv, clean_environment, copy_of_the_checkout, plain_venv, site_packages
+from install_support import TEAM_FILE, bare_venv, clean_environment, copy_of_the_checkout, plain_venv, site_packages
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -206,14 +206,6 @@ def test_a_users_repository_from_init_to_preview(installed, user_repository):
 
 # -- a plain install: what a pre-commit hook installs (issue 21) ----------------------------------
 
-TEAM_FILE = textwrap.dedent("""\
-    secrets:
-      - name: acme/orders/api-token
-        kind: api-key
-        value: {external: true}
-        rotation: {enabled: false, reason: the vendor has no rotation API}
-        readers: [{account: app, roles: [OrdersRole]}]
-""")
 TEAM_SECRET_LINE = 2
 
 

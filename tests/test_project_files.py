@@ -10,13 +10,12 @@ engine, and the pack folder is started as the CLI starts a Python pack (`python 
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
 
-from install_support import bare_venv, virtualenv_python
+from install_support import TEAM_FILE, bare_venv, virtualenv_python
 from secrets_layout.engine.simulation import simulate
 from secrets_layout.project_files import (
     GITIGNORE_ENTRIES,
@@ -33,14 +32,6 @@ REQUIREMENT = Requirement("secrets-layout[full] @ git+https://git.example/platfo
 ENVIRONMENT_FILES = ["environments/acme.yaml", "Pulumi.acme.yaml", "policies/config/acme.json"]
 PROJECT = ["Pulumi.yaml", "__main__.py", "requirements.txt"]
 PACK = ["policies/PulumiPolicy.yaml", "policies/__main__.py", "policies/requirements.txt"]
-USER_SECRET = textwrap.dedent("""\
-    secrets:
-      - name: acme/orders/api-token
-        kind: api-key
-        value: {external: true}
-        rotation: {enabled: false, reason: the vendor has no rotation API}
-        readers: [{account: app, roles: [OrdersRole]}]
-""")
 
 
 def init(root: Path, **options) -> list[str]:
@@ -235,7 +226,7 @@ def deployable(repository) -> Path:
     checkout's secrets_layout and the Pulumi SDKs (through PYTHONPATH, as an install would)."""
     init(repository)
     declaration = repository / "environments" / "acme.yaml"
-    declaration.write_text(declaration.read_text().replace("secrets: []\n", USER_SECRET, 1))
+    declaration.write_text(declaration.read_text().replace("secrets: []\n", TEAM_FILE, 1))
     bare_venv(repository / ".venv")
     return repository
 
