@@ -64,7 +64,7 @@ class SourceEnvironment:
 def read_source(environments: Path, environment: str) -> SourceEnvironment:
     """environments/ENV.yaml, else the folder environments/ENV/. Raises UnreadableFile, DeclarationError."""
     path = Path(default_declaration(environment, os.fspath(environments)))
-    if path.is_dir():
+    if os.path.isdir(path):  # False for a name too long for the file system: check_regular names that
         files, _ = folder_files(os.fspath(path))
     else:
         check_regular(path)
