@@ -22,10 +22,11 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAMLError
 from ruamel.yaml.comments import CommentedMap
 
 from secrets_layout import yaml_roundtrip
@@ -101,30 +102,28 @@ class CopiedEnvironment:
         return list(dict.fromkeys([self.declaration.primary_region, *replicas]))
 
 
-@dataclass
-class _Findings:
-    """What the header tells: the readers left out."""
-
-    dropped_readers: set[str] = field(default_factory=set)
-
-
 def copy_environment(source: SourceEnvironment, target: Target) -> CopiedEnvironment:
     """The source's files, edited for the new environment, and the declaration they make."""
-    findings = _Findings()
+    dropped_readers: set[str] = set()  # the source's account names, for the header
     copied = []
     for index, (name, text) in enumerate(source.files):
-        document, indentation = yaml_roundtrip.load(text)
+        try:
+            document, indentation = yaml_roundtrip.load(text)
+        except YAMLError as error:  # the loader read it; ruamel.yaml may still refuse a construct
+            problem = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise CopyError(f"--from {source.environment}: {name} cannot be copied as written ({problem}); "
+                            "copy it by hand") from None
         if index == 0:
             _edit_settings(document, source.environment, target)
         if document is not None:
             for secret in document.get("secrets") or []:
-                _edit_secret(secret, source, target, findings)
+                _edit_secret(secret, source, target, dropped_readers)
             for parameter in document.get("parameters") or []:
                 _edit_parameter(parameter, source.environment, target.environment)
         shown = f"{target.environment}/{name}" if source.is_folder else f"{target.environment}.yaml"
         copied.append((shown, yaml_roundtrip.dump(document, indentation) if document is not None else text))
     declaration = _validated(copied, source.environment)
-    header = _header(source, target, declaration, findings)
+    header = _header(source, target, declaration, dropped_readers)
     name, text = copied[0]
     copied[0] = (name, _with_header(text, header, "../schema.json" if source.is_folder else "schema.json"))
     return CopiedEnvironment(copied, declaration)
@@ -183,7 +182,7 @@ def _set(mapping: Any, key: str, value: Any, *, after: str | None = None) -> Non
 
 # -- secrets and parameters ------------------------------------------------------------------------
 
-def _edit_secret(secret: Any, source: SourceEnvironment, target: Target, findings: _Findings) -> None:
+def _edit_secret(secret: Any, source: SourceEnvironment, target: Target, dropped_readers: set[str]) -> None:
 
     old, new = source.environment, target.environment
     secret["name"] = yaml_roundtrip.restyled(secret["name"], _renamed(secret["name"], old, new, "/"))
@@ -203,7 +202,7 @@ def _edit_secret(secret: Any, source: SourceEnvironment, target: Target, finding
         def kept(reader: Any) -> bool:
             name = _renamed(reader["account"], old, new)
             if name not in target.accounts:
-                findings.dropped_readers.add(str(reader["account"]))
+                dropped_readers.add(str(reader["account"]))
                 return False
             reader["account"] = yaml_roundtrip.restyled(reader["account"], name)
             return True
@@ -262,15 +261,15 @@ def _retag(tags: Any, old: str, new: str) -> None:
 
 # -- the header and the check ------------------------------------------------------------------------
 
-def _header(source: SourceEnvironment, target: Target, copy: Declaration, findings: _Findings) -> list[str]:
+def _header(source: SourceEnvironment, target: Target, copy: Declaration, dropped_readers: set[str]) -> list[str]:
     old, new = source.environment, target.environment
     shown = f"environments/{old}/" if source.is_folder else f"environments/{old}.yaml"
     notes = [f"# {new}: what {shown} declares (secrets-layout init --from {old}), none of its values.",
              f"# Replace every {PLACEHOLDER} (template values, parameter values, rotation endpoints) before deploying.",
              "# Not copied: account IDs, KMS key ARNs, import_id/adopt, rotation VPCs, alerts."]
-    if findings.dropped_readers:
+    if dropped_readers:
         notes.append("# Readers left out (no such account here; give --account NAME=ID): "
-                     f"{', '.join(sorted(findings.dropped_readers))}.")
+                     f"{', '.join(sorted(dropped_readers))}.")
     from_config = sorted({secret.value.from_config for secret in copy.secrets if secret.value.from_config})
     if from_config:
         notes.append(f"# Set the from_config values: pulumi config set --secret --stack {new} NAME "

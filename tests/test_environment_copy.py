@@ -389,3 +389,21 @@ def test_the_readmes_init_from_example_is_what_init_prints(tmp_path):
             assert (result.returncode, result.stderr) == (0, ""), command
             printed = result.stdout
         assert printed == output, command
+
+
+def test_a_source_the_round_trip_library_refuses_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    """The loader and ruamel.yaml are two parsers; where they disagree, init says so and writes nothing."""
+    from ruamel.yaml.error import YAMLError
+
+    from secrets_layout import yaml_roundtrip
+
+    def refuse(text):
+        raise YAMLError("while scanning a simple key\nmore context")
+
+    root = environments_with(tmp_path, prod=SOURCE)
+    monkeypatch.setattr(yaml_roundtrip, "load", refuse)
+    with pytest.raises(ScaffoldInputError) as raised:
+        copy(root)
+    assert str(raised.value) == ("--from prod: prod.yaml cannot be copied as written (while scanning a simple key); "
+                                 "copy it by hand")
+    assert sorted(path.name for path in (root / "environments").iterdir()) == ["prod.yaml"]
