@@ -204,7 +204,8 @@ def _parser() -> argparse.ArgumentParser:
                              "(default declaration)")
     schema.set_defaults(handler=_schema)
 
-    init = commands.add_parser("init", help="scaffold environments/ENV.yaml, Pulumi.ENV.yaml and policies/config/ENV.json")
+    init = commands.add_parser("init", help="scaffold environments/ENV.yaml, Pulumi.ENV.yaml and policies/config/ENV.json, "
+                                            "and the Pulumi project and policy pack a repository lacks")
     init.add_argument("environment", metavar="ENV", nargs="?",
                       help="the new environment's slug, e.g. qa (with --stack: the stack's environment answer)")
     init.add_argument("--stack", metavar="STACK",
@@ -585,14 +586,14 @@ def _stack_answers(arguments: argparse.Namespace) -> dict[str, str]:
 
 
 def _source_declaration(environment: str):
-    """init --from ENV: environments/ENV.yaml, which must be a valid declaration."""
-    path = Path("environments") / f"{environment}.yaml"
-    check_regular(path)
-    from secrets_layout.declaration.loader import load_declaration
+    """init --from ENV: environments/ENV.yaml, else the folder environments/ENV/, a valid declaration."""
+    from secrets_layout.declaration.loader import default_declaration
+    from secrets_layout.environment_copy import read_source
 
     try:
-        return load_declaration(path).declaration
+        return read_source(Path("environments"), environment)
     except DeclarationError as error:
+        path = default_declaration(environment)
         raise UsageError(f"--from {environment}: {shown(path)} is not a valid declaration; fix it first:\n{error}") from None
 
 

@@ -4,15 +4,20 @@
     Pulumi.<env>.yaml              the stack file, like Pulumi.prod.yaml
     policies/config/<env>.json     the policy pack's config: allowedAccounts, environment, maximumDays ...
 
+In a repository without a Pulumi project or policy pack, what `pulumi up --stack <env> --policy-pack
+policies --policy-pack-config policies/config/<env>.json` needs besides: Pulumi.yaml, __main__.py,
+requirements.txt, the pack folder policies/ and .gitignore lines (secrets_layout/project_files.py).
+
 Beside them, environments/schema.json when the folder has none: the declaration's
 `# yaml-language-server: $schema=schema.json` resolves relative to the declaration's own folder
 (redhat-developer/yaml-language-server PR #499; vscode-yaml issue #587), so the reference works in
 any repository, this one or a user's. An existing schema.json is never replaced.
 
 `--stack STACK` takes the answers `pulumi new` stored in Pulumi.<STACK>.yaml (Pulumi.yaml's
-template section) and keeps that stack file; `--from ENV` copies another environment's structure
-(see copy_structure). Nothing is ever overwritten unless `force` is given: when any of the three exists, nothing is
-written and ScaffoldTargetsExist names the files. Inputs are checked first (ScaffoldInputError),
+template section) and keeps that stack file; `--from ENV` copies what another environment declares,
+a file or a folder, none of its values (secrets_layout/environment_copy.py), with a policy config
+allowing the copy's regions. Nothing is ever overwritten unless `force` is given: when a file to write
+exists, nothing is written and ScaffoldTargetsExist names the files. Inputs are checked first (ScaffoldInputError),
 so a bad account ID or region never leaves half a scaffold behind.
 
 What a new environment starts with never depends on its name (SPEC section 10): every name gets
@@ -36,14 +41,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from string import Template
+from typing import TYPE_CHECKING
 
-import yaml
-
+from secrets_layout.declaration.folder import TEAM_FILE_SCHEMA
 from secrets_layout.declaration.models import Declaration
 from secrets_layout.declaration.regions import AWS_REGIONS
-from secrets_layout.errors import DeclarationError, printable
+from secrets_layout.errors import printable
 from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES, YamlSourceError, load_yaml
 from secrets_layout.files import UnreadableFile, check_path, read_bytes
+from secrets_layout.project_files import ProjectFileError, Requirement, installed_requirement, plan_project_files
+
+if TYPE_CHECKING:  # init --from alone reads ruamel.yaml; consumer-policy imports this module too
+    from secrets_layout.environment_copy import SourceEnvironment
 
 ENVIRONMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
@@ -149,17 +158,20 @@ def scaffold_environment(
     owner: str = DEFAULT_OWNER,
     force: bool = False,
     stack_file: bool = True,
-    source: Declaration | None = None,
+    source: SourceEnvironment | None = None,
     settings: EnvironmentSettings = EnvironmentSettings(),
+    requirement: Requirement | None = None,
 ) -> list[Path]:
     """Write environments/<env>.yaml, Pulumi.<env>.yaml and policies/config/<env>.json under root,
-    and environments/schema.json when there is none.
+    environments/schema.json when there is none, and what the repository lacks to deploy with the
+    Pulumi CLI: the project, the policy pack and .gitignore lines (project_files).
 
     accounts: consumer accounts, name -> 12-digit ID (or (name, id) pairs, e.g. from --account).
     replicas: default replica regions of every secret (and the pack's allowedRegions with region).
     stack_file: false keeps the stack file `pulumi new` wrote (init --stack) instead of writing one.
-    source: another environment's declaration whose structure the new one copies (init --from).
+    source: another environment, file or folder, whose declarations the new one copies (init --from).
     settings: how strict the environment starts (protection, rotation, the pack's limits).
+    requirement: how the project's requirements.txt installs secrets-layout (default: as it was installed).
     Returns the paths written. Raises ScaffoldInputError for bad input and ScaffoldTargetsExist
     when a file exists and force is false (then nothing is written).
     """
@@ -169,37 +181,75 @@ def scaffold_environment(
         raise ScaffoldInputError("--rotation-days and --recovery-window-days set the defaults of a new declaration; "
                                  f"a copy (--from {source.environment}) keeps its source's: change them in its "
                                  "defaults: afterwards")
-    chosen = settings.resolved(source)
+    chosen = settings.resolved(source.declaration if source is not None else None)
     _check_settings(chosen)
-    contents = list(render_environment(
-        environment,
-        security_account=security_account,
-        region=region,
-        accounts=dict(account_pairs),
-        replicas=list(replicas),
-        organization_id=organization_id,
-        owner=owner,
-        settings=chosen,
-    ))
-    if source is not None:
-        contents[0] = copy_structure(source, environment, security_account=security_account, region=region,
-                                     accounts=dict(account_pairs), replicas=list(replicas),
-                                     organization_id=organization_id, protect=chosen.protect)
     root = Path(root)
-    _check_not_a_folder(environment, root)
-    files = list(zip(scaffold_paths(environment, root), contents))
-    if not stack_file:
-        del files[1]
+    target = dict(environment=environment, security_account=security_account, region=region,
+                  accounts=dict(account_pairs), replicas=list(replicas), organization_id=organization_id)
+    declarations, regions = (_copied(source, root, protect=chosen.protect, **target) if source is not None
+                             else _new_declaration(root, owner=owner, settings=chosen, **target))
+    _, stack_path, config_path = scaffold_paths(environment, root)
+    files = [*declarations,
+             *([(stack_path, render_stack_file(environment, region=region))] if stack_file else []),
+             (config_path, render_policy_config(environment, security_account=security_account,
+                                                accounts=target["accounts"], regions=regions, settings=chosen)),
+             *_absent_schemas(root, team_files=source is not None and source.is_folder)]
+    try:
+        project = plan_project_files(root, requirement or installed_requirement())
+    except ProjectFileError as error:
+        raise ScaffoldWriteError(str(error)) from None
+    files += project.created
     if not force:
         existing = [path for path, _ in files if path.exists() or path.is_symlink()]
         if existing:
             raise ScaffoldTargetsExist(existing, [_shown(path, root) for path in existing])
-    schema = root / "environments" / "schema.json"
-    if not (schema.exists() or schema.is_symlink()):
-        from secrets_layout.declaration.schema import schema_text
+    return _write_all_or_nothing(files, root, force=force, updated=project.updated)
 
-        files.append((schema, schema_text()))
-    return _write_all_or_nothing(files, root, force=force)
+
+def _new_declaration(root: Path, *, environment: str, region: str, replicas: list[str],
+                     **options) -> tuple[list[tuple[Path, str]], list[str]]:
+    """environments/<env>.yaml, and the regions its policy config allows."""
+    _check_not_a_folder(environment, root)
+    text = render_declaration(environment, region=region, replicas=replicas, **options)
+    return [(scaffold_paths(environment, root)[0], text)], [region, *replicas]
+
+
+def _copied(source: SourceEnvironment, root: Path, **target) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The copy of the source (a file, or a folder of files), and the regions it deploys to."""
+    from secrets_layout.environment_copy import CopyError, Target, copy_environment
+
+    if source.is_folder:
+        _check_a_new_folder(target["environment"], root)
+    else:
+        _check_not_a_folder(target["environment"], root)
+    try:
+        copied = copy_environment(source, Target(**target))
+    except CopyError as error:
+        raise ScaffoldInputError(str(error)) from None
+    return [(root / "environments" / name, text) for name, text in copied.files], copied.regions
+
+
+def _absent_schemas(root: Path, *, team_files: bool) -> list[tuple[Path, str]]:
+    """The JSON schemas the files' `# yaml-language-server: $schema=` lines name, where missing."""
+    from secrets_layout.declaration.schema import schema_text
+
+    wanted = [("schema.json", "declaration"), *([(TEAM_FILE_SCHEMA, "team-file")] if team_files else [])]
+    return [(path, schema_text(kind)) for name, kind in wanted
+            if not ((path := root / "environments" / name).exists() or path.is_symlink())]
+
+
+def _check_a_new_folder(environment: str, root: Path) -> None:
+    """A copy of an environment folder is a new folder: never written into one, nor beside the
+    environment's file (declared twice), whatever --force says."""
+    file, folder = scaffold_paths(environment, root)[0], root / "environments" / environment
+    if os.path.lexists(file):
+        raise ScaffoldInputError(
+            f"{_shown(file, root)} declares the environment {environment} already; a folder "
+            f"{_shown(folder, root)}/ beside it would declare it twice: choose another name; nothing was written")
+    if os.path.lexists(folder):
+        raise ScaffoldInputError(
+            f"{_shown(folder, root)}/ exists; the copy of an environment folder is a new folder: choose another "
+            "name, or move the folder away; nothing was written")
 
 
 def _check_not_a_folder(environment: str, root: Path) -> None:
@@ -265,142 +315,18 @@ def read_stack_answers(root: Path, stack: str) -> StackAnswers:
     )
 
 
-def copy_structure(
-    source: Declaration,
-    environment: str,
-    *,
-    security_account: str,
-    region: str,
-    accounts: Mapping[str, str],
-    replicas: Sequence[str] = (),
-    organization_id: str | None = None,
-    protect: bool = True,
-) -> str:
-    """A declaration for `environment` with the structure of `source`, never its values.
-
-    `defaults.protect` is `protect`, always written; a secret's own protect is kept only where it
-    differs from the source's default.
-
-    Copied: the defaults (rotation schedule, recovery window, tags, protect), each secret's name
-    (its first segment renamed to the new environment), description, kind, format, value source
-    (generate settings, from_config names - the new stack sets its own values -, external),
-    rotation (managed type, bundled function, bootstrap, schedule, exemptions), replicas, and the
-    parameters' names. Not copied, because they identify the source's resources or endpoints:
-    account IDs, organization ID, KMS key ARNs, import_id/adopt, rotation VPC subnets and security
-    groups, Lambda ARNs and adapter URLs (replaced by placeholders), template and parameter values
-    (placeholders), alerts. Readers are kept for the accounts given for the new environment (a
-    source account name with its environment prefix renamed, e.g. prod-app -> qa-app).
-    """
-    old = source.environment
-    dumped = source.model_dump(mode="json", exclude_none=True, exclude_unset=True)
-    account_names = {name: _renamed(name, old, environment) for name in source.accounts}
-    dropped_readers: set[str] = set()
-
-    def readers(entries: list[dict]) -> list[dict]:
-        kept = []
-        for reader in entries:
-            name = account_names.get(reader["account"], reader["account"])
-            if name in accounts:
-                kept.append({**reader, "account": name})
-            else:
-                dropped_readers.add(reader["account"])
-        return kept
-
-    def rotation(entry: dict) -> dict:
-        entry = {key: value for key, value in entry.items() if key != "vpc"}
-        if "lambda_arn" in entry:
-            entry["lambda_arn"] = f"arn:aws:lambda:{region}:{security_account}:function:{PLACEHOLDER}"
-        if "adapter" in entry:
-            entry["adapter"] = {key: (f"https://{PLACEHOLDER}.example/{key}" if key.endswith("_url") else value)
-                                for key, value in entry["adapter"].items()}
-        return entry
-
-    new_replicas = lambda regions: [name for name in regions if name != region]  # noqa: E731
-    defaults = dict(dumped.get("defaults", {}))
-    if "rotation" in defaults:
-        defaults["rotation"] = rotation(defaults["rotation"])
-    if "tags" in defaults:
-        defaults["tags"] = _retagged(defaults["tags"], old, environment)
-    defaults["replicas"] = list(replicas) if replicas else new_replicas(defaults.get("replicas", []))
-    defaults["protect"] = protect
-    secrets = []
-    for secret in dumped.get("secrets", []):
-        copied = {key: value for key, value in secret.items() if key not in ("import_id", "adopt")}
-        if copied.get("protect") == source.protected_by_default:
-            del copied["protect"]  # the source's default, not a choice of this secret's: the new default applies
-        copied["name"] = _renamed(secret["name"], old, environment, separator="/")
-        value = dict(copied["value"])
-        if "template" in value:
-            value["template"] = {key: (item if key in STRUCTURAL_TEMPLATE_KEYS or isinstance(item, (bool, int, float))
-                                       else PLACEHOLDER) for key, item in value["template"].items()}
-        copied["value"] = value
-        if "rotation" in copied:
-            copied["rotation"] = rotation(copied["rotation"])
-        copied["readers"] = readers(copied.get("readers", []))
-        copied["replicas"] = new_replicas(copied.get("replicas", []))
-        if "tags" in copied:
-            copied["tags"] = _retagged(copied["tags"], old, environment)
-        secrets.append({key: value for key, value in copied.items() if value != [] or key == "readers"})
-    parameters = [
-        {"name": _renamed_parameter(parameter["name"], old, environment), "value": PLACEHOLDER,
-         **({"description": parameter["description"]} if "description" in parameter else {})}
-        for parameter in dumped.get("parameters", [])
-    ]
-    document: dict = {"environment": environment, "security_account": security_account}
-    if organization_id:
-        document["organization_id"] = organization_id
-    document.update({"primary_region": region, "accounts": dict(accounts), "defaults": defaults,
-                     "secrets": secrets, "parameters": parameters})
-    notes = [f"# {environment}: the structure of environments/{old}.yaml (secrets-layout init --from {old}), none of"
-             " its values.",
-             f"# Replace every {PLACEHOLDER} (template values, parameter values, rotation endpoints) before deploying.",
-             "# Not copied: account IDs, KMS key ARNs, import_id/adopt, rotation VPCs, alerts."]
-    if dropped_readers:
-        notes.append(f"# Readers left out (no such account here; give --account NAME=ID): {', '.join(sorted(dropped_readers))}.")
-    from_config = sorted({secret["value"]["from_config"] for secret in secrets if "from_config" in secret["value"]})
-    if from_config:
-        notes.append(f"# Set the from_config values: pulumi config set --secret --stack {environment} NAME "
-                     f"(for {', '.join(from_config)}).")
-    text = "# yaml-language-server: $schema=schema.json\n" + "\n".join(notes) + "\n" + yaml.safe_dump(
-        document, sort_keys=False, allow_unicode=True, width=120)
-    from secrets_layout.declaration.loader import parse_declaration
-
-    try:
-        parse_declaration(text, f"environments/{environment}.yaml")
-    except DeclarationError as error:
-        raise ScaffoldInputError(f"--from {old}: the copied structure is not a valid declaration:\n{error}") from None
-    return text
-
-
-PLACEHOLDER = "REPLACE-ME"
-STRUCTURAL_TEMPLATE_KEYS = frozenset({"engine"})
-"""Template keys that are structure, not values: the managed rotation requires its engine."""
-
-
-def _renamed(name: str, old: str, new: str, separator: str = "-") -> str:
-    """`prod/orders/x` -> `qa/orders/x`, `prod-app` -> `qa-app`; other names unchanged."""
-    if name == old:
-        return new
-    return new + name[len(old):] if name.startswith(old + separator) else name
-
-
-def _renamed_parameter(name: str, old: str, new: str) -> str:
-    return "/" + _renamed(name[1:], old, new, "/") if name.startswith("/") else _renamed(name, old, new, "/")
-
-
-def _retagged(tags: Mapping[str, str], old: str, new: str) -> dict[str, str]:
-    return {key: (new if value == old else value) for key, value in tags.items()}
-
-
 class ScaffoldWriteError(ScaffoldError):
     """A folder or file could not be created (a file where a folder must be, no permission); nothing was written."""
 
 
-def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: bool) -> list[Path]:
+def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: bool,
+                          updated: Sequence[tuple[Path, str]] = ()) -> list[Path]:
     """Every file written, or none: each text goes to a temporary file beside its target first,
     and only when all of them exist are they moved into place (link() refuses a target created
-    since the check; rename() replaces one with --force). Folders made on the way are removed again
-    when something fails."""
+    since the check; rename() replaces one with --force, and each of `updated`, files whose text is
+    their own with lines added, last). Folders made on the way are removed again when something fails."""
+    replaceable = {path for path, _ in updated}
+    files = [*files, *updated]
     created_folders: list[Path] = []
     temporaries: list[tuple[Path, Path]] = []
     placed: list[Path] = []
@@ -409,7 +335,8 @@ def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: b
     try:
         for path, text in files:
             current = path
-            if force and (path.exists() or path.is_symlink()) and not path.is_file():
+            replacing = force or path in replaceable
+            if replacing and (path.exists() or path.is_symlink()) and not path.is_file():
                 raise ScaffoldWriteError(f"{_shown(path, root)} exists and is not a regular file; nothing was written. "
                                          "Move it away and run init again.")
             for folder in reversed([path.parent, *path.parent.parents]):
@@ -426,7 +353,7 @@ def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: b
             os.chmod(temporary, 0o666 & ~_umask())
         for temporary, path in temporaries:
             current = path
-            if force and path.exists():
+            if (force or path in replaceable) and path.exists():
                 os.replace(temporary, path)
             else:
                 os.link(temporary, path)
@@ -464,37 +391,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def render_environment(
-    environment: str,
-    *,
-    security_account: str = PLACEHOLDER_SECURITY_ACCOUNT,
-    region: str = DEFAULT_REGION,
-    accounts: Mapping[str, str] | None = None,
-    replicas: Sequence[str] = (),
-    organization_id: str | None = None,
-    owner: str = DEFAULT_OWNER,
-    settings: EnvironmentSettings = EnvironmentSettings(),
-) -> tuple[str, str, str]:
-    """The texts of the three files (declaration, stack file, policy config), unchecked."""
-    accounts = dict(accounts or {})
-    settings = settings.resolved()
-    return (
-        render_declaration(
-            environment,
-            security_account=security_account,
-            region=region,
-            accounts=accounts,
-            replicas=replicas,
-            organization_id=organization_id,
-            owner=owner,
-            settings=settings,
-        ),
-        render_stack_file(environment, region=region),
-        render_policy_config(environment, security_account=security_account, accounts=accounts,
-                             regions=[region, *replicas], settings=settings),
-    )
 
 
 _DECLARATION = Template("""\

@@ -12,10 +12,23 @@ new environment: `secrets_layout` is importable there only if it was installed t
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TEAM_FILE = """\
+secrets:
+  - name: acme/orders/api-token
+    kind: api-key
+    value: {external: true}
+    rotation: {enabled: false, reason: the vendor has no rotation API}
+    readers: [{account: app, roles: [OrdersRole]}]
+"""
+"""A team's secret in a user's repository (environment acme, its account `app`)."""
 
 
 def bare_venv(folder: Path) -> Path:
@@ -73,3 +86,26 @@ def plain_venv(folder: Path, requirements: list[str]) -> Path:
                 (visible / entry).symlink_to(base / entry)
     (own / "plain-dependencies.pth").write_text(f"{visible}\n")
     return python
+
+
+def virtualenv_python(folder: Path, project_file: str) -> Path:
+    """The python the Pulumi CLI runs a project (Pulumi.yaml) or a policy pack (PulumiPolicy.yaml) with:
+    `runtime.options.virtualenv`, relative to the file's folder, and its bin/python (pulumi/pulumi
+    sdk/python/toolchain: a relative virtualenv is taken from the project's or the pack's root)."""
+    import yaml
+
+    runtime = yaml.safe_load((folder / project_file).read_text())["runtime"]
+    assert runtime["name"] == "python"
+    return folder / runtime["options"]["virtualenv"] / "bin" / "python"
+
+
+def copy_of_the_checkout(destination: Path) -> Path:
+    """The files git knows (tracked or not ignored): what a clone plus the working tree's changes hold."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    return destination

@@ -13,7 +13,6 @@ policy config, and `preview --program` of the user's own Pulumi program that imp
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from install_support import bare_venv, clean_environment, plain_venv, site_packages
+from install_support import TEAM_FILE, bare_venv, clean_environment, copy_of_the_checkout, plain_venv, site_packages
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -54,12 +53,16 @@ USER_PROGRAM = textwrap.dedent("""\
 
 
 def test_every_package_of_the_checkout_is_in_the_wheel():
-    """pyproject.toml lists the packages (package-dir needs a list): a new subpackage must be added there."""
+    """pyproject.toml lists the packages (package-dir needs a list): a new subpackage must be added there,
+    and so must a folder of data files only (policies/config): setuptools calls every folder it ships
+    files from a package and warns about one it was not given ("Package ... is absent from the
+    `packages` configuration", https://setuptools.pypa.io/en/latest/userguide/datafiles.html)."""
     listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
     found = {".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "secrets_layout").rglob("__init__.py")}
     mapped = {f"secrets_layout.{folder}" for folder in ("components", "policies", "rotation")}
-    mapped |= {".".join(("secrets_layout", *path.parent.relative_to(ROOT).parts))
-               for folder in ("components", "policies") for path in (ROOT / folder).rglob("__init__.py")}
+    mapped |= {".".join(("secrets_layout", *path.relative_to(ROOT).parts))
+               for folder in ("components", "policies", "rotation") for path in (ROOT / folder).rglob("*")
+               if path.is_dir() and path.name != "__pycache__"}
     assert listed == found | mapped
     assert PYPROJECT["tool"]["setuptools"]["package-dir"] == {f"secrets_layout.{name}": name
                                                              for name in ("components", "policies", "rotation")}
@@ -72,22 +75,10 @@ def test_the_changelog_names_this_version_first():
     assert headings[-1].startswith("## [0.1.0] - ")
 
 
-def _copy_of_the_checkout(destination: Path) -> Path:
-    """The files git knows (tracked or not ignored): what a clone plus the working tree's changes hold."""
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            check=True, capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
-    return destination
-
-
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
-    source = _copy_of_the_checkout(work / "source")
+    source = copy_of_the_checkout(work / "source")
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"),
                             str(source)], capture_output=True, text=True, cwd=work, env=clean_environment())
     assert built.returncode == 0, built.stderr
@@ -151,6 +142,20 @@ def test_one_namespace_with_the_pack_and_the_rotation_code(installed, tmp_path):
 
 
 @pytest.mark.slow
+def test_installing_the_checkout_prints_no_warning(tmp_path):
+    """`pip install <checkout>` (what `pip install git+<repository>` does with its clone): no packaging
+    warning from the build. pip's own output is read as it is shown, without -v."""
+    source = copy_of_the_checkout(tmp_path / "checkout")
+    python = bare_venv(tmp_path / "venv")
+    result = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", str(source)],
+                            capture_output=True, text=True, cwd=tmp_path, env=clean_environment(), timeout=300)
+    assert result.returncode == 0, result.stderr
+    output = (result.stdout + result.stderr).splitlines()
+    assert [line for line in output if "warn" in line.lower()] == []
+    assert f"Successfully installed secrets-layout-{VERSION}" in output
+
+
+@pytest.mark.slow
 def test_version(installed, tmp_path):
     result = cli(installed, "--version", cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (0, f"secrets-layout {VERSION}\n", "")
@@ -162,7 +167,9 @@ def test_a_users_repository_from_init_to_preview(installed, user_repository):
                  cwd=user_repository)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ("wrote environments/acme.yaml\nwrote Pulumi.acme.yaml\nwrote policies/config/acme.json\n"
-                             "wrote environments/schema.json\n")
+                             "wrote environments/schema.json\nwrote Pulumi.yaml\nwrote __main__.py\nwrote requirements.txt\n"
+                             "wrote policies/PulumiPolicy.yaml\nwrote policies/__main__.py\nwrote policies/requirements.txt\n"
+                             "wrote .gitignore\n")
     declaration = user_repository / "environments" / "acme.yaml"
     declaration.write_text(declaration.read_text().replace("secrets: []\n", USER_SECRET, 1))
     # The user's own limit, stricter than the secret's 7-day recovery window (init writes 7).
@@ -199,14 +206,6 @@ def test_a_users_repository_from_init_to_preview(installed, user_repository):
 
 # -- a plain install: what a pre-commit hook installs (issue 21) ----------------------------------
 
-TEAM_FILE = textwrap.dedent("""\
-    secrets:
-      - name: acme/orders/api-token
-        kind: api-key
-        value: {external: true}
-        rotation: {enabled: false, reason: the vendor has no rotation API}
-        readers: [{account: app, roles: [OrdersRole]}]
-""")
 TEAM_SECRET_LINE = 2
 
 
@@ -216,7 +215,7 @@ def test_a_plain_install_needs_no_pulumi_grpc_or_boto3():
 
     base = {Requirement(text).name for text in PYPROJECT["project"]["dependencies"]}
     full = {Requirement(text).name for text in PYPROJECT["project"]["optional-dependencies"]["full"]}
-    assert base == {"pydantic", "pyyaml", "jsonschema", "detect-secrets"}
+    assert base == {"pydantic", "pyyaml", "jsonschema", "detect-secrets", "ruamel.yaml"}
     assert {"pulumi", "pulumi-aws", "pulumi-random", "pulumi-policy", "grpcio", "boto3"} <= full
 
 
@@ -378,7 +377,7 @@ def test_an_editable_install_maps_the_folders_too(tmp_path):
     package-dir to its folder (https://setuptools.pypa.io/en/latest/userguide/development_mode.html).
     secrets_layout/__init__.py's own mapping for an uninstalled checkout is taken out first, so
     the finder alone is what is tested."""
-    source = _copy_of_the_checkout(tmp_path / "checkout")
+    source = copy_of_the_checkout(tmp_path / "checkout")
     python = bare_venv(tmp_path / "venv")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--quiet",
                     "-e", str(source)], check=True, capture_output=True, cwd=tmp_path, env=clean_environment())

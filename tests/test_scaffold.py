@@ -12,6 +12,7 @@ import yaml
 
 from secrets_layout.declaration.loader import load_declaration, parse_declaration
 from secrets_layout.declaration.schema import schema_text
+from secrets_layout.environment_copy import SourceEnvironment, read_source
 from secrets_layout.engine.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
 from secrets_layout.policies.catalog import BY_NAME, POLICIES
 from secrets_layout.scaffold import (
@@ -50,6 +51,11 @@ SEEDS = {
 }
 
 
+def seed(environment: str) -> SourceEnvironment:
+    """An example environment of environments/ as `init --from` reads it."""
+    return read_source(ROOT / "environments", environment)
+
+
 def relative(paths: list[Path], root: Path) -> list[str]:
     return [str(path.relative_to(root)) for path in paths]
 
@@ -78,10 +84,16 @@ def uncommented_example(text: str) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+# What a repository without a Pulumi project gets besides (the project, the pack, .gitignore lines):
+# tests/test_project_files.py.
+PROJECT_FILES = ["Pulumi.yaml", "__main__.py", "requirements.txt", "policies/PulumiPolicy.yaml", "policies/__main__.py",
+                 "policies/requirements.txt", ".gitignore"]
+
+
 def test_writes_the_three_files_and_the_schema_they_reference(tmp_path):
     written = scaffold_environment("qa", tmp_path)
     assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json",
-                                           "environments/schema.json"]
+                                           "environments/schema.json", *PROJECT_FILES]
     assert written[:3] == scaffold_paths("qa", tmp_path)
     assert all(path.is_file() for path in written)
 
@@ -207,8 +219,7 @@ def test_protection_is_written_and_enforced_as_chosen(tmp_path, settings, protec
     ],
 )
 def test_init_from_keeps_the_sources_protection_unless_told(tmp_path, source, settings, expected):
-    original = load_declaration(ROOT / "environments" / f"{source}.yaml").declaration
-    scaffold_environment("qa", tmp_path, accounts={"qa-app": "888888888888"}, source=original, settings=settings)
+    scaffold_environment("qa", tmp_path, accounts={"qa-app": "888888888888"}, source=seed(source), settings=settings)
     copied = load_declaration(tmp_path / "environments/qa.yaml").declaration
     assert copied.defaults.protect is expected
     assert all(copied.protects(secret) is expected for secret in copied.secrets)
@@ -343,7 +354,7 @@ def test_force_overwrites(tmp_path):
         path.write_text("old\n")
     written = scaffold_environment("qa", tmp_path, accounts={"qa-app": "888888888888"}, force=True)
     assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json",
-                                           "environments/schema.json"]
+                                           "environments/schema.json", *PROJECT_FILES]
     assert load_declaration(tmp_path / "environments/qa.yaml").declaration.accounts["qa-app"].id == "888888888888"
     assert json.loads((tmp_path / "policies/config/qa.json").read_text())["secret-policy-allowed-accounts"][
         "allowedAccounts"] == [SECURITY, "888888888888"]
@@ -429,8 +440,7 @@ BAD_ENVIRONMENT = ("environment '{}' is not a valid name: use a lowercase slug o
          "--recovery-window-days 31: AWS keeps a deleted secret 7 to 30 days"),
         ("qa", {"settings": EnvironmentSettings(deny_outside="disabled")},
          "--deny-outside disabled: give one of mandatory, advisory"),
-        ("qa", {"settings": EnvironmentSettings(rotation_days=7),
-                "source": load_declaration(ROOT / "environments" / "prod.yaml").declaration},
+        ("qa", {"settings": EnvironmentSettings(rotation_days=7), "source": seed("prod")},
          "--rotation-days and --recovery-window-days set the defaults of a new declaration; a copy (--from prod) "
          "keeps its source's: change them in its defaults: afterwards"),
     ],
@@ -477,8 +487,7 @@ def test_the_schema_reference_resolves_in_a_repository_without_a_schema(tmp_path
     if source:
         (tmp_path / "environments").mkdir()
         (tmp_path / "environments" / "dev.yaml").write_text((ROOT / "environments" / "dev.yaml").read_text())
-    scaffold_environment("qa", tmp_path, source=load_declaration(ROOT / "environments" / "dev.yaml").declaration
-                         if source else None)
+    scaffold_environment("qa", tmp_path, source=seed("dev") if source else None)
     schema = schema_reference(tmp_path / "environments" / "qa.yaml")
     assert schema.is_file()
     assert schema.read_text() == schema_text()
@@ -489,7 +498,8 @@ def test_an_existing_schema_is_referenced_and_kept(tmp_path):
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "schema.json").write_text('{"title": "mine"}\n')
     written = scaffold_environment("qa", tmp_path)
-    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json"]
+    assert relative(written, tmp_path) == ["environments/qa.yaml", "Pulumi.qa.yaml", "policies/config/qa.json",
+                                           *PROJECT_FILES]
     assert schema_reference(tmp_path / "environments" / "qa.yaml").read_text() == '{"title": "mine"}\n'
 
 
@@ -542,14 +552,17 @@ def source_values(declaration) -> set[str]:
 def test_init_from_copies_the_structure_and_validates(tmp_path, source):
     original = load_declaration(ROOT / "environments" / f"{source}.yaml").declaration
     scaffold_environment("qa", tmp_path, security_account="999999999999", region="eu-central-1",
-                         accounts={"qa-app": "888888888888"}, source=original)
+                         accounts={"qa-app": "888888888888"}, source=seed(source))
     copied = load_declaration(tmp_path / "environments" / "qa.yaml").declaration
     assert copied.environment == "qa" and copied.security_account == "999999999999"
     assert copied.primary_region == "eu-central-1" and copied.organization_id is None
     assert [secret.name for secret in copied.secrets] == [
         "qa" + secret.name[len(source):] for secret in original.secrets]
     for new, old in zip(copied.secrets, original.secrets):
-        assert (new.kind, new.format, new.description) == (old.kind, old.format, old.description)
+        # The environment's name in a description is the new one's (tests/test_environment_copy.py).
+        description = {"Stripe test-mode key of staging": "Stripe test-mode key of qa"}.get(old.description,
+                                                                                             old.description)
+        assert (new.kind, new.format, new.description) == (old.kind, old.format, description)
         assert new.value.from_config == old.value.from_config and new.value.external == old.value.external
         assert new.value.generate == old.value.generate
         assert sorted(new.value.template or {}) == sorted(old.value.template or {})
@@ -565,7 +578,7 @@ def test_init_from_copies_the_structure_and_validates(tmp_path, source):
 def test_init_from_copies_no_value_of_its_source(tmp_path, source):
     original = load_declaration(ROOT / "environments" / f"{source}.yaml").declaration
     scaffold_environment("qa", tmp_path, security_account="999999999999", accounts={"qa-app": "888888888888"},
-                         source=original)
+                         source=seed(source))
     text = (tmp_path / "environments" / "qa.yaml").read_text()
     scalars = set(scalar_strings(yaml.safe_load(text)))
     # a short value (a user name "orders") may be a word of a secret's name; a long one may not appear at all
@@ -578,7 +591,7 @@ def test_init_from_copies_no_value_of_its_source(tmp_path, source):
 def test_init_from_keeps_readers_of_the_renamed_accounts_it_is_given(tmp_path):
     original = load_declaration(ROOT / "environments" / "prod.yaml").declaration
     scaffold_environment("qa", tmp_path, accounts={"qa-app": "888888888888", "qa-data": "777777777777"},
-                         source=original)
+                         source=seed("prod"))
     copied = load_declaration(tmp_path / "environments" / "qa.yaml").declaration
     for new, old in zip(copied.secrets, original.secrets):
         assert [(reader.account, reader.roles) for reader in new.readers] == [
@@ -588,14 +601,15 @@ def test_init_from_keeps_readers_of_the_renamed_accounts_it_is_given(tmp_path):
 
 
 def test_init_from_says_what_it_left_out(tmp_path):
-    original = load_declaration(ROOT / "environments" / "prod.yaml").declaration
-    scaffold_environment("qa", tmp_path, source=original)
+    scaffold_environment("qa", tmp_path, source=seed("prod"))
     header = [line for line in (tmp_path / "environments" / "qa.yaml").read_text().splitlines() if line.startswith("#")]
     assert header == [
         "# yaml-language-server: $schema=schema.json",
-        "# qa: the structure of environments/prod.yaml (secrets-layout init --from prod), none of its values.",
+        "# qa: what environments/prod.yaml declares (secrets-layout init --from prod), none of its values.",
         "# Replace every REPLACE-ME (template values, parameter values, rotation endpoints) before deploying.",
         "# Not copied: account IDs, KMS key ARNs, import_id/adopt, rotation VPCs, alerts.",
         "# Readers left out (no such account here; give --account NAME=ID): prod-app, prod-data.",
         "# Set the from_config values: pulumi config set --secret --stack qa NAME (for sendgridApiKey, stripeApiKey).",
+        # The source's own comments follow, as it wrote them.
+        "# Production secrets, held in the security account and read cross-account by the prod accounts.",
     ]

@@ -57,6 +57,12 @@ def project_defaults() -> dict[str, str]:
     return {key: spec["default"] for key, spec in PROJECT_FILE.get("config", {}).items() if "default" in spec}
 
 
+# What `pulumi new` copies of this repository that `init` would write into a repository without it (the
+# project, the policy pack, .gitignore): with them, init adds only the environment's files.
+PROJECT_OF_THE_TEMPLATE = ["Pulumi.yaml", "__main__.py", "requirements.txt", "policies/PulumiPolicy.yaml",
+                           ".gitignore"]
+
+
 def stack_file_of_pulumi_new(answers: dict[str, str]) -> str:
     return yaml.safe_dump({"config": answers}, sort_keys=True)
 
@@ -114,6 +120,9 @@ def test_the_project_file_names_every_config_key_the_program_reads(environment):
 ], ids=["the defaults", "own answers"])
 def test_a_stack_made_by_pulumi_new_leads_to_a_deployable_first_declaration(tmp_path, answers, expected):
     stack = "dev"
+    for name in PROJECT_OF_THE_TEMPLATE:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text((ROOT / name).read_text())
     given = {key: question["default"] for key, question in TEMPLATE.items()} | answers
     stack_file = tmp_path / f"Pulumi.{stack}.yaml"
     stack_file.write_text(stack_file_of_pulumi_new(given))
