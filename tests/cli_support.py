@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,18 @@ def run_cli(*arguments: str, cwd: Path = ROOT, timeout: float = 300) -> subproce
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([str(COMMAND), *arguments], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=environment, check=False)
+
+
+def copy_of_the_checkout(destination: Path) -> Path:
+    """The files git knows (tracked or not ignored): what a clone plus the working tree's changes hold."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    return destination
 
 
 def assert_no_traceback(result: subprocess.CompletedProcess) -> None:

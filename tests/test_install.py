@@ -13,7 +13,6 @@ policy config, and `preview --program` of the user's own Pulumi program that imp
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_support import copy_of_the_checkout as _copy_of_the_checkout
 from install_support import bare_venv, clean_environment, plain_venv, site_packages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,18 +70,6 @@ def test_the_changelog_names_this_version_first():
     assert headings[0] == "## [Unreleased]"
     assert headings[1].startswith(f"## [{VERSION}] - ")
     assert headings[-1].startswith("## [0.1.0] - ")
-
-
-def _copy_of_the_checkout(destination: Path) -> Path:
-    """The files git knows (tracked or not ignored): what a clone plus the working tree's changes hold."""
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            check=True, capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
-    return destination
 
 
 @pytest.fixture(scope="module")
