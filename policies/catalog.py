@@ -18,6 +18,7 @@ from .checks.keys import (
 from .checks.naming import SECRET_NAME_CONVENTION
 from .checks.regions import SECRET_REGION_ALLOWED, SECRET_REPLICA_NO_FORCE_OVERWRITE, SECRET_REPLICA_REGIONS_ALLOWED
 from .checks.rotation import SECRET_ROTATION_MAX_INTERVAL, SECRET_ROTATION_REQUIRED
+from .checks.strength import GENERATED_CREDENTIAL_STRENGTH
 from .checks.tagging import SECRET_REQUIRED_TAGS
 from .definition import PolicyDefinition
 
@@ -39,6 +40,7 @@ POLICIES: Tuple[PolicyDefinition, ...] = (
     KMS_KEY_NOT_PENDING_DELETION,
     SECRET_REGION_ALLOWED,
     SECRET_REPLICA_NO_FORCE_OVERWRITE,
+    GENERATED_CREDENTIAL_STRENGTH,
 )
 
 BY_NAME: Dict[str, PolicyDefinition] = {policy.name: policy for policy in POLICIES}

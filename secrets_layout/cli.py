@@ -349,16 +349,18 @@ def _validate(arguments: argparse.Namespace) -> int:
     if policy_config not in (None, AUTO_POLICY_CONFIG):
         check_regular(Path(policy_config))
     configs: dict[Path, dict] = {}  # each policy config is read once, however many files use it
-    results = [_validate_file(file, policy_config, configs) for file in _declaration_files(arguments.paths)]
+    lower: dict[str, object] = {}  # and each lower environment's declaration
+    results = [_validate_file(file, policy_config, configs, lower) for file in _declaration_files(arguments.paths)]
     report = validation_report.as_json if arguments.format == "json" else validation_report.as_text
     sys.stdout.write(report(results))
     return EXIT_OK if all(result.valid for result in results) else EXIT_FINDINGS
 
 
-def _validate_file(file: Path, policy_config: str | None = None,
-                   configs: dict[Path, dict] | None = None) -> validation_report.FileResult:
+def _validate_file(file: Path, policy_config: str | None = None, configs: dict[Path, dict] | None = None,
+                   lower: dict[str, object] | None = None) -> validation_report.FileResult:
     from secrets_layout.declaration.folder import declared_twice
     from secrets_layout.declaration.loader import load_declaration
+    from secrets_layout.findings.parity import parity_issues
 
     # A folder's own reading says it is declared twice; a file's is said here (declared_twice).
     twice = [] if is_folder(file) else declared_twice(str(file))
@@ -369,10 +371,11 @@ def _validate_file(file: Path, policy_config: str | None = None,
     except OSError as error:
         raise UsageError(str(error) if isinstance(error, UnreadableFile) else f"{shown(file)}: {error.strerror}") from None
     counts = (len(loaded.declaration.secrets), len(loaded.declaration.parameters))
+    parity = parity_issues(loaded, {} if lower is None else lower)
     if policy_config is None:
-        return validation_report.FileResult(str(file), twice, *counts)
+        return validation_report.FileResult(str(file), twice, *counts, warnings=parity)
     checked = _check_policies(file, loaded, policy_config, {} if configs is None else configs, counts)
-    return dataclasses.replace(checked, issues=twice + checked.issues)
+    return dataclasses.replace(checked, issues=twice + checked.issues, warnings=[*checked.warnings, *parity])
 
 
 def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, dict],

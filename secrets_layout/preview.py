@@ -44,9 +44,10 @@ from secrets_layout.engine.program_failure import program_failure
 from secrets_layout.engine.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
 from secrets_layout.engine.tracing import ViolationLocator, locate_resources
 from secrets_layout.engine.workers import InProcess, SimulationRunner
-from secrets_layout.errors import DeclarationError, printable
+from secrets_layout.errors import DeclarationError, printable, printable_file
 from secrets_layout.files import shown
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
+from secrets_layout.findings.parity import parity_issues
 from secrets_layout.findings.recheck import FindingResolver, Run
 
 PACKAGED_PROGRAM = Path(__file__).resolve().parent / "program.py"
@@ -245,7 +246,8 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     ]
     return PreviewReport(
         environment=environment, file=file, policy_config=_shown(config_file), resources=resources,
-        violations=violations, cost=estimate(loaded.declaration), base=base, base_cost=base_cost, warnings=warnings,
+        violations=violations, cost=estimate(loaded.declaration), base=base, base_cost=base_cost,
+        warnings=warnings + parity_made(loaded, base_loaded if base is not None else None),
     )
 
 
@@ -260,6 +262,17 @@ def _program_failures_told(program: Path) -> Iterator[None]:
         if failure is None:
             raise
         raise PreviewUsageError(failure) from None
+
+
+def parity_made(head: LoadedDeclaration, base: LoadedDeclaration | None) -> list[str]:
+    """Rotation parity with the lower environments (findings/parity.py) that this change makes: every
+    difference of the head's without --base, else those the base revision did not have (compared by what
+    they say, which names the secret and its counterpart, not by where they are)."""
+    read: dict[str, Any] = {}
+    before = ({issue.message for issue in parity_issues(base, read, beside=head.declaration_path)}
+              if base is not None else set())
+    return [f"rotation parity: {printable_file(issue.file)}:{issue.line}: {issue.path}: {issue.message}"
+            for issue in parity_issues(head, read) if issue.message not in before]
 
 
 @dataclass(frozen=True)

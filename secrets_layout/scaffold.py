@@ -532,6 +532,11 @@ def render_policy_config(
         "kms-key-not-pending-deletion": {"enforcementLevel": "mandatory"},
         "secret-region-allowed": {"enforcementLevel": "advisory", "allowedRegions": list(dict.fromkeys(regions))},
         "secret-replica-no-force-overwrite": {"enforcementLevel": "advisory"},
+        "generated-credential-strength": {
+            "enforcementLevel": "mandatory",
+            "minimumLength": 32,
+            "requiredClasses": ["lowercase", "uppercase", "digits", "punctuation"],
+        },
     }
     return json.dumps(config, indent=2) + "\n"
 

@@ -72,6 +72,10 @@ DESCRIPTIONS = {
     "secret-region-allowed": "Secrets live in an allowed region (their own or their provider's region).",
     "secret-replica-no-force-overwrite": "Secrets do not set force_overwrite_replica_secret, which overwrites an "
                                          "existing secret in a replica region.",
+    "generated-credential-strength": "Generated passwords (random passwords, AWS's rotation applications, "
+                                     "aws-native generated secret strings) have at least minimumLength characters of "
+                                     "every required class and leave out at most maximumExcludedCharacters "
+                                     "characters.",
 }
 DEFAULT_LEVELS = {name: "mandatory" for name in DESCRIPTIONS}
 DEFAULT_LEVELS.update({"secret-policy-deny-outside": "advisory", "secret-replica-regions-allowed": "advisory",
@@ -362,6 +366,16 @@ CASES += [
        "eu-west-1). A secret outside the approved regions escapes the data-residency and recovery plan. Deploy it "
        'with a provider of an allowed region (region=...), or add ap-southeast-1 to "allowedRegions" in the policy '
        "pack config.")]),
+    ("credential-strength", "generated-credential-strength", "prod",
+     [*PROD, Resource("random:index/randomPassword:RandomPassword", "orders-db-password",
+                      {"length": 32, "special": True, "overrideSpecial": "!#$%&*()-_=+[]{}<>:?"},
+                      urn=urn("prod", "random:index/randomPassword:RandomPassword", "orders-db-password"))],
+     [*PROD, Resource("random:index/randomPassword:RandomPassword", "orders-db-password", {"length": 20},
+                      urn=urn("prod", "random:index/randomPassword:RandomPassword", "orders-db-password"))],
+     [(urn("prod", "random:index/randomPassword:RandomPassword", "orders-db-password"), "mandatory",
+       "length is 20, shorter than the minimum of 32 characters. A short password, or one drawn from fewer "
+       "characters, is found by guessing sooner; AWS's own rotation functions generate 32 characters of every "
+       "class. Set length to 32 or more.")]),
     ("force-overwrite", "secret-replica-no-force-overwrite", "prod", PROD,
      replace(PROD, SECRET, props={"forceOverwriteReplicaSecret": True}),
      [(SECRET_URN, "advisory",

@@ -71,7 +71,7 @@ def test_what_publish_uploads_is_the_pack_folder():
     assert files == ["PulumiPolicy.yaml", "README.md", "__init__.py", "__main__.py", "catalog.py",
                      "checks/__init__.py", "checks/access.py", "checks/deletion.py", "checks/documents.py",
                      "checks/keys.py", "checks/links.py", "checks/naming.py", "checks/regions.py",
-                     "checks/rotation.py", "checks/schemas.py", "checks/tagging.py",
+                     "checks/rotation.py", "checks/schemas.py", "checks/strength.py", "checks/tagging.py",
                      "config/dev.json", "config/prod.json", "config/shared-services.json", "config/staging.json",
                      "definition.py", "findings.py", "pack.py", "requirements.txt", "resource_policy.py",
                      "resources.py", "schedule.py"]

@@ -361,7 +361,7 @@ def test_catalog_is_complete():
         "secret-policy-no-public-access", "secret-policy-allowed-accounts", "secret-policy-deny-outside",
         "secret-required-tags", "secret-protected", "kms-key-rotation-enabled", "secret-replica-regions-allowed",
         "kms-key-policy-no-public-access", "kms-key-not-pending-deletion", "secret-region-allowed",
-        "secret-replica-no-force-overwrite"}
+        "secret-replica-no-force-overwrite", "generated-credential-strength"}
 
 
 def test_pack_modules_import_nothing_of_ours():

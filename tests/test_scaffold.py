@@ -134,6 +134,11 @@ def test_new_environment_policy_config_exact(tmp_path):
         "kms-key-not-pending-deletion": {"enforcementLevel": "mandatory"},
         "secret-region-allowed": {"enforcementLevel": "advisory", "allowedRegions": ["eu-central-1", "eu-west-1"]},
         "secret-replica-no-force-overwrite": {"enforcementLevel": "advisory"},
+        "generated-credential-strength": {
+            "enforcementLevel": "mandatory",
+            "minimumLength": 32,
+            "requiredClasses": ["lowercase", "uppercase", "digits", "punctuation"],
+        },
     }
     assert list(json.loads(text)) == list(BY_NAME)
     assert (tmp_path / "Pulumi.qa.yaml").read_text() == (

@@ -40,15 +40,18 @@ def run_audit_command(
     from secrets_layout.audit.messages import is_endpoint_url, mask_userinfo, printable
     from secrets_layout.audit.options import AuditOptions, maximum_rotation_days, period
     from secrets_layout.audit.run import run_audit
+    from secrets_layout.findings.parity import lower_declarations
     from secrets_layout.reports.audit import RENDERERS
 
     path = Path(arguments.path)
     check_regular(path)
     try:
-        declaration = load(path).declaration
+        loaded = load(path)
     except DeclarationError as error:
         sys.stdout.write(validation_report.as_text([validation_report.FileResult(str(path), error.issues)]))
         return EXIT_FINDINGS
+    declaration = loaded.declaration
+    lower = lower_declarations(loaded, {})
     now = now or datetime.now(timezone.utc)
     endpoint_url = arguments.endpoint_url
     if endpoint_url is not None and not is_endpoint_url(endpoint_url):
@@ -63,7 +66,7 @@ def run_audit_command(
             athena_table=arguments.athena_table, lookup_events=not arguments.no_lookup_events,
             policy_config=arguments.policy_config,
         )
-        report = run_audit(declaration, options, aws_clients(endpoint_url), now=now)
+        report = run_audit(declaration, options, aws_clients(endpoint_url), now=now, lower=lower)
     except AuditUsageError as error:
         raise usage_error(printable(str(error))) from None
     except AuditError as error:

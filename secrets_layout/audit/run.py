@@ -7,7 +7,7 @@ and stops (AuditError, exit 2). The access history's sources are read each on it
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
 from secrets_layout.audit.access import Ownership, access_findings, secret_name_of, summarise_access
@@ -15,13 +15,17 @@ from secrets_layout.audit.analysis import audit_secrets, last_failures
 from secrets_layout.audit.collect import AwsClients, KeyResolver, list_live_secrets
 from secrets_layout.audit.findings import AuditReport
 from secrets_layout.audit.options import AuditOptions, validate_options
+from secrets_layout.audit.parity import untested_below
 from secrets_layout.audit.sources import planned_sources, read_history
 from secrets_layout.declaration.models import Declaration
+from secrets_layout.declaration.parity import Lower
 
 
 def run_audit(
-    declaration: Declaration, options: AuditOptions, clients: AwsClients, *, now: datetime | None = None
+    declaration: Declaration, options: AuditOptions, clients: AwsClients, *, now: datetime | None = None,
+    lower: Mapping[str, Lower] | None = None,
 ) -> AuditReport:
+    """`lower`: the declarations of `declaration.lower_environments` (findings.parity.lower_declarations)."""
     now = now or datetime.now(timezone.utc)
     validate_options(options)
     notes: list[str] = []
@@ -44,7 +48,9 @@ def run_audit(
         declaration, live_by_region, expected_keys=expected_keys, now=now, maximum_days=options.maximum_days,
         unread_days=options.unread_days, failures=_failures_by_name(history.rotation_failures),
     )
-    findings = sorted(set(findings) | set(access_findings(access, declaration)))
+    below, below_notes = untested_below(declaration, lower or {}, clients, resolver, now)
+    notes.extend(below_notes)
+    findings = sorted(set(findings) | set(access_findings(access, declaration)) | set(below))
     return AuditReport(
         environment=declaration.environment, security_account=declaration.security_account, regions=tuple(regions),
         since=options.since, until=options.until, generated_at=now, maximum_rotation_days=options.maximum_days,

@@ -46,6 +46,11 @@ AccountId = Annotated[
     StringConstraints(pattern=r"^\d{12}$"),
     Field(description='A 12-digit AWS account ID, quoted ("111111111111") so YAML keeps it a string.'),
 ]
+EnvironmentName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$"),
+    Field(description="Another environment's slug, as its declaration's environment: says it."),
+]
 AccountName = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$"),
@@ -658,6 +663,24 @@ class Declaration(DeclarationModel):
     alerts: Alerts | None = Field(
         None, description="Alert an SNS topic when a rotation fails or is abandoned, in every region of the layout."
     )
+    lower_environments: list[EnvironmentName] = Field(
+        default_factory=list,
+        description=(
+            "Environments a change reaches before this one, declared beside it (e.g. [dev, staging]). Each secret "
+            "here should have a counterpart there (the same <service>/<name>) that rotates the same way, so its "
+            "rotation runs there first: validate and preview report a difference (advisory), and audit a rotation "
+            "that has not succeeded there within its interval."
+        ),
+    )
+
+    @field_validator("lower_environments")
+    @classmethod
+    def _other_environments(cls, names: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("environment") in names:
+            raise ValueError("an environment is not lower than itself; remove its own name")
+        if len(set(names)) != len(names):
+            raise ValueError("each environment once; remove the repeated name")
+        return names
 
     @field_validator("alerts")
     @classmethod

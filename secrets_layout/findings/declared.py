@@ -23,14 +23,20 @@ from pathlib import Path as FilePath
 from typing import Any
 
 from secrets_layout.components.policy_documents import secret_policy_for
-from secrets_layout.components.rotation_settings import rotation_method, rotation_rules
-from secrets_layout.components.secret_settings import secret_tags
+from secrets_layout.components.rotation_settings import (
+    rotation_method,
+    rotation_rules,
+    sar_application_id,
+    sar_exclude_characters,
+)
+from secrets_layout.components.secret_settings import excluded_characters, password_settings, secret_tags
 from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.declaration.models import Declaration, Secret
 from secrets_layout.errors import Issue, format_path, printable
 from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
 from secrets_layout.policies.catalog import POLICIES
 from secrets_layout.policies.findings import CannotCheck, Finding, NotApplicable
+from secrets_layout.policies.checks.strength import RANDOM_PASSWORD, ROTATION_APPLICATION
 from secrets_layout.policies.resources import SECRET, SECRET_POLICY, SECRET_ROTATION, Resource
 from secrets_layout.repository import find_upwards
 
@@ -113,7 +119,30 @@ def declared_resources(declaration: Declaration) -> list[DeclaredResource]:
                  "rotationRules": _camel(rotation_rules(secret.rotation))},
                 urn=_urn(declaration, SECRET_ROTATION, f"{secret.name}-rotation"), name=f"{secret.name}-rotation",
                 property_dependencies={"secretId": (secret_urn,)}, **common), index))
+        found.extend(DeclaredResource(resource, index) for resource in _generators(declaration, secret, common))
     return found
+
+
+def _generators(declaration: Declaration, secret: Secret, common: Mapping[str, Any]) -> list[Resource]:
+    """What generates the secret's passwords: its RandomPassword (value.generate, components/secret.py)
+    and AWS's rotation application of a managed rotation (with the excluded characters it is given,
+    components/rotation_settings.managed_rotation_groups)."""
+    generators = []
+    if secret.value.generate is not None and secret.adopt is None:
+        generators.append(Resource(
+            RANDOM_PASSWORD, _camel(password_settings(secret)),
+            urn=_urn(declaration, RANDOM_PASSWORD, f"{secret.name}-password"), name=f"{secret.name}-password",
+            **common))
+    rotation = secret.rotation
+    if rotation is not None and rotation.enabled and rotation.managed is not None:
+        excluded = sar_exclude_characters(excluded_characters(secret))
+        generators.append(Resource(
+            ROTATION_APPLICATION,
+            {"applicationId": sar_application_id(rotation.managed),
+             "parameters": {"excludeCharacters": excluded} if excluded else {}},
+            urn=_urn(declaration, ROTATION_APPLICATION, f"{secret.name}-rotation-app"),
+            name=f"{secret.name}-rotation-app", **common))
+    return generators
 
 
 def _adopted_secret_inputs(secret: Secret) -> dict[str, Any]:

@@ -23,11 +23,11 @@ from secrets_layout.declaration.models import Declaration
 from secrets_layout.declaration.yaml_source import Position, SourceMap
 from secrets_layout.errors import Path, format_path
 from secrets_layout.policies.checks.naming import suggest_name
+from secrets_layout.policies.checks.strength import RANDOM_PASSWORD, ROTATION_APPLICATION
 from secrets_layout.policies.findings import Finding
 from secrets_layout.policies.resources import SECRET, SECRET_POLICY, SECRET_ROTATION
 
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
-RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,24 @@ def _rotation_fields(subject: Subject, declaration: Declaration) -> list[Path]:
     return [*(_secret(subject, "rotation", field) for field in fields), _secret(subject, "rotation")]
 
 
+_GENERATOR_SETTINGS = {
+    "length": ("length",),
+    "special": ("exclude_punctuation",),
+    "overrideSpecial": ("exclude_characters",),
+    "parameters": ("exclude_characters",),   # AWS's rotation application: its excludeCharacters
+}
+
+
+def _generator_fields(subject: Subject, declaration: Declaration) -> list[Path]:
+    """The RandomPassword and the rotation application, both written from `value.generate`
+    (components/secret_settings.password_settings, excluded_characters)."""
+    path = subject.finding.path
+    fields = _GENERATOR_SETTINGS.get(path[0], ()) if path else ()
+    generate = ("value", "generate")
+    return [*(_secret(subject, *generate, field) for field in fields), _secret(subject, *generate),
+            _secret(subject, "value")]
+
+
 FieldResolver = Callable[[Subject, Declaration], list[Path]]
 
 BY_RESOURCE_TYPE: Mapping[str, FieldResolver] = {
@@ -122,7 +140,8 @@ BY_RESOURCE_TYPE: Mapping[str, FieldResolver] = {
     SECRET_POLICY: _policy_fields,
     SECRET_ROTATION: _rotation_fields,
     SECRET_VERSION: lambda subject, declaration: [_secret(subject, "value")],
-    RANDOM_PASSWORD: lambda subject, declaration: [_secret(subject, "value")],
+    RANDOM_PASSWORD: _generator_fields,
+    ROTATION_APPLICATION: _generator_fields,
 }
 """The resources a secret's component makes -> the declaration fields their inputs come from."""
 
@@ -245,6 +264,17 @@ def _fix_region(context: FixContext) -> str:
             "region creates new secrets), or add the region to allowedRegions in the policy config")
 
 
+def _fix_strength(context: FixContext) -> str:
+    field = context.path[-1] if context.path else None
+    if field == "length":
+        return f"set `length:` to {_days(context, 'minimumLength', 32)} or more"
+    if field == "exclude_punctuation":
+        return "remove `exclude_punctuation: true` (exclude only the characters the system rejects)"
+    if field == "exclude_characters":
+        return "exclude fewer characters in `exclude_characters:`: only those the system that uses it rejects"
+    return "generate the value with `value.generate` of at least the configured length and every character class"
+
+
 YAML_FIXES: Mapping[str, Callable[[FixContext], str]] = {
     "secret-rotation-max-interval": _fix_interval,
     "secret-rotation-required": _fix_rotation,
@@ -258,6 +288,7 @@ YAML_FIXES: Mapping[str, Callable[[FixContext], str]] = {
     "secret-customer-managed-key": _fix_primary_key,
     "secret-name-convention": _fix_name,
     "secret-region-allowed": _fix_region,
+    "generated-credential-strength": _fix_strength,
 }
 """Policy -> the fix in declaration terms, replacing the finding's own fix (which names resource inputs)."""
 

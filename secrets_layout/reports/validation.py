@@ -15,7 +15,7 @@ class FileResult:
     secrets: int = 0
     parameters: int = 0
     warnings: list[Issue] = field(default_factory=list)
-    """Advisory policy violations (validate --policy-config): shown, not failing."""
+    """Advisory findings (the policy pack's advisory violations, rotation parity): shown, not failing."""
     policy_config: str | None = None
     """The policy config the declaration was also checked against."""
 
