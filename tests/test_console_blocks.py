@@ -179,7 +179,8 @@ DECLARE_THE_EXAMPLE = ("sed -i -e '/^secrets: \\[\\]$/d' -e '/^# secrets:$/,/^# 
                        "environments/acme.yaml")
 """What the README's `$EDITOR` step does here: the commented example secret `init` writes, uncommented."""
 NEW_REPOSITORY = Situation(an_empty_folder, stand_ins={
-    'pip install "secrets-layout[full] @ git+<this repository>@v0.2.0"': ":  # this checkout's .venv stands for it",
+    "python3 -m venv .venv && . .venv/bin/activate": ":  # this checkout's .venv, first on PATH, stands for it",
+    'pip install "secrets-layout[full] @ git+<this repository\'s URL>"': ":  # and for what it installs",
     "$EDITOR environments/acme.yaml        # declare a secret (the file shows an example)": DECLARE_THE_EXAMPLE,
 })
 
