@@ -14,8 +14,6 @@ the grant written here is the printed policy (for a role reading several secrets
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +21,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from secrets_layout.components.providers import assumed_role_provider
+from secrets_layout.components.plan.builder import PlanBuilder
+from secrets_layout.components.plan.consumer import CONSUMER_GRANTS, plan_consumer_grants, role_resource_suffix
+from secrets_layout.components.realize import Bindings, PlannedComponent, Realized
+
+__all__ = ["ConsumerGrants", "ConsumerGrantsArgs", "role_resource_suffix"]
 
 
 @dataclass
@@ -42,34 +44,22 @@ class ConsumerGrantsArgs:
     """Reader role (name or path/name) -> its read policy (policy_documents.consumer_grant_policies)."""
 
 
-def role_resource_suffix(role: str) -> str:
-    return re.sub(r"[^A-Za-z0-9-]+", "-", role).strip("-")
-
-
-class ConsumerGrants(pulumi.ComponentResource):
+class ConsumerGrants(PlannedComponent):
     """Inline read policies on the reader roles of one consumer account."""
 
+    TYPE = CONSUMER_GRANTS
     provider: aws.Provider
     policies: dict[str, aws.iam.RolePolicy]
 
     def __init__(self, name: str, args: ConsumerGrantsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("secrets-layout:consumer:ConsumerGrants", name, None, opts)
-        self.provider = assumed_role_provider(
-            f"{name}-provider",
-            role_arn=args.deploy_role_arn,
-            account_id=args.account_id,
-            region=args.region,
-            session_name=f"secrets-layout-{args.environment}",
-            parent=self,
-        )
-        self.policies = {}
-        for role, policy in args.policies_by_role.items():
-            self.policies[role] = aws.iam.RolePolicy(
-                f"{name}-{role_resource_suffix(role)}",
-                # RolePolicy takes the role's name; a path (team/AppRole) is not part of it.
-                role=role.rsplit("/", 1)[-1],
-                name=f"secrets-layout-{args.environment}-read",
-                policy=json.dumps(policy),
-                opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
-            )
-        self.register_outputs({"roles": sorted(args.policies_by_role)})
+        super().__init__(self.TYPE, name, None, opts)
+        plan = PlanBuilder()
+        plan_consumer_grants(plan, name, parent=None, environment=args.environment, account_id=args.account_id,
+                             deploy_role_arn=args.deploy_role_arn, region=args.region,
+                             policies_by_role=args.policies_by_role)
+        self._realize_alone(plan.build(), Bindings())
+
+    def take(self, realized: Realized) -> None:
+        self.provider = realized[f"{self._name}-provider"]
+        roles = realized.plan.by_key()[self._name].outputs["roles"]
+        self.policies = {role: realized[f"{self._name}-{role_resource_suffix(role)}"] for role in roles}

@@ -12,7 +12,6 @@ with a key of its own region.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +19,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from secrets_layout.components.policy_documents import kms_key_policy
-from secrets_layout.declaration.models import MANAGED_BY
+from secrets_layout.components.plan.builder import PlanBuilder
+from secrets_layout.components.plan.keys import REGIONAL_KEY, key_alias, plan_regional_key  # noqa: F401 - key_alias is public here too
+from secrets_layout.components.realize import Bindings, PlannedComponent, Realized
 
 
 @dataclass
@@ -45,39 +45,25 @@ class RegionalKeyArgs:
     """Key policy statements other parts of the layout need (e.g. EventBridge for an encrypted alert topic)."""
 
 
-def key_alias(environment: str) -> str:
-    return f"alias/secrets/{environment}"
-
-
-class RegionalKey(pulumi.ComponentResource):
+class RegionalKey(PlannedComponent):
     """A KMS key with rotation on, its alias and a key policy for cross-account reads."""
 
+    TYPE = REGIONAL_KEY
     key: aws.kms.Key
     alias: aws.kms.Alias
     key_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: RegionalKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("secrets-layout:kms:RegionalKey", name, None, opts)
-        policy = kms_key_policy(
-            region=args.region,
-            security_account=args.security_account,
-            reader_roles=args.reader_roles,
-            service_statements=args.service_statements,
-        )
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            description=f"Secrets Manager secrets of {args.environment} ({args.region})",
-            enable_key_rotation=True,
-            deletion_window_in_days=args.deletion_window_in_days,
-            policy=json.dumps(policy),
-            tags={**args.tags, "environment": args.environment, "managed-by": MANAGED_BY},
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, protect=args.protect),
-        )
-        self.alias = aws.kms.Alias(
-            f"{name}-alias",
-            name=key_alias(args.environment),
-            target_key_id=self.key.key_id,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
-        )
+        super().__init__(self.TYPE, name, None, opts)
+        bindings, plan = Bindings(), PlanBuilder()
+        plan_regional_key(plan, name, parent=None, environment=args.environment, region=args.region,
+                          security_account=args.security_account, reader_roles=args.reader_roles,
+                          provider=bindings.external(args.provider), protect=args.protect,
+                          deletion_window_in_days=args.deletion_window_in_days, tags=args.tags,
+                          service_statements=args.service_statements)
+        self._realize_alone(plan.build(), bindings)
+
+    def take(self, realized: Realized) -> None:
+        self.key = realized[f"{self._name}-key"]
+        self.alias = realized[f"{self._name}-alias"]
         self.key_arn = self.key.arn
-        self.register_outputs({"key_arn": self.key.arn, "alias_name": self.alias.name})

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from secrets_layout.components.secret_settings import parameter_resource_suffix, parameter_tags
+from secrets_layout.components.plan.builder import PlanBuilder
+from secrets_layout.components.plan.parameters import PARAMETER_SET, plan_parameter_set
+from secrets_layout.components.realize import Bindings, PlannedComponent, Realized
+from secrets_layout.components.secret_settings import parameter_resource_suffix
 from secrets_layout.declaration.models import Parameter
 
 
@@ -30,27 +33,21 @@ class ParameterSetArgs:
     """The primary region's provider in the security account."""
 
 
-class ParameterSet(pulumi.ComponentResource):
+class ParameterSet(PlannedComponent):
     """One SSM String parameter per declared parameter."""
 
+    TYPE = PARAMETER_SET
     parameters: dict[str, aws.ssm.Parameter]
     names: list[str]
 
     def __init__(self, name: str, args: ParameterSetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("secrets-layout:parameters:ParameterSet", name, None, opts)
-        self.parameters = {
-            parameter.name: aws.ssm.Parameter(
-                f"{name}-{parameter_resource_suffix(parameter.name)}",
-                name=parameter.name,
-                type="String",
-                # `value` is always a secret in the SDK; these values are not secret by
-                # construction (credentials are rejected), so previews may show them.
-                insecure_value=parameter.value,
-                description=parameter.description,
-                tags=parameter_tags(parameter, args.environment),
-                opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
-            )
-            for parameter in args.parameters
-        }
-        self.names = [parameter.name for parameter in args.parameters]
-        self.register_outputs({"names": self.names})
+        super().__init__(self.TYPE, name, None, opts)
+        bindings, plan = Bindings(), PlanBuilder()
+        plan_parameter_set(plan, name, parent=None, environment=args.environment, parameters=args.parameters,
+                           provider=bindings.external(args.provider))
+        self._realize_alone(plan.build(), bindings)
+
+    def take(self, realized: Realized) -> None:
+        self.names = list(realized.plan.by_key()[self._name].outputs["names"])
+        self.parameters = {parameter: realized[f"{self._name}-{parameter_resource_suffix(parameter)}"]
+                           for parameter in self.names}

@@ -3,6 +3,7 @@
 Every AWS resource of the layout names its provider; nothing relies on the stack's default
 provider or `aws:region`. Each provider pins the account it may touch
 (`allowed_account_ids`), so credentials for the wrong account fail before any change.
+The providers are planned (components/plan/providers.py) and realized here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ from collections.abc import Iterable
 
 import pulumi
 import pulumi_aws as aws
+
+from secrets_layout.components.plan.builder import PlanBuilder
+from secrets_layout.components.plan.providers import plan_assumed_role_provider, plan_regional_providers
+from secrets_layout.components.realize import Bindings, realize
 
 
 def regional_providers(
@@ -21,15 +26,11 @@ def regional_providers(
     parent: pulumi.Resource | None = None,
 ) -> dict[str, aws.Provider]:
     """One provider per region, named f"{name}-{region}", all pinned to `account_id`."""
-    return {
-        region: aws.Provider(
-            f"{name}-{region}",
-            region=region,
-            allowed_account_ids=[account_id],
-            opts=pulumi.ResourceOptions(parent=parent),
-        )
-        for region in dict.fromkeys(regions)
-    }
+    plan = PlanBuilder()
+    keys = plan_regional_providers(plan, name, regions=regions, account_id=account_id,
+                                   parent="parent" if parent is not None else None)
+    realized = realize(plan.build(), existing={"parent": parent} if parent is not None else {}, bindings=Bindings())
+    return {region: realized[key] for region, key in keys.items()}
 
 
 def assumed_role_provider(
@@ -42,10 +43,7 @@ def assumed_role_provider(
     parent: pulumi.Resource | None = None,
 ) -> aws.Provider:
     """A provider acting in another account through a role the deployment may assume."""
-    return aws.Provider(
-        name,
-        region=region,
-        allowed_account_ids=[account_id],
-        assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=role_arn, session_name=session_name)],
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+    plan = PlanBuilder()
+    key = plan_assumed_role_provider(plan, name, role_arn=role_arn, account_id=account_id, region=region,
+                                     session_name=session_name, parent="parent" if parent is not None else None)
+    return realize(plan.build(), existing={"parent": parent} if parent is not None else {}, bindings=Bindings())[key]

@@ -125,17 +125,17 @@ def sar_parameters(
     region: str,
     function_name: str,
     vpc: Vpc | None,
-    kms_key_arn: str | None = None,
+    kms_key_arn: Any = None,
     master_secret_arn: str | None = None,
     master_secret_kms_key_arn: str | None = None,
     exclude_characters: str | None = None,
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """Parameters of the rotation application's template (all strings, lists comma-joined).
 
     The names are those the AWS CDK passes to the same applications (aws-cdk-lib
     aws-secretsmanager/lib/secret-rotation.ts, SecretRotation): endpoint, functionName,
     vpcSubnetIds, vpcSecurityGroupIds, excludeCharacters, kmsKeyArn, masterSecretArn,
-    masterSecretKmsKeyArn. kmsKeyArn lets the function's role use the secret's customer managed
+    masterSecretKmsKeyArn. kmsKeyArn (a string, or a reference the plan resolves) lets the function's role use the secret's customer managed
     key; multi-user applications also take the master secret (and its key) they log in with;
     excludeCharacters keeps each new password to what the database accepts, like the first one.
     """

@@ -31,7 +31,6 @@ the preview shows those updates.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,19 +39,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from secrets_layout.components.rotation_settings import ROTATE_IMMEDIATELY, rotation_rules
-from secrets_layout.components.secret_settings import (
-    ADOPTED_ROTATION_IGNORED,
-    INITIAL_VERSION_STAGE,
-    adoption_ignore_changes,
-    arns_by_region,
-    password_settings,
-    render_generated_value,
-    secret_tags,
-)
+from secrets_layout.components.plan.builder import PlanBuilder
+from secrets_layout.components.plan.secret import MANAGED_SECRET, VALUE_IGNORED_WHEN_ROTATING, plan_managed_secret  # noqa: F401
+from secrets_layout.components.realize import Bindings, PlannedComponent, Realized
 from secrets_layout.declaration.models import Secret
-
-VALUE_IGNORED_WHEN_ROTATING = ["secret_string", "version_stages"]
 
 
 @dataclass
@@ -80,9 +70,10 @@ class ManagedSecretArgs:
     """Where `from_config` values are read (default: the project's config namespace)."""
 
 
-class ManagedSecret(pulumi.ComponentResource):
+class ManagedSecret(PlannedComponent):
     """A Secrets Manager secret in the security account, readable across accounts."""
 
+    TYPE = MANAGED_SECRET
     secret: aws.secretsmanager.Secret
     password: random.RandomPassword | None
     version: aws.secretsmanager.SecretVersion | None
@@ -92,142 +83,20 @@ class ManagedSecret(pulumi.ComponentResource):
     arn_by_region: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: ManagedSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("secrets-layout:secret:ManagedSecret", name, None, opts)
-        declared = args.secret
-        primary = args.providers[args.primary_region]
-        rotates = args.rotation_lambda_arn is not None
-        if rotates and not declared.rotates:
-            raise ValueError(
-                f"{declared.name}: a rotation function was given but the secret declares no enabled "
-                "rotation; add rotation: {every_days: N} (or schedule) to the secret"
-            )
+        super().__init__(self.TYPE, name, None, opts)
+        bindings, plan = Bindings(args.config), PlanBuilder()
+        plan_managed_secret(
+            plan, name, parent=None, secret=args.secret, environment=args.environment,
+            primary_region=args.primary_region,
+            providers={region: bindings.external(provider) for region, provider in args.providers.items()},
+            kms_key_arns={region: bindings.external(arn) for region, arn in args.kms_key_arns.items()},
+            resource_policy=args.resource_policy, rotation_lambda_arn=bindings.external(args.rotation_lambda_arn),
+            rotation_dependencies=tuple(bindings.external(resource) for resource in args.rotation_dependencies),
+            protect=args.protect)
+        self._realize_alone(plan.build(), bindings)
 
-        if declared.adopt is not None:
-            self._adopt(name, args, primary)
-            return
-        self.secret = aws.secretsmanager.Secret(
-            f"{name}-secret",
-            name=declared.name,
-            description=declared.description,
-            kms_key_id=args.kms_key_arns[args.primary_region],
-            recovery_window_in_days=declared.recovery_window_days,
-            replicas=[
-                aws.secretsmanager.SecretReplicaArgs(region=region, kms_key_id=args.kms_key_arns[region])
-                for region in declared.replicas
-            ],
-            tags=secret_tags(declared, args.environment),
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=primary, protect=args.protect, import_=declared.import_id
-            ),
-        )
-
-        self.password = None
-        value = self._value(name, args)
-        self.version = None
-        if value is not None:
-            self.version = aws.secretsmanager.SecretVersion(
-                f"{name}-version",
-                secret_id=self.secret.id,
-                secret_string=value,
-                version_stages=["AWSCURRENT", INITIAL_VERSION_STAGE] if rotates else None,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    provider=primary,
-                    protect=args.protect,
-                    ignore_changes=VALUE_IGNORED_WHEN_ROTATING if rotates else None,
-                    additional_secret_outputs=["secret_string"],
-                ),
-            )
-
-        self.policy = aws.secretsmanager.SecretPolicy(
-            f"{name}-policy",
-            secret_arn=self.secret.arn,
-            policy=json.dumps(args.resource_policy),
-            block_public_policy=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=primary),
-        )
-
-        self.rotation = None
-        if rotates and declared.rotation is not None:  # declared.rotates implies a rotation
-            self.rotation = self._rotation(
-                name, args, primary,
-                depends_on=[*(resource for resource in [self.version] if resource), *args.rotation_dependencies],
-            )
-
-        self._finish(args)
-
-    def _finish(self, args: ManagedSecretArgs) -> None:
-        declared = args.secret
+    def take(self, realized: Realized) -> None:
+        for part in ("secret", "password", "version", "policy", "rotation"):
+            setattr(self, part, realized.get(f"{self._name}-{part}"))
         self.arn = self.secret.arn
-        self.arn_by_region = self.secret.arn.apply(
-            lambda arn: arns_by_region(arn, args.primary_region, declared.deployed_replica_regions)
-        )
-        self.register_outputs({"name": declared.name, "arn": self.secret.arn, "arn_by_region": self.arn_by_region})
-
-    def _adopt(self, name: str, args: ManagedSecretArgs, primary: aws.Provider) -> None:
-        """Step 1 of adoption: import the secret as it is, and change nothing about it."""
-        declared = args.secret
-        adopt = declared.adopt
-        assert adopt is not None and declared.import_id is not None, "validated: adopt goes with import_id"
-        self.secret = aws.secretsmanager.Secret(
-            f"{name}-secret",
-            name=declared.name,
-            description=adopt.description,
-            kms_key_id=adopt.kms_key_id,
-            recovery_window_in_days=declared.recovery_window_days,
-            replicas=(
-                None if adopt.replicas is None else [
-                    aws.secretsmanager.SecretReplicaArgs(region=replica.region, kms_key_id=replica.kms_key_id)
-                    for replica in adopt.replicas
-                ]
-            ),
-            tags=adopt.tags,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=primary,
-                protect=args.protect,
-                import_=declared.import_id,
-                ignore_changes=adoption_ignore_changes(adopt),
-            ),
-        )
-        self.password = None
-        self.version = None
-        self.policy = None
-        self.rotation = None
-        if adopt.rotates and args.rotation_lambda_arn is not None:
-            # A SecretRotation is imported by its secret's ARN (terraform-provider-aws
-            # secretsmanager/secret_rotation.go: @ArnIdentity("secret_id")).
-            self.rotation = self._rotation(
-                name, args, primary, import_=declared.import_id, ignore_changes=ADOPTED_ROTATION_IGNORED
-            )
-        self._finish(args)
-
-    def _rotation(
-        self, name: str, args: ManagedSecretArgs, primary: aws.Provider, **options: Any
-    ) -> aws.secretsmanager.SecretRotation:
-        rotation = args.secret.rotation
-        assert rotation is not None and args.rotation_lambda_arn is not None, "only for a declared rotation"
-        return aws.secretsmanager.SecretRotation(
-            f"{name}-rotation",
-            secret_id=self.secret.id,
-            rotation_lambda_arn=args.rotation_lambda_arn,
-            rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(**rotation_rules(rotation)),
-            rotate_immediately=ROTATE_IMMEDIATELY,
-            opts=pulumi.ResourceOptions(parent=self, provider=primary, **options),
-        )
-
-    def _value(self, name: str, args: ManagedSecretArgs) -> pulumi.Output[str] | None:
-        """The secret string as a secret output, or None for an external value."""
-        source = args.secret.value
-        if source.from_config is not None:
-            config = args.config or pulumi.Config()
-            return pulumi.Output.secret(config.require_secret(source.from_config))
-        if source.generate is None:
-            return None
-        self.password = random.RandomPassword(
-            f"{name}-password",
-            **password_settings(args.secret),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        declared = args.secret
-        return pulumi.Output.secret(self.password.result.apply(lambda generated: render_generated_value(declared, generated)))
+        self.arn_by_region = realized.value(realized.plan.by_key()[self._name].outputs["arn_by_region"])

@@ -96,10 +96,18 @@ def excluded_characters(secret: Secret) -> str | None:
 
 def render_generated_value(secret: Secret, generated: str) -> str:
     """The secret string: the generated value itself, or for JSON the template plus it."""
-    if secret.effective_format is SecretFormat.PLAINTEXT:
-        return generated
+    return generated_secret_string(*generated_value_settings(secret), generated)
+
+
+def generated_value_settings(secret: Secret) -> tuple[bool, str, dict[str, Any] | None]:
+    """What shapes a generated secret string: (plaintext?, the JSON key, the template)."""
     key = (secret.value.generate.key if secret.value.generate else None) or DEFAULT_GENERATED_KEY
-    return json.dumps({**(secret.value.template or {}), key: generated})
+    template = dict(secret.value.template) if secret.value.template is not None else None
+    return secret.effective_format is SecretFormat.PLAINTEXT, key, template
+
+
+def generated_secret_string(plaintext: bool, key: str, template: Mapping[str, Any] | None, generated: str) -> str:
+    return generated if plaintext else json.dumps({**(template or {}), key: generated})
 
 
 ADOPTION_IGNORED_ALWAYS = ["recovery_window_in_days"]
