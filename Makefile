@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: help install install-test preview test bench policy-table clean
+.PHONY: help install install-test preview test bench policy-table sdk-classes clean
 
 help: ## this list
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -41,6 +41,10 @@ bench: $(TEST_STAMP) ## the performance report against checkov (benchmarks/READM
 # Writes the policy table of README.md and policies/README.md from the pack's registry.
 policy-table: $(STAMP) ## write the policy table of README.md and policies/README.md
 	$(BIN)/python -m secrets_layout.reports.policy_table README.md policies/README.md
+
+# Writes what the installed SDK's resource classes do to a registration (plan evaluation reads it).
+sdk-classes: $(STAMP) ## write secrets_layout/engine/sdk_classes.json from the installed pulumi_aws and pulumi_random
+	$(BIN)/python -m secrets_layout.engine.sdk_classes
 
 clean: ## remove .venv and the test caches
 	rm -rf $(VENV) .pytest_cache .hypothesis
