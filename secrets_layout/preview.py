@@ -172,7 +172,8 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         head_key = (simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM)
                     if stored is not None else None)
         # The head's simulations start first; the base is read (git, the cache) while they run.
-        dry_run_job, deployment_job = runner.submit(arguments(loaded, "preview")), runner.submit(arguments(loaded))
+        dry_run_job, deployment_job = (registrations(runner, loaded, "preview", program_file, stack_traces),
+                                       registrations(runner, loaded, "up", program_file, stack_traces))
         base_loaded, base_cost, warnings = None, None, []
         if base is not None:
             base_loaded, base_cost, warnings = _base_declaration(Path(file), base, scope)
@@ -188,7 +189,8 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         report_progress(f"simulating the deployment of {shown(file)} and a dry run (pulumi preview)"
                         + (f", and the deployment at {base}" if base_loaded is not None and cached_base is None
                            else f"; the deployment at {base} is in the cache" if cached_base is not None else ""))
-        base_job = runner.submit(arguments(base_loaded)) if base_loaded is not None and cached_base is None else None
+        base_job = (registrations(runner, base_loaded, "up", program_file, stack_traces)
+                    if base_loaded is not None and cached_base is None else None)
         # The pack starts while the simulations run, and checks the dry run while the deployment
         # (and the base) may still be running: same calls, same order as one after the other. The
         # check runs beside this thread, which compares the deployment with its base meanwhile (while
@@ -416,7 +418,8 @@ def _preview_deletion(file: Path, base: str, today: date | None, report_progress
         base_loaded, base_cost, warnings = _base_declaration(file, base, scope)
         if base_loaded is None:
             raise PreviewUsageError(f"{shown(file)}: no such file, and {printable(warnings[-1])}")
-        base_resources = comparable_resources(simulate_declaration(base_loaded, program=program_file).resources)
+        base_resources = comparable_resources(
+            registrations(None, base_loaded, "up", program_file).result().resources)
         environment = base_loaded.declaration.environment
     changes = plan_changes([], base_resources, today or date.today())
     return PreviewReport(
@@ -477,6 +480,32 @@ def find_program(declaration_file: str | os.PathLike[str]) -> Path:
     if project is not None and (project.parent / "__main__.py").is_file():
         return project.parent / "__main__.py"
     return PACKAGED_PROGRAM
+
+
+def registrations(runner: SimulationRunner | None, loaded: LoadedDeclaration, mode: str, program: Path,
+                  stack_traces: bool = False) -> Future[Simulation] | InProcess:
+    """What `program` registers for this declaration, when asked for: the packaged program's plan
+    evaluated (`evaluate_declaration`, no SDK: it realizes that plan), any other program on the mock
+    engine (`runner`, or in this process without one)."""
+    if program == PACKAGED_PROGRAM:
+        return InProcess(evaluate_declaration, {"loaded": loaded, "mode": mode})
+    arguments = _simulation_arguments(loaded, mode, program=program, stack_traces=stack_traces)
+    return runner.submit(arguments) if runner is not None else InProcess(simulate, arguments)
+
+
+def evaluate_declaration(loaded: LoadedDeclaration, mode: str = "up") -> Simulation:
+    """What the packaged program registers for this declaration, from the layout's plan without the SDK
+    (engine/plan_evaluation.py; tests/test_plan_evaluation.py holds it to `simulate_declaration`)."""
+    from secrets_layout.components.plan.layout import plan_layout
+    from secrets_layout.components.plan.rotation import ROTATION_CODE_DIRECTORY
+    from secrets_layout.engine.plan_evaluation import evaluate_plan
+
+    arguments = _simulation_arguments(loaded, mode, program=PACKAGED_PROGRAM)
+    declaration = loaded.declaration
+    # The packaged program: SecretsLayout(<environment>, SecretsLayoutArgs(declaration)) (program.py).
+    plan = plan_layout(declaration.environment, declaration, rotation_code_directory=ROTATION_CODE_DIRECTORY)
+    return evaluate_plan(plan, project=arguments["project"], stack=arguments["stack"], mode=mode,
+                         account_id=arguments["account_id"], secret_config=arguments["secret_config"])
 
 
 def simulate_declaration(loaded: LoadedDeclaration, mode: str = "up", *, program: Path | None = None,

@@ -112,3 +112,23 @@ class Plan:
 
     def by_key(self) -> dict[str, Registration]:
         return {registration.key: registration for registration in self.registrations}
+
+    def urns(self, *, project: str, stack: str) -> dict[str, str]:
+        """Each registration's URN in this stack (its parents' types before its own, as the engine names
+        it: resource.NewURN; the SDK's mock monitor `make_urn`)."""
+        urns: dict[str, str] = {}
+        for registration in self.registrations:
+            resource_type = registration.type
+            if registration.parent is not None:
+                resource_type = urns[registration.parent].split("::")[2].split("$")[-1] + "$" + resource_type
+            urns[registration.key] = "urn:pulumi:" + "::".join([stack, project, resource_type, registration.name])
+        return urns
+
+    def protection(self) -> dict[str, bool | None]:
+        """Each registration's `protect`: its own, else its parent's (pulumi/resource.py, Resource.__init__)."""
+        protected: dict[str, bool | None] = {}
+        for registration in self.registrations:
+            inherited = protected[registration.parent] if registration.parent is not None else None
+            protected[registration.key] = registration.options.protect if registration.options.protect is not None \
+                else inherited
+        return protected

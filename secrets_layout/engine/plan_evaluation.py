@@ -8,7 +8,7 @@ tests/test_plan_evaluation.py holds the two to each other on every example and o
 declarations, in both modes. What the SDK does and this module does the same way, with where:
 
 - A URN is `urn:pulumi:<stack>::<project>::<parent's type>$<type>::<name>`, the root stack's type left
-  out (pulumi/runtime/mocks.py `MockMonitor.make_urn`; the engine's resource.NewURN).
+  out (`Plan.urns`).
 - An input is marshalled as the SDK's `rpc.serialize_property` does: an Output that is not known is the
   sentinel `UNKNOWN` (kept inside a secret envelope when the Output is secret), a secret Output an
   envelope at its place; None is left out; numbers cross the wire as floats (protobuf's Value).
@@ -18,7 +18,7 @@ declarations, in both modes. What the SDK does and this module does the same way
 - Dependencies: each input's are the resources its Outputs came from; a component among them (or in
   `depends_on`) stands for its descendants that are not children of custom resources
   (`rpc._add_dependency`); `dependencies` is all of them, sorted, with the explicit ones.
-- A child inherits `protect` from its parent when it sets none (pulumi/resource.py, Resource.__init__).
+- A child inherits `protect` from its parent when it sets none (`Plan.protection`).
 - What the resource class does to its inputs and options (secret inputs, JSON-encoded provider
   config, defaults, the outputs it marks secret, Python names of ignore_changes) comes from the class's
   profile (engine/sdk_classes.py), read from the installed SDK's source.
@@ -36,6 +36,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from secrets_layout.components.plan.model import Archive, Derived, FromConfig, Invocation, Plan, Ref, Registration, Secret
 from secrets_layout.components.plan.derivations import DERIVATIONS
@@ -73,7 +76,6 @@ class _Registered:
     id: str | None
     state: dict[str, Any]
     """The provider's answer as the program receives it: secrets as SecretValue, numbers as floats."""
-    protect: bool | None
     children: list[str] = field(default_factory=list)
 
 
@@ -100,7 +102,8 @@ class _Evaluation:
                  secret_config: dict[str, str], profiles: Mapping[str, ClassProfile]) -> None:
         self.project, self.stack, self.preview, self.cloud = project, stack, preview, cloud
         self.secret_config, self.profiles = secret_config, profiles
-        self.stack_urn = _urn(stack, project, "", STACK_TYPE, f"{project}-{stack}")
+        self.stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
+        self.urns, self.protection = plan.urns(project=project, stack=stack), plan.protection()
         self.registered: dict[str, _Registered] = {}
         self.invocations = {invocation.key: invocation for invocation in plan.invocations}
         self.invoked: dict[str, _Output] = {}
@@ -108,9 +111,7 @@ class _Evaluation:
     # -- registrations ---------------------------------------------------------------------------
     def register(self, registration: Registration) -> RegisteredResource:
         parent = self.registered[registration.parent] if registration.parent else None
-        urn = _urn(self.stack, self.project, parent.urn if parent else "", registration.type, registration.name)
-        protect = registration.options.protect if registration.options.protect is not None else (
-            parent.protect if parent else None)
+        urn, protect = self.urns[registration.key], self.protection[registration.key]
         profile = self.profiles.get(registration.type, ClassProfile()) if registration.custom else ClassProfile()
         inputs, property_dependencies = self._inputs(registration, profile)
         explicit = self._expanded(registration.options.depends_on)
@@ -121,7 +122,7 @@ class _Evaluation:
         if parent is not None:
             parent.children.append(registration.key)
         self.registered[registration.key] = _Registered(urn, registration, resource_id or None,
-                                                        _as_received(state), protect)
+                                                        _as_received(state))
         return RegisteredResource(
             urn=urn, type=registration.type, name=registration.name, custom=registration.custom,
             id=resource_id or None, parent=parent.urn if parent else self.stack_urn, provider=provider,
@@ -161,8 +162,6 @@ class _Evaluation:
     def _answer(self, registration: Registration, urn: str, inputs: dict[str, Any], provider: str | None,
                 profile: ClassProfile) -> tuple[str | None, dict[str, Any]]:
         """The fake cloud's answer, as the recording monitor gets it (simulation._RecordingMonitor)."""
-        from pulumi.runtime.mocks import MockResourceArgs
-
         wire = _to_wire(_floats(inputs))
         if registration.type.startswith("pulumi:providers:"):
             self.cloud.register_provider(urn, _from_wire(wire))
@@ -214,7 +213,7 @@ class _Evaluation:
             import pulumi
 
             return _Output(pulumi.AssetArchive({name: pulumi.FileAsset(path) for name, path in value.files}))
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return _Output({key: self.marshal(item, resources) for key, item in value.items()})
         if isinstance(value, (list, tuple)):
             return _Output([self.marshal(item, resources) for item in value])
@@ -272,8 +271,6 @@ class _Evaluation:
         return self.invoked[invocation.key]
 
     def _invoke(self, invocation: Invocation) -> _Output:
-        from pulumi.runtime.mocks import MockCallArgs
-
         resources: list[str] = []
         arguments = {name: self._resolve(value, resources) for name, value in invocation.arguments.items()}
         if not all(argument.known for argument in arguments.values()) or any(
@@ -297,12 +294,6 @@ class _Evaluation:
         return SecretValue(value) if output.secret and value is not None else value
 
 
-def _urn(stack: str, project: str, parent_urn: str, resource_type: str, name: str) -> str:
-    if parent_urn and parent_urn.split("::")[2] != STACK_TYPE:
-        resource_type = parent_urn.split("::")[2].split("$")[-1] + "$" + resource_type
-    return "urn:pulumi:" + "::".join([stack, project, resource_type, name])
-
-
 def _environment_defaults(profile: ClassProfile) -> dict[str, Any]:
     defaults = {}
     for name, variables in profile.environment_defaults.items():
@@ -320,7 +311,7 @@ def _outputs_in(value: Any) -> list[Any]:
         if isinstance(item, (Ref, Derived, Secret, FromConfig)):
             if all(item is not seen for seen in found):
                 found.append(item)
-        elif isinstance(item, Mapping):
+        elif isinstance(item, dict):
             for inner in item.values():
                 collect(inner)
         elif isinstance(item, (list, tuple)):
@@ -334,7 +325,7 @@ def _outputs_in(value: Any) -> list[Any]:
 def _substituted(value: Any, resolved: Mapping[int, Any]) -> Any:
     if isinstance(value, (Ref, Derived, Secret, FromConfig)):
         return resolved[id(value)]
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {key: _substituted(item, resolved) for key, item in value.items()}
     if isinstance(value, list):
         return [_substituted(item, resolved) for item in value]
@@ -351,7 +342,7 @@ def _floats(value: Any) -> Any:
         return float(value)
     if isinstance(value, SecretValue):
         return SecretValue(_floats(value.reveal()))
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {key: _floats(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_floats(item) for item in value]
@@ -362,7 +353,7 @@ def _plain(value: Any) -> Any:
     """Secrets unwrapped (a Derived computes with the values themselves)."""
     if isinstance(value, SecretValue):
         return _plain(value.reveal())
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
@@ -374,7 +365,7 @@ def _contains_unknown(value: Any) -> bool:
         return value == UNKNOWN
     if isinstance(value, SecretValue):
         return _contains_unknown(value.reveal())
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return any(_contains_unknown(item) for item in value.values())
     if isinstance(value, list):
         return any(_contains_unknown(item) for item in value)
@@ -384,7 +375,7 @@ def _contains_unknown(value: Any) -> bool:
 def _contains_secret(value: Any) -> bool:
     if isinstance(value, SecretValue):
         return True
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return any(_contains_secret(item) for item in value.values())
     if isinstance(value, list):
         return any(_contains_secret(item) for item in value)
@@ -392,11 +383,9 @@ def _contains_secret(value: Any) -> bool:
 
 
 def _to_wire(value: Any) -> Any:
-    from pulumi.runtime import rpc
-
     if isinstance(value, SecretValue):
         return rpc.wrap_rpc_secret(_to_wire(value.reveal()))
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {key: _to_wire(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_to_wire(item) for item in value]
@@ -404,11 +393,9 @@ def _to_wire(value: Any) -> Any:
 
 
 def _from_wire(value: Any) -> Any:
-    from pulumi.runtime import rpc
-
     if rpc.is_rpc_secret(value):
         return SecretValue(_from_wire(rpc.unwrap_rpc_secret(value)))
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {key: _from_wire(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_from_wire(item) for item in value]

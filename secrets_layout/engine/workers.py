@@ -58,18 +58,24 @@ def _simulate_in_worker(answer: Any, arguments: dict[str, Any]) -> None:
 
 
 class InProcess:
-    """A simulation run in this process, when first asked for (the serial form of a worker's future)."""
+    """A simulation run in this process, when first asked for (the serial form of a worker's future).
+    Several threads may ask: the first runs it, the others wait for its result (or its exception)."""
 
     def __init__(self, run: Callable[..., Any], arguments: dict[str, Any]) -> None:
         self._run = run
         self._arguments: dict[str, Any] | None = arguments
-        self._result: Any = None
+        self._future: Future[Any] = Future()
+        self._lock = threading.Lock()
 
     def result(self) -> Any:
-        if self._arguments is not None:
-            arguments, self._arguments = self._arguments, None
-            self._result = self._run(**arguments)
-        return self._result
+        with self._lock:
+            if self._arguments is not None:
+                arguments, self._arguments = self._arguments, None
+                try:
+                    self._future.set_result(self._run(**arguments))
+                except BaseException as error:
+                    self._future.set_exception(error)
+        return self._future.result()
 
 
 class SimulationRunner:

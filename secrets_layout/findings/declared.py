@@ -1,13 +1,13 @@
 """`validate --policy-config`: the pack's rules that the declaration alone decides, before any preview.
 
-The pack's checks (policies/catalog.py) take provider-shaped resources. `declared_resources`
-builds the ones a secret's declaration decides (Secret, SecretPolicy, SecretRotation) with the
-inputs the components give them (components/secret.py, through the same pure functions:
-secret_tags, rotation_rules, secret_policy_for), and Pulumi's unknown sentinel for every value
-the declaration does not decide (ARNs and IDs assigned by AWS, keys the layout creates). Every
-rule the pack has for those types then runs as the pack runs it; a rule that needs an unknown
-value raises CannotCheck and is left to the preview, so a finding here is one the preview (and
-`pulumi preview`) reports too. tests/test_validate_policies.py shows the two agree.
+The pack's checks (policies/catalog.py) take provider-shaped resources. `declared_resources` takes
+the ones a secret's declaration decides (Secret, SecretPolicy, SecretRotation, and what generates its
+values) from the layout's plan, the registrations the components make (components/plan/), with
+Pulumi's unknown sentinel for every value the declaration does not decide (ARNs and IDs assigned by
+AWS, keys the layout creates). Every rule the pack has for those types then runs as the pack runs it;
+a rule that needs an unknown value raises CannotCheck and is left to the preview, so a finding here
+is one the preview (and `pulumi preview`) reports too. tests/test_cli_validate_policies.py shows the
+two agree.
 
 Levels come from the policy config as the Pulumi CLI reconciles it (policy defaults, then the
 file; secrets_layout.engine.pack_settings.reconcile_config); `disabled` policies do not run.
@@ -22,16 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
-from secrets_layout.components.policy_documents import secret_policy_for
-from secrets_layout.components.rotation_settings import (
-    rotation_method,
-    rotation_rules,
-    sar_application_id,
-    sar_exclude_characters,
-)
-from secrets_layout.components.secret_settings import excluded_characters, password_settings, secret_tags
+from secrets_layout.components.plan.derivations import DERIVATIONS
+from secrets_layout.components.plan.layout import plan_layout
+from secrets_layout.components.plan.model import Derived, FromConfig, Plan, Ref, Secret
+from secrets_layout.components.plan.rotation import ROTATION_CODE_DIRECTORY
 from secrets_layout.declaration.loader import LoadedDeclaration
-from secrets_layout.declaration.models import Declaration, Secret
+from secrets_layout.declaration.models import Declaration
 from secrets_layout.errors import Issue, format_path, printable
 from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
 from secrets_layout.policies.catalog import POLICIES
@@ -40,6 +36,8 @@ from secrets_layout.policies.checks.strength import RANDOM_PASSWORD, ROTATION_AP
 from secrets_layout.policies.resources import SECRET, SECRET_POLICY, SECRET_ROTATION, Resource
 from secrets_layout.repository import find_upwards
 
+PROJECT = "secrets-layout"
+"""The Pulumi project the layout is deployed as (Pulumi.yaml's name; preview.PROJECT)."""
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """Pulumi's unknown string: what the engine sends for a value not known before deployment
 (pulumi/sdk/python/lib/pulumi/runtime/rpc.py UNKNOWN; one of policies.resources.UNKNOWN_VALUES)."""
@@ -78,116 +76,86 @@ class PolicyFindings:
     """Advisory (and remediate) violations: the preview reports them without failing."""
 
 
-def _urn(declaration: Declaration, resource_type: str, name: str) -> str:
-    return f"urn:pulumi:{declaration.environment}::secrets-layout::{resource_type}::{name}"
-
-
-def _provider_props(declaration: Declaration) -> dict[str, Any]:
-    # The explicit provider of components/providers.py, with its inputs as the SDK sends them: the
-    # generated pulumi_aws/provider.py applies pulumi.runtime.to_json to list and object inputs.
-    return {"region": declaration.primary_region, "allowedAccountIds": json.dumps([declaration.security_account])}
+JUDGED_TYPES = frozenset({SECRET, SECRET_POLICY, SECRET_ROTATION, RANDOM_PASSWORD, ROTATION_APPLICATION})
+"""What the declaration decides of a secret: its Secret, policy, rotation and what generates its values."""
 
 
 def declared_resources(declaration: Declaration) -> list[DeclaredResource]:
-    """Secret, SecretPolicy and SecretRotation of every secret, as components/secret.py declares them.
-
-    A secret being adopted (`adopt:`, step 1) is its live self: the Secret with the live settings,
-    no policy of ours, and its live rotation only when `adopt.rotates` (ManagedSecret._adopt).
-    """
+    """The layout's resources of `JUDGED_TYPES`, from its plan (components/plan/layout.py, what the
+    components register), with the inputs the plan decides and Pulumi's unknown for the others (a
+    reference to another resource's output: an ARN, an ID, a key the layout creates), each with the
+    secret it belongs to. A rotation application serves every secret of its group: it belongs to the
+    first, whose rotation waits for it."""
+    plan = plan_layout(declaration.environment, declaration, rotation_code_directory=ROTATION_CODE_DIRECTORY)
+    urns = plan.urns(project=PROJECT, stack=declaration.environment)
+    protection = plan.protection()
+    by_key = plan.by_key()
+    owners = _owning_secrets(declaration, plan)
     found = []
-    provider = _provider_props(declaration)
-    for index, secret in enumerate(declaration.secrets):
-        secret_urn = _urn(declaration, SECRET, f"{secret.name}-secret")
-        common = dict(provider_props=provider)
-        adopting = secret.adopt is not None
-        inputs = _adopted_secret_inputs(secret) if adopting else _secret_inputs(declaration, secret)
+    for registration in plan.registrations:
+        if registration.type not in JUDGED_TYPES or registration.key not in owners:
+            continue
+        provider = by_key[registration.provider].inputs if registration.provider is not None else None
         found.append(DeclaredResource(Resource(
-            SECRET, inputs, urn=secret_urn, name=f"{secret.name}-secret",
-            protect=declaration.protects(secret), **common), index))
-        if not adopting:
-            found.append(DeclaredResource(Resource(
-                SECRET_POLICY,
-                {"secretArn": UNKNOWN, "policy": json.dumps(secret_policy_for(declaration, secret)), "blockPublicPolicy": True},
-                urn=_urn(declaration, SECRET_POLICY, f"{secret.name}-policy"), name=f"{secret.name}-policy",
-                property_dependencies={"secretArn": (secret_urn,)}, **common), index))
-        method = rotation_method(secret)
-        if method is not None and secret.rotation is not None and (not adopting or secret.adopt.rotates):
-            lambda_arn = secret.rotation.lambda_arn if method == "lambda_arn" else UNKNOWN
-            found.append(DeclaredResource(Resource(
-                SECRET_ROTATION,
-                {"secretId": UNKNOWN, "rotationLambdaArn": lambda_arn, "rotateImmediately": False,
-                 "rotationRules": _camel(rotation_rules(secret.rotation))},
-                urn=_urn(declaration, SECRET_ROTATION, f"{secret.name}-rotation"), name=f"{secret.name}-rotation",
-                property_dependencies={"secretId": (secret_urn,)}, **common), index))
-        found.extend(DeclaredResource(resource, index) for resource in _generators(declaration, secret, common))
+            registration.type, {name: _static(value) for name, value in registration.inputs.items()},
+            urn=urns[registration.key], name=registration.name, protect=bool(protection[registration.key]),
+            property_dependencies={name: tuple(dict.fromkeys(urns[key] for key in _referenced(value)))
+                                   for name, value in registration.inputs.items()},
+            provider_props=_provider_config(provider) if provider is not None else None), owners[registration.key]))
     return found
 
 
-def _generators(declaration: Declaration, secret: Secret, common: Mapping[str, Any]) -> list[Resource]:
-    """What generates the secret's passwords: its RandomPassword (value.generate, components/secret.py)
-    and AWS's rotation application of a managed rotation (with the excluded characters it is given,
-    components/rotation_settings.managed_rotation_groups)."""
-    generators = []
-    if secret.value.generate is not None and secret.adopt is None:
-        generators.append(Resource(
-            RANDOM_PASSWORD, _camel(password_settings(secret)),
-            urn=_urn(declaration, RANDOM_PASSWORD, f"{secret.name}-password"), name=f"{secret.name}-password",
-            **common))
-    rotation = secret.rotation
-    if rotation is not None and rotation.enabled and rotation.managed is not None:
-        excluded = sar_exclude_characters(excluded_characters(secret))
-        generators.append(Resource(
-            ROTATION_APPLICATION,
-            {"applicationId": sar_application_id(rotation.managed),
-             "parameters": {"excludeCharacters": excluded} if excluded else {}},
-            urn=_urn(declaration, ROTATION_APPLICATION, f"{secret.name}-rotation-app"),
-            name=f"{secret.name}-rotation-app", **common))
-    return generators
+def _owning_secrets(declaration: Declaration, plan: Plan) -> dict[str, int]:
+    """Plan key -> index of the secret it belongs to: the parts of each ManagedSecret (named after the
+    secret), and the parts of a rotation application to the first secret whose rotation waits for it."""
+    index_of = {secret.name: index for index, secret in enumerate(declaration.secrets)}
+    children: dict[str, list[str]] = {}
+    for registration in plan.registrations:
+        if registration.parent is not None:
+            children.setdefault(registration.parent, []).append(registration.key)
+    owners: dict[str, int] = {}
+    for registration in plan.registrations:
+        if registration.parent in index_of:
+            owners[registration.key] = index_of[registration.parent]
+            for waited_for in registration.options.depends_on:
+                for part in children.get(waited_for, ()):
+                    owners.setdefault(part, index_of[registration.parent])
+    return owners
 
 
-def _adopted_secret_inputs(secret: Secret) -> dict[str, Any]:
-    """What ManagedSecret._adopt registers: the live settings the declaration gives; the others are
-    ignored changes, which the engine fills from the live secret on import (unknown here)."""
-    adopt = secret.adopt
-    assert adopt is not None
-    inputs: dict[str, Any] = {"name": secret.name, "recoveryWindowInDays": secret.recovery_window_days}
-    for field_name, key in (("kms_key_id", "kmsKeyId"), ("description", "description"), ("tags", "tags")):
-        value = getattr(adopt, field_name)
-        if value is not None:
-            inputs[key] = dict(value) if isinstance(value, Mapping) else value
-    if adopt.replicas is not None:
-        inputs["replicas"] = [
-            {"region": replica.region, **({"kmsKeyId": replica.kms_key_id} if replica.kms_key_id else {})}
-            for replica in adopt.replicas
-        ]
-    return inputs
+def _static(value: Any) -> Any:
+    """A plan value as the declaration alone decides it: a reference (or what is computed from one) is
+    unknown, a secret is unknown (the pack sees its envelope, never its value here)."""
+    if isinstance(value, (Ref, Secret, FromConfig)):
+        return UNKNOWN
+    if isinstance(value, Derived):
+        return UNKNOWN if _referenced(value) else DERIVATIONS[value.function](*value.arguments)
+    if isinstance(value, Mapping):
+        return {key: _static(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_static(item) for item in value]
+    return value
 
 
-def _secret_inputs(declaration: Declaration, secret: Secret) -> dict[str, Any]:
-    keys = declaration.kms.keys
-
-    def key(region: str) -> str:
-        return keys.get(region, UNKNOWN)  # a key the layout creates has its ARN only once it exists
-
-    inputs: dict[str, Any] = {
-        "name": secret.name,
-        "kmsKeyId": key(declaration.primary_region),
-        "recoveryWindowInDays": secret.recovery_window_days,
-        "replicas": [{"region": region, "kmsKeyId": key(region)} for region in secret.replicas],
-        "tags": secret_tags(secret, declaration.environment),
-    }
-    if secret.description is not None:
-        inputs["description"] = secret.description
-    return inputs
+def _referenced(value: Any) -> list[str]:
+    """Keys of the registrations a value refers to."""
+    if isinstance(value, Ref):
+        return [value.key]
+    if isinstance(value, Derived):
+        return _referenced(value.arguments)
+    if isinstance(value, Secret):
+        return _referenced(value.value)
+    if isinstance(value, Mapping):
+        return [key for item in value.values() for key in _referenced(item)]
+    if isinstance(value, (list, tuple)):
+        return [key for item in value for key in _referenced(item)]
+    return []
 
 
-def _camel(values: Mapping[str, Any]) -> dict[str, Any]:
-    """snake_case input names -> the provider's camelCase, as the SDK sends them."""
-    def camel(name: str) -> str:
-        head, *rest = name.split("_")
-        return head + "".join(part.title() for part in rest)
-
-    return {camel(name): value for name, value in values.items()}
+def _provider_config(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The provider's config as the engine gets it: the AWS provider class sends every value that is not
+    a string as JSON (pulumi_aws/provider.py applies pulumi.runtime.to_json; engine/sdk_classes.py)."""
+    return {name: value if isinstance(value, str) else json.dumps(value) for name, value in inputs.items()}
 
 
 # --------------------------------------------------------------------------------------------
