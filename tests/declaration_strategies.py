@@ -204,7 +204,8 @@ def database_secret(draw, name: str, primary: str, inherited_interval: bool) -> 
 @st.composite
 def http_api_key_adapter(draw) -> dict[str, Any]:
     host = draw(st.sampled_from(API_HOSTS))
-    adapter = {"type": "http-api-key", "create_url": f"https://{host}/v1/keys", "verify_url": f"https://{host}/v1/keys/self"}
+    adapter = {"type": "http-api-key", "create_url": f"https://{host}/v1/keys",
+               "verify_url": f"https://{host}/v1/keys/self"}
     if draw(st.booleans()):
         adapter["revoke_url"] = f"https://{draw(st.sampled_from(API_HOSTS))}/v1/keys"
     if draw(st.booleans()):

@@ -66,8 +66,9 @@ def evaluate(loaded: LoadedDeclaration, mode: str) -> Simulation:
 def differences(sdk: Simulation, plan: Simulation) -> list[Difference]:
     """Every difference between the two runs: the runs' own fields, the order of the registrations, each
     registration's fields, the stack outputs."""
-    found = [Difference("simulation", name, _shown(getattr(sdk, name)), _shown(getattr(plan, name)))
-             for name in ("project", "stack", "stack_urn", "mode") if not _same(getattr(sdk, name), getattr(plan, name))]
+    found = [Difference("simulation", field.name, _shown(getattr(sdk, field.name)), _shown(getattr(plan, field.name)))
+             for field in dataclasses.fields(Simulation) if field.name not in ("resources", "outputs")
+             and not _same(getattr(sdk, field.name), getattr(plan, field.name))]
     found += _order_differences([r.urn for r in sdk.resources], [r.urn for r in plan.resources])
     planned = plan.by_urn()
     for resource in sdk.resources:
