@@ -222,10 +222,10 @@ def test_the_comparison_catches_a_missing_resource_and_a_changed_stack_output(ex
 
 # -- regressions the contract found ----------------------------------------------------------------
 
-def _declaration(tmp_path: Path, secrets: str) -> Path:
+def _declaration(tmp_path: Path, secrets: str, accounts: str = "") -> Path:
     file = tmp_path / "prod.yaml"
     file.write_text('environment: prod\nsecurity_account: "111111111111"\nprimary_region: us-east-1\n'
-                    "secrets:\n" + secrets)
+                    + accounts + "secrets:\n" + secrets)
     return file
 
 
@@ -245,16 +245,25 @@ def test_a_config_name_with_a_colon_is_read_from_the_project_namespace_both_ways
         assert str(evaluation.value) == str(program.value)
 
 
-def test_a_secret_named_like_a_part_of_another_is_planned(tmp_path):
-    # prod/app/key's version is the resource prod/app/key-version, and so is the component of the secret
-    # prod/app/key-version: their URNs differ (their types do), so the SDK registers both, as main's
-    # components did; the plan keys registrations by logical name and refused the declaration.
-    declaration = load_declaration(_declaration(tmp_path, "  - {name: prod/app/key, value: {generate: {}}}\n"
-                                                          "  - {name: prod/app/key-version, value: {external: true}}\n"))
+@pytest.mark.parametrize(("accounts", "secrets", "shared_name", "types"), [
+    pytest.param("", "  - {name: prod/app/key, value: {generate: {}}}\n"
+                     "  - {name: prod/app/key-version, value: {external: true}}\n",
+                 "prod/app/key-version", ["aws:secretsmanager/secretVersion:SecretVersion",
+                                          "secrets-layout:secret:ManagedSecret"],
+                 id="a-secret-named-like-the-version-of-another"),
+    pytest.param('accounts:\n  app: {id: "222222222222", deploy_role_arn: "arn:aws:iam::222222222222:role/deploy"}\n',
+                 "  - {name: prod/app/key, value: {external: true}, readers: [{account: app, roles: [provider]}]}\n",
+                 "prod-consumer-app-provider", ["aws:iam/rolePolicy:RolePolicy", "pulumi:providers:aws"],
+                 id="a-reader-role-named-like-the-consumer-provider"),
+])
+def test_a_registration_named_like_another_of_another_type_is_planned(tmp_path, accounts, secrets, shared_name, types):
+    # Two registrations may share a logical name when their types differ: their URNs differ, so the SDK
+    # registers both (main's components did). The plan keys registrations by logical name alone and
+    # refuses the declaration ("two registrations of the plan are named ...").
+    declaration = load_declaration(_declaration(tmp_path, secrets, accounts))
     for mode in MODES:
         sdk, plan = both_runs(declaration, mode)
-        assert [resource.type for resource in sdk.resources if resource.name == "prod/app/key-version"] == [
-            "secrets-layout:secret:ManagedSecret", "aws:secretsmanager/secretVersion:SecretVersion"]
+        assert sorted(resource.type for resource in sdk.resources if resource.name == shared_name) == types
         assert_same(sdk, plan)
 
 
