@@ -18,6 +18,8 @@ declarations, in both modes. What the SDK does and this module does the same way
 - Dependencies: each input's are the resources its Outputs came from; a component among them (or in
   `depends_on`) stands for its descendants that are not children of custom resources
   (`rpc._add_dependency`); `dependencies` is all of them, sorted, with the explicit ones.
+- A config value (`FromConfig`) is read as `pulumi.Config().require_secret` reads it: the key
+  `<project>:<name>`, a name with a colon too, and a missing one stops the program (ConfigMissingError).
 - A child inherits `protect` from its parent when it sets none (`Plan.protection`).
 - What the resource class does to its inputs and options (secret inputs, JSON-encoded provider
   config, defaults, the outputs it marks secret, Python names of ignore_changes) comes from the class's
@@ -221,8 +223,7 @@ class _Evaluation:
 
     def _computed(self, value: Derived | Secret | FromConfig) -> _Output:
         if isinstance(value, FromConfig):
-            # `pulumi.Config()` of the program: the project's namespace.
-            return _Output(self.secret_config[_qualified(value.key, self.project)], secret=True)
+            return _Output(self._secret_config_value(value.key), secret=True)
         if isinstance(value, Secret):
             inner = self._output_of(value.value)
             return _Output(inner.value, inner.known, True, inner.resources)
@@ -233,6 +234,17 @@ class _Evaluation:
             return _Output(None, False, secret, resources)
         resolved = {id(argument): found.value for argument, found in zip(_outputs_in(value.arguments), arguments)}
         return _Output(DERIVATIONS[value.function](*_substituted(value.arguments, resolved)), True, secret, resources)
+
+    def _secret_config_value(self, key: str) -> str:
+        """`pulumi.Config().require_secret(key)` of the program: the key `<project>:<key>` whatever `key`
+        holds, a colon too (pulumi/config.py: `Config._require` -> `Config._get` -> `Config.full_key`,
+        f"{self.name}:{key}"), and ConfigMissingError when the stack has no such value."""
+        full_key = f"{self.project}:{key}"
+        if full_key not in self.secret_config:
+            from pulumi.config import ConfigMissingError
+
+            raise ConfigMissingError(full_key, True)
+        return self.secret_config[full_key]
 
     def _output_of(self, value: Any) -> _Output:
         """A value as one Output: its own if it is one, else plain data with Outputs inside resolved."""
