@@ -10,7 +10,7 @@ INVALID_DECLARATIONS = [
     pytest.param(
         HEADER + "secret:\n  - name: prod/a/b\n",
         6, 'secret',
-        "unknown field 'secret'; did you mean 'secrets'? allowed fields: accounts, alerts, defaults, environment, kms, organization_id, parameters, primary_region, secrets, security_account",
+        "unknown field 'secret'; did you mean 'secrets'? allowed fields: accounts, alerts, defaults, environment, kms, lower_environments, organization_id, parameters, primary_region, secrets, security_account",
         id='unknown-top-level-key',
     ),
     pytest.param(
@@ -84,6 +84,18 @@ INVALID_DECLARATIONS = [
         9, 'secrets[0].value',
         'a literal value is never allowed (it would be committed to git); write value: {generate: {...}}, value: {from_config: NAME} or value: {external: true}',
         id='literal-value',
+    ),
+    pytest.param(
+        declaration(VALID_SECRET.replace("{from_config: appApiKey}", "{from_config: 'payments:appApiKey'}")),
+        9, 'secrets[0].value.from_config',
+        "the program reads secrets-layout:<name>, so a name with a namespace can never be read; write the name alone and set it with pulumi config set --secret NAME",
+        id='from-config-with-a-namespace',
+    ),
+    pytest.param(
+        declaration(VALID_SECRET.replace("{from_config: appApiKey}", "{from_config: declaration}")),
+        9, 'secrets[0].value.from_config',
+        "declaration is the program's own setting (secrets-layout:declaration); name the secret's config value something else",
+        id='from-config-the-programs-own-setting',
     ),
     pytest.param(
         declaration(VALID_SECRET.replace("{from_config: appApiKey}", "{external: false}")),

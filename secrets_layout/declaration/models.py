@@ -201,6 +201,10 @@ class Generate(DeclarationModel):
 
 TemplateScalar = str | int | float | bool | None
 
+PROGRAM_CONFIG_NAMESPACE = "secrets-layout"
+PROGRAM_SETTINGS = frozenset({"declaration", "environment"})
+"""The program's own stack config (secrets_layout/program.py): never a secret's value."""
+
 
 class ValueSource(DeclarationModel):
     """Where the value comes from. Exactly one of generate, from_config, external: never a literal."""
@@ -216,12 +220,29 @@ class ValueSource(DeclarationModel):
     from_config: str | None = Field(
         None,
         pattern=r"^[A-Za-z][A-Za-z0-9_.:-]*$",
-        description="Read the value from the stack's secret config: pulumi config set --secret NAME.",
+        description=(
+            "Read the value from the stack's secret config: pulumi config set --secret NAME. NAME has no "
+            "namespace (the program reads secrets-layout:NAME) and is not one of the program's own "
+            "settings (declaration, environment)."
+        ),
     )
     external: bool | None = Field(
         None,
         description="true: the secret is a container only; its owner puts the value, no version is managed.",
     )
+
+    @field_validator("from_config")
+    @classmethod
+    def _readable_config_name(cls, name: str | None) -> str | None:
+        # The program reads pulumi.Config().require_secret(NAME), i.e. the key secrets-layout:NAME
+        # (pulumi/config.py, Config.full_key prefixes the project's namespace whatever NAME holds).
+        if name is not None and ":" in name:
+            raise ValueError(f"the program reads {PROGRAM_CONFIG_NAMESPACE}:<name>, so a name with a namespace can "
+                             "never be read; write the name alone and set it with pulumi config set --secret NAME")
+        if name in PROGRAM_SETTINGS:
+            raise ValueError(f"{name} is the program's own setting ({PROGRAM_CONFIG_NAMESPACE}:{name}); name the "
+                             "secret's config value something else")
+        return name
 
 
 def _no_literal_value(value: object) -> object:
