@@ -59,7 +59,7 @@ from secrets_layout.components.alert_settings import (  # noqa: F401 - this modu
     rotation_alert_pattern,
     sns_topic_arn,
 )
-from secrets_layout.components.plan.alerts import ROTATION_ALERTS, plan_rotation_alerts
+from secrets_layout.components.plan.alerts import ROTATION_ALERTS, RULE, plan_rotation_alerts
 from secrets_layout.components.plan.builder import PlanBuilder
 from secrets_layout.components.realize import Bindings, PlannedComponent, Realized
 from secrets_layout.declaration.models import Alerts
@@ -102,8 +102,6 @@ class RotationAlerts(PlannedComponent):
         self._realize_alone(plan.build(), bindings)
 
     def take(self, realized: Realized) -> None:
-        self.topic_arn = realized.plan.by_key()[self._name].outputs["topic_arn"]
+        self.topic_arn = realized.outputs_of(self._key)["topic_arn"]
         prefix = f"{self._name}-rule-"
-        self.rules = {registration.key.removeprefix(prefix): realized[registration.key]
-                      for registration in realized.plan.registrations
-                      if registration.parent == self._name and registration.key.startswith(prefix)}
+        self.rules = {name.removeprefix(prefix): rule for name, rule in realized.children(self._key, RULE).items()}

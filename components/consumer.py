@@ -22,7 +22,14 @@ import pulumi
 import pulumi_aws as aws
 
 from secrets_layout.components.plan.builder import PlanBuilder
-from secrets_layout.components.plan.consumer import CONSUMER_GRANTS, plan_consumer_grants, role_resource_suffix
+from secrets_layout.components.plan.consumer import (
+    CONSUMER_GRANTS,
+    ROLE_POLICY,
+    plan_consumer_grants,
+    role_resource_suffix,
+    role_resource_suffixes,
+)
+from secrets_layout.components.plan.providers import AWS_PROVIDER
 from secrets_layout.components.realize import Bindings, PlannedComponent, Realized
 
 __all__ = ["ConsumerGrants", "ConsumerGrantsArgs", "role_resource_suffix"]
@@ -60,6 +67,7 @@ class ConsumerGrants(PlannedComponent):
         self._realize_alone(plan.build(), Bindings())
 
     def take(self, realized: Realized) -> None:
-        self.provider = realized[f"{self._name}-provider"]
-        roles = realized.plan.by_key()[self._name].outputs["roles"]
-        self.policies = {role: realized[f"{self._name}-{role_resource_suffix(role)}"] for role in roles}
+        self.provider = realized.part(AWS_PROVIDER, f"{self._name}-provider")
+        roles = realized.outputs_of(self._key)["roles"]
+        self.policies = {role: realized.part(ROLE_POLICY, f"{self._name}-{suffix}")
+                         for role, suffix in role_resource_suffixes(roles).items()}

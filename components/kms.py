@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from secrets_layout.components.plan.builder import PlanBuilder
-from secrets_layout.components.plan.keys import REGIONAL_KEY, key_alias, plan_regional_key  # noqa: F401 - key_alias is public here too
+from secrets_layout.components.plan.keys import ALIAS, KEY, REGIONAL_KEY, key_alias, plan_regional_key  # noqa: F401 - key_alias is public here too
 from secrets_layout.components.realize import Bindings, PlannedComponent, Realized
 
 
@@ -64,6 +64,6 @@ class RegionalKey(PlannedComponent):
         self._realize_alone(plan.build(), bindings)
 
     def take(self, realized: Realized) -> None:
-        self.key = realized[f"{self._name}-key"]
-        self.alias = realized[f"{self._name}-alias"]
+        self.key = realized.part(KEY, f"{self._name}-key")
+        self.alias = realized.part(ALIAS, f"{self._name}-alias")
         self.key_arn = self.key.arn

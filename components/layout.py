@@ -81,17 +81,15 @@ class SecretsLayout(PlannedComponent):
         name = self._name
         self.providers = self._children_by_suffix(realized, AWS_PROVIDER, f"{name}-aws-")
         self.keys = self._children_by_suffix(realized, REGIONAL_KEY, f"{name}-kms-")
-        self.managed_rotations = realized.children(name, MANAGED_ROTATION_APP)
-        self.bundled_rotations = realized.children(name, BUNDLED_ROTATION_FUNCTION)
-        self.secrets = self._children_by_suffix(realized, MANAGED_SECRET, "")
+        self.managed_rotations = list(realized.children(self._key, MANAGED_ROTATION_APP).values())
+        self.bundled_rotations = list(realized.children(self._key, BUNDLED_ROTATION_FUNCTION).values())
+        self.secrets = realized.children(self._key, MANAGED_SECRET)
         self.consumer_grants = self._children_by_suffix(realized, ConsumerGrants.TYPE, f"{name}-consumer-")
-        self.parameters = realized.get(f"{name}-parameters")
-        self.alerts = realized.get(f"{name}-alerts")
+        self.parameters = realized.part(ParameterSet.TYPE, f"{name}-parameters")
+        self.alerts = realized.part(RotationAlerts.TYPE, f"{name}-alerts")
         self.stack_outputs = realized.value(realized.plan.exports)
         self.kms_key_arns = self.stack_outputs["kms_key_arns"]
 
     def _children_by_suffix(self, realized: Realized, resource_type: str, prefix: str) -> dict[str, Any]:
         """This layout's children of one type, by what their name adds to `prefix` (a region, an account)."""
-        return {registration.key.removeprefix(prefix): realized[registration.key]
-                for registration in realized.plan.registrations
-                if registration.parent == self._name and registration.type == resource_type}
+        return {name.removeprefix(prefix): child for name, child in realized.children(self._key, resource_type).items()}

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from secrets_layout.components.plan.builder import PlanBuilder
-from secrets_layout.components.plan.parameters import PARAMETER_SET, plan_parameter_set
+from secrets_layout.components.plan.parameters import PARAMETER, PARAMETER_SET, plan_parameter_set
 from secrets_layout.components.realize import Bindings, PlannedComponent, Realized
 from secrets_layout.components.secret_settings import parameter_resource_suffix
 from secrets_layout.declaration.models import Parameter
@@ -48,6 +48,6 @@ class ParameterSet(PlannedComponent):
         self._realize_alone(plan.build(), bindings)
 
     def take(self, realized: Realized) -> None:
-        self.names = list(realized.plan.by_key()[self._name].outputs["names"])
-        self.parameters = {parameter: realized[f"{self._name}-{parameter_resource_suffix(parameter)}"]
+        self.names = list(realized.outputs_of(self._key)["names"])
+        self.parameters = {parameter: realized.part(PARAMETER, f"{self._name}-{parameter_resource_suffix(parameter)}")
                            for parameter in self.names}

@@ -23,7 +23,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 from pulumi import _types
 
-from secrets_layout.components.plan.builder import External
+from secrets_layout.components.plan.builder import External, key_of
 from secrets_layout.components.plan.derivations import DERIVATIONS
 from secrets_layout.components.plan.model import Archive, Derived, FromConfig, Invocation, Plan, Ref, Registration, Secret
 
@@ -103,6 +103,7 @@ class Realized:
     plan: Plan
     bindings: Bindings
     resources: dict[str, Any] = field(default_factory=dict)
+    _registrations: dict[str, Registration] | None = None
 
     def __getitem__(self, key: str) -> Any:
         return self.resources[key]
@@ -110,10 +111,20 @@ class Realized:
     def get(self, key: str) -> Any:
         return self.resources.get(key)
 
-    def children(self, parent: str, resource_type: str) -> list[Any]:
-        """The realized children of `parent` of one type, in plan order."""
-        return [self.resources[registration.key] for registration in self.plan.registrations
-                if registration.parent == parent and registration.type == resource_type]
+    def part(self, resource_type: str, name: str) -> Any:
+        """The realized resource of this type and logical name; None if the plan has none."""
+        return self.resources.get(key_of(resource_type, name))
+
+    def children(self, parent: str, resource_type: str) -> dict[str, Any]:
+        """The realized children of `parent` (a key) of one type, by logical name, in plan order."""
+        return {registration.name: self.resources[registration.key] for registration in self.plan.registrations
+                if registration.parent == parent and registration.type == resource_type}
+
+    def outputs_of(self, key: str) -> Mapping[str, Any]:
+        """A component's registered outputs, as the plan holds them."""
+        if self._registrations is None:
+            self._registrations = self.plan.by_key()
+        return self._registrations[key].outputs
 
     def value(self, value: Any) -> Any:
         """A plan value as an SDK input."""
@@ -294,5 +305,10 @@ class PlannedComponent(pulumi.ComponentResource):
     def take(self, realized: Realized) -> None:
         raise NotImplementedError
 
+    @property
+    def _key(self) -> str:
+        """This component's key in its plan."""
+        return key_of(self.TYPE, self._name)
+
     def _realize_alone(self, plan: Plan, bindings: Bindings) -> None:
-        realize(plan, existing={self._name: self}, bindings=bindings)
+        realize(plan, existing={self._key: self}, bindings=bindings)

@@ -34,13 +34,18 @@ import pulumi_aws as aws
 
 from secrets_layout.components.plan.builder import PlanBuilder
 from secrets_layout.components.plan.rotation import (  # noqa: F401 - this module's public names too
+    APPLICATION,
     BUNDLED_ROTATION_FUNCTION,
+    FUNCTION,
     LAMBDA_HANDLER,
     LAMBDA_RUNTIME,
     LAMBDA_TIMEOUT_SECONDS,
     LOGS_POLICY_ARN,
     MANAGED_ROTATION_APP,
+    PERMISSION,
+    ROLE,
     ROLE_PATH,
+    ROLE_POLICY,
     ROTATION_CODE_DIRECTORY,
     VPC_ACCESS_POLICY_ARN,
     function_environment,
@@ -99,8 +104,8 @@ class ManagedRotationApp(PlannedComponent):
         self._realize_alone(plan.build(), bindings)
 
     def take(self, realized: Realized) -> None:
-        self.stack = realized[f"{self._name}-app"]
-        self.replica_keys = realized.get(f"{self._name}-replica-keys")
+        self.stack = realized.part(APPLICATION, f"{self._name}-app")
+        self.replica_keys = realized.part(ROLE_POLICY, f"{self._name}-replica-keys")
         self.function_arn = self.stack.outputs.apply(lambda outputs: outputs["RotationLambdaARN"])
 
 
@@ -144,7 +149,7 @@ class BundledRotationFunction(PlannedComponent):
         self._realize_alone(plan.build(), bindings)
 
     def take(self, realized: Realized) -> None:
-        self.role = realized[f"{self._name}-role"]
-        self.function = realized[f"{self._name}-function"]
-        self.permission = realized[f"{self._name}-permission"]
+        self.role = realized.part(ROLE, f"{self._name}-role")
+        self.function = realized.part(FUNCTION, f"{self._name}-function")
+        self.permission = realized.part(PERMISSION, f"{self._name}-permission")
         self.function_arn = self.function.arn

@@ -40,7 +40,16 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from secrets_layout.components.plan.builder import PlanBuilder
-from secrets_layout.components.plan.secret import MANAGED_SECRET, VALUE_IGNORED_WHEN_ROTATING, plan_managed_secret  # noqa: F401
+from secrets_layout.components.plan.secret import (  # noqa: F401 - VALUE_IGNORED_WHEN_ROTATING is public here too
+    MANAGED_SECRET,
+    PASSWORD,
+    POLICY,
+    ROTATION,
+    SECRET,
+    VALUE_IGNORED_WHEN_ROTATING,
+    VERSION,
+    plan_managed_secret,
+)
 from secrets_layout.components.realize import Bindings, PlannedComponent, Realized
 from secrets_layout.declaration.models import Secret
 
@@ -96,7 +105,8 @@ class ManagedSecret(PlannedComponent):
         self._realize_alone(plan.build(), bindings)
 
     def take(self, realized: Realized) -> None:
-        for part in ("secret", "password", "version", "policy", "rotation"):
-            setattr(self, part, realized.get(f"{self._name}-{part}"))
+        for part, resource_type in (("secret", SECRET), ("password", PASSWORD), ("version", VERSION),
+                                    ("policy", POLICY), ("rotation", ROTATION)):
+            setattr(self, part, realized.part(resource_type, f"{self._name}-{part}"))
         self.arn = self.secret.arn
-        self.arn_by_region = realized.value(realized.plan.by_key()[self._name].outputs["arn_by_region"])
+        self.arn_by_region = realized.value(realized.outputs_of(self._key)["arn_by_region"])

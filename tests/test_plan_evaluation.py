@@ -30,8 +30,11 @@ from pulumi.config import ConfigMissingError
 from declaration_strategies import declaration_documents, features, loaded
 from folder_support import split_declaration
 from plan_support import assert_same, both_runs, differences, evaluate, simulate_program
+from secrets_layout.components.plan.builder import PlanBuilder
+from secrets_layout.components.plan.model import FromConfig, Secret
 from secrets_layout.components.realize import CUSTOM_TYPES
 from secrets_layout.declaration.loader import load_declaration
+from secrets_layout.engine.plan_evaluation import evaluate_plan
 from secrets_layout.engine.sdk_classes import PROFILES_FILE, derive_profiles, profile, profiles_document
 from secrets_layout.engine.simulation import UNKNOWN, SecretValue
 from secrets_layout.errors import DeclarationError
@@ -229,20 +232,24 @@ def _declaration(tmp_path: Path, secrets: str, accounts: str = "") -> Path:
     return file
 
 
-def test_a_config_name_with_a_colon_is_read_from_the_project_namespace_both_ways(tmp_path):
+def test_a_config_name_with_a_colon_is_read_from_the_project_namespace(tmp_path):
     # The program reads pulumi.Config().require_secret("payments:stripeKey"), which is the key
     # "secrets-layout:payments:stripeKey" (pulumi/config.py, Config.full_key prefixes the bag's name
-    # whatever the key holds): the preview sets "payments:stripeKey", so the program stops. The plan
-    # evaluation read "payments:stripeKey" and went on.
-    declaration = load_declaration(_declaration(
-        tmp_path, '  - {name: prod/app/key, value: {from_config: "payments:stripeKey"}}\n'))
+    # whatever the key holds). The loader refuses such a name (tests/test_declarations_invalid.py); a
+    # plan holding one is evaluated as the SDK reads it: given "payments:stripeKey", the key is missing.
+    with pytest.raises(DeclarationError, match="a name with a namespace can never be read"):
+        load_declaration(_declaration(tmp_path, '  - {name: prod/app/key, value: {from_config: "payments:stripeKey"}}\n'))
+    builder = PlanBuilder()
+    builder.add("aws:secretsmanager/secretVersion:SecretVersion", "version",
+                inputs={"secretId": "arn", "secretString": Secret(FromConfig("payments:stripeKey"))})
+    plan = builder.build()
     for mode in MODES:
-        with pytest.raises(ConfigMissingError) as program:
-            simulate_program(declaration, mode)
         with pytest.raises(ConfigMissingError) as evaluation:
-            evaluate(declaration, mode)
-        assert (program.value.key, program.value.secret) == ("secrets-layout:payments:stripeKey", True)
-        assert str(evaluation.value) == str(program.value)
+            evaluate_plan(plan, project="secrets-layout", stack="prod", mode=mode,
+                          secret_config={"payments:stripeKey": "placeholder"})
+        assert (evaluation.value.key, evaluation.value.secret) == ("secrets-layout:payments:stripeKey", True)
+        with pytest.raises(ConfigMissingError):
+            pulumi.Config("secrets-layout").require_secret("payments:stripeKey")
 
 
 @pytest.mark.parametrize(("accounts", "secrets", "shared_name", "types"), [
@@ -258,13 +265,28 @@ def test_a_config_name_with_a_colon_is_read_from_the_project_namespace_both_ways
 ])
 def test_a_registration_named_like_another_of_another_type_is_planned(tmp_path, accounts, secrets, shared_name, types):
     # Two registrations may share a logical name when their types differ: their URNs differ, so the SDK
-    # registers both (main's components did). The plan keys registrations by logical name alone and
-    # refuses the declaration ("two registrations of the plan are named ...").
+    # registers both. A plan keys each registration by its type and name (builder.key_of).
     declaration = load_declaration(_declaration(tmp_path, secrets, accounts))
     for mode in MODES:
         sdk, plan = both_runs(declaration, mode)
         assert sorted(resource.type for resource in sdk.resources if resource.name == shared_name) == types
         assert_same(sdk, plan)
+
+
+def test_reader_roles_whose_names_make_the_same_resource_name_get_one_policy_each(tmp_path):
+    # App.Role and App+Role both make "App-Role" (consumer.role_resource_suffix): two RolePolicies of
+    # one type and name, which no deployment accepts (a duplicate URN). Each gets a digest of its role.
+    accounts = 'accounts:\n  app: {id: "222222222222", deploy_role_arn: "arn:aws:iam::222222222222:role/deploy"}\n'
+    secrets = "  - {name: prod/app/key, value: {external: true}, readers: [{account: app, roles: [App.Role, App+Role]}]}\n"
+    declaration = load_declaration(_declaration(tmp_path, secrets, accounts))
+    for mode in MODES:
+        sdk, plan = both_runs(declaration, mode)
+        assert_same(sdk, plan)
+        policies = {resource.name: resource.inputs["role"] for resource in sdk.resources
+                    if resource.type == "aws:iam/rolePolicy:RolePolicy"}
+        assert sorted(policies.values()) == ["App+Role", "App.Role"]
+        assert all(name.startswith("prod-consumer-app-App-Role-") and len(name) == len("prod-consumer-app-App-Role-") + 8
+                   for name in policies)
 
 
 def test_a_config_name_the_program_reads_itself_is_refused_or_runs_the_same_both_ways(tmp_path):

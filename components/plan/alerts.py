@@ -21,7 +21,7 @@ from secrets_layout.components.alert_settings import (
     rotation_alert_pattern,
 )
 from secrets_layout.components.plan.builder import PlanBuilder, without_none
-from secrets_layout.components.plan.model import Options, Ref, Registration
+from secrets_layout.components.plan.model import Options, Ref
 from secrets_layout.declaration.models import MANAGED_BY, Alerts
 
 ROTATION_ALERTS = "secrets-layout:alerts:RotationAlerts"
@@ -46,49 +46,44 @@ def plan_rotation_alerts(plan: PlanBuilder, name: str, *, parent: str | None, en
     labelled = {**(tags or {}), "environment": environment, "managed-by": MANAGED_BY}
     rule_name = alert_rule_name(environment)
     topic_arn = alert_topic_arn(environment, alerts, primary_region=primary_region, security_account=security_account)
-    plan.add(Registration(name, ROTATION_ALERTS, name, parent=parent, component=True,
-                          outputs={"topic_arn": topic_arn, "rule_name": rule_name}))
+    component = plan.component(ROTATION_ALERTS, name, parent=parent)
     depends: tuple[str, ...] = ()
     if alerts.topic is not None:
         # The ARN is known before the topic exists (arn:aws:sns:<region>:<account>:<name>), so the policy
         # and the targets are plain strings; depends_on orders them after the topic.
-        topic, policy = f"{name}-topic", f"{name}-topic-policy"
-        plan.add(Registration(topic, TOPIC, topic, parent=name, provider=providers[hub], inputs=without_none({
-            "name": alert_topic_name(environment, alerts), "kmsMasterKeyId": kms_key_arn, "tags": labelled})))
-        plan.add(Registration(policy, TOPIC_POLICY, policy, parent=name, provider=providers[hub], inputs={
+        topic = plan.add(TOPIC, f"{name}-topic", parent=component, provider=providers[hub], inputs=without_none({
+            "name": alert_topic_name(environment, alerts), "kmsMasterKeyId": kms_key_arn, "tags": labelled}))
+        policy = plan.add(TOPIC_POLICY, f"{name}-topic-policy", parent=component, provider=providers[hub], inputs={
             "arn": Ref(topic, "arn"),
             "policy": json.dumps(alert_topic_policy(topic_arn=topic_arn,
                                                     rule_arn=event_rule_arn(hub, security_account, rule_name),
-                                                    security_account=security_account))}))
+                                                    security_account=security_account))})
         for index, subscription in enumerate(alerts.topic.subscriptions):
-            key = f"{name}-subscription-{index}"
-            plan.add(Registration(key, SUBSCRIPTION, key, parent=name, provider=providers[hub], inputs={
-                "topic": Ref(topic, "arn"), "protocol": subscription.protocol, "endpoint": subscription.endpoint}))
+            plan.add(SUBSCRIPTION, f"{name}-subscription-{index}", parent=component, provider=providers[hub], inputs={
+                "topic": Ref(topic, "arn"), "protocol": subscription.protocol, "endpoint": subscription.endpoint})
         depends = (topic, policy)
-    role = f"{name}-forward-role"
-    forwarding = any(region != hub for region in regions)
-    if forwarding:
-        plan.add(Registration(role, ROLE, role, parent=name, provider=providers[primary_region], inputs={
+    role = None
+    if any(region != hub for region in regions):
+        role = plan.add(ROLE, f"{name}-forward-role", parent=component, provider=providers[primary_region], inputs={
             "name": forwarding_role_name(environment),
-            "assumeRolePolicy": json.dumps(forwarding_trust_policy(security_account)), "tags": labelled}))
-        key = f"{name}-forward-policy"
-        plan.add(Registration(key, ROLE_POLICY, key, parent=name, provider=providers[primary_region], inputs={
+            "assumeRolePolicy": json.dumps(forwarding_trust_policy(security_account)), "tags": labelled})
+        plan.add(ROLE_POLICY, f"{name}-forward-policy", parent=component, provider=providers[primary_region], inputs={
             "role": Ref(role, "id"),
-            "policy": json.dumps(forwarding_policy(hub_region_name=hub, security_account=security_account))}))
+            "policy": json.dumps(forwarding_policy(hub_region_name=hub, security_account=security_account))})
     pattern = json.dumps(rotation_alert_pattern(environment=environment, security_account=security_account,
                                                 regions=regions))
     for region in dict.fromkeys([hub, *regions]):
-        rule = f"{name}-rule-{region}"
-        plan.add(Registration(rule, RULE, rule, parent=name, provider=providers[region], inputs={
+        rule = plan.add(RULE, f"{name}-rule-{region}", parent=component, provider=providers[region], inputs={
             "name": rule_name, "description": f"Failed and abandoned rotations of {environment} secrets ({region})",
-            "eventPattern": pattern, "tags": labelled}))
-        target = f"{name}-target-{region}"
+            "eventPattern": pattern, "tags": labelled})
         if region == hub:
-            plan.add(Registration(target, TARGET, target, parent=name, provider=providers[region], inputs={
+            plan.add(TARGET, f"{name}-target-{region}", parent=component, provider=providers[region], inputs={
                 "rule": Ref(rule, "name"), "targetId": "alert-topic", "arn": topic_arn},
-                options=Options(depends_on=depends)))
+                options=Options(depends_on=depends))
         else:
-            plan.add(Registration(target, TARGET, target, parent=name, provider=providers[region], inputs={
+            assert role is not None
+            plan.add(TARGET, f"{name}-target-{region}", parent=component, provider=providers[region], inputs={
                 "rule": Ref(rule, "name"), "targetId": f"to-{hub}", "arn": default_bus_arn(hub, security_account),
-                "roleArn": Ref(role, "arn")}))
+                "roleArn": Ref(role, "arn")})
+    plan.finish(component, {"topic_arn": topic_arn, "rule_name": rule_name})
     return topic_arn

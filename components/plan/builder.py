@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from secrets_layout.components.plan.model import Invocation, Plan, Registration
+from secrets_layout.components.plan.model import Invocation, Options, Plan, Registration
 
 
 @dataclass(frozen=True)
@@ -18,35 +18,55 @@ class External:
     index: int
 
 
+def key_of(resource_type: str, name: str) -> str:
+    """A registration's key in its plan: its type and logical name. Two registrations may share a name
+    when their types differ (their URNs differ: the SDK registers both)."""
+    return f"{resource_type}::{name}"
+
+
 class PlanBuilder:
     """Collects one plan's registrations and invocations."""
 
     def __init__(self) -> None:
         self._registrations: list[Registration] = []
+        self._positions: dict[str, int] = {}
         self._invocations: list[Invocation] = []
         self._keys: set[str] = set()
 
-    def add(self, registration: Registration) -> str:
-        self._claim(registration.key)
-        self._registrations.append(registration)
-        return registration.key
+    def add(self, resource_type: str, name: str, *, parent: str | None = None, provider: Any = None,
+            inputs: Mapping[str, Any] | None = None, options: Options = Options()) -> str:
+        """A custom resource (or provider); returns its key."""
+        return self._add(Registration(key_of(resource_type, name), resource_type, name, parent=parent,
+                                      provider=provider, inputs=dict(inputs or {}), options=options))
 
-    def invoke(self, invocation: Invocation) -> str:
-        self._claim(invocation.key)
-        self._invocations.append(invocation)
-        return invocation.key
+    def component(self, resource_type: str, name: str, *, parent: str | None = None) -> str:
+        """A component; its outputs come with `finish`, once its children are planned. Returns its key."""
+        return self._add(Registration(key_of(resource_type, name), resource_type, name, parent=parent, component=True))
+
+    def invoke(self, token: str, name: str, arguments: Mapping[str, Any], *, parent: str | None = None,
+               provider: Any = None) -> str:
+        key = key_of(token, name)
+        self._claim(key)
+        self._invocations.append(Invocation(key, token, dict(arguments), parent=parent, provider=provider))
+        return key
 
     def finish(self, key: str, outputs: Mapping[str, Any]) -> None:
         """A component's registered outputs, known once its children are planned."""
-        index = next(i for i, registration in enumerate(self._registrations) if registration.key == key)
-        self._registrations[index] = dataclasses.replace(self._registrations[index], outputs=dict(outputs))
+        position = self._positions[key]
+        self._registrations[position] = dataclasses.replace(self._registrations[position], outputs=dict(outputs))
 
     def build(self, exports: Mapping[str, Any] | None = None) -> Plan:
         return Plan(tuple(self._registrations), tuple(self._invocations), dict(exports or {}))
 
+    def _add(self, registration: Registration) -> str:
+        self._claim(registration.key)
+        self._positions[registration.key] = len(self._registrations)
+        self._registrations.append(registration)
+        return registration.key
+
     def _claim(self, key: str) -> None:
         if key in self._keys:
-            raise ValueError(f"two registrations of the plan are named {key!r}")
+            raise ValueError(f"two registrations of the plan are {key!r}")
         self._keys.add(key)
 
 

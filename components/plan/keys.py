@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from secrets_layout.components.plan.builder import PlanBuilder
-from secrets_layout.components.plan.model import Options, Ref, Registration
+from secrets_layout.components.plan.model import Options, Ref
 from secrets_layout.components.policy_documents import kms_key_policy
 from secrets_layout.declaration.models import MANAGED_BY
 
@@ -27,19 +27,18 @@ def plan_regional_key(plan: PlanBuilder, name: str, *, parent: str | None, envir
                       tags: Mapping[str, str] | None = None,
                       service_statements: Sequence[Mapping[str, Any]] = ()) -> str:
     """The component and its key and alias; returns the key's plan key (its `arn` is the key's ARN)."""
-    key, alias = f"{name}-key", f"{name}-alias"
-    plan.add(Registration(name, REGIONAL_KEY, name, parent=parent, component=True,
-                          outputs={"key_arn": Ref(key, "arn"), "alias_name": Ref(alias, "name")}))
+    component = plan.component(REGIONAL_KEY, name, parent=parent)
     policy = kms_key_policy(region=region, security_account=security_account, reader_roles=reader_roles,
                             service_statements=service_statements)
-    plan.add(Registration(key, KEY, key, parent=name, provider=provider, inputs={
+    key = plan.add(KEY, f"{name}-key", parent=component, provider=provider, inputs={
         "description": f"Secrets Manager secrets of {environment} ({region})",
         "enableKeyRotation": True,
         "deletionWindowInDays": deletion_window_in_days,
         "policy": json.dumps(policy),
         "tags": {**(tags or {}), "environment": environment, "managed-by": MANAGED_BY},
-    }, options=Options(protect=protect)))
-    plan.add(Registration(alias, ALIAS, alias, parent=name, provider=provider, inputs={
+    }, options=Options(protect=protect))
+    alias = plan.add(ALIAS, f"{name}-alias", parent=component, provider=provider, inputs={
         "name": key_alias(environment), "targetKeyId": Ref(key, "keyId"),
-    }))
+    })
+    plan.finish(component, {"key_arn": Ref(key, "arn"), "alias_name": Ref(alias, "name")})
     return key

@@ -15,7 +15,7 @@ from secrets_layout.components.plan.alerts import plan_rotation_alerts
 from secrets_layout.components.plan.builder import PlanBuilder
 from secrets_layout.components.plan.consumer import plan_consumer_grants
 from secrets_layout.components.plan.keys import plan_regional_key
-from secrets_layout.components.plan.model import Derived, Plan, Ref, Registration
+from secrets_layout.components.plan.model import Derived, Plan, Ref
 from secrets_layout.components.plan.parameters import plan_parameter_set
 from secrets_layout.components.plan.providers import plan_regional_providers
 from secrets_layout.components.plan.rotation import plan_bundled_rotation_function, plan_managed_rotation_app
@@ -37,9 +37,9 @@ def plan_layout(name: str, declaration: Declaration, *, rotation_code_directory:
     plan = PlanBuilder()
     environment, primary_region = declaration.environment, declaration.primary_region
     tags = {"environment": environment}
-    plan.add(Registration(name, SECRETS_LAYOUT, name, parent=parent, component=True))
+    layout = plan.component(SECRETS_LAYOUT, name, parent=parent)
     providers = plan_regional_providers(plan, f"{name}-aws", regions=declaration.regions,
-                                        account_id=declaration.security_account, parent=name)
+                                        account_id=declaration.security_account, parent=layout)
     primary = providers[primary_region]
     kms_key_arns: dict[str, Any] = {}
     readers = reader_roles(declaration)
@@ -48,7 +48,7 @@ def plan_layout(name: str, declaration: Declaration, *, rotation_code_directory:
         if existing is not None:
             kms_key_arns[region] = existing
             continue
-        key = plan_regional_key(plan, f"{name}-kms-{region}", parent=name, environment=environment, region=region,
+        key = plan_regional_key(plan, f"{name}-kms-{region}", parent=layout, environment=environment, region=region,
                                 security_account=declaration.security_account, reader_roles=readers,
                                 provider=providers[region], protect=declaration.protected_by_default,
                                 service_statements=_key_service_statements(declaration, region))
@@ -58,9 +58,8 @@ def plan_layout(name: str, declaration: Declaration, *, rotation_code_directory:
     rotation_arns: dict[str, Any] = {}
     rotation_dependencies: dict[str, tuple[str, ...]] = {}
     for group in managed_rotation_groups(declaration.secrets):
-        app = _suffixed(f"{name}-rotation-{group.managed.value}", group.placement)
-        function_arn = plan_managed_rotation_app(
-            plan, app, parent=name, managed=group.managed, region=primary_region,
+        function_arn, app = plan_managed_rotation_app(
+            plan, _suffixed(f"{name}-rotation-{group.managed.value}", group.placement), parent=layout, managed=group.managed, region=primary_region,
             function_name=group.function_name(environment), provider=primary, vpc=group.vpc,
             kms_key_arn=kms_key_arns[primary_region], kms_key_arns=dict(kms_key_arns),
             security_account=declaration.security_account, master_secret_arn=group.master_secret_arn,
@@ -70,7 +69,7 @@ def plan_layout(name: str, declaration: Declaration, *, rotation_code_directory:
             rotation_dependencies[secret_name] = (app,)
     for bundled in bundled_rotation_groups(declaration.secrets):
         function_arn, permission = plan_bundled_rotation_function(
-            plan, _suffixed(f"{name}-rotation-{bundled.function.value}", bundled.placement), parent=name,
+            plan, _suffixed(f"{name}-rotation-{bundled.function.value}", bundled.placement), parent=layout,
             function_name=bundled.function_name(environment), region=primary_region,
             security_account=declaration.security_account, kms_key_arns=dict(kms_key_arns), provider=primary,
             vpc=bundled.vpc, code_directory=rotation_code_directory, tags=tags, allowed_hosts=bundled.allowed_hosts)
@@ -84,7 +83,7 @@ def plan_layout(name: str, declaration: Declaration, *, rotation_code_directory:
     secret_arns = {}
     for secret in declaration.secrets:
         key = plan_managed_secret(
-            plan, secret.name, parent=name, secret=secret, environment=environment, primary_region=primary_region,
+            plan, secret.name, parent=layout, secret=secret, environment=environment, primary_region=primary_region,
             providers=providers, kms_key_arns=kms_key_arns, resource_policy=secret_policy_for(declaration, secret),
             rotation_lambda_arn=rotation_arns.get(secret.name),
             rotation_dependencies=rotation_dependencies.get(secret.name, ()), protect=declaration.protects(secret))
@@ -96,16 +95,16 @@ def plan_layout(name: str, declaration: Declaration, *, rotation_code_directory:
             continue
         policies_by_role = consumer_grant_policies(declaration, account_name)
         if policies_by_role:
-            plan_consumer_grants(plan, f"{name}-consumer-{account_name}", parent=name, environment=environment,
+            plan_consumer_grants(plan, f"{name}-consumer-{account_name}", parent=layout, environment=environment,
                                  account_id=account.id, deploy_role_arn=account.deploy_role_arn,
                                  region=primary_region, policies_by_role=policies_by_role)
     if declaration.parameters:
-        plan_parameter_set(plan, f"{name}-parameters", parent=name, environment=environment,
+        plan_parameter_set(plan, f"{name}-parameters", parent=layout, environment=environment,
                            parameters=declaration.parameters, provider=primary)
     topic_arn = None
     if declaration.alerts is not None:
         topic_arn = plan_rotation_alerts(
-            plan, f"{name}-alerts", parent=name, environment=environment,
+            plan, f"{name}-alerts", parent=layout, environment=environment,
             security_account=declaration.security_account, primary_region=primary_region,
             regions=declaration.regions, alerts=declaration.alerts, providers=providers,
             kms_key_arn=kms_key_arns[primary_region], tags=tags)
@@ -119,7 +118,7 @@ def plan_layout(name: str, declaration: Declaration, *, rotation_code_directory:
     }
     if topic_arn is not None:
         exports["alert_topic_arn"] = topic_arn
-    plan.finish(name, exports)
+    plan.finish(layout, exports)
     return plan.build(exports)
 
 

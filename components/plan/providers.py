@@ -6,24 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from secrets_layout.components.plan.builder import PlanBuilder
-from secrets_layout.components.plan.model import Registration
 
 AWS_PROVIDER = "pulumi:providers:aws"
 
 
 def plan_regional_providers(plan: PlanBuilder, name: str, *, regions: Iterable[str], account_id: str,
                             parent: str | None) -> dict[str, str]:
-    """One provider per region, named f"{name}-{region}", all pinned to `account_id`."""
+    """One provider per region, named f"{name}-{region}", all pinned to `account_id`; their keys by region."""
     providers = {}
     for region in dict.fromkeys(regions):
-        key = f"{name}-{region}"
-        providers[region] = plan.add(Registration(key, AWS_PROVIDER, key, parent=parent, inputs={
-            "region": region, "allowedAccountIds": [account_id]}))
+        providers[region] = plan.add(AWS_PROVIDER, f"{name}-{region}", parent=parent, inputs={
+            "region": region, "allowedAccountIds": [account_id]})
     return providers
 
 
 def plan_assumed_role_provider(plan: PlanBuilder, name: str, *, role_arn: str, account_id: str, region: str,
                                session_name: str, parent: str | None) -> str:
-    return plan.add(Registration(name, AWS_PROVIDER, name, parent=parent, inputs={
+    return plan.add(AWS_PROVIDER, name, parent=parent, inputs={
         "region": region, "allowedAccountIds": [account_id],
-        "assumeRoles": [{"roleArn": role_arn, "sessionName": session_name}]}))
+        "assumeRoles": [{"roleArn": role_arn, "sessionName": session_name}]})

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from secrets_layout.components.plan.builder import PlanBuilder
-from secrets_layout.components.plan.model import Archive, Derived, Invocation, Options, Ref, Registration
+from secrets_layout.components.plan.model import Archive, Derived, Options, Ref
 from secrets_layout.components.policy_documents import lambda_assume_role_policy
 from secrets_layout.components.rotation_settings import (
     ROTATION_APPLICATIONS,
@@ -69,43 +69,43 @@ def plan_managed_rotation_app(plan: PlanBuilder, name: str, *, parent: str | Non
                               region: str, function_name: str, provider: Any, vpc: Vpc | None = None,
                               kms_key_arn: Any = None, kms_key_arns: Mapping[str, Any] | None = None,
                               security_account: str | None = None, master_secret_arn: str | None = None,
-                              exclude_characters: str | None = None, tags: Mapping[str, str] | None = None) -> Ref:
-    """AWS's rotation application of one engine; returns a reference to its function's ARN."""
+                              exclude_characters: str | None = None,
+                              tags: Mapping[str, str] | None = None) -> tuple[Derived, str]:
+    """AWS's rotation application of one engine; returns a reference to its function's ARN and the
+    component's key (what a rotation must wait for)."""
     application = ROTATION_APPLICATIONS[managed]
     if application.multi_user and master_secret_arn is None:
         raise ValueError(f"{name}: {managed.value} rotation needs the master secret's ARN "
                          "(masterarn in the secret's value template)")
-    stack = f"{name}-app"
-    function_arn = Derived("item", (Ref(stack, "outputs"), "RotationLambdaARN"))
-    plan.add(Registration(name, MANAGED_ROTATION_APP, name, parent=parent, component=True,
-                          outputs={"function_arn": function_arn}))
+    component = plan.component(MANAGED_ROTATION_APP, name, parent=parent)
     # A plain map with the key's ARN in it, not a value computed from the ARN: in a dry run only
     # kmsKeyArn is unknown, and the pack still sees excludeCharacters (generated-credential-strength).
     parameters = sar_parameters(managed=managed, region=region, function_name=function_name, vpc=vpc,
                                 kms_key_arn=kms_key_arn, master_secret_arn=master_secret_arn,
                                 exclude_characters=exclude_characters)
-    plan.add(Registration(stack, APPLICATION, stack, parent=name, provider=provider, inputs={
+    stack = plan.add(APPLICATION, f"{name}-app", parent=component, provider=provider, inputs={
         "name": function_name,
         "applicationId": sar_application_id(managed),
         "semanticVersion": application.semantic_version,
         "capabilities": list(SAR_CAPABILITIES),
         "parameters": parameters,
         "tags": {**(tags or {}), "managed-by": MANAGED_BY},
-    }))
+    })
+    function_arn = Derived("item", (Ref(stack, "outputs"), "RotationLambdaARN"))
     key_arns = dict(kms_key_arns or {})
     if any(key_region != region for key_region in key_arns):
         if security_account is None:
             raise ValueError(f"{name}: replica keys need the security account")
         # The application creates the role with a generated name; the function names it.
-        function = plan.invoke(Invocation(f"{name}-function-lookup", GET_FUNCTION, {"functionName": function_arn},
-                                          parent=name, provider=provider))
-        replica_keys = f"{name}-replica-keys"
-        plan.add(Registration(replica_keys, ROLE_POLICY, replica_keys, parent=name, provider=provider, inputs={
+        function = plan.invoke(GET_FUNCTION, f"{name}-function-lookup", {"functionName": function_arn},
+                               parent=component, provider=provider)
+        plan.add(ROLE_POLICY, f"{name}-replica-keys", parent=component, provider=provider, inputs={
             "role": Derived("last-path-segment", (Ref(function, "role"),)),
             "name": REPLICA_KEYS_POLICY_NAME,
             "policy": Derived("replica-keys-policy", (region, security_account, key_arns)),
-        }))
-    return function_arn
+        })
+    plan.finish(component, {"function_arn": function_arn})
+    return function_arn, component
 
 
 def plan_bundled_rotation_function(plan: PlanBuilder, name: str, *, parent: str | None, function_name: str,
@@ -114,25 +114,20 @@ def plan_bundled_rotation_function(plan: PlanBuilder, name: str, *, parent: str 
                                    tags: Mapping[str, str] | None = None, allowed_hosts: Sequence[str] = ()) -> tuple[Ref, str]:
     """The bundled rotation Lambda with its role and invoke permission; returns a reference to the
     function's ARN and the permission's key (what a rotation must wait for)."""
-    role, policy, logs, vpc_access = (f"{name}-role", f"{name}-policy", f"{name}-logs", f"{name}-vpc-access")
-    function, permission = f"{name}-function", f"{name}-permission"
-    plan.add(Registration(name, BUNDLED_ROTATION_FUNCTION, name, parent=parent, component=True,
-                          outputs={"function_arn": Ref(function, "arn")}))
+    component = plan.component(BUNDLED_ROTATION_FUNCTION, name, parent=parent)
     labelled = {**(tags or {}), "managed-by": MANAGED_BY}
-    plan.add(Registration(role, ROLE, role, parent=name, provider=provider, inputs={
+    role = plan.add(ROLE, f"{name}-role", parent=component, provider=provider, inputs={
         "name": function_name, "path": ROLE_PATH, "assumeRolePolicy": json.dumps(lambda_assume_role_policy()),
-        "tags": labelled}))
-    plan.add(Registration(policy, ROLE_POLICY, policy, parent=name, provider=provider, inputs={
+        "tags": labelled})
+    policy = plan.add(ROLE_POLICY, f"{name}-policy", parent=component, provider=provider, inputs={
         "role": Ref(role, "name"),
         "policy": Derived("rotation-function-policy", (function_name, region, security_account, dict(kms_key_arns))),
-    }))
-    plan.add(Registration(logs, ROLE_POLICY_ATTACHMENT, logs, parent=name, provider=provider,
-                          inputs={"role": Ref(role, "name"), "policyArn": LOGS_POLICY_ARN}))
-    attachments = [logs]
+    })
+    attachments = [plan.add(ROLE_POLICY_ATTACHMENT, f"{name}-logs", parent=component, provider=provider,
+                            inputs={"role": Ref(role, "name"), "policyArn": LOGS_POLICY_ARN})]
     if vpc is not None:
-        plan.add(Registration(vpc_access, ROLE_POLICY_ATTACHMENT, vpc_access, parent=name, provider=provider,
-                              inputs={"role": Ref(role, "name"), "policyArn": VPC_ACCESS_POLICY_ARN}))
-        attachments.append(vpc_access)
+        attachments.append(plan.add(ROLE_POLICY_ATTACHMENT, f"{name}-vpc-access", parent=component, provider=provider,
+                                    inputs={"role": Ref(role, "name"), "policyArn": VPC_ACCESS_POLICY_ARN}))
     inputs: dict[str, Any] = {
         "name": function_name, "role": Ref(role, "arn"), "runtime": LAMBDA_RUNTIME, "handler": LAMBDA_HANDLER,
         "code": Archive(tuple((archived, str(path)) for archived, path in rotation_code_files(code_directory).items())),
@@ -143,9 +138,10 @@ def plan_bundled_rotation_function(plan: PlanBuilder, name: str, *, parent: str 
     if vpc is not None:
         inputs["vpcConfig"] = {"subnetIds": list(vpc.subnet_ids), "securityGroupIds": list(vpc.security_group_ids)}
     # The role's permissions must exist before the first invocation, not only the role.
-    plan.add(Registration(function, FUNCTION, function, parent=name, provider=provider, inputs=inputs,
-                          options=Options(depends_on=(policy, *attachments))))
-    plan.add(Registration(permission, PERMISSION, permission, parent=name, provider=provider, inputs={
+    function = plan.add(FUNCTION, f"{name}-function", parent=component, provider=provider, inputs=inputs,
+                        options=Options(depends_on=(policy, *attachments)))
+    permission = plan.add(PERMISSION, f"{name}-permission", parent=component, provider=provider, inputs={
         "action": "lambda:InvokeFunction", "function": Ref(function, "name"),
-        "principal": "secretsmanager.amazonaws.com", "sourceAccount": security_account}))
+        "principal": "secretsmanager.amazonaws.com", "sourceAccount": security_account})
+    plan.finish(component, {"function_arn": Ref(function, "arn")})
     return Ref(function, "arn"), permission

@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
+from secrets_layout.components.plan.builder import key_of
 from secrets_layout.components.plan.derivations import DERIVATIONS
 from secrets_layout.components.plan.layout import plan_layout
 from secrets_layout.components.plan.model import Derived, FromConfig, Plan, Ref, Secret
 from secrets_layout.components.plan.rotation import ROTATION_CODE_DIRECTORY
+from secrets_layout.components.plan.secret import MANAGED_SECRET
 from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.declaration.models import Declaration
 from secrets_layout.errors import Issue, format_path, printable
@@ -108,7 +110,7 @@ def declared_resources(declaration: Declaration) -> list[DeclaredResource]:
 def _owning_secrets(declaration: Declaration, plan: Plan) -> dict[str, int]:
     """Plan key -> index of the secret it belongs to: the parts of each ManagedSecret (named after the
     secret), and the parts of a rotation application to the first secret whose rotation waits for it."""
-    index_of = {secret.name: index for index, secret in enumerate(declaration.secrets)}
+    index_of = {key_of(MANAGED_SECRET, secret.name): index for index, secret in enumerate(declaration.secrets)}
     children: dict[str, list[str]] = {}
     for registration in plan.registrations:
         if registration.parent is not None:
