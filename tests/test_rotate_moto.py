@@ -13,6 +13,7 @@ import json
 import math
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import time
 import boto3
 import pytest
 
-from cli_support import COMMAND, run_main
+from cli_support import COMMAND, ROOT, run_main
 from drill_support import (
     FUNCTION,
     LOG_GROUP,
@@ -384,8 +385,7 @@ def test_no_credentials_is_exit_2_in_one_line(tmp_path, service, provider, monke
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == ("secrets-layout rotate: cannot run: no AWS credentials found: set AWS_PROFILE (or run "
                              "`aws sso login`), or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, for a role in the security "
-                             "account allowed secretsmanager:DescribeSecret, ListSecretVersionIds and RotateSecret on "
-                             "these secrets (and cloudtrail:LookupEvents, logs:FilterLogEvents for the reasons)\n")
+                             "account that may rotate these secrets (docs/rotation-drill.md, \"Permissions\")\n")
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
@@ -415,3 +415,39 @@ def test_an_unreadable_or_invalid_declaration_is_exit_2(tmp_path, calls):
     assert refused.stderr.startswith(f"secrets-layout rotate: cannot run: {invalid} is not a valid declaration:\n")
     assert "security_account" in refused.stderr
     assert calls == []
+
+
+# --- the README's example -----------------------------------------------------------------------------------
+
+VARYING = [  # what differs from one run to the next
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<version>"),
+    (re.compile(r"\b\d+\.\d s\b"), "<seconds> s"),
+    (re.compile(r"(secret:dev/payments/[a-z-]+)-[A-Za-z0-9]{6}\b"), r"\1-<suffix>"),
+    (re.compile(r"127\.0\.0\.1:(\d+|PORT)"), "127.0.0.1:<port>"),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"), "<time> UTC"),
+]
+
+
+def without_what_varies(text: str) -> list[str]:
+    for pattern, stand_in in VARYING:
+        text = pattern.sub(stand_in, text)
+    return text.splitlines()
+
+
+def test_the_readme_example_is_what_the_drill_prints(tmp_path, service_without_retries, provider):
+    service = service_without_retries
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- rotate-example -->\n```\n(.*?)```\n", readme, re.DOTALL).group(1)
+    command, shown = block.split("\n", 1)
+    assert command == "$ secrets-layout rotate dev.yaml --yes --endpoint-url http://127.0.0.1:PORT 2>&1"
+    deploy_api_key(service, provider, STRIPE)
+    deploy_api_key(service, provider, PARTNER, replicas=("us-west-2",))
+    write(tmp_path, [STRIPE, PARTNER])
+    provider.script("issue", ScriptedAnswer(status=500))
+
+    printed = subprocess.run([str(COMMAND), "rotate", "dev.yaml", "--yes", "--endpoint-url", service.endpoint_url],
+                             cwd=tmp_path, env=environment_for(service), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, timeout=120)
+
+    assert printed.returncode == 1
+    assert without_what_varies(printed.stdout) == without_what_varies(shown)

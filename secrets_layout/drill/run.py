@@ -36,8 +36,7 @@ from secrets_layout.drill.evidence import Evidence
 from secrets_layout.drill.model import DrillReport, Outcome, ReplicaState, SecretDrill
 from secrets_layout.drill.waiting import Look, Waiting
 
-DRILL_ROLE = ("a role in the security account allowed secretsmanager:DescribeSecret, ListSecretVersionIds and "
-              "RotateSecret on these secrets (and cloudtrail:LookupEvents, logs:FilterLogEvents for the reasons)")
+DRILL_ROLE = "a role in the security account that may rotate these secrets (docs/rotation-drill.md, \"Permissions\")"
 CALLER = "the rotation drill"
 REPLICA_FAILURES = frozenset({"Failed", "Detached", "unknown"})
 
