@@ -308,3 +308,29 @@ def test_the_drills_clients_refuse_to_read_a_value_before_any_request(monkeypatc
     with pytest.raises(ReadOnlyViolation, match="^the rotation drill never calls (Batch)?GetSecretValue: it must not "
                                                 "read secret values$"):
         getattr(client, operation)(**arguments)
+
+
+# --- RotateSecret refused -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "message", "outcome", "advice"), [
+    # A rotation began between the look and the start: reported, not started again.
+    ("InvalidRequestException", "A previous rotation isn't complete. That rotation will be reattempted.",
+     Outcome.ALREADY_ROTATING, f"run the drill again once it has finished (`aws secretsmanager describe-secret "
+                               f"--secret-id {NAME} --region {PRIMARY}`)"),
+    ("AccessDeniedException", "User: arn:aws:sts::111111111111:assumed-role/Drill/s is not authorized to perform: "
+                              "secretsmanager:RotateSecret", Outcome.NOT_STARTED,
+     "use credentials allowed to call secretsmanager:RotateSecret on this secret"),
+])
+def test_a_refused_rotate_secret_is_reported_with_awss_words(code, message, outcome, advice):
+    stubs, clock = Stubs(), FakeClock()
+    secrets = stubs("secretsmanager", PRIMARY)
+    secrets.add_response("describe_secret", described({OLD: ["AWSCURRENT"]}), {"SecretId": NAME})
+    secrets.add_client_error("rotate_secret", service_error_code=code, service_message=message, http_status_code=400,
+                             expected_params={"SecretId": ARN, "ClientRequestToken": NEW, "RotateImmediately": True})
+
+    report, _, _ = drill(stubs, clock)
+
+    [result] = report.secrets
+    assert (result.outcome, result.reason) == (outcome, f"RotateSecret: {code}: {message}")
+    assert result.what_to_do.startswith(advice)

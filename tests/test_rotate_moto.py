@@ -175,7 +175,7 @@ def test_a_failing_provider_fails_its_rotation_with_the_functions_reason_and_exi
 
 
 @pytest.mark.parametrize("format_", FORMATS)
-def test_no_output_format_shows_a_secret_value(tmp_path, service_without_retries, provider, format_):
+def test_no_output_format_shows_a_secret_value(tmp_path, service_without_retries, provider, calls, format_):
     service = service_without_retries
     deploy_api_key(service, provider, STRIPE)
     deploy_api_key(service, provider, PARTNER)
@@ -187,6 +187,8 @@ def test_no_output_format_shows_a_secret_value(tmp_path, service_without_retries
     assert STRIPE in result.stdout and PARTNER in result.stdout
     assert_no_value_in(result, [*secret_values(service, STRIPE), *secret_values(service, PARTNER),
                                 *provider.every_secret()])
+    assert {operation for service_name, operation in calls if service_name == "secretsmanager"} <= {
+        "DescribeSecret", "ListSecretVersionIds", "RotateSecret"}
 
 
 # --- a rotation that does not finish in time ----------------------------------------------------------------
@@ -386,6 +388,17 @@ def test_no_credentials_is_exit_2_in_one_line(tmp_path, service, provider, monke
     assert result.stderr == ("secrets-layout rotate: cannot run: no AWS credentials found: set AWS_PROFILE (or run "
                              "`aws sso login`), or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, for a role in the security "
                              "account that may rotate these secrets (docs/rotation-drill.md, \"Permissions\")\n")
+
+
+def test_an_endpoint_that_does_not_answer_is_exit_2_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    result = run_main("rotate", str(write(tmp_path, [STRIPE])), "--yes", "--endpoint-url", "http://127.0.0.1:9")
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"secrets-layout rotate: cannot run: secretsmanager DescribeSecret {STRIPE} in {REGION}: "
+                             'Could not connect to the endpoint URL: "http://127.0.0.1:9/"\n')
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
