@@ -450,7 +450,8 @@ def without_what_varies(text: str) -> list[str]:
 def test_the_readme_example_is_what_the_drill_prints(tmp_path, service_without_retries, provider):
     service = service_without_retries
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- rotate-example -->\n```\n(.*?)```\n", readme, re.DOTALL).group(1)
+    block = re.search(r"<!-- illustrative: [^\n]*tests/test_rotate_moto.py replays this block -->\n```\n(.*?)```\n",
+                      readme, re.DOTALL).group(1)
     command, shown = block.split("\n", 1)
     assert command == "$ secrets-layout rotate dev.yaml --yes --endpoint-url http://127.0.0.1:PORT 2>&1"
     deploy_api_key(service, provider, STRIPE)
