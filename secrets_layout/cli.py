@@ -28,6 +28,7 @@ FULL_INSTALL = "pip install 'secrets-layout[full]'"
 NEEDED_BY = {
     "preview": ("pulumi", "pulumi_aws", "pulumi_random", "pulumi_policy", "grpc", "rich"),
     "audit": ("boto3",),
+    "rotate": ("boto3", "rich"),
 }
 """The import names of the `full` extra's distributions that each command needs."""
 AUTO_POLICY_CONFIG = "auto"
@@ -256,6 +257,20 @@ def _parser() -> argparse.ArgumentParser:
                        help="text for a terminal, json for tools, markdown for an issue or a wiki (default text)")
     audit.add_argument("--endpoint-url", metavar="URL", help="send every AWS call to this endpoint (tests, emulators)")
     audit.set_defaults(handler=_audit)
+
+    rotate = commands.add_parser("rotate", help="rotation drill: rotate the declaration's rotating secrets now, "
+                                                "wait for each and report it")
+    rotate.add_argument("path", metavar="PATH", help="the declaration, e.g. environments/staging.yaml")
+    rotate.add_argument("--secret", metavar="NAME", action="append", default=[],
+                        help="rotate this secret only (repeatable; default: every secret with rotation enabled)")
+    rotate.add_argument("--wait", metavar="SECONDS", type=int, default=600,
+                        help="how long to wait for each rotation, its replicas included (default 600)")
+    rotate.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rotate.add_argument("--yes", action="store_true",
+                        help="start without asking (scripts); without it the drill asks on a terminal, "
+                             "and refuses without one")
+    rotate.add_argument("--endpoint-url", metavar="URL", help="send every AWS call to this endpoint (tests, emulators)")
+    rotate.set_defaults(handler=_rotate)
     return parser
 
 
@@ -639,6 +654,15 @@ def _audit(arguments: argparse.Namespace) -> int:
     from secrets_layout.declaration.loader import load_declaration
 
     return run_audit_command(arguments, usage_error=UsageError, load=load_declaration)
+
+
+def _rotate(arguments: argparse.Namespace) -> int:
+    _require_full_install("rotate")
+    # Imported here: boto3 and rich are needed by `rotate` only.
+    from secrets_layout.declaration.loader import load_declaration
+    from secrets_layout.drill.cli import run_rotate_command
+
+    return run_rotate_command(arguments, usage_error=UsageError, load=load_declaration)
 
 
 def _schema(arguments: argparse.Namespace) -> int:

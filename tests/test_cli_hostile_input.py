@@ -33,6 +33,7 @@ PROD = str(ROOT / "environments" / "prod.yaml")
     pytest.param(("consumer-policy", "prod/database/credentials", "--account", "prod-app", "--file", LONG),
                  id="consumer-policy-file"),
     pytest.param(("audit", LONG), id="audit"),
+    pytest.param(("rotate", LONG), id="rotate"),
     pytest.param(("init", "--stack", LONG), id="init-stack"),
     pytest.param(("init", "qa", "--from", LONG), id="init-from"),
 ])
@@ -187,6 +188,8 @@ def test_a_team_file_name_cannot_forge_a_line_in_any_report(tmp_path, form):
     pytest.param(("init", "qa", "--region", FORGED), id="init-region"),
     pytest.param(("init", "--stack", FORGED), id="init-stack"),
     pytest.param(("audit", FORGED), id="audit"),
+    pytest.param(("rotate", FORGED), id="rotate"),
+    pytest.param(("rotate", PROD, "--secret", FORGED), id="rotate-secret"),
 ])
 def test_a_name_given_on_the_command_line_is_one_escaped_line(tmp_path, arguments):
     (tmp_path / "environments").mkdir()

@@ -249,6 +249,7 @@ def test_a_plain_install_validates_with_the_pack_rules(plain_installed, user_rep
 @pytest.mark.parametrize(("arguments", "missing"), [
     (("preview", "environments/acme.yaml"), "pulumi, pulumi_aws, pulumi_random, pulumi_policy, grpc, rich"),
     (("audit", "environments/acme.yaml"), "boto3"),
+    (("rotate", "environments/acme.yaml"), "boto3, rich"),
 ])
 def test_a_command_that_needs_the_full_install_says_so(plain_installed, user_repository, arguments, missing):
     assert cli(plain_installed, "init", "acme", "--security-account", SECURITY, cwd=user_repository).returncode == 0

@@ -26,12 +26,16 @@ VALUE_OPERATIONS = ("GetSecretValue", "BatchGetSecretValue")
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=30)
 
 
-def _refuse_value_reads(model: Any, **_: Any) -> None:
-    raise ReadOnlyViolation(f"the audit never calls {model.name}: it must not read secret values")
+def _value_reads_refused(caller: str) -> Callable[..., None]:
+    def refuse(model: Any, **_: Any) -> None:
+        raise ReadOnlyViolation(f"{caller} never calls {model.name}: it must not read secret values")
+
+    return refuse
 
 
 class AwsClients:
-    """boto3 clients per (service, region), created once; `overrides` lets tests stub a service."""
+    """boto3 clients per (service, region), created once; `overrides` lets tests stub a service.
+    `caller` names the command in the refusal of a value read (the audit, the rotation drill)."""
 
     def __init__(
         self,
@@ -39,11 +43,13 @@ class AwsClients:
         *,
         endpoint_url: str | None = None,
         overrides: Mapping[str, Callable[[str], Any]] | None = None,
+        caller: str = "the audit",
     ) -> None:
         self._session = session or boto3.Session()
         self._endpoint_url = endpoint_url
         self._overrides = dict(overrides or {})
         self._clients: dict[tuple[str, str], Any] = {}
+        self._refuse_value_reads = _value_reads_refused(caller)
 
     def __call__(self, service: str, region: str) -> Any:
         key = (service, region)
@@ -56,7 +62,7 @@ class AwsClients:
                 )
             if service == "secretsmanager":
                 for operation in VALUE_OPERATIONS:
-                    client.meta.events.register(f"before-call.secrets-manager.{operation}", _refuse_value_reads)
+                    client.meta.events.register(f"before-call.secrets-manager.{operation}", self._refuse_value_reads)
             self._clients[key] = client
         return self._clients[key]
 
@@ -78,20 +84,24 @@ def error_reason(error: Exception) -> str:
     return printable(str(error))
 
 
-def describe_error(error: Exception, what: str) -> AuditError:
-    """A botocore error as one line for a person: what failed, AWS's code and message, the fix."""
+READ_ONLY_ROLE = "a read-only role in the security account"
+
+
+def describe_error(error: Exception, what: str, *, role: str = READ_ONLY_ROLE, caller: str = "the audit") -> AuditError:
+    """A botocore error as one line for a person: what failed, AWS's code and message, the fix
+    (`role`: whose credentials the command needs)."""
     if isinstance(error, ReadOnlyViolation):
         return error
     if isinstance(error, NoCredentialsError):
         return AuditError(
             "no AWS credentials found: set AWS_PROFILE (or run `aws sso login`), or AWS_ACCESS_KEY_ID/"
-            "AWS_SECRET_ACCESS_KEY, for a read-only role in the security account"
+            f"AWS_SECRET_ACCESS_KEY, for {role}"
         )
     if isinstance(error, NoRegionError):
-        return AuditError(f"{what}: no region; this is a bug in the audit, please report it")
+        return AuditError(f"{what}: no region; this is a bug in {caller}, please report it")
     hint = ""
     if isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in ACCESS_REFUSED:
-        hint = "; use credentials of a read-only role in the security account"
+        hint = f"; use credentials of {role}"
     return AuditError(f"{what}: {error_reason(error)}{hint}")
 
 

@@ -169,11 +169,14 @@ def _in_period(records: Iterable[Mapping[str, Any]], since: datetime, until: dat
 
 # --- LookupEvents ------------------------------------------------------------------------------
 
-def lookup_records(client: Any, since: datetime, until: datetime) -> Iterator[Mapping[str, Any]]:
-    """Secrets Manager records of one region from LookupEvents (one lookup attribute per request)."""
+def lookup_records(client: Any, since: datetime, until: datetime,
+                   attribute: tuple[str, str] = ("EventSource", SECRETS_MANAGER)) -> Iterator[Mapping[str, Any]]:
+    """Records of one region from LookupEvents, Secrets Manager's unless `attribute` (key, value) says
+    otherwise (one lookup attribute per request)."""
+    key, value = attribute
     paginator = client.get_paginator("lookup_events")
     pages = paginator.paginate(
-        LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": SECRETS_MANAGER}],
+        LookupAttributes=[{"AttributeKey": key, "AttributeValue": value}],
         StartTime=since, EndTime=until,
     )
     for page in pages:
