@@ -46,6 +46,8 @@ from secrets_layout.errors import DeclarationError
 from secrets_layout.files import shown
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
 from secrets_layout.findings.recheck import FindingResolver, Run
+from secrets_layout.review.access import who_can_read
+from secrets_layout.review.access_diff import AccessReview, review_access
 
 PACKAGED_PROGRAM = Path(__file__).resolve().parent / "program.py"
 """The program a declaration is previewed with when its repository has none (secrets_layout.program)."""
@@ -90,6 +92,8 @@ class PreviewReport:
     base: str | None = None
     base_cost: CostEstimate | None = None
     warnings: list[str] = field(default_factory=list)
+    access: AccessReview | None = None
+    """Who can read each secret before and after (with a base): review/access_diff.py."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -205,6 +209,9 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         # with or without a cache: the comparison is the same code either way.
         head_resources = comparable_resources(simulation.resources)
         changes = plan_changes(head_resources, base_resources, today or date.today())
+        access = None if base_resources is None else _review_access(
+            head_resources, loaded.declaration.security_account, base_resources,
+            base_loaded.declaration.security_account if base_loaded is not None else None, changes)
         positions = locate_resources(simulation.resources, loaded)
         locator = ViolationLocator(simulation.resources, loaded)
         head_unchanged = stored is not None and _stored_unchanged(
@@ -238,7 +245,18 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     return PreviewReport(
         environment=environment, file=file, policy_config=_shown(config_file), resources=resources,
         violations=violations, cost=estimate(loaded.declaration), base=base, base_cost=base_cost, warnings=warnings,
+        access=access,
     )
+
+
+def _review_access(head: list[RegisteredResource], account: str, base: list[RegisteredResource],
+                   base_account: str | None, changes: list[PlannedChange]) -> AccessReview:
+    """Who can read each secret at the base and at the head (the base's unchanged secrets taken from
+    the head's answers), and the changed policies' weakened denies."""
+    after = who_can_read(head, account)
+    before = who_can_read(base, base_account or account, known=after)
+    return review_access(before, after, [(change.type, change.name, change.policy_diffs)
+                                         for change in changes if change.policy_diffs])
 
 
 @dataclass(frozen=True)
@@ -383,6 +401,7 @@ def _preview_deletion(file: Path, base: str, today: date | None, report_progress
         resources=[PlannedResource(change, os.fspath(file), None) for change in changes], violations=[],
         cost=CostEstimate(()), base=base, base_cost=base_cost,
         warnings=[f"{_shown(file)} does not exist in the working tree: every resource it had at {base} is deleted"],
+        access=_review_access([], base_loaded.declaration.security_account, base_resources, None, changes),
     )
 
 
