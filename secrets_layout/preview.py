@@ -40,11 +40,12 @@ from secrets_layout.engine.changes import PlannedChange, plan_changes
 from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.engine.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
-from secrets_layout.engine.tracing import ViolationLocator, locate_resources
+from secrets_layout.engine.tracing import LocatedViolation, ViolationLocator, locate_resources
 from secrets_layout.engine.workers import InProcess, SimulationRunner
 from secrets_layout.errors import DeclarationError
 from secrets_layout.files import shown
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
+from secrets_layout.findings.fields import author_message, inheriting_secret, once_per_line
 from secrets_layout.findings.recheck import FindingResolver, Run
 from secrets_layout.review.access import who_can_read
 from secrets_layout.review.access_diff import AccessReview, review_access
@@ -71,6 +72,9 @@ class Violation:
     file: str
     line: int
     column: int
+    inherited_by: tuple[str, ...] = ()
+    """Located under `defaults:`: the secrets that inherit the line (reported once for all of them);
+    `urn` is the first one's resource."""
 
 
 @dataclass(frozen=True)
@@ -229,13 +233,11 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
 
     configured = checked.configured
     resolver = FindingResolver(checked.runs, configured)
-    violations = []
-    for found in checked.violations:
-        located = locator.locate(found.policy, found.urn, found.detail,
-                                 resolver.finding(found.policy, found.urn, found.detail),
-                                 configured.get(found.policy, {}).get("properties"))
-        violations.append(Violation(found.policy, found.level, found.urn, located.message,
-                                    *_file_line_and_column(located.position, loaded)))
+    located = [(found, locator.locate(found.policy, found.urn, found.detail,
+                                      resolver.finding(found.policy, found.urn, found.detail),
+                                      configured.get(found.policy, {}).get("properties")))
+               for found in checked.violations]
+    violations = [_violation(group, loaded) for group in _once_per_line(located, loaded)]
     resources = [
         # Of an environment folder, the file that declares what made the resource.
         PlannedResource(change, positions[change.urn].file or loaded.file if change.urn in positions else file,
@@ -247,6 +249,27 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         violations=violations, cost=estimate(loaded.declaration), base=base, base_cost=base_cost, warnings=warnings,
         access=access,
     )
+
+
+def _once_per_line(located: list[tuple[AnalyzerViolation, LocatedViolation]], loaded: LoadedDeclaration
+                   ) -> list[list[tuple[AnalyzerViolation, LocatedViolation]]]:
+    """The violations a `defaults:` line causes in every secret inheriting it, as one group (fields.once_per_line)."""
+    keys = [((found.policy, found.level, *_file_line_and_column(place.position, loaded)), place.context)
+            for found, place in located]
+    return [[located[index] for index in group] for group in once_per_line(keys)]
+
+
+def _violation(group: list[tuple[AnalyzerViolation, LocatedViolation]], loaded: LoadedDeclaration) -> Violation:
+    found, place = group[0]
+    message = place.message
+    if len(group) > 1 and place.context is not None:
+        message = author_message(place.context, [inheriting_secret(other.context) for _, other in group
+                                                 if other.context is not None])
+    order = {secret.name: index for index, secret in enumerate(loaded.declaration.secrets)}
+    inheriting = sorted({name for _, other in group if other.context is not None
+                         for name in [inheriting_secret(other.context)] if name}, key=order.__getitem__)
+    return Violation(found.policy, found.level, found.urn, message, *_file_line_and_column(place.position, loaded),
+                     inherited_by=tuple(inheriting))
 
 
 def _review_access(head: list[RegisteredResource], account: str, base: list[RegisteredResource],

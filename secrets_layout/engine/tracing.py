@@ -44,6 +44,9 @@ class LocatedViolation:
     position: Position
     message: str
     """The pack's what and why, with the fix in declaration terms."""
+    context: FixContext | None = None
+    """What the message was written from, when it names a declaration field (fields.once_per_line merges
+    the violations a `defaults:` line causes in every secret that inherits it)."""
 
 
 class ViolationLocator:
@@ -73,7 +76,7 @@ class ViolationLocator:
             # finding's own fix names what to change in that program.
             return LocatedViolation(_locate(resource, self._by_urn, loaded), finding.message)
         context = FixContext(config or {}, located.path, loaded.declaration, subject)
-        return LocatedViolation(located.position, author_message(context))
+        return LocatedViolation(located.position, author_message(context), context)
 
     def _secret_index(self, resource: RegisteredResource) -> int | None:
         for owner in _ancestors(resource, self._by_urn):

@@ -57,6 +57,7 @@ def as_document(report: PreviewReport) -> dict:
                 "file": violation.file,
                 "line": violation.line,
                 "column": violation.column,
+                "inherited_by": list(violation.inherited_by),
             }
             for violation in report.violations
         ],
