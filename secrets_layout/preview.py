@@ -40,19 +40,22 @@ from secrets_layout.engine.changes import PlannedChange, plan_changes
 from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.engine.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
-from secrets_layout.engine.tracing import LocatedViolation, ViolationLocator, locate_resources
+from secrets_layout.engine.tracing import LocatedViolation, ViolationLocator, locate_resources, made_by_declaration
 from secrets_layout.engine.workers import InProcess, SimulationRunner
 from secrets_layout.errors import DeclarationError
 from secrets_layout.files import shown
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
 from secrets_layout.findings.fields import author_message, inheriting_secret, once_per_line
 from secrets_layout.findings.recheck import FindingResolver, Run
+from secrets_layout.policies.resources import KMS_KEYS, NATIVE_KMS_KEY, SECRETS
 from secrets_layout.review.access import who_can_read
 from secrets_layout.review.access_diff import AccessReview, review_access
 
 PACKAGED_PROGRAM = Path(__file__).resolve().parent / "program.py"
 """The program a declaration is previewed with when its repository has none (secrets_layout.program)."""
 PROJECT = "secrets-layout"
+COSTLY_KEYS = (*KMS_KEYS, NATIVE_KMS_KEY)
+"""Customer managed keys, each billed per month (declaration/cost.py)."""
 CONFIG_PLACEHOLDER = "preview-placeholder"
 """What a `from_config` value is in a preview: the real one lives encrypted in the stack config."""
 
@@ -165,7 +168,10 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         scope.enter_context(no_full_collections())
 
         def arguments(declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
-            return _simulation_arguments(declared, mode, program=program_file, stack_traces=stack_traces)
+            # A program of the user's own: where it registers each resource, for what the declaration
+            # did not make (engine/tracing.py); the deployment is the run that is located.
+            traced = stack_traces or (program is not None and mode == "up")
+            return _simulation_arguments(declared, mode, program=program_file, stack_traces=traced)
 
         runner = scope.enter_context(SimulationRunner(parallel=parallel))
         stored = PreviewCache(cache) if cache is not None else None
@@ -216,8 +222,9 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         access = None if base_resources is None else _review_access(
             head_resources, loaded.declaration.security_account, base_resources,
             base_loaded.declaration.security_account if base_loaded is not None else None, changes)
-        positions = locate_resources(simulation.resources, loaded)
-        locator = ViolationLocator(simulation.resources, loaded)
+        own_program = program_file if program is not None else None
+        positions = locate_resources(simulation.resources, loaded, own_program)
+        locator = ViolationLocator(simulation.resources, loaded, own_program)
         head_unchanged = stored is not None and _stored_unchanged(
             stored, head_key, simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM), file)
         if stored is not None:
@@ -246,9 +253,30 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     ]
     return PreviewReport(
         environment=environment, file=file, policy_config=_shown(config_file), resources=resources,
-        violations=violations, cost=estimate(loaded.declaration), base=base, base_cost=base_cost, warnings=warnings,
-        access=access,
+        violations=violations, cost=estimate(loaded.declaration, **_beyond_the_declaration(simulation.resources, positions)),
+        base=base, base_cost=base_cost if base_resources is None or base_loaded is None else estimate(
+            base_loaded.declaration, **_beyond_the_declaration(base_resources, {})),
+        warnings=warnings, access=access,
     )
+
+
+def _beyond_the_declaration(resources: list[RegisteredResource], positions: dict[str, Position]) -> dict[str, Any]:
+    """The secrets and keys the program makes that no component of the declaration's layout made: the
+    cost estimate's `program_secrets` and `program_keys`, each named with the program line that made it."""
+    by_urn = {resource.urn: resource for resource in resources}
+    secrets, keys = [], []
+    for resource in resources:
+        if not resource.custom or resource.read or made_by_declaration(resource, by_urn):
+            continue
+        position = positions.get(resource.urn)
+        where = f"{position.file}:{position.line}" if position is not None and position.file.endswith(".py") \
+            else "made by the program"
+        if resource.type in SECRETS:
+            replicas = resource.inputs.get("replicas" if resource.type == SECRETS[0] else "replicaRegions") or []
+            secrets.append((f"secret {resource.name} ({where}, not in the declaration)", 1 + len(replicas)))
+        elif resource.type in COSTLY_KEYS:
+            keys.append(f"KMS key {resource.name} ({where}, not in the declaration)")
+    return {"program_secrets": secrets, "program_keys": keys}
 
 
 def _once_per_line(located: list[tuple[AnalyzerViolation, LocatedViolation]], loaded: LoadedDeclaration

@@ -153,11 +153,15 @@ def _access(report: PreviewReport, show_all: bool) -> Text | None:
 
 
 def _declared_at(resource, report: PreviewReport) -> str:
-    """The line; of an environment folder, the file in the folder and the line (`payments.yaml:3`)."""
+    """The line; of an environment folder, the file in the folder and the line (`payments.yaml:3`); of a
+    program's own resource, the program and its line."""
     if not resource.line:
         return ""
     if resource.file == report.file:
         return str(resource.line)
+    if resource.file.endswith(".py"):
+        # A resource of the user's own program (preview --program), at the line that registered it.
+        return f"{printable(resource.file)}:{resource.line}"
     return f"{printable(os.path.relpath(resource.file, report.file))}:{resource.line}"
 
 
