@@ -44,6 +44,9 @@ def _headline(report: PreviewReport) -> str:
     if report.fails and not mandatory:
         # A step protect blocks fails the report as `pulumi preview` fails: no success mark for it.
         verdict = "❌ no mandatory policy violation, but the engine refuses a step"
+    unprotected = len(review_rows.unprotected(report))
+    if unprotected:
+        verdict += f" · ⛔ **{unprotected} safeguard{'s' if unprotected != 1 else ''} removed** (`protect` true → false)"
     if report.access is not None and report.access.widened:
         widened = len(review_rows.widening_rows(report)) + len(review_rows.deny_rows(report))
         verdict += f" · ⚠️ **{widened} access widening{'s' if widened != 1 else ''}**"
