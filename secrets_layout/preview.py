@@ -47,7 +47,7 @@ from secrets_layout.files import shown
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
 from secrets_layout.findings.fields import author_message, inheriting_secret, once_per_line
 from secrets_layout.findings.recheck import FindingResolver, Run
-from secrets_layout.policies.resources import KMS_KEYS, NATIVE_KMS_KEY, SECRETS
+from secrets_layout.policies.resources import KMS_KEYS, NATIVE_KMS_KEY, SECRET_POLICIES, SECRETS
 from secrets_layout.review.access import who_can_read
 from secrets_layout.review.access_diff import AccessReview, review_access
 
@@ -306,8 +306,18 @@ def _review_access(head: list[RegisteredResource], account: str, base: list[Regi
     the head's answers), and the changed policies' weakened denies."""
     after = who_can_read(head, account)
     before = who_can_read(base, base_account or account, known=after)
-    return review_access(before, after, [(change.type, change.name, change.policy_diffs)
-                                         for change in changes if change.policy_diffs])
+    secrets_kept = {resource.id for resource in head if resource.type in SECRETS}
+    return review_access(before, after, [(change.type, change.name, change.policy_diffs) for change in changes
+                                         if change.policy_diffs and not _gone_with_what_it_governs(change, secrets_kept)])
+
+
+def _gone_with_what_it_governs(change: PlannedChange, secrets_kept: set[str | None]) -> bool:
+    """A deleted policy whose secret (or key) is deleted too lets nothing through: its denies are not
+    weakened. A secret policy deleted from a secret that stays is (DeleteResourcePolicy)."""
+    if change.change != "delete":
+        return False
+    governed = change.inputs.get("secretArn") or change.inputs.get("secretId")
+    return change.type not in SECRET_POLICIES or governed not in secrets_kept
 
 
 @dataclass(frozen=True)

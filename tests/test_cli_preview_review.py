@@ -83,7 +83,7 @@ def test_markdown_calls_the_widening_out_before_anything_else(a_role_more):
 def test_text_calls_the_widening_out_before_the_resources(a_role_more):
     _, text = preview(a_role_more, "environments/dev.yaml", output_format="text")
     assert text.index("Access widened: review these first") < text.index("Resources")
-    assert ("  new principal: 444444444444 role/ReportingRole may GetSecretValue (AWSCURRENT), DescribeSecret on "
+    assert ("  new principal: 444444444444 role/ReportingRole gains GetSecretValue (AWSCURRENT), DescribeSecret on "
             "dev/payments/stripe-api-key in us-east-1") in text
     assert "      + condition: ArnEquals aws:PrincipalArn: arn:aws:iam::444444444444:role/ReportingRole" in text
 
@@ -155,3 +155,47 @@ def test_nothing_to_show_is_a_line_not_an_empty_table(tmp_path):
     assert "No resource changes." in result.stdout and "Resources" not in result.stdout
     assert "Who can read each secret (its resource policy and its key policy in each region): no change." in result.stdout
     assert "Policy statement changes" not in result.stdout and "Access widened" not in result.stdout
+
+
+def test_deleting_an_environment_widens_nothing(tmp_path):
+    """Its secret policies go with their secrets: their denies let nothing through (the failing report
+    has no success mark either)."""
+    repository, file = repository_with(tmp_path, "prod", PROD)
+    git(repository, "rm", "--quiet", "environments/prod.yaml")
+    git(repository, "commit", "--quiet", "-m", "retire prod")
+    code, document = preview(repository, "environments/prod.yaml", config=None)
+    assert code == 1 and document["summary"]["delete"] == document["summary"]["resources"]
+    assert document["access"]["widenings"] == [] and document["access"]["weakened_denies"] == []
+    _, markdown = preview(repository, "environments/prod.yaml", output_format="markdown", config=None)
+    assert "Access widened" not in markdown and "✅" not in markdown
+
+
+REPORTING_AND_REPLICA = PROD.replace(
+    "      - {account: prod-app, roles: [OrdersServiceRole]}\n",
+    "      - {account: prod-app, roles: [OrdersServiceRole]}\n      - {account: prod-data, roles: [ReportingRole]}\n").replace(
+    "    readers: [{account: prod-app, roles: [PaymentsRole]}]\n    replicas: []",
+    "    readers: [{account: prod-app, roles: [PaymentsRole]}]\n    replicas: [us-west-2]")
+"""README "Policy statements, and who can read each secret": prod-data's reporting role reads the orders
+database, the Stripe key is replicated to us-west-2."""
+
+
+def readme_block(opening: str) -> list[str]:
+    """The lines of README.md's code block after the line `opening`, up to the block's end."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    start = lines.index(opening) + 1
+    return lines[start:lines.index("```", start)]
+
+
+def test_the_readme_review_example_is_the_real_output(tmp_path, monkeypatch):
+    assert REPORTING_AND_REPLICA.count("us-west-2]") == 1 and "ReportingRole]}\n      - {account: prod-data" not in PROD
+    repository, file = repository_with(tmp_path, "prod", PROD)
+    git(repository, "checkout", "--quiet", "-b", "reporting")
+    committed(repository, file, REPORTING_AND_REPLICA)
+    monkeypatch.setenv("COLUMNS", "120")
+    result = run_cli("preview", "environments/prod.yaml", "--base", "main", cwd=repository)
+    shown = readme_block("$ secrets-layout preview environments/prod.yaml --base main")
+    assert [line.rstrip() for line in result.stdout.splitlines()][:len(shown)] == shown
+    markdown = run_cli("preview", "environments/prod.yaml", "--base", "main", "--format", "markdown", cwd=repository)
+    top = readme_block("<!-- secrets-layout-preview -->")  # the first comment shown: this change's
+    assert "⚠️ **3 access widenings**" in top[2]
+    assert markdown.stdout.splitlines()[1:1 + len(top)] == top

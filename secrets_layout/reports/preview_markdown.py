@@ -149,7 +149,7 @@ def _widenings(report: PreviewReport) -> list[str]:
     lines = ["#### ⚠️ Access widened", "",
              "Who may do more than before, from the secrets' resource policies and their keys' policies:", ""]
     if rows:
-        lines += ["| widening | account | principal | may now | on |", "|---|---|---|---|---|"]
+        lines += ["| widening | account | principal | gains | on |", "|---|---|---|---|---|"]
         for row in rows:
             depends = f" (depending on {_cell(', '.join(row.depends_on))})" if row.depends_on else ""
             lines.append(f"| **{row.kind}** | `{_cell(row.account)}` | `{_cell(row.principal)}` | {_cell(row.gained)}{depends} | "

@@ -87,7 +87,7 @@ def _widenings(report: PreviewReport) -> Text | None:
     for row in rows:
         depends = f" (depending on {', '.join(row.depends_on)})" if row.depends_on else ""
         lines.append(f"  {row.kind}: ", style="bold")
-        lines.append(f"{row.account} {row.principal} may {row.gained} on "
+        lines.append(f"{row.account} {row.principal} gains {row.gained} on "
                      f"{review_rows.places_text(row.places)}{depends}\n")
     for deny in denies:
         lines.append(f"  {deny.kind}: ", style="bold")
