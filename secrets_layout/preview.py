@@ -307,8 +307,10 @@ def _review_access(head: list[RegisteredResource], account: str, base: list[Regi
     after = who_can_read(head, account)
     before = who_can_read(base, base_account or account, known=after)
     secrets_kept = {resource.id for resource in head if resource.type in SECRETS}
+    adopted = {change.inputs.get("name") for change in changes if change.type in SECRETS and change.change == "import"}
     return review_access(before, after, [(change.type, change.name, change.policy_diffs) for change in changes
-                                         if change.policy_diffs and not _gone_with_what_it_governs(change, secrets_kept)])
+                                         if change.policy_diffs and not _gone_with_what_it_governs(change, secrets_kept)],
+                         adopted=adopted)
 
 
 def _gone_with_what_it_governs(change: PlannedChange, secrets_kept: set[str | None]) -> bool:

@@ -197,5 +197,5 @@ def test_the_readme_review_example_is_the_real_output(tmp_path, monkeypatch):
     assert [line.rstrip() for line in result.stdout.splitlines()][:len(shown)] == shown
     markdown = run_cli("preview", "environments/prod.yaml", "--base", "main", "--format", "markdown", cwd=repository)
     top = readme_block("<!-- secrets-layout-preview -->")  # the first comment shown: this change's
-    assert "⚠️ **3 access widenings**" in top[2]
+    assert "⚠️ **2 access widenings**" in top[2]
     assert markdown.stdout.splitlines()[1:1 + len(top)] == top

@@ -203,16 +203,15 @@ CASES = [
          {("new account", "test/app/api-key", "us-east-1", arn(DATA, "EtlRole"))},
          {("deny changed", "DenyOutsideEnvironmentAccounts")}),
     Case("a replica in a new region", BASE, A_REPLICA_MORE,
-         {("new region", "test/app/token", "eu-west-1", arn(APP, "TokenRole")),
-          ("new region", "test/app/token", "eu-west-1", "any principal its IAM policies allow")}),
+         # The security account as a whole reads the new replica too: listed, not called out.
+         {("new region", "test/app/token", "eu-west-1", arn(APP, "TokenRole"))}),
     Case("the organization's deny removed", BASE, NO_ORGANIZATION, set(),
          {("deny removed", "DenyOutsideOrganization")}),
     Case("AWSPENDING added to a reader's stages", BASE, PENDING_TOO,
          {("broader actions", "test/app/token", region, arn(APP, "TokenRole")) for region in ("us-east-1", "us-west-2")}),
     Case("a reader removed", BASE, A_READER_LESS, set()),
     Case("a secret added", BASE, A_SECRET_MORE,
-         {("new secret", "test/app/webhook", "us-east-1", arn(APP, "HookRole")),
-          ("new secret", "test/app/webhook", "us-east-1", "any principal its IAM policies allow")}),
+         {("new secret", "test/app/webhook", "us-east-1", arn(APP, "HookRole"))}),
 ]
 
 
@@ -337,3 +336,24 @@ def test_a_condition_on_what_the_request_carries_is_reported_as_depending_on_it(
     access = who_can_read(resources_of(secret_policy, KEY_FOR_APP), SECURITY)
     row = access.answer_for("app/db", "us-east-1", Caller(arn(APP, "AppRole"), APP, ORGANIZATION))
     assert row is not None and "GetSecretValue" in row.actions and row.depends_on == ("aws:SourceVpce",)
+
+
+A_SECRET_ADOPTED = BASE + (
+    "  - name: test/app/legacy\n"
+    "    kind: generic\n"
+    "    value: {external: true}\n"
+    "    readers: [{account: test-app, roles: [LegacyRole]}]\n"
+    '    import_id: "arn:aws:secretsmanager:us-east-1:111111111111:secret:test/app/legacy-AbCdEf"\n')
+
+
+@pytest.mark.parametrize(("adopted", "widenings"), [
+    pytest.param((), {("new secret", arn(APP, "LegacyRole"))}, id="a new secret"),
+    pytest.param(("test/app/legacy",), set(), id="an existing secret adopted with import_id"),
+])
+def test_an_adopted_secret_is_listed_not_called_out(tmp_path, adopted, widenings):
+    """Its readers read it before the stack held it; the review cannot tell what they could do then."""
+    before = who_can_read(comparable_resources(simulated(tmp_path, BASE, "before")), SECURITY)
+    after = who_can_read(comparable_resources(simulated(tmp_path, A_SECRET_ADOPTED, "after")), SECURITY)
+    review = review_access(before, after, adopted=adopted)
+    assert {(change.widening, change.reader.principal) for change in review.widenings} == widenings
+    assert any(change.secret == "test/app/legacy" and change.after for change in review.changes)

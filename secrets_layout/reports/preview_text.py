@@ -44,8 +44,10 @@ def render(report: PreviewReport, *, color: bool = False, width: int = 160, show
     console.print(_resources(report, shown) if shown else "No resource changes.", overflow="fold")
     hidden = sum(1 for resource in report.resources if resource.change.shown and resource not in shown)
     if hidden:
-        console.print(f"({hidden} components and providers not shown: their children's rows say what changes; "
-                      "--all shows them)", style="dim", overflow="fold")
+        what, its, them = ("component or provider", "its", "it") if hidden == 1 else (
+            "components and providers", "their", "them")
+        console.print(f"({hidden} {what} not shown: {its} children's rows say what changes; --all shows {them})",
+                      style="dim", overflow="fold")
     for section in (_policy_changes(report), _access(report, show_all)):
         if section is not None:
             console.print(section, overflow="fold")

@@ -5,8 +5,11 @@ is what that side's map answers for it (`AccessMap.answer`): a role named only a
 before it, one of "the rest" of its account, or of another account. A widening is anything a reader
 may do after the change and not before it:
 
-- `new secret`: the secret did not exist;
+- `new secret`: the secret did not exist (one the change adopts with `import_id` did: its readers are
+  listed, not called out);
 - `new region`: the secret did not exist in that region (a replica added);
+  (for both, the secret's own account as a whole is listed, not called out: AWS lets its IAM policies
+  decide on every secret it holds);
 - `new account`: nobody of the reader's account could do anything with the secret before;
 - `new principal`: this reader could do nothing with it before, others of its account could;
 - `broader actions`: it could do less before (another action, another staging label);
@@ -22,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from secrets_layout.policies.resources import KEY_POLICY_HOLDERS, SECRET, SECRET_POLICIES
-from secrets_layout.review.access import CAPABILITIES, Access, AccessMap, Reader
+from secrets_layout.review.access import ANY_PRINCIPAL, CAPABILITIES, Access, AccessMap, Reader
 from secrets_layout.review.policy_diff import PolicyDiff
 
 WIDENING_KINDS = ("new secret", "new region", "new account", "new principal", "broader actions", "unconditional",
@@ -93,9 +96,12 @@ class AccessReview:
 
 
 def review_access(before: AccessMap, after: AccessMap,
-                  policy_changes: Iterable[tuple[str, str, Sequence[PolicyDiff]]] = ()) -> AccessReview:
-    """`policy_changes`: (resource type, resource name, its policy diffs) of every changed resource."""
+                  policy_changes: Iterable[tuple[str, str, Sequence[PolicyDiff]]] = (),
+                  adopted: Iterable[str] = ()) -> AccessReview:
+    """`policy_changes`: (resource type, resource name, its policy diffs) of every changed resource;
+    `adopted`: secrets the change imports, which exist already: new to the stack, not new to anyone."""
     secrets_before = {secret for secret, _ in before.places}
+    adopted = set(adopted)
     changes = []
     for place in _places(after, before):
         for reader in _readers(after, before, place):
@@ -104,7 +110,7 @@ def review_access(before: AccessMap, after: AccessMap,
             change = AccessChange(place[0], place[1], reader, _actions(old), _actions(new),
                                   _depends(old), _depends(new))
             if change.before or change.after:
-                changes.append(_with_widening(change, before, secrets_before))
+                changes.append(_with_widening(change, before, secrets_before, adopted))
     denies = tuple(deny for resource_type, name, diffs in policy_changes if resource_type in ACCESS_POLICY_TYPES
                    for deny in _weakened_denies(resource_type, name, diffs))
     return AccessReview(tuple(changes), denies, tuple(dict.fromkeys((*before.problems, *after.problems))))
@@ -128,11 +134,12 @@ def _depends(access: Access | None) -> tuple[str, ...]:
     return access.depends_on if access is not None else ()
 
 
-def _with_widening(change: AccessChange, before: AccessMap, secrets_before: set[str]) -> AccessChange:
+def _with_widening(change: AccessChange, before: AccessMap, secrets_before: set[str], adopted: set[str]) -> AccessChange:
     kind = None
     if change.gained:
         if change.secret not in secrets_before:
-            kind = "new secret"
+            # An adopted secret had its readers before the stack held it: its access is listed, not widened.
+            kind = None if change.secret in adopted else "new secret"
         elif (change.secret, change.region) not in before.rows:
             kind = "new region"
         elif not change.before:
@@ -141,7 +148,14 @@ def _with_widening(change: AccessChange, before: AccessMap, secrets_before: set[
             kind = "broader actions"
     elif change.depends_before and not change.depends_after and change.after:
         kind = "unconditional"
+    if kind in ("new secret", "new region") and _own_account_as_a_whole(change.reader):
+        # What AWS gives the secret's own account on any secret it makes: listed, not called out.
+        kind = None
     return AccessChange(**{**change.__dict__, "widening": kind})
+
+
+def _own_account_as_a_whole(reader: Reader) -> bool:
+    return reader.principal == ANY_PRINCIPAL and bool(re.fullmatch(r"[0-9]{12}", reader.account))
 
 
 def _account_read_before(before: AccessMap, change: AccessChange) -> bool:
