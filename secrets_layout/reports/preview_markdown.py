@@ -9,7 +9,7 @@ failing report (a mandatory violation, a step protect blocks) never shows a succ
 from __future__ import annotations
 
 from secrets_layout.preview import PreviewReport
-from secrets_layout.reports import review_rows
+from secrets_layout.reports import review_markdown, review_rows
 
 MARKER = "<!-- secrets-layout-preview -->"
 FOLD_ABOVE = 25
@@ -26,12 +26,12 @@ def render(report: PreviewReport, *, link_base: str | None = None) -> str:
     lines.append(_headline(report))
     lines.extend(f"> ⚠️ {_cell(warning)}" for warning in report.warnings)
     lines.append("")
-    lines.extend(_widenings(report))
-    lines.extend(_safeguards(report))
+    lines.extend(review_markdown.widenings(report))
+    lines.extend(review_markdown.safeguards(report))
     lines.extend(_violations(report, link_base))
     lines.extend(_changes(report, link_base))
-    lines.extend(_policy_changes(report))
-    lines.extend(_access(report))
+    lines.extend(review_markdown.policy_changes(report, fold_above=FOLD_ABOVE))
+    lines.extend(review_markdown.access(report))
     lines.extend(_cost(report))
     lines.append(f"<sub>Simulated offline with the policy config `{report.policy_config}`; "
                  "secret values are never shown.</sub>")
@@ -139,104 +139,6 @@ def _cost(report: PreviewReport) -> list[str]:
 def _cell(text: str) -> str:
     """Text that stays inside one table cell."""
     return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
-
-
-def _widenings(report: PreviewReport) -> list[str]:
-    """Every widening of access, before anything else: who may now do what, where."""
-    rows, denies = review_rows.widening_rows(report), review_rows.deny_rows(report)
-    if not rows and not denies:
-        return []
-    lines = ["#### ⚠️ Access widened", "",
-             "Who may do more than before, from the secrets' resource policies and their keys' policies:", ""]
-    if rows:
-        lines += ["| widening | account | principal | gains | on |", "|---|---|---|---|---|"]
-        for row in rows:
-            depends = f" (depending on {_cell(', '.join(row.depends_on))})" if row.depends_on else ""
-            lines.append(f"| **{row.kind}** | `{_cell(row.account)}` | `{_cell(row.principal)}` | {_cell(row.gained)}{depends} | "
-                         f"{_cell(review_rows.places_text(row.places))} |")
-        lines.append("")
-    if denies:
-        lines += ["| widening | statement | change | in |", "|---|---|---|---|"]
-        for deny in denies:
-            details = "<br>".join(f"`{_cell(detail)}`" for detail in deny.details)
-            lines.append(f"| **{deny.kind}** | `{_cell(deny.statement)}` | {details} | "
-                         f"{_cell(review_rows.names_text(deny.resources))} |")
-        lines.append("")
-    return lines
-
-
-def _safeguards(report: PreviewReport) -> list[str]:
-    unprotected = review_rows.unprotected(report)
-    if not unprotected:
-        return []
-    lines = ["#### ⛔ Safeguards removed", ""]
-    lines += [f"- `protect`: `true` → `false` on `{_cell(resource.change.name)}` (`{resource.change.type}`): "
-              f"{review_rows.SAFEGUARD}" for resource in unprotected]
-    return lines + [""]
-
-
-def _policy_changes(report: PreviewReport) -> list[str]:
-    """Changed policy documents statement by statement (`cdk diff`'s IAM Statement Changes)."""
-    groups = review_rows.policy_groups(report.resources)
-    if not groups:
-        return []
-    lines = ["#### Policy statement changes", ""]
-    if len(groups) > FOLD_ABOVE:
-        lines += [f"<details><summary>{len(groups)} changed policies</summary>", ""]
-    for group in groups:
-        lines.append(f"**{_cell(review_rows.names_text(group.resources))}** (`{group.type}` `{group.diff.property}`)")
-        lines.append("")
-        if group.diff.unreadable:
-            lines += [_cell(group.diff.unreadable), ""]
-            continue
-        lines += ["| | statement | effect | principal | action | resource | condition |", "|---|---|---|---|---|---|---|"]
-        for statement in group.diff.statements:
-            cells = {element: [] for element in ("principal", "action", "resource", "condition")}
-            for element, mark, value in review_rows.statement_lines(statement):
-                key = element.removeprefix("not ")
-                prefix = "not " if element.startswith("not ") else ""
-                if key in cells:
-                    cells[key].append(f"{_MARKS[mark]}`{prefix}{_cell(value)}`")
-            sign = {"added": "➕", "removed": "➖", "changed": "✏️"}[statement.change]
-            effect = " → ".join(statement.values("effect").removed + statement.values("effect").added) or statement.effect
-            lines.append(f"| {sign} | `{_cell(statement.label)}` | {effect} | "
-                         + " | ".join("<br>".join(cells[name]) for name in cells) + " |")
-        lines.append("")
-    if len(groups) > FOLD_ABOVE:
-        lines += ["</details>", ""]
-    return lines
-
-
-_MARKS = {"+": "+ ", "-": "− ", " ": ""}
-
-
-def _access(report: PreviewReport) -> list[str]:
-    """Who can read each secret: the readers whose access changes, then every reader, folded."""
-    if report.access is None:
-        return []
-    lines = ["#### Who can read each secret", "",
-             "From each secret's resource policy and its key's policy in each region (each reader's own IAM policy "
-             "must allow it too: `secrets-layout consumer-policy`).", ""]
-    changed = review_rows.access_rows(report.access.changed)
-    header = ["| secret | regions | account | principal | before | after |", "|---|---|---|---|---|---|"]
-    if changed:
-        lines += header + [_access_row(row) for row in changed]
-    else:
-        lines.append("No change.")
-    every = review_rows.access_rows(report.access.changes)
-    if every:
-        lines += ["", f"<details><summary>every reader ({len(every)} rows)</summary>", ""]
-        lines += header + [_access_row(row) for row in every]
-        lines += ["", "</details>"]
-    lines += [f"> ⚠️ {_cell(problem)}" for problem in report.access.problems]
-    return lines + [""]
-
-
-def _access_row(row: review_rows.AccessRow) -> str:
-    after = f"**{_cell(row.after)}** ({row.widening})" if row.widening else _cell(row.after)
-    depends = f" (depending on {_cell(', '.join(row.depends_on))})" if row.depends_on else ""
-    return (f"| `{_cell(row.secret)}` | {', '.join(row.regions)} | `{_cell(row.account)}` | `{_cell(row.principal)}` | "
-            f"{_cell(row.before)} | {after}{depends} |")
 
 
 def render_invalid(issues) -> str:
