@@ -89,11 +89,12 @@ def _widenings(report: PreviewReport) -> Text | None:
     for row in rows:
         depends = f" (depending on {', '.join(row.depends_on)})" if row.depends_on else ""
         lines.append(f"  {row.kind}: ", style="bold")
-        lines.append(f"{row.account} {row.principal} gains {row.gained} on "
-                     f"{review_rows.places_text(row.places)}{depends}\n")
+        lines.append(printable(f"{row.account} {row.principal} gains {row.gained} on "
+                               f"{review_rows.places_text(row.places)}{depends}") + "\n")
     for deny in denies:
         lines.append(f"  {deny.kind}: ", style="bold")
-        lines.append(f"{deny.statement} of {review_rows.names_text(deny.resources)}: {'; '.join(deny.details)}\n")
+        lines.append(printable(f"{deny.statement} of {review_rows.names_text(deny.resources)}: "
+                               f"{'; '.join(deny.details)}") + "\n")
     return lines
 
 
@@ -103,8 +104,8 @@ def _safeguards(report: PreviewReport) -> Text | None:
         return None
     lines = Text("Safeguards removed\n", style="bold red")
     for resource in unprotected:
-        lines.append(f"  protect: true -> false on {resource.change.name} ({resource.change.type}): "
-                     f"{review_rows.SAFEGUARD}\n")
+        lines.append(printable(f"  protect: true -> false on {resource.change.name} ({resource.change.type}): "
+                               f"{review_rows.SAFEGUARD}") + "\n")
     return lines
 
 
@@ -115,16 +116,17 @@ def _policy_changes(report: PreviewReport) -> Text | None:
         return None
     text = Text("Policy statement changes\n", style="italic")
     for group in groups:
-        text.append(f"~ {review_rows.names_text(group.resources)} ({group.type}) {group.diff.property}\n", style="bold")
+        text.append(printable(f"~ {review_rows.names_text(group.resources)} ({group.type}) {group.diff.property}") + "\n",
+                    style="bold")
         if group.diff.unreadable:
             text.append(f"    {group.diff.unreadable}\n")
             continue
         for statement in group.diff.statements:
             sign = review_rows.SIGNS[statement.change]
-            text.append(f"  {sign} {statement.effect} {statement.label} ({statement.change})\n",
+            text.append(printable(f"  {sign} {statement.effect} {statement.label} ({statement.change})") + "\n",
                         style=STATEMENT_STYLE[statement.change])
             for element, mark, value in review_rows.statement_lines(statement):
-                text.append(f"      {mark} {element}: {value}\n", style=VALUE_STYLE[mark])
+                text.append(printable(f"      {mark} {element}: {value}") + "\n", style=VALUE_STYLE[mark])
     return text
 
 
@@ -146,11 +148,11 @@ def _access(report: PreviewReport, show_all: bool) -> Text | None:
         mark = f" [{row.widening}]" if row.widening else ""
         depends = f" (depending on {', '.join(row.depends_on)})" if row.depends_on else ""
         arrow = row.after if row.before == row.after else f"{row.before} -> {row.after}"
-        text.append(f"  {row.secret} ({', '.join(row.regions)}): {row.account} {row.principal}: {arrow}{depends}",
-                    style="bold red" if row.widening else None)
+        text.append(printable(f"  {row.secret} ({', '.join(row.regions)}): {row.account} {row.principal}: "
+                              f"{arrow}{depends}"), style="bold red" if row.widening else None)
         text.append(f"{mark}\n", style="bold red")
     for problem in report.access.problems:
-        text.append(f"  {problem}\n", style="yellow")
+        text.append(printable(f"  {problem}") + "\n", style="yellow")
     return text
 
 
