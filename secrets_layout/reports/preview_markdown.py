@@ -1,7 +1,9 @@
 """`preview --format markdown`: a pull-request comment.
 
-Summary first, then what blocks the merge (violations, each linked to its YAML line), the
-changes, and the cost delta. Unchanged resources fold away.
+Summary first, then what widens access and what removes a safeguard, what blocks the merge
+(violations, each linked to its YAML line), the changes, the policy statements that change, who
+can read each secret before and after, and the cost delta. Unchanged resources fold away. A
+failing report (a mandatory violation, a step protect blocks) never shows a success mark.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from urllib.parse import quote
 
 from secrets_layout.errors import printable
 from secrets_layout.preview import PreviewReport
+from secrets_layout.reports import review_markdown, review_rows
 
 MARKER = "<!-- secrets-layout-preview -->"
 FOLD_ABOVE = 25
@@ -28,8 +31,12 @@ def render(report: PreviewReport, *, link_base: str | None = None) -> str:
     lines.append(_headline(report))
     lines.extend(f"> ⚠️ {_cell(warning)}" for warning in report.warnings)
     lines.append("")
+    lines.extend(review_markdown.widenings(report))
+    lines.extend(review_markdown.safeguards(report))
     lines.extend(_violations(report, link_base))
     lines.extend(_changes(report, link_base))
+    lines.extend(review_markdown.policy_changes(report, fold_above=FOLD_ABOVE))
+    lines.extend(review_markdown.access(report))
     lines.extend(_cost(report))
     lines.append(f"<sub>Simulated offline with the policy config {_code(report.policy_config)}; "
                  "secret values are never shown.</sub>")
@@ -39,6 +46,15 @@ def render(report: PreviewReport, *, link_base: str | None = None) -> str:
 def _headline(report: PreviewReport) -> str:
     mandatory = len(report.mandatory)
     verdict = f"❌ **{mandatory} mandatory policy violation{'s' if mandatory != 1 else ''}**" if mandatory else "✅ no mandatory policy violation"
+    if report.fails and not mandatory:
+        # A step protect blocks fails the report as `pulumi preview` fails: no success mark for it.
+        verdict = "❌ no mandatory policy violation, but the engine refuses a step"
+    unprotected = len(review_rows.unprotected(report))
+    if unprotected:
+        verdict += f" · ⛔ **{unprotected} safeguard{'s' if unprotected != 1 else ''} removed** (`protect` true → false)"
+    if report.access is not None and report.access.widened:
+        widened = len(review_rows.widening_rows(report)) + len(review_rows.deny_rows(report))
+        verdict += f" · ⚠️ **{widened} access widening{'s' if widened != 1 else ''}**"
     changes = " · ".join(f"{report.count(change)} to {change}" for change in COUNTED if report.count(change))
     changes = changes or "no resource changes"
     blocked = len(report.blocked)
