@@ -1,18 +1,16 @@
 """The review sections of the markdown comment: access widenings, safeguards removed, policy
 statement changes, who can read each secret (rows from review_rows).
 
-Names and values are escaped as the rest of the comment escapes them: `_cell` for text in a table cell,
-`_code` for a code span, fenced past any backtick the value holds (CommonMark code spans), so a
-principal, a condition value or a secret's name can neither end a cell nor start a construct.
+Names and values are escaped as the rest of the comment escapes them (reports/markdown_escape.py):
+`cell` for text in a table cell, `code` for a code span, fenced past any backtick the value holds
+(CommonMark code spans), so a principal, a condition value or a secret's name can neither end a cell
+nor start a construct.
 """
 
 from __future__ import annotations
 
-import html
-import re
-
-from secrets_layout.errors import printable
 from secrets_layout.preview import PreviewReport
+from secrets_layout.reports import markdown_escape as escape
 from secrets_layout.reports import review_rows
 
 
@@ -26,16 +24,16 @@ def widenings(report: PreviewReport) -> list[str]:
     if rows:
         lines += ["| widening | account | principal | gains | on |", "|---|---|---|---|---|"]
         for row in rows:
-            depends = f" (depending on {_cell(', '.join(row.depends_on))})" if row.depends_on else ""
-            lines.append(f"| **{row.kind}** | {_code(row.account)} | {_code(row.principal)} | {_cell(row.gained)}{depends} | "
-                         f"{_cell(review_rows.places_text(row.places))} |")
+            depends = f" (depending on {escape.cell(', '.join(row.depends_on))})" if row.depends_on else ""
+            lines.append(f"| **{row.kind}** | {escape.code(row.account)} | {escape.code(row.principal)} | {escape.cell(row.gained)}{depends} | "
+                         f"{escape.cell(review_rows.places_text(row.places))} |")
         lines.append("")
     if denies:
         lines += ["| widening | statement | change | in |", "|---|---|---|---|"]
         for deny in denies:
-            details = "<br>".join(_code(detail) for detail in deny.details)
-            lines.append(f"| **{deny.kind}** | {_code(deny.statement)} | {details} | "
-                         f"{_cell(review_rows.names_text(deny.resources))} |")
+            details = "<br>".join(escape.code(detail) for detail in deny.details)
+            lines.append(f"| **{deny.kind}** | {escape.code(deny.statement)} | {details} | "
+                         f"{escape.cell(review_rows.names_text(deny.resources))} |")
         lines.append("")
     return lines
 
@@ -45,7 +43,7 @@ def safeguards(report: PreviewReport) -> list[str]:
     if not unprotected:
         return []
     lines = ["#### ⛔ Safeguards removed", ""]
-    lines += [f"- `protect`: `true` → `false` on {_code(resource.change.name)} ({_code(resource.change.type)}): "
+    lines += [f"- `protect`: `true` → `false` on {escape.code(resource.change.name)} ({escape.code(resource.change.type)}): "
               f"{review_rows.SAFEGUARD}" for resource in unprotected]
     return lines + [""]
 
@@ -59,10 +57,10 @@ def policy_changes(report: PreviewReport, *, fold_above: int) -> list[str]:
     if len(groups) > fold_above:
         lines += [f"<details><summary>{len(groups)} changed policies</summary>", ""]
     for group in groups:
-        lines.append(f"**{_cell(review_rows.names_text(group.resources))}** ({_code(group.type)} {_code(group.diff.property)})")
+        lines.append(f"**{escape.cell(review_rows.names_text(group.resources))}** ({escape.code(group.type)} {escape.code(group.diff.property)})")
         lines.append("")
         if group.diff.unreadable:
-            lines += [_cell(group.diff.unreadable), ""]
+            lines += [escape.cell(group.diff.unreadable), ""]
             continue
         lines += ["| | statement | effect | principal | action | resource | condition |", "|---|---|---|---|---|---|---|"]
         for statement in group.diff.statements:
@@ -71,10 +69,10 @@ def policy_changes(report: PreviewReport, *, fold_above: int) -> list[str]:
                 key = element.removeprefix("not ")
                 prefix = "not " if element.startswith("not ") else ""
                 if key in cells:
-                    cells[key].append(f"{_MARKS[mark]}{_code(prefix + value)}")
+                    cells[key].append(f"{_MARKS[mark]}{escape.code(prefix + value)}")
             sign = {"added": "➕", "removed": "➖", "changed": "✏️"}[statement.change]
             effect = " → ".join(statement.values("effect").removed + statement.values("effect").added) or statement.effect
-            lines.append(f"| {sign} | {_code(statement.label)} | {effect} | "
+            lines.append(f"| {sign} | {escape.code(statement.label)} | {escape.cell(effect)} | "
                          + " | ".join("<br>".join(cells[name]) for name in cells) + " |")
         lines.append("")
     if len(groups) > fold_above:
@@ -103,27 +101,12 @@ def access(report: PreviewReport) -> list[str]:
         lines += ["", f"<details><summary>every reader ({len(every)} rows)</summary>", ""]
         lines += header + [_access_row(row) for row in every]
         lines += ["", "</details>"]
-    lines += [f"> ⚠️ {_cell(problem)}" for problem in report.access.problems]
+    lines += [f"> ⚠️ {escape.cell(problem)}" for problem in report.access.problems]
     return lines + [""]
 
 
 def _access_row(row: review_rows.AccessRow) -> str:
-    after = f"**{_cell(row.after)}** ({row.widening})" if row.widening else _cell(row.after)
-    depends = f" (depending on {_cell(', '.join(row.depends_on))})" if row.depends_on else ""
-    return (f"| {_code(row.secret)} | {', '.join(row.regions)} | {_code(row.account)} | {_code(row.principal)} | "
-            f"{_cell(row.before)} | {after}{depends} |")
-
-
-def _cell(text: str) -> str:
-    """Text that stays inside one table cell: line breaks as <br>, control characters escaped, `<`
-    and `&` as text."""
-    lines = html.escape(text.replace("\r", ""), quote=False).split("\n")
-    return "<br>".join(printable(line) for line in lines).replace("|", "\\|")
-
-
-def _code(text: str) -> str:
-    """A code span of `text`, whatever backticks it holds: one backtick more than its longest run."""
-    shown = printable(str(text)).replace("|", "\\|")
-    fence = "`" * (max(map(len, re.findall("`+", shown)), default=0) + 1)
-    padding = " " if shown.startswith("`") or shown.endswith("`") else ""
-    return f"{fence}{padding}{shown}{padding}{fence}"
+    after = f"**{escape.cell(row.after)}** ({row.widening})" if row.widening else escape.cell(row.after)
+    depends = f" (depending on {escape.cell(', '.join(row.depends_on))})" if row.depends_on else ""
+    return (f"| {escape.code(row.secret)} | {escape.cell(', '.join(row.regions))} | {escape.code(row.account)} | {escape.code(row.principal)} | "
+            f"{escape.cell(row.before)} | {after}{depends} |")
