@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from secrets_layout.errors import printable, printable_file
+from secrets_layout.errors import no_workflow_command_lines, printable, printable_file
 from secrets_layout.preview import PlannedResource, PreviewReport
 from secrets_layout.reports import review_rows
 
@@ -55,7 +55,8 @@ def render(report: PreviewReport, *, color: bool = False, width: int = 160, show
     console.print(_violations(report) if report.violations else "No policy violations.", overflow="fold")
     console.print(_cost(report) if report.cost.items else _no_cost(report), overflow="fold")
     console.print(_summary(report), overflow="fold")
-    return buffer.getvalue()
+    # Lines wrap at the width, so a name or a policy value after a space may start one.
+    return no_workflow_command_lines(buffer.getvalue())
 
 
 def _worth_a_row(resource: PlannedResource) -> bool:
@@ -191,7 +192,7 @@ def _shown(value) -> str:
 
 
 def _no_cost(report: PreviewReport) -> str:
-    change = (f"; {report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f} USD against {report.base}"
+    change = (f"; {report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f} USD against {printable(report.base)}"
               if report.base_cost is not None else "")
     return f"Monthly cost: 0.00 USD (nothing is deployed){change}"
 
@@ -212,7 +213,8 @@ def _cost(report: PreviewReport) -> Table:
     table.add_column("item", overflow="fold")
     table.add_column("USD/month", justify="right")
     for item in report.cost.items:
-        table.add_row(item.what, f"{item.monthly_usd:.2f}")
+        # An item may name a resource of the user's own program (preview --program): one line each.
+        table.add_row(printable(item.what), f"{item.monthly_usd:.2f}")
     table.add_row("total", f"{report.cost.monthly_usd:.2f}", style="bold")
     if report.base_cost is not None:
         delta = report.cost.monthly_usd - report.base_cost.monthly_usd
