@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from cli_support import ROOT, assert_no_traceback, run_cli
+from docs_scenarios import REPORTING_AND_REPLICA
 from preview_support import DEV, PROD, git, repository_with
 
 pytestmark = pytest.mark.slow
@@ -170,15 +171,6 @@ def test_deleting_an_environment_widens_nothing(tmp_path):
     assert "Access widened" not in markdown and "✅" not in markdown
 
 
-REPORTING_AND_REPLICA = PROD.replace(
-    "      - {account: prod-app, roles: [OrdersServiceRole]}\n",
-    "      - {account: prod-app, roles: [OrdersServiceRole]}\n      - {account: prod-data, roles: [ReportingRole]}\n").replace(
-    "    readers: [{account: prod-app, roles: [PaymentsRole]}]\n    replicas: []",
-    "    readers: [{account: prod-app, roles: [PaymentsRole]}]\n    replicas: [us-west-2]")
-"""README "Policy statements, and who can read each secret": prod-data's reporting role reads the orders
-database, the Stripe key is replicated to us-west-2."""
-
-
 def readme_block(opening: str) -> list[str]:
     """The lines of README.md's code block after the line `opening`, up to the block's end."""
     lines = (ROOT / "README.md").read_text().splitlines()
@@ -186,15 +178,12 @@ def readme_block(opening: str) -> list[str]:
     return lines[start:lines.index("```", start)]
 
 
-def test_the_readme_review_example_is_the_real_output(tmp_path, monkeypatch):
+def test_the_readme_review_comment_is_the_real_output(tmp_path):
+    """The text report of the same change is README's console block, replayed by tests/test_console_blocks.py."""
     assert REPORTING_AND_REPLICA.count("us-west-2]") == 1 and "ReportingRole]}\n      - {account: prod-data" not in PROD
     repository, file = repository_with(tmp_path, "prod", PROD)
     git(repository, "checkout", "--quiet", "-b", "reporting")
     committed(repository, file, REPORTING_AND_REPLICA)
-    monkeypatch.setenv("COLUMNS", "120")
-    result = run_cli("preview", "environments/prod.yaml", "--base", "main", cwd=repository)
-    shown = readme_block("$ secrets-layout preview environments/prod.yaml --base main")
-    assert [line.rstrip() for line in result.stdout.splitlines()][:len(shown)] == shown
     markdown = run_cli("preview", "environments/prod.yaml", "--base", "main", "--format", "markdown", cwd=repository)
     top = readme_block("<!-- secrets-layout-preview -->")  # the first comment shown: this change's
     assert "⚠️ **2 access widenings**" in top[2]
