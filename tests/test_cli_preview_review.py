@@ -120,8 +120,10 @@ def test_unprotecting_is_called_out_as_removing_a_safeguard(tmp_path):
     repository, file = repository_with(tmp_path, "dev", protected)
     committed(repository, file, DEV)
     _, markdown = preview(repository, "environments/dev.yaml", output_format="markdown")
-    # Each secret's Secret, and the SecretVersion and RandomPassword that hold its value (components/secret.py).
-    assert "⛔ **6 safeguards removed** (`protect` true → false)" in markdown.splitlines()[3]
+    # Each secret's Secret, and the SecretVersion and RandomPassword that hold its value (components/secret.py),
+    # and the environment's key, which defaults.protect protects too (components/layout.py).
+    assert "⛔ **7 safeguards removed** (`protect` true → false)" in markdown.splitlines()[3]
+    assert "- `protect`: `true` → `false` on `dev-kms-us-east-1-key` (`aws:kms/key:Key`): removes a safeguard" in markdown
     assert ("- `protect`: `true` → `false` on `dev/payments/stripe-api-key-secret` "
             "(`aws:secretsmanager/secret:Secret`): removes a safeguard: the engine no longer refuses to delete or "
             "replace it") in markdown
