@@ -10,7 +10,7 @@ INVALID_DECLARATIONS = [
     pytest.param(
         HEADER + "secret:\n  - name: prod/a/b\n",
         6, 'secret',
-        "unknown field 'secret'; did you mean 'secrets'? allowed fields: accounts, alerts, defaults, environment, kms, organization_id, parameters, primary_region, secrets, security_account",
+        "unknown field 'secret'; did you mean 'secrets'? allowed fields: accounts, alerts, defaults, environment, kms, lower_environments, organization_id, parameters, primary_region, secrets, security_account",
         id='unknown-top-level-key',
     ),
     pytest.param(
