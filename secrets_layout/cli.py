@@ -268,7 +268,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="rotate this secret only (repeatable; default: every secret with rotation enabled)")
     rotate.add_argument("--wait", metavar="SECONDS", type=int, default=600,
                         help="how long to wait for each rotation, its replicas included (default 600)")
-    rotate.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rotate.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text for a terminal, json for tools, markdown for an issue or a wiki (default text)")
     rotate.add_argument("--yes", action="store_true",
                         help="start without asking (scripts); without it the drill asks on a terminal, "
                              "and refuses without one")
