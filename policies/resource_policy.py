@@ -108,6 +108,7 @@ class Condition:
     operator: str      # as written
     key: str           # lower case
     values: Tuple[Any, ...]
+    name: str = ""     # the key as written (IAM compares keys case-insensitively; a reader wants the original)
 
     @property
     def op(self) -> str:
@@ -126,6 +127,8 @@ class Statement:
     conditions: Tuple[Condition, ...] = ()
     has_principal: bool = False
     has_not_principal: bool = False
+    resources: Tuple[str, ...] = ()
+    not_resources: Tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -172,7 +175,7 @@ def _conditions(value: Any, where: str) -> Tuple[Condition, ...]:
             raise PolicyDocumentError(f"{where}.{operator} must be a map of key -> value")
         for key, values in block.items():
             listed = tuple(values) if isinstance(values, (list, tuple)) else (values,)
-            result.append(Condition(str(operator), str(key).lower(), listed))
+            result.append(Condition(str(operator), str(key).lower(), listed, str(key)))
     return tuple(result)
 
 
@@ -213,6 +216,8 @@ def parse_policy(document: Any) -> List[Statement]:
             conditions=_conditions(item["Condition"], f"{where}.Condition") if "Condition" in item else (),
             has_principal="Principal" in item,
             has_not_principal="NotPrincipal" in item,
+            resources=_strings(item["Resource"], f"{where}.Resource") if "Resource" in item else (),
+            not_resources=_strings(item["NotResource"], f"{where}.NotResource") if "NotResource" in item else (),
         ))
     return statements
 

@@ -192,6 +192,9 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--sarif-output", metavar="FILE",
                          help="also write the same preview as SARIF to FILE (one run for both reports)")
     preview.add_argument("--force", action="store_true", help="with --output: replace FILE if it exists")
+    preview.add_argument("--all", dest="show_all", action="store_true",
+                         help="text format: also list unchanged resources, components and providers, and every "
+                              "reader of every secret (default: what changes)")
     preview.add_argument("--cache", metavar="DIR",
                          help="keep this declaration's simulated deployment and policy verdicts in DIR (created if "
                               "missing), keyed by content; with --base, a stored deployment of the base's content "
@@ -265,7 +268,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="rotate this secret only (repeatable; default: every secret with rotation enabled)")
     rotate.add_argument("--wait", metavar="SECONDS", type=int, default=600,
                         help="how long to wait for each rotation, its replicas included (default 600)")
-    rotate.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rotate.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text for a terminal, json for tools, markdown for an issue or a wiki (default text)")
     rotate.add_argument("--yes", action="store_true",
                         help="start without asking (scripts); without it the drill asks on a terminal, "
                              "and refuses without one")
@@ -497,7 +501,8 @@ def _preview(arguments: argparse.Namespace) -> int:
         sys.stderr.write(f"secrets-layout preview: error: {quoted}\n")
         return EXIT_FINDINGS
     renderers = {
-        "text": lambda: preview_text.render(report, color=arguments.output is None and sys.stdout.isatty()),
+        "text": lambda: preview_text.render(report, color=arguments.output is None and sys.stdout.isatty(),
+                                            width=_text_width(), show_all=arguments.show_all),
         "json": lambda: preview_json.render(report),
         "markdown": lambda: preview_markdown.render(report, link_base=_repository_link_base()),
         "sarif": lambda: preview_sarif.render(report),
@@ -506,6 +511,17 @@ def _preview(arguments: argparse.Namespace) -> int:
     if arguments.sarif_output is not None:
         _emit(renderers["sarif"](), arguments.sarif_output, arguments.force, path)
     return EXIT_FINDINGS if report.fails else EXIT_OK
+
+
+TEXT_WIDTH = 160
+"""The text report's width when no terminal (nor COLUMNS) says: a CI log's."""
+
+
+def _text_width() -> int:
+    """The terminal's columns (COLUMNS first, as the shell sets it), else TEXT_WIDTH."""
+    import shutil
+
+    return max(40, shutil.get_terminal_size((TEXT_WIDTH, 24)).columns)
 
 
 def _repository_link_base() -> str | None:

@@ -27,6 +27,16 @@ def printable_file(name: str) -> str:
     return f"./{text}" if text.lstrip().startswith("::") else text
 
 
+_WORKFLOW_COMMAND_START = re.compile(r"^([^\S\n]*):(?=:)", re.MULTILINE)
+
+
+def no_workflow_command_lines(text: str) -> str:
+    """Text laid out in lines of a width, where a wrapped name may start any line: each line that would
+    start with `::` once trimmed gets its first colon escaped as printable escapes (`\\u003a`), so no
+    line is a GitHub Actions workflow command (see printable_file)."""
+    return _WORKFLOW_COMMAND_START.sub(r"\1\\u003a", text)
+
+
 def format_path(path: Path) -> str:
     """`("secrets", 0, "rotation", "every_days")` -> `secrets[0].rotation.every_days`."""
     text = ""

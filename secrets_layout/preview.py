@@ -42,17 +42,23 @@ from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.engine.program_failure import program_failure
 from secrets_layout.engine.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
-from secrets_layout.engine.tracing import ViolationLocator, locate_resources
+from secrets_layout.engine.tracing import LocatedViolation, ViolationLocator, locate_resources, made_by_declaration
 from secrets_layout.engine.workers import InProcess, SimulationRunner
 from secrets_layout.errors import DeclarationError, printable, printable_file
 from secrets_layout.files import shown
 from secrets_layout.findings.declared import find_in_repository, find_policy_config
+from secrets_layout.findings.fields import author_message, inheriting_secret, once_per_line
 from secrets_layout.findings.parity import parity_issues
 from secrets_layout.findings.recheck import FindingResolver, Run
+from secrets_layout.policies.resources import KMS_KEYS, NATIVE_KMS_KEY, SECRET_POLICIES, SECRETS
+from secrets_layout.review.access import who_can_read
+from secrets_layout.review.access_diff import AccessReview, review_access
 
 PACKAGED_PROGRAM = Path(__file__).resolve().parent / "program.py"
 """The program a declaration is previewed with when its repository has none (secrets_layout.program)."""
 PROJECT = "secrets-layout"
+COSTLY_KEYS = (*KMS_KEYS, NATIVE_KMS_KEY)
+"""Customer managed keys, each billed per month (declaration/cost.py)."""
 CONFIG_PLACEHOLDER = "preview-placeholder"
 """What a `from_config` value is in a preview: the real one lives encrypted in the stack config."""
 
@@ -72,6 +78,9 @@ class Violation:
     file: str
     line: int
     column: int
+    inherited_by: tuple[str, ...] = ()
+    """Located under `defaults:`: the secrets that inherit the line (reported once for all of them);
+    `urn` is the first one's resource."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,8 @@ class PreviewReport:
     base: str | None = None
     base_cost: CostEstimate | None = None
     warnings: list[str] = field(default_factory=list)
+    access: AccessReview | None = None
+    """Who can read each secret before and after (with a base): review/access_diff.py."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -160,7 +171,10 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         scope.enter_context(no_full_collections())
 
         def arguments(declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
-            return _simulation_arguments(declared, mode, program=program_file, stack_traces=stack_traces)
+            # A program of the user's own: where it registers each resource, for what the declaration
+            # did not make (engine/tracing.py); the deployment is the run that is located.
+            traced = stack_traces or (program is not None and mode == "up")
+            return _simulation_arguments(declared, mode, program=program_file, stack_traces=traced)
 
         runner = scope.enter_context(SimulationRunner(parallel=parallel))
         # Ctrl-C (or a failure) in this thread stops the workers and the packs before the block waits for
@@ -216,8 +230,12 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         # with or without a cache: the comparison is the same code either way.
         head_resources = comparable_resources(simulation.resources)
         changes = plan_changes(head_resources, base_resources, today or date.today())
-        positions = locate_resources(simulation.resources, loaded)
-        locator = ViolationLocator(simulation.resources, loaded)
+        access = None if base_resources is None else _review_access(
+            head_resources, loaded.declaration.security_account, base_resources,
+            base_loaded.declaration.security_account if base_loaded is not None else None, changes)
+        own_program = program_file if program is not None else None
+        positions = locate_resources(simulation.resources, loaded, own_program)
+        locator = ViolationLocator(simulation.resources, loaded, own_program)
         head_unchanged = stored is not None and _stored_unchanged(
             stored, head_key, simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM), file)
         if stored is not None:
@@ -233,13 +251,11 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
 
     configured = checked.configured
     resolver = FindingResolver(checked.runs, configured)
-    violations = []
-    for found in checked.violations:
-        located = locator.locate(found.policy, found.urn, found.detail,
-                                 resolver.finding(found.policy, found.urn, found.detail),
-                                 configured.get(found.policy, {}).get("properties"))
-        violations.append(Violation(found.policy, found.level, found.urn, located.message,
-                                    *_file_line_and_column(located.position, loaded)))
+    located = [(found, locator.locate(found.policy, found.urn, found.detail,
+                                      resolver.finding(found.policy, found.urn, found.detail),
+                                      configured.get(found.policy, {}).get("properties")))
+               for found in checked.violations]
+    violations = [_violation(group, loaded) for group in _once_per_line(located, loaded)]
     resources = [
         # Of an environment folder, the file that declares what made the resource.
         PlannedResource(change, positions[change.urn].file or loaded.file if change.urn in positions else file,
@@ -248,8 +264,10 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
     ]
     return PreviewReport(
         environment=environment, file=file, policy_config=_shown(config_file), resources=resources,
-        violations=violations, cost=estimate(loaded.declaration), base=base, base_cost=base_cost,
-        warnings=warnings + parity_made(loaded, base_loaded if base is not None else None),
+        violations=violations, cost=estimate(loaded.declaration, **_beyond_the_declaration(simulation.resources, positions)),
+        base=base, base_cost=base_cost if base_resources is None or base_loaded is None else estimate(
+            base_loaded.declaration, **_beyond_the_declaration(base_resources, {})),
+        warnings=warnings + parity_made(loaded, base_loaded if base is not None else None), access=access,
     )
 
 
@@ -275,6 +293,68 @@ def parity_made(head: LoadedDeclaration, base: LoadedDeclaration | None) -> list
               if base is not None else set())
     return [f"rotation parity: {printable_file(issue.file)}:{issue.line}: {issue.path}: {issue.message}"
             for issue in parity_issues(head, read) if issue.message not in before]
+
+
+def _beyond_the_declaration(resources: list[RegisteredResource], positions: dict[str, Position]) -> dict[str, Any]:
+    """The secrets and keys the program makes that no component of the declaration's layout made: the
+    cost estimate's `program_secrets` and `program_keys`, each named with the program line that made it."""
+    by_urn = {resource.urn: resource for resource in resources}
+    secrets, keys = [], []
+    for resource in resources:
+        if not resource.custom or resource.read or made_by_declaration(resource, by_urn):
+            continue
+        position = positions.get(resource.urn)
+        where = f"{position.file}:{position.line}" if position is not None and position.file.endswith(".py") \
+            else "made by the program"
+        if resource.type in SECRETS:
+            replicas = resource.inputs.get("replicas" if resource.type == SECRETS[0] else "replicaRegions") or []
+            secrets.append((f"secret {resource.name} ({where}, not in the declaration)", 1 + len(replicas)))
+        elif resource.type in COSTLY_KEYS:
+            keys.append(f"KMS key {resource.name} ({where}, not in the declaration)")
+    return {"program_secrets": secrets, "program_keys": keys}
+
+
+def _once_per_line(located: list[tuple[AnalyzerViolation, LocatedViolation]], loaded: LoadedDeclaration
+                   ) -> list[list[tuple[AnalyzerViolation, LocatedViolation]]]:
+    """The violations a `defaults:` line causes in every secret inheriting it, as one group (fields.once_per_line)."""
+    keys = [((found.policy, found.level, *_file_line_and_column(place.position, loaded)), place.context)
+            for found, place in located]
+    return [[located[index] for index in group] for group in once_per_line(keys)]
+
+
+def _violation(group: list[tuple[AnalyzerViolation, LocatedViolation]], loaded: LoadedDeclaration) -> Violation:
+    found, place = group[0]
+    message = place.message
+    if len(group) > 1 and place.context is not None:
+        message = author_message(place.context, [inheriting_secret(other.context) for _, other in group
+                                                 if other.context is not None])
+    order = {secret.name: index for index, secret in enumerate(loaded.declaration.secrets)}
+    inheriting = sorted({name for _, other in group if other.context is not None
+                         for name in [inheriting_secret(other.context)] if name}, key=order.__getitem__)
+    return Violation(found.policy, found.level, found.urn, message, *_file_line_and_column(place.position, loaded),
+                     inherited_by=tuple(inheriting))
+
+
+def _review_access(head: list[RegisteredResource], account: str, base: list[RegisteredResource],
+                   base_account: str | None, changes: list[PlannedChange]) -> AccessReview:
+    """Who can read each secret at the base and at the head (the base's unchanged secrets taken from
+    the head's answers), and the changed policies' weakened denies."""
+    after = who_can_read(head, account)
+    before = who_can_read(base, base_account or account, known=after)
+    secrets_kept = {resource.id for resource in head if resource.type in SECRETS}
+    adopted = {change.inputs.get("name") for change in changes if change.type in SECRETS and change.change == "import"}
+    return review_access(before, after, [(change.type, change.name, change.policy_diffs) for change in changes
+                                         if change.policy_diffs and not _gone_with_what_it_governs(change, secrets_kept)],
+                         adopted=adopted)
+
+
+def _gone_with_what_it_governs(change: PlannedChange, secrets_kept: set[str | None]) -> bool:
+    """A deleted policy whose secret (or key) is deleted too lets nothing through: its denies are not
+    weakened. A secret policy deleted from a secret that stays is (DeleteResourcePolicy)."""
+    if change.change != "delete":
+        return False
+    governed = change.inputs.get("secretArn") or change.inputs.get("secretId")
+    return change.type not in SECRET_POLICIES or governed not in secrets_kept
 
 
 @dataclass(frozen=True)
@@ -427,6 +507,7 @@ def _preview_deletion(file: Path, base: str, today: date | None, report_progress
         resources=[PlannedResource(change, os.fspath(file), None) for change in changes], violations=[],
         cost=CostEstimate(()), base=base, base_cost=base_cost,
         warnings=[f"{_shown(file)} does not exist in the working tree: every resource it had at {base} is deleted"],
+        access=_review_access([], base_loaded.declaration.security_account, base_resources, None, changes),
     )
 
 

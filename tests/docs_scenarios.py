@@ -1,6 +1,6 @@
 """The platform team's docs scenarios (docs/adopting.md, moving-a-secret.md, rotation-exemptions.md,
-policy-limits.md, retiring-a-secret.md): each is a pull request on a fabricated git history, the
-declaration (and policy config) as on `main`, then the change on a branch.
+policy-limits.md, retiring-a-secret.md, and README.md's review example): each is a pull request on a
+fabricated git history, the declaration (and policy config) as on `main`, then the change on a branch.
 
 tests/test_docs_platform.py checks what each preview does (change kinds, violations, exit code);
 tests/test_console_blocks.py replays the page's output block for it (`<!-- replayed: ID -->`).
@@ -91,6 +91,13 @@ EXEMPT_STRIPE = DEV.replace(STRIPE_ROTATION, "    rotation: {enabled: false, rea
                                              "    readers: [{account: dev-app, roles: [PaymentsRole]}]\n")
 UNPROTECTED_SENDGRID = PROD.replace(
     "    tags: {owner: messaging-team}\n", "    tags: {owner: messaging-team}\n    protect: false\n", 1)
+REPORTING_AND_REPLICA = PROD.replace(
+    "      - {account: prod-app, roles: [OrdersServiceRole]}\n",
+    "      - {account: prod-app, roles: [OrdersServiceRole]}\n      - {account: prod-data, roles: [ReportingRole]}\n").replace(
+    "    readers: [{account: prod-app, roles: [PaymentsRole]}]\n    replicas: []",
+    "    readers: [{account: prod-app, roles: [PaymentsRole]}]\n    replicas: [us-west-2]")
+"""README "Policy statements, and who can read each secret": prod-data's reporting role reads the orders
+database, the Stripe key is replicated to us-west-2."""
 
 SCENARIOS = [
     Scenario(
@@ -145,7 +152,8 @@ SCENARIOS = [
         "lower-the-rotation-limit", "policy-limits.md", "environments/dev.yaml",
         base={"environments/dev.yaml": DEV, "policies/config/dev.json": DEV_POLICY},
         head={"policies/config/dev.json": _policy_limit(5)},
-        violations=("mandatory secret-rotation-max-interval",) * 2, exit_code=1,
+        # once, at the defaults: line both rotating secrets inherit (issue 21: each problem once)
+        violations=("mandatory secret-rotation-max-interval",), exit_code=1,
     ),
     Scenario(
         "retire-protected", "retiring-a-secret.md", "environments/prod.yaml",
@@ -158,6 +166,11 @@ SCENARIOS = [
                  **{f"prod-kms-{region}-key": "update" for region in ("us-east-1", "us-west-2", "eu-west-1")},
                  "prod-rotation-api-key-rotator-function": "update"},
         exit_code=1,  # the engine refuses the protected deletions
+    ),
+    Scenario(
+        "review-a-reader-and-a-replica", "README.md", "environments/prod.yaml",
+        base={"environments/prod.yaml": PROD}, head={"environments/prod.yaml": REPORTING_AND_REPLICA},
+        changes={"prod/orders/mysql-credentials-policy": "update", "prod/payments/stripe-api-key-secret": "update"},
     ),
     Scenario(
         "retire-step-1-unprotect", "retiring-a-secret.md", "environments/prod.yaml",

@@ -199,32 +199,53 @@ def run_the_hook(repository: Path) -> tuple[list[str], int, str]:
 
 
 def assert_the_comment_a_reviewer_reads(markdown: str) -> None:
-    """What the pull request's comment shows today: the summary, and the two policies the change rewrites
-    (the key's, whose grants follow the readers, and the secret's resource policy) at the lines that make
-    them. Then the place of issue 21 section 4's policy and access diffs."""
+    """What the pull request's comment shows: the summary, with the widening counted; the two policies the
+    change rewrites (the key's, whose grants follow the readers, and the secret's resource policy) at the
+    lines that make them; and the policy and access diffs (issue 21 section 4)."""
     lines = markdown.splitlines()
     assert lines[:4] == [
         "<!-- secrets-layout-preview -->",
         "### secrets-layout preview: `acme` (environments/acme)",
         "",
-        "✅ no mandatory policy violation · 0 advisory · 2 to update · **1.40 USD/month** (+0.00 against `main`)"]
+        "✅ no mandatory policy violation · ⚠️ **1 access widening** · 0 advisory · 2 to update · **1.40 USD/month** "
+        "(+0.00 against `main`)"]
     assert [line for line in lines if line.startswith("| ✏️ update")] == [
         "| ✏️ update | `acme-kms-us-east-1-key` | `aws:kms/key:Key` | [environments/acme/\\_environment.yaml:9]"
         "(environments/acme/_environment.yaml#L9) | `policy` |",
         "| ✏️ update | `acme/orders/api-token-policy` | `aws:secretsmanager/secretPolicy:SecretPolicy` | "
         "[environments/acme/orders.yaml:4](environments/acme/orders.yaml#L4) | `policy` |"]
-    assert_the_policy_and_access_diffs(markdown)
+    assert_the_policy_and_access_diffs(lines)
 
 
-def assert_the_policy_and_access_diffs(markdown: str) -> None:
-    """THE PLACE FOR ISSUE 21 SECTION 4's ASSERTIONS (built in parallel), on this very comment:
-    - the policy diff of `acme/orders/api-token-policy` and of `acme-kms-us-east-1-key`, statement by
-      statement: the principal arn:aws:iam::210987654321:role/ReportingRole added to the read statements;
-    - the access diff, its widening called out at the top: ReportingRole of app (210987654321) may now read
-      acme/orders/api-token (secretsmanager:GetSecretValue, with kms:Decrypt through Secrets Manager) in
-      us-east-1.
-    Today the comment names the changed property only, which the row assertions above hold."""
-    assert "ReportingRole" not in markdown, "section 4 shows the principal now: assert its diffs here instead"
+REPORTING = "`ArnEquals aws:PrincipalArn: arn:aws:iam::210987654321:role/ReportingRole`"
+"""The condition the change adds to each statement that grants the app account's readers."""
+
+
+def assert_the_policy_and_access_diffs(lines: list[str]) -> None:
+    """Issue 21 section 4 on this very comment: the widening first (ReportingRole of app, 210987654321, may
+    now read acme/orders/api-token in us-east-1); the policy diff of `acme-kms-us-east-1-key` (kms:Decrypt
+    through Secrets Manager) and of `acme/orders/api-token-policy` (GetSecretValue, DescribeSecret),
+    statement by statement, the role added to each; and the access diff, the role's row marked."""
+    sections = [line for line in lines if line.startswith("#### ")]
+    assert sections == ["#### ⚠️ Access widened", "#### Changes", "#### Policy statement changes",
+                        "#### Who can read each secret", "#### Monthly cost (AWS list prices of 2026-11-01)"]
+    widenings = lines[lines.index("#### ⚠️ Access widened"):lines.index("#### Changes")]
+    assert [line for line in widenings if line.startswith("| **")] == [
+        "| **new principal** | `210987654321` | `role/ReportingRole` | GetSecretValue (AWSCURRENT), DescribeSecret | "
+        "acme/orders/api-token in us-east-1 |"]
+    statements = lines[lines.index("#### Policy statement changes"):lines.index("#### Who can read each secret")]
+    assert [line for line in statements if line.startswith(("**", "| ✏️", "| ➕", "| ➖"))] == [
+        "**acme-kms-us-east-1-key** (`aws:kms/key:Key` `policy`)",
+        "| ✏️ | `ReaderRolesDecryptViaSecretsManager` | Allow | `AWS:arn:aws:iam::210987654321:root` | "
+        f"`kms:Decrypt`<br>`kms:DescribeKey` |  | + {REPORTING} |",
+        "**acme/orders/api-token-policy** (`aws:secretsmanager/secretPolicy:SecretPolicy` `policy`)",
+        f"| ✏️ | `ReadApp` | Allow | `AWS:arn:aws:iam::210987654321:root` | `secretsmanager:GetSecretValue` |  | + {REPORTING} |",
+        "| ✏️ | `DescribeForReaders` | Allow | `AWS:arn:aws:iam::210987654321:root` | `secretsmanager:DescribeSecret` |  | "
+        f"+ {REPORTING} |"]
+    readers = lines[lines.index("#### Who can read each secret"):lines.index("<details><summary>every reader (3 rows)</summary>")]
+    assert [line for line in readers if line.startswith("| `")] == [
+        "| `acme/orders/api-token` | us-east-1 | `210987654321` | `role/ReportingRole` | nothing | "
+        "**GetSecretValue (AWSCURRENT), DescribeSecret** (new principal) |"]
 
 
 def run_the_program_with_the_projects_python(repository: Path) -> dict:

@@ -174,6 +174,43 @@ def test_a_team_file_name_cannot_forge_a_line_in_any_report(tmp_path, form):
         assert uris == {"environments/prod/x%0A%3A%3Aerror%20title%3Dforged%3A%3Ay.yaml"}
 
 
+SPACED = "legacy ::error title=forged::y"
+"""A name a program of one's own may give a resource: after a space, so a report that wraps its lines
+at the terminal's width (preview's text) could start a line with it."""
+
+
+def _report_naming(name: str):
+    from decimal import Decimal
+
+    from secrets_layout.declaration.cost import CostEstimate, CostItem
+    from secrets_layout.preview import PreviewReport, Violation
+
+    violation = Violation("secret-name-convention", "mandatory", "urn:pulumi:dev::p::aws:secretsmanager/secret:Secret::x",
+                          f'Secret name "{name}" does not follow <environment>/<service>/<name>.', "infra.py", 3, 1)
+    return PreviewReport(environment="dev", file="environments/dev.yaml", policy_config="policies/config/dev.json",
+                         resources=[], violations=[violation], cost=CostEstimate(
+                             (CostItem(f"secret {name} (infra.py:3, not in the declaration)", Decimal("0.40")),)))
+
+
+def test_a_program_resource_named_with_a_line_break_is_one_escaped_line_in_the_text_reports_cost():
+    from secrets_layout.reports import preview_text
+
+    text = preview_text.render(_report_naming(FORGED), width=160)
+    assert "secret x\\n::error title=forged::y (infra.py:3, not in the declaration)" in text
+
+
+@pytest.mark.parametrize("width", range(40, 201))
+def test_a_text_report_wrapped_at_any_width_starts_no_line_with_a_workflow_command(width):
+    from secrets_layout.reports import preview_text
+
+    text = preview_text.render(_report_naming(SPACED), width=width)
+    assert_no_forged_line(text)
+    # Only where a line would have started with `::` is its first colon escaped (as printable escapes).
+    assert all(line.lstrip().startswith("\\u003a:error") for line in text.splitlines() if "\\u003a" in line)
+    if width == 160:  # a CI log's width: the message in one line, as written
+        assert f'Secret name "{SPACED}" does not follow' in text
+
+
 @pytest.mark.parametrize("arguments", [
     pytest.param(("preview", PROD, "--base", f"HEAD{FORGED}"), id="preview-base"),
     pytest.param(("preview", PROD, "--output", FORGED, "--sarif-output", FORGED), id="preview-output-twice"),

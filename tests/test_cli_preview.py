@@ -101,12 +101,12 @@ def test_text_format_lists_violations_with_file_and_line(tmp_path):
     text = PROD.replace("    replicas: []\n", "    replicas: []\n    protect: false\n", 1)
     file = tmp_path / "prod.yaml"
     file.write_text(text)
-    result = run_cli("preview", str(file), "--policy-config", str(ROOT / "policies" / "config" / "prod.json"))
+    result = run_cli("preview", str(file), "--policy-config", str(ROOT / "policies" / "config" / "prod.json"), "--all")
     assert result.returncode == 1
     assert f"{file}:{line_of(text, 'protect: false')}:5:" in result.stdout
     assert "secret-protected" in result.stdout
     assert "1 mandatory and 0 advisory policy violations" in result.stdout
-    # Type tokens print as they are (rich would turn ":secret:" into an emoji).
+    # Type tokens print as they are (rich would turn ":secret:" into an emoji); components show with --all.
     assert "secrets-layout:secret:ManagedSecret" in result.stdout
 
 

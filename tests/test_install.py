@@ -50,6 +50,8 @@ USER_PROGRAM = textwrap.dedent("""\
     layout = SecretsLayout(declaration.environment, SecretsLayoutArgs(declaration=declaration))
     aws.secretsmanager.Secret("legacy", name="legacy-token", recovery_window_in_days=30)
 """)
+USER_PROGRAM_SECRET_LINE = USER_PROGRAM.splitlines().index(
+    'aws.secretsmanager.Secret("legacy", name="legacy-token", recovery_window_in_days=30)') + 1
 
 
 def test_every_package_of_the_checkout_is_in_the_wheel():
@@ -335,6 +337,8 @@ def test_a_users_own_program_is_previewed_with_the_users_pack_config(installed, 
         assert result.returncode in (0, 1), result.stderr
         report = json.loads(result.stdout)
         legacy = [v for v in report["violations"] if v["urn"].endswith("::legacy")]
+        # The program's own secret, at the program's line (the installed package's frames are not the user's).
+        assert {(v["file"], v["line"]) for v in legacy} <= {("infra/__main__.py", USER_PROGRAM_SECRET_LINE)}
         return (result.returncode, {v["policy"]: v["level"] for v in legacy},
                 {resource["name"] for resource in report["resources"]})
 

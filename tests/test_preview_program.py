@@ -3,6 +3,7 @@ package's own files for a declaration kept elsewhere (issue 12)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -75,3 +76,44 @@ def test_the_repositorys_program_is_the_one_previewed(tmp_path):
     assert (tmp_path / "repo" / "ran").read_text() == "yes"
     assert result.returncode == 0, result.stderr
     assert '"resources": []' in result.stdout
+
+
+OWN_PROGRAM = """\
+import pulumi
+import pulumi_aws as aws
+
+from secrets_layout.components import SecretsLayout, SecretsLayoutArgs
+from secrets_layout.declaration.loader import load_declaration
+
+declaration = load_declaration(pulumi.Config("secrets-layout").require("declaration")).declaration
+SecretsLayout(declaration.environment, SecretsLayoutArgs(declaration=declaration))
+audit_key = aws.kms.Key("audit-key", enable_key_rotation=True)
+aws.secretsmanager.Secret("audit-token", name="Audit-Token", kms_key_id=audit_key.arn, recovery_window_in_days=30,
+                          replicas=[aws.secretsmanager.SecretReplicaArgs(region="us-west-2", kms_key_id=audit_key.arn)])
+"""
+"""A user's program: the layout of its declaration, and a key and a secret of its own (lines 9 and 10)."""
+
+
+@pytest.mark.slow
+def test_a_resource_the_declaration_did_not_make_is_reported_at_the_program_line_and_costed(tmp_path):
+    declaration = repository(tmp_path / "repo", config=True)
+    program = tmp_path / "repo" / "infra.py"
+    program.write_text(OWN_PROGRAM)
+    result = run_main("preview", str(declaration), "--program", str(program), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    document = json.loads(result.stdout)
+    own = [violation for violation in document["violations"] if violation["urn"].endswith("::audit-token")]
+    assert {(violation["policy"], violation["file"], violation["line"]) for violation in own} == {
+        ("secret-name-convention", str(program), 10), ("secret-rotation-required", str(program), 10),
+        ("secret-required-tags", str(program), 10),
+        ("secret-replica-customer-managed-key", str(program), 10)}  # the replica named the us-east-1 key
+    # The pack's own fix, in the program's terms, never the declaration's.
+    assert all("In the declaration" not in violation["message"] for violation in own)
+    assert any("Add an aws.secretsmanager.SecretRotation" in violation["message"] for violation in own)
+    placed = {resource["name"]: (resource["file"], resource["line"]) for resource in document["resources"]}
+    assert placed["audit-key"] == (str(program), 9) and placed["audit-token"] == (str(program), 10)
+    items = {item["what"]: item["monthly_usd"] for item in document["cost"]["items"]}
+    assert items[f"KMS key audit-key ({program}:9, not in the declaration)"] == 1.0
+    assert items[f"secret audit-token ({program}:10, not in the declaration)"] == 0.8
+    # The declaration's own resources stay at their YAML lines.
+    assert placed["dev/payments/stripe-api-key-secret"][0] == str(declaration)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ast
+import inspect
 import json
 import os
 import textwrap
@@ -286,11 +287,21 @@ def test_the_sdk_capture_is_restored_when_the_program_fails():
 
 @pytest.mark.parametrize("mode", ["up", "preview"])
 def test_skipping_stack_traces_changes_no_registration(mode: str):
-    """The recording monitor reads neither `stackTrace` nor `sourcePosition` of a request."""
+    """The recording monitor keeps a request's `stackTrace` in `stack` only (where a program registered a
+    resource: preview --program locates its own resources with it), which no comparison reads."""
     with_traces = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode, capture_stack_traces=True)
     without = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode)
     assert with_traces == without
     assert len(without.resources) == 4
+    # The SDK's innermost user frame: the program's line for the key and the alias (for a provider, the
+    # SDK's own class: pulumi/runtime/resource.py `_get_stack_trace` counts three __init__ frames).
+    placed = {resource.type: resource.stack[0] for resource in with_traces.resources if resource.type.startswith("aws:kms")}
+    source, first = inspect.getsourcelines(_keys_and_a_read)
+    line = {call: first + next(index for index, text in enumerate(source) if call in text)
+            for call in ("aws.kms.Key(", "aws.kms.Alias(")}
+    assert placed == {"aws:kms/key:Key": f"{__file__}:{line['aws.kms.Key(']}",
+                      "aws:kms/alias:Alias": f"{__file__}:{line['aws.kms.Alias(']}"}
+    assert all(resource.stack == () for resource in without.resources)
 
 
 def test_the_sdk_capture_runs_when_its_internals_moved(monkeypatch: pytest.MonkeyPatch):

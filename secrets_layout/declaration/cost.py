@@ -15,6 +15,7 @@ AWS list prices in USD for us-east-1 (most commercial regions charge the same fo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -48,10 +49,15 @@ class CostEstimate:
         return sum((item.monthly_usd for item in self.items), Decimal("0"))
 
 
-def estimate(declaration: Declaration) -> CostEstimate:
-    """The monthly cost of the layout a declaration makes."""
+def estimate(declaration: Declaration, *, program_secrets: Sequence[tuple[str, int]] = (),
+             program_keys: Sequence[str] = ()) -> CostEstimate:
+    """The monthly cost of the layout a declaration makes, and of what its program makes beyond it:
+    `program_secrets` as (what, copies: the secret and its replicas), `program_keys` as what (a
+    customer managed key each)."""
     return CostEstimate(tuple(_key_items(declaration)) + tuple(_secret_items(declaration))
-                        + tuple(_parameter_items(declaration)) + tuple(_alert_items(declaration)))
+                        + tuple(_parameter_items(declaration)) + tuple(_alert_items(declaration))
+                        + tuple(CostItem(what, KMS_KEY_PER_MONTH) for what in program_keys)
+                        + tuple(CostItem(what, SECRET_PER_MONTH * copies) for what, copies in program_secrets))
 
 
 def _key_items(declaration: Declaration):

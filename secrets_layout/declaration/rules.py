@@ -346,13 +346,19 @@ def replicas_are_other_regions(declaration: Declaration) -> Iterator[Finding]:
 
 
 def readers_name_known_accounts(declaration: Declaration) -> Iterator[Finding]:
+    """An unknown account once, at its first use, naming the other secrets that use it too."""
     known = ", ".join(sorted(declaration.accounts)) or "none declared"
+    uses: dict[str, list[tuple[Path, str]]] = {}
     for path, secret in _secrets(declaration):
         for index, reader in enumerate(secret.readers):
             if reader.account not in declaration.accounts:
-                yield path + ("readers", index, "account"), (
-                    f"account '{reader.account}' is not in accounts: ({known}); add it there or fix the name"
-                )
+                uses.setdefault(reader.account, []).append((path + ("readers", index, "account"), secret.name))
+    for account, found in uses.items():
+        first, others = found[0][0], [name for _, name in found[1:]]
+        also = ""
+        if others:
+            also = f" (also named by the readers of {', '.join(dict.fromkeys(others))})"
+        yield first, f"account '{account}' is not in accounts: ({known}); add it there or fix the name{also}"
 
 
 def accounts_are_consumers(declaration: Declaration) -> Iterator[Finding]:

@@ -19,6 +19,7 @@ from secrets_layout.engine.classify import KINDS, Classification, Kind, OptionCh
 from secrets_layout.engine.classify import changed_properties as changed_properties
 from secrets_layout.engine.simulation import RegisteredResource
 from secrets_layout.engine.values import plain
+from secrets_layout.review.policy_diff import PolicyDiff, policy_diffs
 
 Change = Kind
 CHANGES = KINDS
@@ -48,6 +49,11 @@ class PlannedChange:
     inputs: dict[str, Any] = field(default_factory=dict, compare=False)
     """The resource's inputs as deployed (the old ones for a deletion), secrets masked."""
     options: dict[str, Any] = field(default_factory=dict, compare=False)
+    custom: bool = field(default=True, compare=False)
+    """A cloud resource (or a provider); False for a component, which groups the resources under it."""
+    policy_diffs: tuple[PolicyDiff, ...] = field(default=(), compare=False)
+    """Its policy document (key, secret or IAM policy) statement by statement against the base; empty
+    without a base, or when the document is the same."""
 
     @property
     def shown(self) -> bool:
@@ -61,18 +67,21 @@ def plan_changes(current: Sequence[RegisteredResource], base: Sequence[Registere
 
     Without a base the stack is empty: everything is a create, or an import for a resource
     with an import id. Component resources are listed too: their children carry the real
-    changes, but a reviewer reads the tree.
+    changes, but a reviewer reads the tree. With a base, a policy document that differs is
+    compared statement by statement (review.policy_diff).
     """
-    return [_planned(found, today) for found in classify_all(current, base or [])]
+    return [_planned(found, today, compared=base is not None) for found in classify_all(current, base or [])]
 
 
-def _planned(found: Classification, today: date) -> PlannedChange:
+def _planned(found: Classification, today: date, *, compared: bool) -> PlannedChange:
     resource = found.new or found.old
     assert resource is not None
+    diffs = policy_diffs(found.type, found.old.inputs if found.old else None,
+                         found.new.inputs if found.new else None) if compared and found.kind != "same" else ()
     return PlannedChange(
         found.urn, found.type, found.name, found.kind, found.changed_properties, _note(found, today),
         found.replace_properties, found.changed_options, found.blocked, found.previous_urn,
-        inputs=plain(resource.inputs), options=options_of(resource),
+        inputs=plain(resource.inputs), options=options_of(resource), custom=resource.custom, policy_diffs=diffs,
     )
 
 

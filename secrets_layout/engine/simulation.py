@@ -47,6 +47,8 @@ import os
 import runpy
 import sys
 import threading
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -229,6 +231,9 @@ class RegisteredResource:
     """True for `Resource.get` (ReadResource): an existing resource read, not managed."""
     aliases: tuple[str, ...] = ()
     """The URNs this resource may have had before (the `aliases` option), each as a full URN."""
+    stack: tuple[str, ...] = field(default=(), compare=False)
+    """Where the program registered it, innermost frame first, each `PATH:LINE` (the SDK's stack trace,
+    recorded only when `simulate` is asked to capture stack traces)."""
 
     @property
     def is_provider(self) -> bool:
@@ -663,6 +668,7 @@ class _RecordingMonitor(MockMonitor):
                 delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
                 retain_on_delete=request.retainOnDelete if request.HasField("retainOnDelete") else None,
                 aliases=tuple(self._alias_urn(alias, request) for alias in request.aliases),
+                stack=_stack_of(request),
             )
         )
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=obj_proto)
@@ -722,6 +728,19 @@ class _RecordingMonitor(MockMonitor):
     def _record(self, resource: RegisteredResource) -> None:
         with self._record_lock:
             self.recorded.append(resource)
+
+
+def _stack_of(request) -> tuple[str, ...]:
+    """The request's stack trace (pulumi/runtime/resource.py `_get_stack_trace`: file URIs and lines,
+    innermost user frame first) as `PATH:LINE` entries; empty when none was captured."""
+    trace = getattr(request, "stackTrace", None)
+    frames = trace.frames if trace is not None else ()
+    found = []
+    for frame in frames:
+        position = frame.pc
+        if position.uri.startswith("file:"):
+            found.append(f"{urllib.request.url2pathname(urllib.parse.urlparse(position.uri).path)}:{position.line}")
+    return tuple(found)
 
 
 def _tree_order(resources: list[RegisteredResource]) -> list[RegisteredResource]:

@@ -31,7 +31,14 @@ from secrets_layout.components.plan.secret import MANAGED_SECRET
 from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.declaration.models import Declaration
 from secrets_layout.errors import Issue, format_path, printable
-from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
+from secrets_layout.findings.fields import (
+    FixContext,
+    Subject,
+    author_message,
+    inheriting_secret,
+    locate_field,
+    once_per_line,
+)
 from secrets_layout.policies.catalog import POLICIES
 from secrets_layout.policies.findings import CannotCheck, Finding, NotApplicable
 from secrets_layout.policies.checks.strength import RANDOM_PASSWORD, ROTATION_APPLICATION
@@ -203,14 +210,22 @@ def check_policies(loaded: LoadedDeclaration, configured: Mapping[str, Mapping[s
     """Every violation the declaration alone decides, located at its field, with the YAML fix."""
     declaration, source_map = loaded.declaration, loaded.source_map
     findings = PolicyFindings(config_file)
+    placed = []
     for raw in run_rules(declared_resources(declaration), configured):
         subject = Subject(raw.policy, raw.finding, raw.resource.resource.type, raw.resource.secret_index)
         located = locate_field(subject, declaration, source_map)
         assert located is not None  # every declared resource belongs to a secret
         context = FixContext(configured[raw.policy]["properties"], located.path, declaration, subject)
+        placed.append((raw, located, context))
+    # A rule broken under `defaults:` is reported once, at that line, for every secret inheriting it.
+    keys = [((raw.policy, raw.level, located.position.file, located.position.line, located.position.column), context)
+            for raw, located, context in placed]
+    for group in once_per_line(keys):
+        raw, located, context = placed[group[0]]
+        inheriting = [name for index in group for name in [inheriting_secret(placed[index][2])] if name]
         issue = PolicyIssue(located.position.file or loaded.file, located.position.line, located.position.column,
-                            format_path(source_map.local_path(located.path)), author_message(context),
-                            raw.policy, raw.level)
+                            format_path(source_map.local_path(located.path)),
+                            author_message(context, inheriting if len(group) > 1 else None), raw.policy, raw.level)
         (findings.errors if raw.level == "mandatory" else findings.warnings).append(issue)
     findings.errors.sort()
     findings.warnings.sort()

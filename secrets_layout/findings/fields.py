@@ -15,7 +15,7 @@ Everything here is pure: subjects and declarations in, paths and text out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,6 +175,25 @@ def written_path(path: Path, source_map: SourceMap) -> Path:
     return inherited if mark is not None and mark is origin else path
 
 
+def inheriting_secret(context: FixContext) -> str | None:
+    """The secret a violation located under `defaults:` is about; None for one located anywhere else."""
+    index = context.subject.secret_index
+    if not context.path or context.path[0] != "defaults" or index is None:
+        return None
+    return context.declaration.secrets[index].name
+
+
+def once_per_line(located: Sequence[tuple[Hashable, FixContext | None]]) -> list[list[int]]:
+    """Violations grouped so that each problem is reported once: those located under `defaults:` with the
+    same key (the rule, its level and the line) form one group, in the order first found; any other stays
+    alone. Returns the groups as indexes into `located`."""
+    groups: dict[Hashable, list[int]] = {}
+    for index, (key, context) in enumerate(located):
+        shared = context is not None and inheriting_secret(context) is not None
+        groups.setdefault(("inherited", key) if shared else ("alone", index), []).append(index)
+    return list(groups.values())
+
+
 # --------------------------------------------------------------------------------------------
 # The fix, in declaration terms
 # --------------------------------------------------------------------------------------------
@@ -292,17 +311,23 @@ YAML_FIXES: Mapping[str, Callable[[FixContext], str]] = {
 }
 """Policy -> the fix in declaration terms, replacing the finding's own fix (which names resource inputs)."""
 
-def author_message(context: FixContext) -> str:
-    """The finding's what and why, then the fix in the declaration's terms (the finding's own when none is known)."""
+def author_message(context: FixContext, inherited_by: Sequence[str] | None = None) -> str:
+    """The finding's what and why, then the fix in the declaration's terms (the finding's own when none is known).
+
+    inherited_by: the secrets a violation located under `defaults:` stands for (default: its own secret)."""
     finding = context.subject.finding
     fix = YAML_FIXES.get(context.subject.policy)
     if fix is None:
         return finding.message
     where = ""
-    index = context.subject.secret_index
-    if context.path and context.path[0] == "defaults" and index is not None:
-        # One line of defaults: serves many secrets; say which one this violation is about.
-        where = f" ({format_path(context.path)}, inherited by {context.declaration.secrets[index].name})"
+    names = list(inherited_by) if inherited_by else ([inheriting_secret(context)] if inheriting_secret(context) else [])
+    # In the declaration's order, whatever order the checks found them in (validate and preview agree).
+    order = {secret.name: index for index, secret in enumerate(context.declaration.secrets)}
+    names = sorted(dict.fromkeys(names), key=lambda name: order.get(name, len(order)))
+    if names:
+        # One line of defaults: serves many secrets; say which ones this violation is about.
+        whom = names[0] if len(names) == 1 else f"{len(names)} secrets: {', '.join(names)}"
+        where = f" ({format_path(context.path)}, inherited by {whom})"
     text = " ".join(part for part in (finding.what, finding.why) if part)
     separator = "" if text.endswith((".", "!", "?", ";")) else "."
     return f"{text}{separator} In the declaration{where}: {fix(context)}."

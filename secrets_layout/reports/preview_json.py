@@ -2,7 +2,8 @@
 
 Everything SPEC names is there with its name; additions (changed_properties, notes, the base
 cost and delta, counts per change, each resource's inputs with secrets masked and the options
-that decide what the engine does with it) only add keys. The document's JSON Schema is
+that decide what the engine does with it, its policy document's statement changes, and who can
+read each secret before and after with every widening) only add keys. The document's JSON Schema is
 secrets_layout/reports/preview.schema.json, and a test holds every output to it.
 """
 
@@ -14,6 +15,8 @@ from decimal import Decimal
 from secrets_layout.declaration.cost import CostEstimate
 from secrets_layout.engine.changes import CHANGES
 from secrets_layout.preview import PreviewReport
+from secrets_layout.review.access_diff import AccessChange, AccessReview
+from secrets_layout.review.policy_diff import PolicyDiff
 
 
 def as_document(report: PreviewReport) -> dict:
@@ -41,6 +44,7 @@ def as_document(report: PreviewReport) -> dict:
                 "line": resource.line,
                 "inputs": resource.change.inputs,
                 "options": resource.change.options,
+                "policy_diffs": [_policy_diff(diff) for diff in resource.change.policy_diffs],
             }
             for resource in report.resources
         ],
@@ -53,6 +57,7 @@ def as_document(report: PreviewReport) -> dict:
                 "file": violation.file,
                 "line": violation.line,
                 "column": violation.column,
+                "inherited_by": list(violation.inherited_by),
             }
             for violation in report.violations
         ],
@@ -63,10 +68,45 @@ def as_document(report: PreviewReport) -> dict:
             "advisory": len(report.advisory),
             **{change: report.count(change) for change in CHANGES},
             "blocked": sum(1 for resource in report.resources if resource.change.blocked),
+            "widenings": 0 if report.access is None else len(report.access.widenings) + len(report.access.denies),
         },
         "warnings": list(report.warnings),
+        "access": None if report.access is None else _access(report.access),
     }
     return document
+
+
+def _policy_diff(diff: PolicyDiff) -> dict:
+    return {
+        "property": diff.property,
+        "unreadable": diff.unreadable,
+        "statements": [
+            {"change": statement.change, "sid": statement.sid, "label": statement.label, "effect": statement.effect,
+             "weakens_deny": statement.weakens_deny,
+             "elements": [{"element": element.element, "added": list(element.added), "removed": list(element.removed),
+                           "kept": list(element.kept)} for element in statement.elements]}
+            for statement in diff.statements
+        ],
+    }
+
+
+def _access(access: AccessReview) -> dict:
+    return {
+        "widenings": [_reader(change) for change in access.widenings],
+        "weakened_denies": [{"kind": deny.kind, "resource": deny.resource, "type": deny.resource_type,
+                             "statement": deny.statement, "details": list(deny.details)} for deny in access.denies],
+        "readers": [_reader(change) for change in access.changes],
+        "problems": list(access.problems),
+    }
+
+
+def _reader(change: AccessChange) -> dict:
+    return {
+        "secret": change.secret, "region": change.region, "account": change.reader.account,
+        "principal": change.reader.principal, "before": list(change.before), "after": list(change.after),
+        "depends_on_before": list(change.depends_before), "depends_on_after": list(change.depends_after),
+        "widening": change.widening,
+    }
 
 
 def _cost(cost: CostEstimate, base: CostEstimate | None) -> dict:

@@ -1,17 +1,19 @@
 """`preview --format markdown`: a pull-request comment.
 
-Summary first, then what blocks the merge (violations, each linked to its YAML line), the
-changes, and the cost delta. Unchanged resources fold away.
+Summary first, then what widens access and what removes a safeguard, what blocks the merge
+(violations, each linked to its YAML line), the changes, the policy statements that change, who
+can read each secret before and after, and the cost delta. Unchanged resources fold away. A
+failing report (a mandatory violation, a step protect blocks) never shows a success mark.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import quote
 
-from secrets_layout.errors import printable
 from secrets_layout.preview import PreviewReport
+from secrets_layout.reports import markdown_escape as escape
+from secrets_layout.reports import review_markdown, review_rows
 
 MARKER = "<!-- secrets-layout-preview -->"
 FOLD_ABOVE = 25
@@ -24,14 +26,18 @@ COUNTED = ("create", "update", "replace", "delete", "import")
 
 def render(report: PreviewReport, *, link_base: str | None = None) -> str:
     """`link_base`: where file links point (e.g. https://github.com/org/repo/blob/<sha>); relative if None."""
-    lines = [f"{MARKER}", f"### secrets-layout preview: {_code(report.environment)} ({_text(report.file)})", ""]
+    lines = [f"{MARKER}", f"### secrets-layout preview: {escape.code(report.environment)} ({escape.text(report.file)})", ""]
     lines.append(_headline(report))
-    lines.extend(f"> ⚠️ {_cell(warning)}" for warning in report.warnings)
+    lines.extend(f"> ⚠️ {escape.cell(warning)}" for warning in report.warnings)
     lines.append("")
+    lines.extend(review_markdown.widenings(report))
+    lines.extend(review_markdown.safeguards(report))
     lines.extend(_violations(report, link_base))
     lines.extend(_changes(report, link_base))
+    lines.extend(review_markdown.policy_changes(report, fold_above=FOLD_ABOVE))
+    lines.extend(review_markdown.access(report))
     lines.extend(_cost(report))
-    lines.append(f"<sub>Simulated offline with the policy config {_code(report.policy_config)}; "
+    lines.append(f"<sub>Simulated offline with the policy config {escape.code(report.policy_config)}; "
                  "secret values are never shown.</sub>")
     return "\n".join(lines) + "\n"
 
@@ -39,6 +45,15 @@ def render(report: PreviewReport, *, link_base: str | None = None) -> str:
 def _headline(report: PreviewReport) -> str:
     mandatory = len(report.mandatory)
     verdict = f"❌ **{mandatory} mandatory policy violation{'s' if mandatory != 1 else ''}**" if mandatory else "✅ no mandatory policy violation"
+    if report.fails and not mandatory:
+        # A step protect blocks fails the report as `pulumi preview` fails: no success mark for it.
+        verdict = "❌ no mandatory policy violation, but the engine refuses a step"
+    unprotected = len(review_rows.unprotected(report))
+    if unprotected:
+        verdict += f" · ⛔ **{unprotected} safeguard{'s' if unprotected != 1 else ''} removed** (`protect` true → false)"
+    if report.access is not None and report.access.widened:
+        widened = len(review_rows.widening_rows(report)) + len(review_rows.deny_rows(report))
+        verdict += f" · ⚠️ **{widened} access widening{'s' if widened != 1 else ''}**"
     changes = " · ".join(f"{report.count(change)} to {change}" for change in COUNTED if report.count(change))
     changes = changes or "no resource changes"
     blocked = len(report.blocked)
@@ -46,7 +61,7 @@ def _headline(report: PreviewReport) -> str:
         changes = f"⛔ **{blocked} blocked by protect** · {changes}"
     cost = f"**{report.cost.monthly_usd:.2f} USD/month**"
     if report.base_cost is not None:
-        cost += f" ({report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f} against {_code(report.base)})"
+        cost += f" ({report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f} against {escape.code(report.base)})"
     return f"{verdict} · {len(report.advisory)} advisory · {changes} · {cost}"
 
 
@@ -54,9 +69,9 @@ def _link(file: str, line: int | None, link_base: str | None) -> str:
     """`[file:line](target#Lline)`: the text escaped, the target percent-encoded (a name may hold a
     newline, a space, a parenthesis), so a file name can neither end the link nor the table row."""
     if line is None:
-        return _text(file)
+        return escape.text(file)
     target = f"{link_base.rstrip('/')}/{quote(file)}" if link_base else quote(file)
-    return f"[{_text(file)}:{line}]({target}#L{line})"
+    return f"[{escape.text(file)}:{line}]({target}#L{line})"
 
 
 def _violations(report: PreviewReport, link_base: str | None) -> list[str]:
@@ -64,8 +79,8 @@ def _violations(report: PreviewReport, link_base: str | None) -> list[str]:
         return []
     lines = ["#### Policy violations", "", "| level | policy | where | message |", "|---|---|---|---|"]
     for violation in sorted(report.violations, key=lambda found: (found.level != "mandatory", found.line)):
-        lines.append(f"| {LEVEL_ICON.get(violation.level, '')} {violation.level} | {_code(violation.policy)} | "
-                     f"{_link(violation.file, violation.line, link_base)} | {_cell(violation.message)} |")
+        lines.append(f"| {LEVEL_ICON.get(violation.level, '')} {violation.level} | {escape.code(violation.policy)} | "
+                     f"{_link(violation.file, violation.line, link_base)} | {escape.cell(violation.message)} |")
     return lines + [""]
 
 
@@ -81,7 +96,7 @@ def _changes(report: PreviewReport, link_base: str | None) -> list[str]:
             kind = f"{CHANGE_ICON[change.change]} {'**' + change.change + '**' if change.change in EMPHASIZED else change.change}"
             if change.blocked:
                 kind = f"⛔ {kind} (blocked)"
-            lines.append(f"| {kind} | {_code(change.name)} | {_code(change.type)} | "
+            lines.append(f"| {kind} | {escape.code(change.name)} | {escape.code(change.type)} | "
                          f"{_link(resource.file, resource.line, link_base)} | {_details(change)} |")
     else:
         lines.append("No resource changes.")
@@ -90,7 +105,7 @@ def _changes(report: PreviewReport, link_base: str | None) -> list[str]:
     unchanged = [resource for resource in report.resources if not resource.change.shown]
     if unchanged:
         lines += ["", f"<details><summary>{len(unchanged)} unchanged resources</summary>", ""]
-        lines += [f"- {_code(resource.change.name)} ({_text(resource.change.type)})" for resource in unchanged]
+        lines += [f"- {escape.code(resource.change.name)} ({escape.text(resource.change.type)})" for resource in unchanged]
         lines += ["", "</details>"]
     return lines + [""]
 
@@ -101,58 +116,30 @@ EMPHASIZED = ("replace", "delete")
 def _details(change) -> str:
     forcing = set(change.replace_properties)
     names = [*change.changed_properties, *(["provider"] if "provider" in forcing else [])]
-    parts = [", ".join(f"{_code(name)} (forces replacement)" if name in forcing else _code(name) for name in names)]
-    parts.append(", ".join(f"{_code(option.option)}: {_value(option.before)} → {_value(option.after)}"
+    parts = [", ".join(f"{escape.code(name)} (forces replacement)" if name in forcing else escape.code(name) for name in names)]
+    parts.append(", ".join(f"{escape.code(option.option)}: {_value(option.before)} → {_value(option.after)}"
                            for option in change.changed_options))
-    parts.append(_cell(change.note) if change.note else "")
+    parts.append(escape.cell(change.note) if change.note else "")
     return "; ".join(part for part in parts if part)
 
 
 def _value(value) -> str:
     if isinstance(value, bool):
-        return _code(str(value).lower())
+        return escape.code(str(value).lower())
     if isinstance(value, str) and value.startswith("urn:pulumi:"):
-        return _code(value.rsplit("::", 1)[-1])
-    return _code(str(value))
+        return escape.code(value.rsplit("::", 1)[-1])
+    return escape.code(str(value))
 
 
 def _cost(report: PreviewReport) -> list[str]:
     lines = [f"#### Monthly cost (AWS list prices of {report.cost.prices_as_of.isoformat()})", "",
              "| item | USD/month |", "|---|---:|"]
-    lines += [f"| {_cell(item.what)} | {item.monthly_usd:.2f} |" for item in report.cost.items]
+    lines += [f"| {escape.cell(item.what)} | {item.monthly_usd:.2f} |" for item in report.cost.items]
     lines.append(f"| **total** | **{report.cost.monthly_usd:.2f}** |")
     if report.base_cost is not None:
-        lines.append(f"| at {_code(report.base)} | {report.base_cost.monthly_usd:.2f} |")
+        lines.append(f"| at {escape.code(report.base)} | {report.base_cost.monthly_usd:.2f} |")
         lines.append(f"| **change** | **{report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f}** |")
     return lines + [""]
-
-
-def _cell(text: str) -> str:
-    """A message or note that stays inside one table cell: its line breaks as <br>, its other control
-    characters escaped, `<` and `&` as text (messages write `<environment>/<service>/<name>`)."""
-    lines = html.escape(text.replace("\r", ""), quote=False).split("\n")
-    return "<br>".join(printable(line) for line in lines).replace("|", "\\|")
-
-
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]()<>|~&])")
-"""What starts a construct inside a line (emphasis, code, links, HTML, entities, table cells); `#`,
-`-`, `+` and `.` only do at the start of a line, where no name is put."""
-
-
-def _text(text: str) -> str:
-    """A name (a file, a resource) as plain text: control characters escaped as the text report
-    escapes them, and each character markdown or HTML reads within a line backslash-escaped
-    (CommonMark: any ASCII punctuation may be), so a name can start no link, tag, emphasis or cell."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", printable(text))
-
-
-def _code(text: str | None) -> str:
-    """A code span of `text`, whatever backticks it holds: fenced by one more backtick than its
-    longest run (CommonMark code spans), control characters escaped, `|` escaped for the table."""
-    shown = printable(str(text)).replace("|", "\\|")
-    fence = "`" * (max(map(len, re.findall("`+", shown)), default=0) + 1)
-    padding = " " if shown.startswith("`") or shown.endswith("`") else ""
-    return f"{fence}{padding}{shown}{padding}{fence}"
 
 
 def render_invalid(issues) -> str:

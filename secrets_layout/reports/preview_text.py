@@ -1,4 +1,9 @@
-"""`preview --format text`: rich tables for a terminal or a CI log."""
+"""`preview --format text`: rich tables for a terminal or a CI log, fitting its width.
+
+What widens access and what removes a safeguard come first; then the resources that change (components
+and providers, whose children carry their changes, and unchanged resources only with `show_all`), the
+policy statements that change, who can read each secret before and after, the violations, the cost.
+A section with nothing to show is one line, never an empty table."""
 
 from __future__ import annotations
 
@@ -9,8 +14,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from secrets_layout.errors import printable, printable_file
-from secrets_layout.preview import PreviewReport
+from secrets_layout.errors import no_workflow_command_lines, printable, printable_file
+from secrets_layout.preview import PlannedResource, PreviewReport
+from secrets_layout.reports import review_rows
 
 # The signs of `pulumi preview`: + create, ~ update, +- replace, - delete, = import.
 CHANGE_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("+-", "bold magenta"),
@@ -19,32 +25,56 @@ COUNTED = ("create", "update", "replace", "delete", "import")
 LEVEL_STYLE = {"mandatory": "bold red", "advisory": "yellow"}
 
 
-def render(report: PreviewReport, *, color: bool = False, width: int = 160) -> str:
+def render(report: PreviewReport, *, color: bool = False, width: int = 160, show_all: bool = False) -> str:
+    """width: the terminal's columns (no line is longer); show_all: list unchanged resources, components
+    and providers, and every reader of every secret, not only what changes."""
     buffer = io.StringIO()
     # Names such as "secrets-layout:secret:ManagedSecret" must not become emoji or markup.
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
                       emoji=False, markup=False)
     base = f", against {printable(report.base)}" if report.base else ""
     console.print(f"secrets-layout preview of {printable_file(report.file)} (environment {report.environment}, "
-                  f"policy config {printable(report.policy_config)}{base})")
+                  f"policy config {printable(report.policy_config)}{base})", overflow="fold")
     for warning in report.warnings:
         # Notes name files (a team file left out of --base, the cache's folder): one line each.
-        console.print(f"warning: {printable(warning)}", style="yellow")
-    console.print(_resources(report))
-    console.print(_violations(report) if report.violations else "No policy violations.", soft_wrap=True)
-    console.print(_cost(report))
-    console.print(_summary(report), soft_wrap=True)
-    return buffer.getvalue()
+        console.print(f"warning: {printable(warning)}", style="yellow", overflow="fold")
+    for section in (_widenings(report), _safeguards(report)):
+        if section is not None:
+            console.print(section, overflow="fold")
+    shown = [resource for resource in report.resources if show_all or _worth_a_row(resource)]
+    console.print(_resources(report, shown) if shown else "No resource changes.", overflow="fold")
+    hidden = sum(1 for resource in report.resources if resource.change.shown and resource not in shown)
+    if hidden:
+        what, its, them = ("component or provider", "its", "it") if hidden == 1 else (
+            "components and providers", "their", "them")
+        console.print(f"({hidden} {what} not shown: {its} children's rows say what changes; --all shows {them})",
+                      style="dim", overflow="fold")
+    for section in (_policy_changes(report), _access(report, show_all)):
+        if section is not None:
+            console.print(section, overflow="fold")
+    console.print(_violations(report) if report.violations else "No policy violations.", overflow="fold")
+    console.print(_cost(report) if report.cost.items else _no_cost(report), overflow="fold")
+    console.print(_summary(report), overflow="fold")
+    # Lines wrap at the width, so a name or a policy value after a space may start one.
+    return no_workflow_command_lines(buffer.getvalue())
 
 
-def _resources(report: PreviewReport) -> Table:
+def _worth_a_row(resource: PlannedResource) -> bool:
+    """A change of a cloud resource: components and providers only when the engine refuses, replaces or
+    deletes them (their children's rows say the rest)."""
+    change = resource.change
+    if not change.shown:
+        return False
+    grouping = not change.custom or change.type.startswith("pulumi:providers:")
+    return not grouping or change.blocked or change.change in ("replace", "delete")
+
+
+def _resources(report: PreviewReport, shown: list[PlannedResource]) -> Table:
     table = Table(title="Resources", title_justify="left", show_edge=False)
     for column in ("", "type", "name", "line", "changes"):
         table.add_column(column, overflow="fold")
-    for resource in report.resources:
+    for resource in shown:
         change = resource.change
-        if not change.shown:
-            continue
         sign, style = CHANGE_STYLE[change.change]
         label = f"{sign} {change.change}" + (" BLOCKED" if change.blocked else "")
         # Names and notes may come from a program of the user's own (--program): one line each.
@@ -53,12 +83,92 @@ def _resources(report: PreviewReport) -> Table:
     return table
 
 
+def _widenings(report: PreviewReport) -> Text | None:
+    """Every widening of access, first: who may now do what, where; denies that may now let more through."""
+    rows, denies = review_rows.widening_rows(report), review_rows.deny_rows(report)
+    if not rows and not denies:
+        return None
+    lines = Text("Access widened: review these first\n", style="bold red")
+    for row in rows:
+        depends = f" (depending on {', '.join(row.depends_on)})" if row.depends_on else ""
+        lines.append(f"  {row.kind}: ", style="bold")
+        lines.append(printable(f"{row.account} {row.principal} gains {row.gained} on "
+                               f"{review_rows.places_text(row.places)}{depends}") + "\n")
+    for deny in denies:
+        lines.append(f"  {deny.kind}: ", style="bold")
+        lines.append(printable(f"{deny.statement} of {review_rows.names_text(deny.resources)}: "
+                               f"{'; '.join(deny.details)}") + "\n")
+    return lines
+
+
+def _safeguards(report: PreviewReport) -> Text | None:
+    unprotected = review_rows.unprotected(report)
+    if not unprotected:
+        return None
+    lines = Text("Safeguards removed\n", style="bold red")
+    for resource in unprotected:
+        lines.append(printable(f"  protect: true -> false on {resource.change.name} ({resource.change.type}): "
+                               f"{review_rows.SAFEGUARD}") + "\n")
+    return lines
+
+
+def _policy_changes(report: PreviewReport) -> Text | None:
+    """Each changed policy document statement by statement, as `cdk diff` shows IAM statement changes."""
+    groups = review_rows.policy_groups(report.resources)
+    if not groups:
+        return None
+    text = Text("Policy statement changes\n", style="italic")
+    for group in groups:
+        text.append(printable(f"~ {review_rows.names_text(group.resources)} ({group.type}) {group.diff.property}") + "\n",
+                    style="bold")
+        if group.diff.unreadable:
+            text.append(f"    {group.diff.unreadable}\n")
+            continue
+        for statement in group.diff.statements:
+            sign = review_rows.SIGNS[statement.change]
+            text.append(printable(f"  {sign} {statement.effect} {statement.label} ({statement.change})") + "\n",
+                        style=STATEMENT_STYLE[statement.change])
+            for element, mark, value in review_rows.statement_lines(statement):
+                text.append(printable(f"      {mark} {element}: {value}") + "\n", style=VALUE_STYLE[mark])
+    return text
+
+
+STATEMENT_STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
+VALUE_STYLE = {"+": "green", "-": "red", " ": "dim"}
+
+
+def _access(report: PreviewReport, show_all: bool) -> Text | None:
+    """Who can read each secret: the readers whose access changes (every reader with show_all)."""
+    if report.access is None:
+        return None
+    changes = report.access.changes if show_all else report.access.changed
+    rows = review_rows.access_rows(changes)
+    title = "Who can read each secret (its resource policy and its key policy in each region)"
+    if not rows:
+        return Text(f"{title}: no change.\n", style="italic")
+    text = Text(f"{title}\n", style="italic")
+    for row in rows:
+        mark = f" [{row.widening}]" if row.widening else ""
+        depends = f" (depending on {', '.join(row.depends_on)})" if row.depends_on else ""
+        arrow = row.after if row.before == row.after else f"{row.before} -> {row.after}"
+        text.append(printable(f"  {row.secret} ({', '.join(row.regions)}): {row.account} {row.principal}: "
+                              f"{arrow}{depends}"), style="bold red" if row.widening else None)
+        text.append(f"{mark}\n", style="bold red")
+    for problem in report.access.problems:
+        text.append(printable(f"  {problem}") + "\n", style="yellow")
+    return text
+
+
 def _declared_at(resource, report: PreviewReport) -> str:
-    """The line; of an environment folder, the file in the folder and the line (`payments.yaml:3`)."""
+    """The line; of an environment folder, the file in the folder and the line (`payments.yaml:3`); of a
+    program's own resource, the program and its line."""
     if not resource.line:
         return ""
     if resource.file == report.file:
         return str(resource.line)
+    if resource.file.endswith(".py"):
+        # A resource of the user's own program (preview --program), at the line that registered it.
+        return f"{printable(resource.file)}:{resource.line}"
     return f"{printable(os.path.relpath(resource.file, report.file))}:{resource.line}"
 
 
@@ -81,6 +191,12 @@ def _shown(value) -> str:
     return "none" if value is None else str(value)
 
 
+def _no_cost(report: PreviewReport) -> str:
+    change = (f"; {report.cost.monthly_usd - report.base_cost.monthly_usd:+.2f} USD against {printable(report.base)}"
+              if report.base_cost is not None else "")
+    return f"Monthly cost: 0.00 USD (nothing is deployed){change}"
+
+
 def _violations(report: PreviewReport) -> Text:
     """One line per violation, FILE:LINE:COLUMN first like `validate`, so editors and CI annotate it."""
     lines = Text("Policy violations\n", style="italic")
@@ -97,7 +213,8 @@ def _cost(report: PreviewReport) -> Table:
     table.add_column("item", overflow="fold")
     table.add_column("USD/month", justify="right")
     for item in report.cost.items:
-        table.add_row(item.what, f"{item.monthly_usd:.2f}")
+        # An item may name a resource of the user's own program (preview --program): one line each.
+        table.add_row(printable(item.what), f"{item.monthly_usd:.2f}")
     table.add_row("total", f"{report.cost.monthly_usd:.2f}", style="bold")
     if report.base_cost is not None:
         delta = report.cost.monthly_usd - report.base_cost.monthly_usd
