@@ -64,6 +64,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+import secrets_layout.engine.sdk_versions as sdk_versions
 from secrets_layout.engine.provider_schema import ResourceSchema, resource_schema, zero_value
 
 __all__ = [
@@ -991,9 +992,11 @@ async def _wait_for_rpcs_together(await_all_outstanding_tasks: bool = True) -> N
 
 @contextlib.contextmanager
 def _outputs_awaited_together() -> Iterator[None]:
-    """Use `_wait_for_rpcs_together` for this run only; the SDK's own loop if its internals moved."""
+    """Use `_wait_for_rpcs_together` for this run only; the SDK's own loop on an SDK version it was not
+    tested with (`sdk_versions`), or if its internals moved."""
     internals = ("wait_for_rpcs", "_get_rpc_manager")
-    if not all(hasattr(pulumi_stack, name) for name in internals) or not hasattr(settings, "SETTINGS"):
+    if not sdk_versions.is_tested("pulumi") or not all(hasattr(pulumi_stack, name) for name in internals) \
+            or not hasattr(settings, "SETTINGS"):
         yield
         return
     original = pulumi_stack.wait_for_rpcs
@@ -1021,9 +1024,10 @@ def _no_stack_traces() -> Iterator[None]:
     request's `stackTrace` and `sourcePosition` for the engine to keep in the state (added by
     pulumi/pulumi#20430, SDK 3.195). The recording monitor never reads either field, and the capture
     is about a quarter of a registration under the mock engine (it reads every frame's source line).
-    The SDK has no switch for it (no upstream opt-out found), so it is replaced for the run only.
+    The SDK has no switch for it (no upstream opt-out found), so it is replaced for the run only, on
+    the SDK version it was tested with (`sdk_versions`); any other captures them as the SDK does.
     """
-    if not callable(getattr(pulumi_resource, "_get_stack_trace", None)):
+    if not sdk_versions.is_tested("pulumi") or not callable(getattr(pulumi_resource, "_get_stack_trace", None)):
         yield
         return
     try:
