@@ -121,7 +121,8 @@ def test_every_computed_output_of_a_created_resource_is_unknown_in_a_dry_run_unl
 
 def test_a_resource_whose_input_is_unknown_still_has_its_computed_outputs_unknown_not_missing():
     """The fake needs the length to make a password; with the length unknown every computed output is
-    unknown, as the provider plans it, instead of missing from the answer."""
+    unknown (or the default the provider plans without it), as the provider plans it, instead of missing
+    from the answer."""
     def program() -> None:
         parameter = aws.ssm.Parameter("p", type="String", value="v")
         random.RandomPassword("password", length=parameter.version)
@@ -129,9 +130,12 @@ def test_a_resource_whose_input_is_unknown_still_has_its_computed_outputs_unknow
     password = run(program, "preview").get("password")
     assert password.inputs == {"length": UNKNOWN}
     computed = resource_schema("random:index/randomPassword:RandomPassword").computed
-    secret = {"result", "bcryptHash"}  # additional secret outputs of RandomPassword
     assert {name: password.outputs.get(name, "missing") for name in computed} == {
-        name: SecretValue(UNKNOWN) if name in secret else UNKNOWN for name in computed}
+        # additional secret outputs of RandomPassword
+        "result": SecretValue(UNKNOWN), "bcryptHash": SecretValue(UNKNOWN),
+        # terraform-provider-random's defaults
+        "lower": True, "upper": True, "special": True, "number": True, "numeric": True,
+        "minLower": 0, "minUpper": 0, "minNumeric": 0, "minSpecial": 0}
 
 
 def test_an_adopted_resource_is_read_so_its_outputs_stay_known_in_a_dry_run():
@@ -221,3 +225,21 @@ def test_the_alert_topic_and_rule_have_their_aws_arns_and_what_is_built_from_the
     assert deployed.get("t").outputs["arn"] == "arn:aws:sns:us-west-2:111111111111:alerts"
     assert deployed.get("s").inputs["topic"] == "arn:aws:sns:us-west-2:111111111111:alerts"
     assert deployed.get("r").outputs["arn"] == "arn:aws:events:us-west-2:111111111111:rule/rotation-failed"
+
+
+@pytest.mark.parametrize("mode", ["up", "preview"])
+@pytest.mark.parametrize(("arguments", "expected"), [
+    pytest.param({}, {"lower": True, "upper": True, "special": True, "numeric": True, "number": True,
+                      "minLower": 0, "minUpper": 0, "minNumeric": 0, "minSpecial": 0}, id="defaults"),
+    pytest.param({"special": False, "min_upper": 2}, {"special": False, "minUpper": 2, "lower": True}, id="given-win"),
+    pytest.param({"numeric": False}, {"numeric": False, "number": False}, id="numeric-sets-number"),
+    pytest.param({"number": False}, {"numeric": False, "number": False}, id="number-sets-numeric"),
+])
+def test_a_random_passwords_settings_are_the_ones_the_provider_plans(mode, arguments, expected):
+    """terraform-provider-random plans its defaults (true, 0) for what the configuration omits, and keeps
+    `number` and `numeric` equal; they are known in a dry run too."""
+    def program() -> None:
+        random.RandomPassword("password", length=20, **arguments)
+
+    outputs = run(program, mode).get("password").outputs
+    assert {name: outputs[name] for name in expected} == expected

@@ -368,11 +368,12 @@ def _planned(schema: ResourceSchema | None, inputs: Mapping[str, Any], place: _P
       configuration does not, in a CustomizeDiff: internal/provider/sdkv2/region.go, `defaultRegion`,
       line 52 at 4640a66635ff36287cdb9ce0683daefda6c188c7);
     - `tagsAll`: the provider's default tags with the resource's own over them (pulumi-aws 7 leaves the
-      merge to the upstream provider: docs/version-7-upgrade.md, "Tags Changes"), unknown while either is.
+      merge to the upstream provider: docs/version-7-upgrade.md, "Tags Changes"), unknown while either is;
+    - the defaults a provider plans for what the configuration omits (`_provider_defaults`).
     """
     if schema is None:
         return {}
-    planned: dict[str, Any] = {}
+    planned: dict[str, Any] = dict(_provider_defaults(schema.type, inputs))
     if "region" in schema.outputs:
         planned["region"] = place.region
     if "tagsAll" in schema.outputs:
@@ -382,6 +383,24 @@ def _planned(schema: ResourceSchema | None, inputs: Mapping[str, Any], place: _P
         else:
             planned["tagsAll"] = {**(place.default_tags or {}), **(tags if isinstance(tags, Mapping) else {})}
     return planned
+
+
+_RANDOM_PASSWORD_DEFAULTS = {"special": True, "upper": True, "lower": True, "number": True, "numeric": True,
+                             "minNumeric": 0, "minUpper": 0, "minLower": 0, "minSpecial": 0}
+"""What terraform-provider-random plans for a random_password setting the configuration omits: the
+framework `Default`s of passwordSchemaV3 (internal/provider/resource_password.go at
+0117aa60f8ebe02fd51910d8e6883123dadb3cb2, lines 585, 595, 604, 636, 646, 656 and 666), and `number` and
+`numeric` kept equal, true when neither is set, by NumberNumericAttributePlanModifier (lines 616 and 627)."""
+
+
+def _provider_defaults(type_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    if type_ != "random:index/randomPassword:RandomPassword":
+        return {}
+    defaults = dict(_RANDOM_PASSWORD_DEFAULTS)
+    for name, twin in (("number", "numeric"), ("numeric", "number")):
+        if name in inputs:
+            defaults[twin] = inputs[name]
+    return defaults
 
 
 def _fallbacks(schema: ResourceSchema | None, name: str, place: _Place) -> dict[str, Any]:
