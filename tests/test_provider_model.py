@@ -15,6 +15,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 import pytest
 
+from secrets_layout.engine.force_new import FORCE_NEW
 from secrets_layout.engine.provider_schema import resource_schema, zero_value
 from secrets_layout.engine.simulation import UNKNOWN, SecretValue, simulate
 
@@ -42,6 +43,24 @@ def run(program, mode="up"):
 ])
 def test_computed_outputs_come_from_the_installed_sdk(type_, computed):
     assert resource_schema(type_).computed == computed
+
+
+@pytest.mark.parametrize("type_", sorted(FORCE_NEW))
+def test_the_outputs_that_are_not_inputs_are_the_state_classs_properties_that_are_not_inputs(type_):
+    """Two readings of the same SDK agree: the resource's output getters, and its `_<Resource>State` class
+    (what `Resource.get` accepts) minus the Args class, for every type the layout registers."""
+    import importlib
+
+    from pulumi import _types
+
+    schema = resource_schema(type_)
+    package, module_path, name = type_.split(":")
+    module = module_path.split("/")[0]
+    sdk = importlib.import_module(f"pulumi_{package}" + ("" if module == "index" else f".{module}_" if module == "lambda"
+                                                         else f".{module}"))
+    defined_in = importlib.import_module(getattr(sdk, name).__module__)
+    state = set(_types.input_type_py_to_pulumi_names(getattr(defined_in, f"_{name}State")).values())
+    assert state - schema.inputs == set(schema.outputs) - schema.inputs
 
 
 @pytest.mark.parametrize("type_", ["test:index:Thing", "pulumi:providers:aws", "aws:nosuchmodule/thing:Thing",
