@@ -259,3 +259,37 @@ def test_json_inputs_mask_secrets_and_show_archives_by_hash(tmp_path):
     assert planned.inputs["secretString"] == "[secret]" and planned.inputs["timeout"] == 30.0
     assert set(planned.inputs["code"]["archive"]) == {"sha256", "assets"}
     assert "hunter2" not in repr(planned.inputs) and str(tmp_path) not in repr(planned.inputs)
+
+
+@pytest.mark.parametrize(("before", "after", "change", "replace_properties"), [
+    pytest.param({}, {"region": "eu-west-1"}, "replace", ("region",), id="moved-to-another-region"),
+    pytest.param({"region": "eu-west-1"}, {"region": "eu-central-1"}, "replace", ("region",), id="region-changed"),
+    pytest.param({"region": "eu-west-1"}, {}, "replace", ("region",), id="back-to-the-providers-region"),
+    pytest.param({}, {"region": "us-east-1"}, "same", (), id="the-providers-region-made-explicit"),
+    pytest.param({"region": "us-east-1"}, {}, "same", (), id="explicit-providers-region-dropped"),
+])
+def test_a_region_change_replaces_the_resource(before, after, change, replace_properties):
+    """pulumi-aws 7: a resource's region is its own `region` input, else its provider's, and a change of it
+    replaces the resource; the same region in effect is no change at all (terraform-provider-aws
+    region.go forceNewIfRegionChanges, and defaultRegion planning the provider's region)."""
+    provider = registered("prod-us-east-1", AWS, region="us-east-1")
+    base = [provider, registered("s", provider=provider.urn, name="x", **before)]
+    current = [provider, registered("s", provider=provider.urn, name="x", **after)]
+    planned = {change.name: change for change in plan_changes(current, base, TODAY)}["s"]
+    assert (planned.change, planned.replace_properties) == (change, replace_properties)
+
+
+def test_a_region_change_in_a_users_program_previews_as_a_replacement():
+    import pulumi_aws as aws
+
+    from secrets_layout.engine.simulation import simulate
+
+    def program(region):
+        def run() -> None:
+            provider = aws.Provider("east", region="us-east-1")
+            aws.secretsmanager.Secret("s", name="prod/x", region=region, opts=pulumi.ResourceOptions(provider=provider))
+        return run
+
+    before, after = (simulate(program(region), project="p", stack="prod").resources for region in (None, "eu-west-1"))
+    planned = {change.name: change for change in plan_changes(after, before, TODAY)}["s"]
+    assert (planned.change, planned.replace_properties) == ("replace", ("region",))

@@ -185,3 +185,28 @@ def test_the_memo_is_only_active_inside_a_call():
     assert seen[0] is seen[1] and seen[2] is not seen[0]
     # and nothing is kept after the call (no message held, none answered from an old call)
     assert converted.MessageToDict(message) is not converted.MessageToDict(message)
+
+
+@pytest.mark.parametrize(("version", "converting"), [
+    pytest.param("1.21.0", True, id="tested-minor"),
+    pytest.param("1.21.7", True, id="tested-minor-other-patch"),
+    pytest.param("1.22.0", False, id="next-minor"),
+    pytest.param("1.20.3", False, id="previous-minor"),
+    pytest.param(None, False, id="not-installed-as-a-distribution"),
+])
+def test_pulumi_policy_is_patched_only_on_the_minor_version_it_was_tested_with(version, converting, monkeypatch):
+    monkeypatch.setattr(pack_host, "installed_pulumi_policy", lambda: version)
+    before = dict(vars(pulumi_policy))
+    with pack_host.messages_converted_once() as converted:
+        assert converted is converting
+        assert (dict(vars(pulumi_policy)) == before) is not converting
+
+
+def test_on_an_untested_pulumi_policy_the_answers_are_the_packs_own(requests, monkeypatch):
+    """The fallback (the version check failing) leaves pulumi_policy as it is: the same answers."""
+    _, analyze_requests, stack_request = requests
+    alone = _answers(_servicer(), analyze_requests, stack_request)
+    monkeypatch.setattr(pack_host, "installed_pulumi_policy", lambda: "1.22.0")
+    with pack_host.messages_converted_once() as converting:
+        assert not converting
+        assert _answers(_servicer(), analyze_requests, stack_request) == alone

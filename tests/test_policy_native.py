@@ -46,8 +46,8 @@ PROGRAM = textwrap.dedent('''\
     secret = native.secretsmanager.Secret(
         "orders-db",
         name="orders-db" if BAD else "prod/orders/db",
-        # A literal ARN: the offline engine computes no outputs for aws-native types, so key.arn would be
-        # missing in its deployment run (issue 22 derives computed outputs from the provider SDKs).
+        # A literal ARN: the fake cloud has no rule for aws-native keys, so key.arn would be a generic fake
+        # ARN of the kms service (engine/simulation.py, `_fallbacks`).
         kms_key_id="alias/aws/secretsmanager" if BAD else "arn:aws:kms:us-east-1:{own}:key/1111",
         replica_regions=[native.secretsmanager.SecretReplicaRegionArgs(
             region="us-west-2", kms_key_id=None if BAD else "arn:aws:kms:us-west-2:{own}:key/0000")],

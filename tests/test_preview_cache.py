@@ -561,7 +561,8 @@ def dev_runs():
 def _revealed(value, found: set[str]) -> None:
     if isinstance(value, SecretValue):
         inner = value.reveal()
-        found.add(json.dumps(inner) if not isinstance(inner, str) else inner)
+        if inner != "":  # an empty secret (an SSM parameter's unset `value`, zero in the fake cloud) hides nothing
+            found.add(json.dumps(inner) if not isinstance(inner, str) else inner)
         _revealed(inner, found)
     elif isinstance(value, dict):
         for item in value.values():

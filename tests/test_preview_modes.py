@@ -26,16 +26,20 @@ SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 
 
-@pytest.mark.parametrize("inputs, computed, expected", [
-    ({"name": "a"}, {"arn": "arn:x", "name": "a"}, {"name": "a", "arn": UNKNOWN}),
-    ({"name": "a"}, {"name": "b"}, {"name": UNKNOWN}),
-    ({"replicas": [{"region": "us-west-2"}]}, {"replicas": [{"region": "us-west-2", "status": "InSync"}]},
-     {"replicas": [{"region": "us-west-2", "status": UNKNOWN}]}),
-    ({"replicas": []}, {"replicas": [{"region": "x"}]}, {"replicas": UNKNOWN}),
-    ({"enableKeyRotation": True}, {}, {"enableKeyRotation": True}),
+@pytest.mark.parametrize("inputs, computed, planned, expected", [
+    pytest.param({"name": "a"}, {"arn": "arn:x", "name": "a"}, {}, {"name": "a", "arn": UNKNOWN}, id="computed-unknown"),
+    pytest.param({"name": "a"}, {"name": "b"}, {}, {"name": "a"}, id="an-input-wins"),
+    pytest.param({"replicas": [{"region": "us-west-2"}]}, {"replicas": [{"region": "us-west-2", "status": "InSync"}]}, {},
+                 {"replicas": [{"region": "us-west-2", "status": UNKNOWN}]}, id="nested-computed-fields-unknown"),
+    pytest.param({"replicas": []}, {"replicas": [{"region": "x"}]}, {}, {"replicas": []}, id="an-empty-input-wins"),
+    pytest.param({"enableKeyRotation": True}, {}, {}, {"enableKeyRotation": True}, id="nothing-computed"),
+    pytest.param({}, {"region": "", "arn": ""}, {"region": "us-west-2"}, {"region": "us-west-2", "arn": UNKNOWN},
+                 id="planned-known"),
+    pytest.param({"region": "eu-west-1"}, {"region": ""}, {"region": "us-west-2"}, {"region": "eu-west-1"},
+                 id="an-input-wins-over-planned"),
 ])
-def test_preview_outputs_are_inputs_and_unknown_computed_values(inputs, computed, expected):
-    assert preview_outputs(inputs, computed) == expected
+def test_preview_outputs_are_inputs_and_unknown_computed_values(inputs, computed, planned, expected):
+    assert preview_outputs(inputs, computed, planned) == expected
 
 
 def test_preview_mode_makes_computed_outputs_of_creates_unknown():
@@ -43,7 +47,10 @@ def test_preview_mode_makes_computed_outputs_of_creates_unknown():
     assert run.mode == "preview"
     key = run.get("key")
     assert key.id is None
-    assert key.outputs == {"enableKeyRotation": True, "keyId": UNKNOWN, "arn": UNKNOWN}
+    # Every output the SDK says the provider computes is unknown, but the region it plans (the provider's).
+    assert key.outputs == {"enableKeyRotation": True, "keyId": UNKNOWN, "arn": UNKNOWN, "description": UNKNOWN,
+                           "multiRegion": UNKNOWN, "policy": UNKNOWN, "rotationPeriodInDays": UNKNOWN,
+                           "region": "us-west-2", "tagsAll": {}}
     # An input built from an unknown output is unknown, as the SDK sends it.
     assert run.get("secret").inputs["kmsKeyId"] == UNKNOWN
     # The adopted secret is read during a preview: its identity is known.

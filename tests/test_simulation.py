@@ -211,14 +211,28 @@ def test_mask_handles_nested_structures():
     }
 
 
-def test_simulation_knows_no_components():
-    """It runs programs; it must stay importable without components/ (the preview reuses it)."""
-    tree = ast.parse(Path(simulation.__file__).read_text())
-    imported = {
+SDK_ONLY_ENGINE_MODULES = {"secrets_layout.engine.provider_schema", "secrets_layout.engine.sdk_versions"}
+"""The engine's modules the simulation may import: each imports only the standard library and the SDKs."""
+
+
+def _imported_modules(path: str) -> set[str]:
+    tree = ast.parse(Path(path).read_text())
+    return {
         alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
     } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+
+
+def test_simulation_knows_no_components():
+    """It runs programs; it must stay importable without components/ (the preview reuses it): it imports
+    the Pulumi SDK and the engine's SDK-only modules, and those import nothing of the project."""
+    import importlib.util
+
+    imported = _imported_modules(simulation.__file__)
     assert not any(name.split(".")[0] in {"components", "policies"} for name in imported)
-    assert not any(name.startswith("secrets_layout") for name in imported)
+    assert {name for name in imported if name.startswith("secrets_layout")} <= SDK_ONLY_ENGINE_MODULES
+    for module in sorted(SDK_ONLY_ENGINE_MODULES):
+        imports = _imported_modules(importlib.util.find_spec(module).origin)
+        assert not any(name.split(".")[0] in {"components", "policies", "secrets_layout"} for name in imports), module
 
 
 def test_a_failing_output_fails_the_run_and_the_sdk_wait_is_restored():
@@ -367,3 +381,40 @@ def test_skipping_full_collections_changes_no_registration(mode: str, monkeypatc
     with_every_collection = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode)
     assert with_every_collection == without_full
     assert len(without_full.resources) == 4
+
+
+@pytest.mark.parametrize("mode", ["up", "preview"])
+def test_on_an_untested_sdk_version_nothing_of_the_sdk_is_patched_and_the_run_is_the_same(
+        mode: str, monkeypatch: pytest.MonkeyPatch):
+    """The patches of SDK internals apply only to the minor version they were tested with
+    (engine/sdk_versions.py); any other runs the SDK's own wait and stack trace capture."""
+    from pulumi.runtime import resource as pulumi_resource
+    from pulumi.runtime import stack as pulumi_stack
+
+    from secrets_layout.engine import sdk_versions
+
+    patched = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode)
+    sdk = (pulumi_stack.wait_for_rpcs, pulumi_resource._get_stack_trace)
+    seen = []
+
+    def program() -> None:
+        seen.append((pulumi_stack.wait_for_rpcs, pulumi_resource._get_stack_trace))
+        _keys_and_a_read()
+
+    monkeypatch.setattr(sdk_versions, "installed_version",
+                        lambda distribution: "3.273.0" if distribution == "pulumi" else "1.21.0")
+    assert not sdk_versions.is_tested("pulumi")
+    unpatched = simulate(program, project=PROJECT, stack="dev", mode=mode)
+    assert seen == [sdk]
+    assert unpatched == patched
+
+
+def test_on_the_tested_sdk_version_the_patches_apply():
+    from pulumi.runtime import stack as pulumi_stack
+
+    from secrets_layout.engine import sdk_versions
+
+    seen = []
+    assert sdk_versions.is_tested("pulumi")
+    simulate(lambda: seen.append(pulumi_stack.wait_for_rpcs), project=PROJECT, stack="dev")
+    assert seen == [simulation._wait_for_rpcs_together]

@@ -13,7 +13,9 @@ applyReplaceOnChanges, processIgnoreChanges) and step.go (DeleteStep):
   for it (ReplaceKeys ["provider"]); otherwise the inputs are diffed as usual;
 - inputs that differ, after the `ignore_changes` paths are reset to their old values: `replace`
   when one of them forces a new resource (force_new) or is in `replace_on_changes`, else
-  `update`; a component (no provider) with different inputs is an `update`;
+  `update`; a component (no provider) with different inputs is an `update`; a pulumi-aws 7
+  resource's `region` differs only when the region in effect does (its own, else its provider's),
+  and then replaces it;
 - nothing differs: `same`, even when `protect` or the parent changed (the engine then writes the
   new option with a SameStep; it is reported as a changed option);
 - an old state no goal claims: `delete`.
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from secrets_layout.engine import force_new
-from secrets_layout.engine.simulation import STACK_TYPE, RegisteredResource
+from secrets_layout.engine.simulation import STACK_TYPE, UNKNOWN, RegisteredResource
 from secrets_layout.engine.values import same
 
 Kind = Literal["create", "update", "replace", "delete", "same", "import"]
@@ -104,10 +106,13 @@ def classify(old: RegisteredResource | None, new: RegisteredResource, *,
 
     options = _changed_options(old, new, aliases)
     changed = changed_properties(old, new)
+    if "region" in changed and force_new.is_regional(new.type) and _same_region(old, new, before, now):
+        changed = tuple(name for name in changed if name != "region")
     replace: tuple[str, ...] = ()
     if _provider_forces_replacement(old, new, before, now, aliases):
         replace = ("provider",)
-    replace = replace + force_new.replacing_properties(new.type, changed, new.replace_on_changes)
+    replace = replace + force_new.replacing_properties(new.type, changed, new.replace_on_changes,
+                                                       old.inputs, new.inputs)
     unknown = new.custom and bool(changed) and not replace and not force_new.is_known(new.type)
     if replace:
         kind: Kind = "replace"
@@ -204,6 +209,24 @@ def _provider_forces_replacement(old: RegisteredResource, new: RegisteredResourc
         return True
     changed = changed_properties(old_provider, new_provider)
     return any(rule.forces(name) for name in changed)
+
+
+def _same_region(old: RegisteredResource, new: RegisteredResource, before: Mapping[str, RegisteredResource],
+                 now: Mapping[str, RegisteredResource]) -> bool:
+    """The same region in effect on both sides: a pulumi-aws 7 resource's region is its own `region` input,
+    else its provider's; the provider plans the same value either way (terraform-provider-aws
+    internal/provider/sdkv2/region.go, `defaultRegion`), so making the provider's region explicit, or
+    dropping it, is no change. Unknown on either side: a change."""
+    regions = [_region_in_effect(resource, resources) for resource, resources in ((old, before), (new, now))]
+    return regions[0] is not None and regions[0] == regions[1]
+
+
+def _region_in_effect(resource: RegisteredResource, resources: Mapping[str, RegisteredResource]) -> str | None:
+    own = resource.inputs.get("region")
+    if own is None:
+        provider = resources.get(resource.provider or "")
+        own = provider.inputs.get("region") if provider is not None else None
+    return own if isinstance(own, str) and own != UNKNOWN else None
 
 
 def _alias_table(resources: Sequence[RegisteredResource]) -> dict[str, tuple[str, ...]]:

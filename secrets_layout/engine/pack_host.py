@@ -24,10 +24,24 @@ import os
 import runpy
 import sys
 import threading
+from importlib import metadata
 from typing import Any, Callable, Iterator
 
 CONVERTING_METHODS = ("Analyze", "AnalyzeStack")
 """The servicer's calls that convert one request's messages once per policy."""
+
+TESTED_PULUMI_POLICY = "1.21"
+"""The pulumi-policy minor version whose internals `messages_converted_once` was written against (the same
+as secrets_layout/engine/sdk_versions.py and pyproject.toml's cap; a test keeps the three in step: this
+file imports nothing of secrets_layout)."""
+
+
+def installed_pulumi_policy() -> str | None:
+    """The installed pulumi-policy's version, None when it is not installed as a distribution."""
+    try:
+        return metadata.version("pulumi-policy")
+    except metadata.PackageNotFoundError:
+        return None
 
 
 class _ConvertedOnce:
@@ -77,8 +91,8 @@ class _ConvertedOnce:
 @contextlib.contextmanager
 def messages_converted_once() -> Iterator[bool]:
     """Within the block, pulumi_policy converts each message of an Analyze or AnalyzeStack request once
-    instead of once per policy; yields whether it does (False: pulumi_policy missing or its internals
-    moved, and nothing is changed).
+    instead of once per policy; yields whether it does (False, and nothing is changed: pulumi_policy
+    missing, of another minor version than `TESTED_PULUMI_POLICY`, or its internals moved).
 
     pulumi_policy (1.21.0, ``policy.py``: ``_PolicyAnalyzerServicer.Analyze`` line 997,
     ``AnalyzeStack`` line 1049, ``_get_provider_resource`` line 1410) calls
@@ -88,6 +102,10 @@ def messages_converted_once() -> Iterator[bool]:
     policy; pulumi/pulumi#21455, the policy performance epic, lists none), so the module's reference
     is replaced for the block and put back after.
     """
+    version = installed_pulumi_policy()
+    if version is None or ".".join(version.split(".")[:2]) != TESTED_PULUMI_POLICY:
+        yield False  # another version's internals may differ: its own conversions, slower and the same
+        return
     try:
         from pulumi_policy import policy
     except ImportError:

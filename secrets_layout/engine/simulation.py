@@ -9,7 +9,8 @@ in-process resource monitor instead of the engine. Nothing talks to a network:
   provider, inputs, outputs and the resource options the engine would see: protect,
   ignore_changes, import_id, depends_on, additional_secret_outputs, ...);
 - a fake cloud (`FakeCloud`) answers with deterministic IDs and ARNs derived from names,
-  account and region. In mode "up" every output is known (a simulated `pulumi up`); in
+  account and region, for every output the installed provider SDK says the provider computes
+  (`provider_schema`). In mode "up" every output is known (a simulated `pulumi up`); in
   mode "preview" (a dry run, `pulumi preview` of resources that do not exist yet) the
   program runs with `dry_run` set and what the provider computes on create is unknown,
   recorded as the engine's sentinel `UNKNOWN` (see `preview_outputs`);
@@ -39,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import json
@@ -64,10 +66,14 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+import secrets_layout.engine.sdk_versions as sdk_versions
+from secrets_layout.engine.provider_schema import ResourceSchema, resource_schema, zero_value
+
 __all__ = [
     "MODES",
     "UNKNOWN",
     "preview_outputs",
+    "deployed_outputs",
     "DEFAULT_ACCOUNT_ID",
     "DEFAULT_REGION",
     "FakeCloud",
@@ -299,40 +305,133 @@ def _json_or_value(value: Any) -> Any:
 class _Place:
     region: str
     account: str
+    default_tags: Any = None
+    """The provider's `defaultTags.tags` (None: none; `UNKNOWN`: not known in a dry run)."""
 
 
-def preview_outputs(inputs: Mapping[str, Any], computed: Mapping[str, Any]) -> dict[str, Any]:
+def preview_outputs(inputs: Mapping[str, Any], computed: Mapping[str, Any],
+                    planned: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What a provider answers for a create during `pulumi preview`: its checked inputs, known, and
-    every output it would compute on create unknown (`UNKNOWN`), except where the output is the input.
+    every output it would compute on create unknown (`UNKNOWN`), except what the inputs give and what the
+    provider plans (`planned`: known before the resource exists, such as its region).
 
     The engine calls the provider's Create with preview=true (pulumi/pkg/resource/deploy/step.go,
     CreateStep.Apply) and keeps its planned state as the outputs; a Terraform-based provider such as
     pulumi-aws plans every Computed attribute not set in the configuration as unknown (an ARN, an ID,
-    `rotationEnabled`, a replica's `status`). Nested objects and lists are compared element-wise, so
-    `replicas[0].region` stays known while `replicas[0].status` is unknown.
+    `rotationEnabled`, a replica's `status`). An input always wins; inside it, nested objects and lists are
+    merged element-wise, so `replicas[0].region` stays known while `replicas[0].status` is unknown.
     """
     result = dict(inputs)
     for key, value in computed.items():
         result[key] = _merge_unknown(inputs[key], value) if key in inputs else UNKNOWN
+    result.update({key: value for key, value in (planned or {}).items() if key not in inputs})
+    return result
+
+
+def deployed_outputs(inputs: Mapping[str, Any], computed: Mapping[str, Any]) -> dict[str, Any]:
+    """What a provider answers for a create during `pulumi up`: what it computed, with every input as
+    given (a provider's state keeps the configuration's values: `rotation_enabled=False` stays false);
+    inside an input, the fields only the provider sets are added (a replica's `status`)."""
+    result = dict(computed)
+    for key, given in inputs.items():
+        result[key] = _merge_known(given, computed[key]) if key in computed else given
     return result
 
 
 def _merge_unknown(given: Any, computed: Any) -> Any:
-    if rpc.is_rpc_secret(given):
-        return given if rpc.unwrap_rpc_secret(given) == computed or given == computed else UNKNOWN
-    if isinstance(given, Mapping) and isinstance(computed, Mapping):
-        return {key: _merge_unknown(given[key], value) if key in given else UNKNOWN for key, value in computed.items()}
+    if isinstance(given, Mapping) and isinstance(computed, Mapping) and not rpc.is_rpc_secret(given):
+        return {**{key: UNKNOWN for key in computed},
+                **{key: _merge_unknown(value, computed[key]) if key in computed else value
+                   for key, value in given.items()}}
     if isinstance(given, list) and isinstance(computed, list) and len(given) == len(computed):
         return [_merge_unknown(a, b) for a, b in zip(given, computed)]
-    return given if given == computed else UNKNOWN
+    return given
+
+
+def _merge_known(given: Any, computed: Any) -> Any:
+    if isinstance(given, Mapping) and isinstance(computed, Mapping) and not rpc.is_rpc_secret(given):
+        return {**computed, **{key: _merge_known(value, computed[key]) if key in computed else value
+                               for key, value in given.items()}}
+    if isinstance(given, list) and isinstance(computed, list) and len(given) == len(computed):
+        return [_merge_known(a, b) for a, b in zip(given, computed)]
+    return given
+
+
+def _default_tags(provider_inputs: Mapping[str, Any]) -> Any:
+    """A provider's `defaultTags.tags` (the SDK sends object-valued provider inputs as JSON text)."""
+    default_tags = _json_or_value(provider_inputs.get("defaultTags"))
+    if _contains_unknown(default_tags):
+        return UNKNOWN
+    tags = default_tags.get("tags") if isinstance(default_tags, Mapping) else None
+    return dict(tags) if isinstance(tags, Mapping) else None
+
+
+def _planned(schema: ResourceSchema | None, inputs: Mapping[str, Any], place: _Place) -> dict[str, Any]:
+    """The computed outputs pulumi-aws knows before the resource exists, so a dry run shows them:
+
+    - `region`: the resource's own, else its provider's (terraform-provider-aws sets it when the
+      configuration does not, in a CustomizeDiff: internal/provider/sdkv2/region.go, `defaultRegion`,
+      line 52 at 4640a66635ff36287cdb9ce0683daefda6c188c7);
+    - `tagsAll`: the provider's default tags with the resource's own over them (pulumi-aws 7 leaves the
+      merge to the upstream provider: docs/version-7-upgrade.md, "Tags Changes"), unknown while either is;
+    - the defaults a provider plans for what the configuration omits (`_provider_defaults`).
+    """
+    if schema is None:
+        return {}
+    planned: dict[str, Any] = dict(_provider_defaults(schema.type, inputs))
+    if "region" in schema.outputs:
+        planned["region"] = place.region
+    if "tagsAll" in schema.outputs:
+        tags = inputs.get("tags")
+        if place.default_tags == UNKNOWN or _contains_unknown(tags):
+            planned["tagsAll"] = UNKNOWN
+        else:
+            planned["tagsAll"] = {**(place.default_tags or {}), **(tags if isinstance(tags, Mapping) else {})}
+    return planned
+
+
+_RANDOM_PASSWORD_DEFAULTS = {"special": True, "upper": True, "lower": True, "number": True, "numeric": True,
+                             "minNumeric": 0, "minUpper": 0, "minLower": 0, "minSpecial": 0}
+"""What terraform-provider-random plans for a random_password setting the configuration omits: the
+framework `Default`s of passwordSchemaV3 (internal/provider/resource_password.go at
+0117aa60f8ebe02fd51910d8e6883123dadb3cb2, lines 585, 595, 604, 636, 646, 656 and 666), and `number` and
+`numeric` kept equal, true when neither is set, by NumberNumericAttributePlanModifier (lines 616 and 627)."""
+
+
+def _provider_defaults(type_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    if type_ != "random:index/randomPassword:RandomPassword":
+        return {}
+    defaults = dict(_RANDOM_PASSWORD_DEFAULTS)
+    for name, twin in (("number", "numeric"), ("numeric", "number")):
+        if name in inputs:
+            defaults[twin] = inputs[name]
+    return defaults
+
+
+def _fallbacks(schema: ResourceSchema | None, name: str, place: _Place) -> dict[str, Any]:
+    """A deterministic value for every computed output the fake cloud has no handler for: an `arn` is an
+    ARN of the type's service in the resource's region and account; any other output is the zero value of
+    its type in the SDK (what Terraform keeps for an attribute its provider left unset)."""
+    if schema is None:
+        return {}
+    fallbacks = {output: zero_value(schema.outputs[output]) for output in sorted(schema.computed)}
+    if schema.outputs.get("arn") == "string" and "arn" in schema.computed:
+        _, module_path, type_name = schema.type.split(":")
+        service = module_path.split("/")[0]
+        fallbacks["arn"] = f"arn:aws:{service}:{place.region}:{place.account}:{type_name.lower()}/{name}"
+    return fallbacks
 
 
 class FakeCloud(Mocks):
     """Deterministic answers for AWS and random resources, derived from names.
 
-    Region and account come from the resource's provider (`region`; `allowedAccountIds[0]`
-    or the account of `assumeRoles[0].roleArn`), else `aws:region` config / the defaults.
-    Unknown types echo their inputs with the id `<name>-id`.
+    Which outputs a provider computes is read from the installed provider SDK
+    (`provider_schema.resource_schema`); a handler per type gives the ones with a known shape
+    (ARNs, IDs, a password), the others get `_fallbacks`; the inputs always win over them
+    (`deployed_outputs`). Region and account come from the resource's own `region` input, else its
+    provider (`region`; `allowedAccountIds[0]` or the account of `assumeRoles[0].roleArn`), else
+    `aws:region` config / the defaults. Types no installed SDK has echo their inputs with the id
+    `<name>-id`.
 
     With `preview=True` it answers as providers do during `pulumi preview` of resources being
     created: no ID (the engine's UnknownID, also for providers: pulumi/pkg/resource/deploy/
@@ -362,7 +461,7 @@ class FakeCloud(Mocks):
             if role_arn.count(":") >= 5:
                 account = role_arn.split(":")[4] or account
         with self._lock:
-            self._providers[urn] = _Place(region=str(region), account=account)
+            self._providers[urn] = _Place(region=str(region), account=account, default_tags=_default_tags(plain))
 
     def place_of(self, provider_ref: str | None, inputs: Mapping[str, Any]) -> _Place:
         place = _Place(self.region, self.account_id)
@@ -372,7 +471,7 @@ class FakeCloud(Mocks):
                 place = self._providers.get(urn, place)
         region = inputs.get("region")
         if isinstance(region, str) and region:
-            place = _Place(region, place.account)
+            place = dataclasses.replace(place, region=region)
         return place
 
     # -- Mocks -------------------------------------------------------------------------------
@@ -410,6 +509,8 @@ class FakeCloud(Mocks):
         if args.typ.startswith("pulumi:providers:"):
             return ("" if self.preview else _fake_uuid("provider", args.name)), inputs
         place = self.place_of(args.provider, inputs)
+        schema = resource_schema(args.typ)
+        planned = _planned(schema, inputs, place)
         handler = _FAKE_RESOURCES.get(args.typ)
         try:
             resource_id, computed = (
@@ -418,17 +519,18 @@ class FakeCloud(Mocks):
         except (AttributeError, TypeError, ValueError):
             if not (self.preview and _contains_unknown(inputs)):
                 raise
-            # An input the fake needs is itself unknown: then so is everything it would compute, which
-            # the SDK assumes of every output missing from a dry run's answer (rpc.resolve_properties).
-            return "", inputs
+            # An input the fake needs is itself unknown: then so is everything it would compute (the
+            # provider plans them unknown), except what is planned without it.
+            return "", preview_outputs(inputs, _fallbacks(schema, args.name, place), planned)
+        computed = {**_fallbacks(schema, args.name, place), **computed}
         if args.resource_id:
-            # An adopted (imported) resource keeps its real identity.
+            # An adopted (imported) resource keeps its real identity, and is read during a dry run too.
             resource_id = args.resource_id
             if "arn" in computed and args.resource_id.startswith("arn:"):
                 computed["arn"] = args.resource_id
         elif self.preview:
-            return "", preview_outputs(inputs, computed)
-        return resource_id, {**inputs, **computed}
+            return "", preview_outputs(inputs, computed, planned)
+        return resource_id, deployed_outputs(inputs, {**computed, **planned})
 
 
 def _kms_key(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
@@ -536,6 +638,17 @@ def _ssm_parameter(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
     }
 
 
+def _sns_topic(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    topic_name = inputs.get("name") or name
+    arn = f"arn:aws:sns:{place.region}:{place.account}:{topic_name}"
+    return arn, {"name": topic_name, "arn": arn, "owner": place.account}
+
+
+def _event_rule(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
+    rule_name = inputs.get("name") or name
+    return rule_name, {"name": rule_name, "arn": f"arn:aws:events:{place.region}:{place.account}:rule/{rule_name}"}
+
+
 def _random_password(name: str, inputs: dict, place: _Place) -> tuple[str, dict]:
     length = int(inputs.get("length", 16))
     stream = b""
@@ -562,6 +675,8 @@ _FAKE_RESOURCES: dict[str, Callable[[str, dict, _Place], tuple[str, dict]]] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _iam_role_policy_attachment,
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
     "aws:ssm/parameter:Parameter": _ssm_parameter,
+    "aws:sns/topic:Topic": _sns_topic,
+    "aws:cloudwatch/eventRule:EventRule": _event_rule,
     "random:index/randomPassword:RandomPassword": _random_password,
 }
 
@@ -915,9 +1030,11 @@ async def _wait_for_rpcs_together(await_all_outstanding_tasks: bool = True) -> N
 
 @contextlib.contextmanager
 def _outputs_awaited_together() -> Iterator[None]:
-    """Use `_wait_for_rpcs_together` for this run only; the SDK's own loop if its internals moved."""
+    """Use `_wait_for_rpcs_together` for this run only; the SDK's own loop on an SDK version it was not
+    tested with (`sdk_versions`), or if its internals moved."""
     internals = ("wait_for_rpcs", "_get_rpc_manager")
-    if not all(hasattr(pulumi_stack, name) for name in internals) or not hasattr(settings, "SETTINGS"):
+    if not sdk_versions.is_tested("pulumi") or not all(hasattr(pulumi_stack, name) for name in internals) \
+            or not hasattr(settings, "SETTINGS"):
         yield
         return
     original = pulumi_stack.wait_for_rpcs
@@ -945,9 +1062,10 @@ def _no_stack_traces() -> Iterator[None]:
     request's `stackTrace` and `sourcePosition` for the engine to keep in the state (added by
     pulumi/pulumi#20430, SDK 3.195). The recording monitor never reads either field, and the capture
     is about a quarter of a registration under the mock engine (it reads every frame's source line).
-    The SDK has no switch for it (no upstream opt-out found), so it is replaced for the run only.
+    The SDK has no switch for it (no upstream opt-out found), so it is replaced for the run only, on
+    the SDK version it was tested with (`sdk_versions`); any other captures them as the SDK does.
     """
-    if not callable(getattr(pulumi_resource, "_get_stack_trace", None)):
+    if not sdk_versions.is_tested("pulumi") or not callable(getattr(pulumi_resource, "_get_stack_trace", None)):
         yield
         return
     try:
