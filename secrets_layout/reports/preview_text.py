@@ -43,7 +43,8 @@ def render(report: PreviewReport, *, color: bool = False, width: int = 160, show
             console.print(section, overflow="fold")
     shown = [resource for resource in report.resources if show_all or _worth_a_row(resource)]
     console.print(_resources(report, shown) if shown else "No resource changes.", overflow="fold")
-    hidden = sum(1 for resource in report.resources if resource.change.shown and resource not in shown)
+    rows = {id(resource) for resource in shown}
+    hidden = sum(1 for resource in report.resources if resource.change.shown and id(resource) not in rows)
     if hidden:
         what, its, them = ("component or provider", "its", "it") if hidden == 1 else (
             "components and providers", "their", "them")
