@@ -170,11 +170,13 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         # Full collections walk the simulations' resources again and again (see simulation.simulate).
         scope.enter_context(no_full_collections())
 
-        def arguments(declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
+        def traced(mode: str) -> bool:
             # A program of the user's own: where it registers each resource, for what the declaration
             # did not make (engine/tracing.py); the deployment is the run that is located.
-            traced = stack_traces or (program is not None and mode == "up")
-            return _simulation_arguments(declared, mode, program=program_file, stack_traces=traced)
+            return stack_traces or (program is not None and mode == "up")
+
+        def arguments(declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
+            return _simulation_arguments(declared, mode, program=program_file, stack_traces=traced(mode))
 
         runner = scope.enter_context(SimulationRunner(parallel=parallel))
         # Ctrl-C (or a failure) in this thread stops the workers and the packs before the block waits for
@@ -186,8 +188,8 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         head_key = (simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM)
                     if stored is not None else None)
         # The head's simulations start first; the base is read (git, the cache) while they run.
-        dry_run_job, deployment_job = (registrations(runner, loaded, "preview", program_file, stack_traces),
-                                       registrations(runner, loaded, "up", program_file, stack_traces))
+        dry_run_job, deployment_job = (registrations(runner, loaded, "preview", program_file, traced("preview")),
+                                       registrations(runner, loaded, "up", program_file, traced("up")))
         base_loaded, base_cost, warnings = None, None, []
         if base is not None:
             base_loaded, base_cost, warnings = _base_declaration(Path(file), base, scope)
@@ -203,7 +205,7 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         report_progress(f"simulating the deployment of {shown(file)} and a dry run (pulumi preview)"
                         + (f", and the deployment at {base}" if base_loaded is not None and cached_base is None
                            else f"; the deployment at {base} is in the cache" if cached_base is not None else ""))
-        base_job = (registrations(runner, base_loaded, "up", program_file, stack_traces)
+        base_job = (registrations(runner, base_loaded, "up", program_file, traced("up"))
                     if base_loaded is not None and cached_base is None else None)
         # The pack starts while the simulations run, and checks the dry run while the deployment
         # (and the base) may still be running: same calls, same order as one after the other. The
