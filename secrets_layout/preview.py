@@ -18,6 +18,7 @@ No network, no cloud credentials, no Pulumi CLI. Secret values stay inside the s
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import subprocess
@@ -561,8 +562,31 @@ def find_program(declaration_file: str | os.PathLike[str]) -> Path:
     in the declaration's folder or above it in its repository, else the packaged program."""
     project = find_in_repository(declaration_file, "Pulumi.yaml")
     if project is not None and (project.parent / "__main__.py").is_file():
-        return project.parent / "__main__.py"
+        program = project.parent / "__main__.py"
+        # The one `init` writes (and this repository's): its registrations are the packaged program's,
+        # so its plan is evaluated instead of running the SDK.
+        return PACKAGED_PROGRAM if only_runs_the_packaged_program(program) else program
     return PACKAGED_PROGRAM
+
+
+def only_runs_the_packaged_program(program: Path) -> bool:
+    """Whether the program is, apart from its docstring and comments, `from secrets_layout.program
+    import main` and `main()`; anything more (or a file Python cannot read) is the SDK simulation's to run."""
+    try:
+        body = ast.parse(program.read_bytes(), filename=str(program)).body
+    except (OSError, SyntaxError, ValueError):
+        return False
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if len(body) != 2:
+        return False
+    imported, called = body
+    return (isinstance(imported, ast.ImportFrom) and imported.module == "secrets_layout.program"
+            and imported.level == 0 and [(name.name, name.asname) for name in imported.names] == [("main", None)]
+            and isinstance(called, ast.Expr) and isinstance(called.value, ast.Call)
+            and isinstance(called.value.func, ast.Name) and called.value.func.id == "main"
+            and not called.value.args and not called.value.keywords)
 
 
 def registrations(runner: SimulationRunner | None, loaded: LoadedDeclaration, mode: str, program: Path,

@@ -11,6 +11,7 @@ import pytest
 
 from cli_support import ROOT, run_main
 from secrets_layout.preview import PACKAGED_PROGRAM, find_program
+from secrets_layout.project_files import PROGRAM
 
 
 def repository(folder: Path, *, program: bool = False, project: bool = False, config: bool = False) -> Path:
@@ -47,9 +48,29 @@ def test_a_project_above_the_repositorys_top_is_not_its_program(tmp_path):
     assert find_program(repository(tmp_path / "repo")) == PACKAGED_PROGRAM
 
 
-def test_this_repositorys_declarations_run_its_program():
-    assert find_program(ROOT / "environments" / "prod.yaml") == ROOT / "__main__.py"
+def test_this_repositorys_program_only_runs_the_packaged_one_so_its_plan_is_evaluated():
     assert (ROOT / "__main__.py").read_text().count("from secrets_layout.program import main") == 1
+    assert find_program(ROOT / "environments" / "prod.yaml") == PACKAGED_PROGRAM
+
+
+@pytest.mark.parametrize("text, expected", [
+    (PROGRAM, "packaged"),   # what `secrets-layout init` writes
+    ("from secrets_layout.program import main\nmain()\n", "packaged"),
+    ("# deploys the layout\nfrom secrets_layout.program import main\n\nmain()\n", "packaged"),
+    ("from secrets_layout.program import main\nimport extra\nmain()\n", "the repository's"),
+    ("from secrets_layout.program import main as run\nrun()\n", "the repository's"),
+    ("from secrets_layout.program import main\nmain(1)\n", "the repository's"),
+    ("from secrets_layout.program import main\n", "the repository's"),
+    ("from secrets_layout.program import main\nmain(\n", "the repository's"),   # its error is the SDK run's to tell
+    ("import secrets_layout.components\n", "the repository's"),
+])
+def test_a_program_that_only_runs_the_packaged_one_is_previewed_as_the_packaged_program(tmp_path, text, expected):
+    """Its registrations are the packaged program's, so the preview evaluates the plan (no SDK);
+    anything else the program does is the SDK simulation's to run."""
+    declaration = repository(tmp_path / "repo", project=True)
+    (tmp_path / "repo" / "__main__.py").write_text(text)
+    found = find_program(declaration)
+    assert found == (tmp_path / "repo" / "__main__.py" if expected == "the repository's" else PACKAGED_PROGRAM)
 
 
 def test_a_declaration_kept_elsewhere_does_not_pick_this_repositorys_policy_config(tmp_path):
