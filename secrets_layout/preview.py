@@ -41,7 +41,9 @@ from secrets_layout.engine.interrupts import StopSignal
 from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.engine.program_failure import program_failure
-from secrets_layout.engine.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
+from secrets_layout.engine.recorded_values import RegisteredResource, Simulation, to_wire
+from secrets_layout.engine.sdk_patches import no_full_collections
+from secrets_layout.engine.simulation import simulate
 from secrets_layout.engine.tracing import LocatedViolation, ViolationLocator, locate_resources, made_by_declaration
 from secrets_layout.engine.workers import InProcess, SimulationRunner
 from secrets_layout.errors import DeclarationError, printable, printable_file

@@ -33,7 +33,7 @@ from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.cache import (PreviewCache, comparable_resources, resource_from_json, resource_to_json,
                                          simulation_key, verdict_key)
 from secrets_layout.engine.changes import plan_changes
-from secrets_layout.engine.simulation import SecretValue
+from secrets_layout.engine.recorded_values import SecretValue
 from secrets_layout.engine.values import HashedAsset, plain, same
 from secrets_layout.preview import (CONFIG_PLACEHOLDER, PACKAGED_PROGRAM, _simulation_arguments, analyzer_resources,
                                     run_preview, simulate_declaration)

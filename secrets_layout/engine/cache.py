@@ -26,7 +26,7 @@ way that is still JSON of the right shape) is a warning and a miss, never a diff
 
 Why a digest of a secret value is safe on disk: a preview never holds a real secret. A `from_config`
 value is the placeholder `preview.CONFIG_PLACEHOLDER`, a generated value is the fake cloud's
-(simulation._random_password: derived from the resource's name), and the declaration cannot hold a
+(fake_cloud._random_password: derived from the resource's name), and the declaration cannot hold a
 literal value (models.ValueSource). The digest is plain SHA-256 over a canonical JSON form, the same
 on every machine, so two caches of the same content agree.
 """
@@ -52,7 +52,7 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
-from secrets_layout.engine.simulation import RegisteredResource, SecretValue
+from secrets_layout.engine.recorded_values import RegisteredResource, SecretValue
 from secrets_layout.engine.values import HashedArchive, HashedAsset, HashedAssetArchive, hashed, is_asset
 from secrets_layout.files import UnreadableFile, brief_problem, read_bytes
 
