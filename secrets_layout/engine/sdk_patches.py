@@ -44,6 +44,11 @@ async def _wait_for_rpcs_together(await_all_outstanding_tasks: bool = True) -> N
     engine, where cloud calls dominate, but quadratic under the mock engine, where thousands of
     outputs resolve immediately (1,000 secrets: 120 s instead of 30 s). Awaiting them together
     keeps the same outcome: every RPC and every output finished, the first failure raised.
+
+    Replaces pulumi 3.272.0's pulumi/runtime/stack.py `wait_for_rpcs` (line 154; the re-wait at line 205).
+    Upstream fix: none known to this repository (no upstream change or switch found when it was written);
+    the patch can go when the SDK awaits its outstanding outputs together (asyncio.gather) instead of
+    re-waiting on every pending one per completion.
     """
     rpc_manager = pulumi_stack._get_rpc_manager()
     while True:
@@ -66,7 +71,7 @@ async def _wait_for_rpcs_together(await_all_outstanding_tasks: bool = True) -> N
 @contextlib.contextmanager
 def outputs_awaited_together() -> Iterator[None]:
     """Use `_wait_for_rpcs_together` for this run only; the SDK's own loop on an SDK version it was not
-    tested with (`sdk_versions`), or if its internals moved."""
+    tested with (`sdk_versions`), or if its internals moved. Restored when the run ends, however it ends."""
     internals = ("wait_for_rpcs", "_get_rpc_manager")
     if not sdk_versions.is_tested("pulumi") or not all(hasattr(pulumi_stack, name) for name in internals) \
             or not hasattr(settings, "SETTINGS"):
@@ -99,6 +104,10 @@ def no_stack_traces() -> Iterator[None]:
     is about a quarter of a registration under the mock engine (it reads every frame's source line).
     The SDK has no switch for it (no upstream opt-out found), so it is replaced for the run only, on
     the SDK version it was tested with (`sdk_versions`); any other captures them as the SDK does.
+    Restored when the run ends, however it ends.
+
+    Upstream fix: none known to this repository; the patch can go when the SDK lets a monitor that keeps no
+    source positions opt out of the capture (or captures lazily).
     """
     if not sdk_versions.is_tested("pulumi") or not callable(getattr(pulumi_resource, "_get_stack_trace", None)):
         yield
@@ -134,7 +143,8 @@ def no_full_collections() -> Iterator[None]:
     runs a full collection only when the number of young collections since the last one passes the
     third threshold (Modules/gcmodule.c, `gc_collect_generations`), so that threshold is set out of
     reach for the run. Only the thresholds change: `gc.disable()` by the caller or the program is left
-    as it is.
+    as it is. It patches no SDK internal, so no version guards it; no upstream fix applies (the cost is
+    the collector's, over objects a simulation must keep).
     """
     young, middle, _ = gc.get_threshold()
     previous = gc.get_threshold()
@@ -153,7 +163,9 @@ class ProgramExited(SystemExit):
 def os_exit_refused() -> Iterator[None]:
     """os._exit raises ProgramExited while the program runs: called for real it would end the
     simulation's process at once, or the preview's own when the simulation runs in it, with no word
-    of why (os._exit skips every handler; there is no other way to see it coming)."""
+    of why (os._exit skips every handler; there is no other way to see it coming). It patches no SDK
+    internal, so no version guards it; no upstream fix applies (the program, not the SDK, calls it).
+    Restored when the run ends, however it ends."""
     original = os._exit
 
     def refused(code: int) -> NoReturn:
