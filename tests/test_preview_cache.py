@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from cli_support import assert_no_traceback, run_cli
 from preview_support import DEV, git, repository_with
 from secrets_layout.engine import cache as preview_cache
-from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, VerdictMemo
+from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient
+from secrets_layout.engine.verdict_memo import VerdictMemo
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.cache import (PreviewCache, comparable_resources, resource_from_json, resource_to_json,
                                          simulation_key, verdict_key)
