@@ -14,15 +14,15 @@ Three steps, each one function:
   it was given a file for, `PolicyConfigError` for what the CLI refuses;
 - reconciling as the CLI does before it calls `Configure` (`reconcile_config`): every policy's
   default level and config-schema defaults, the pack's initial config, then the file, validated
-  against each policy's schema. `reconciled_config` does all three against this package's own pack
-  (what `validate` applies); the preview's analyzer client reconciles against what the running pack
-  says of itself (`GetAnalyzerInfo`).
+  against each policy's schema. `reconciled_config` checks a file and reconciles it with this
+  package's own pack (what `validate` applies); the preview checks it, and its analyzer client reads
+  and reconciles it with what the running pack says of itself (`GetAnalyzerInfo`).
 
-Checking: unreadable or non-regular files,
-text that is not UTF-8 JSON, NaN/Infinity (not JSON, though Python's json reads them), nesting
-deep enough to exhaust the parser's stack, duplicate keys (JSON keeps the last silently), a
-name no policy has (a typo'd stricter setting would configure nothing), a property the policy
-does not have, and values its schema refuses (wrong type, negative, out of range).
+What the check refuses: unreadable or non-regular files, text that is not UTF-8 JSON, NaN/Infinity
+(not JSON, though Python's json reads them), nesting deep enough to exhaust the parser's stack,
+duplicate keys (JSON keeps the last silently), a name no policy has (a typo'd stricter setting would
+configure nothing), a property the policy does not have, and values its schema refuses (wrong type,
+negative, out of range).
 
 In bounded time, whatever the file holds (it is at most MAX_CONFIG_BYTES): a list is bounded before
 its items are looked at, and types are checked before `uniqueItems`, which jsonschema checks by
