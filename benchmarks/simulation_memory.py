@@ -15,7 +15,9 @@ import sys
 import threading
 import tracemalloc
 
-from secrets_layout.declaration import loader, preview, simulation
+from secrets_layout import preview
+from secrets_layout.declaration import loader
+from secrets_layout.engine import recording_monitor, sdk_patches, simulation
 
 
 def main(path: str, mode: str = "up") -> None:
@@ -30,8 +32,8 @@ def main(path: str, mode: str = "up") -> None:
                 largest.update(size=current, where=where, snapshot=tracemalloc.take_snapshot(),
                                counts=collections.Counter(type(o).__qualname__ for o in gc.get_objects()))
 
-    register = simulation._RecordingMonitor.RegisterResource
-    wait = simulation._wait_for_rpcs_together
+    register = recording_monitor.RecordingMonitor.RegisterResource
+    wait = sdk_patches._wait_for_rpcs_together
 
     def counted_register(self, request):
         largest["registrations"] += 1
@@ -44,15 +46,15 @@ def main(path: str, mode: str = "up") -> None:
         await wait(*args, **kwargs)
         check("wait_for_rpcs ends")
 
-    simulation._RecordingMonitor.RegisterResource = counted_register
-    simulation._wait_for_rpcs_together = watched_wait
+    recording_monitor.RecordingMonitor.RegisterResource = counted_register
+    sdk_patches._wait_for_rpcs_together = watched_wait
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start(12)
     try:
         result = simulation.simulate(**arguments)
     finally:
-        simulation._RecordingMonitor.RegisterResource = register
-        simulation._wait_for_rpcs_together = wait
+        recording_monitor.RecordingMonitor.RegisterResource = register
+        sdk_patches._wait_for_rpcs_together = wait
     _, peak = tracemalloc.get_traced_memory()
     print(f"{len(result.resources)} resources; RSS before {before:.1f} MB; traced peak {peak / 1e6:.1f} MB; "
           f"largest snapshot {largest['size'] / 1e6:.1f} MB at {largest['where']}")

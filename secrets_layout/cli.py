@@ -400,9 +400,8 @@ def _validate_file(file: Path, policy_config: str | None = None, configs: dict[P
 def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, dict],
                     counts: tuple[int, int]) -> validation_report.FileResult:
     """The pack's declaration-only rules: mandatory ones are errors, the others warnings."""
-    from secrets_layout.engine.pack_settings import PolicyConfigError
-    from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
-    from secrets_layout.findings.declared import check_policies, find_policy_config, reconciled_config
+    from secrets_layout.engine.policy_config import PolicyConfigError, PolicyConfigProblem, reconciled_config
+    from secrets_layout.findings.declared import check_policies, find_policy_config
 
     environment = loaded.declaration.environment
     config_file = (find_policy_config(file, environment) if policy_config == AUTO_POLICY_CONFIG
@@ -413,7 +412,6 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
         return validation_report.FileResult(str(file), [], *counts)
     if config_file not in configs:
         try:
-            check_policy_config(config_file)
             configs[config_file] = reconciled_config(config_file)
         except PolicyConfigProblem as problem:
             raise _invalid_policy_config(problem) from None
@@ -448,12 +446,11 @@ def _require_full_install(command: str) -> None:
 def _preview(arguments: argparse.Namespace) -> int:
     _require_full_install("preview")
     # Imported here: the preview pulls in the Pulumi SDK, which `validate` does not need.
-    from secrets_layout.engine.analyzer_client import AnalyzerError, PolicyConfigError
+    from secrets_layout.engine.analyzer_errors import AnalyzerError
+    from secrets_layout.engine.policy_config import PolicyConfigError, PolicyConfigProblem, check_policy_config
     from secrets_layout.engine.workers import WorkerFailed
     from secrets_layout.preview import PreviewUsageError, run_preview
     from secrets_layout.reports import preview_json, preview_markdown, preview_sarif, preview_text
-
-    from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 
     path = Path(arguments.path)
     # A declaration the working tree no longer has is previewed as its deletion against --base.

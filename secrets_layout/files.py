@@ -8,16 +8,19 @@ Every file argument goes through here, so that:
   a FIFO, a folder, permission denied), never a generic "no such file";
 - file names are escaped when printed: a name may hold a newline or an escape sequence, and a
   raw newline followed by `::error ...` would be read by GitHub Actions as a workflow command.
-- an existing output file is only replaced when asked (`--force`), and never half-written.
+- an existing output file is only replaced when asked (`--force`), and never half-written
+  (`write_atomically`, which `init` and the preview cache write through too).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from secrets_layout.errors import printable
@@ -171,28 +174,81 @@ def write_text(file: str | os.PathLike[str], text: str, *, force: bool, protecte
     # A symbolic link keeps pointing where it did: its target is what gets replaced.
     destination = Path(os.path.realpath(target))
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
+        write_atomically(destination, text.encode("utf-8"), replace=force)
+    except FileExistsError:
+        # Not there a moment ago, there now: never replaced without --force.
+        raise UnreadableFile(file, "already exists; pass --force to replace it, or choose another file") from None
     except OSError as error:
         raise UnreadableFile.of(file, error) from None
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file's new content, written in full to a temporary file beside it, not yet in its place."""
+
+    temporary: Path
+    destination: Path
+
+    def place(self, *, replace: bool) -> None:
+        """Move the content into place in one step. Without `replace`, a file at the destination (even
+        one created since it was checked) is never replaced: link() refuses it with FileExistsError."""
+        if replace:
+            os.replace(self.temporary, self.destination)
+        else:
+            os.link(self.temporary, self.destination)
+            os.unlink(self.temporary)
+
+    def discard(self) -> None:
+        """Remove the temporary file, if it is still there."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.temporary)
+
+
+def stage_file(destination: str | os.PathLike[str], data: bytes, *, prefix: str | None = None,
+               suffix: str = "") -> StagedFile:
+    """`data` written to a temporary file in the destination's folder (so placing it is a rename, never a
+    copy across file systems), named `prefix` (default ".<name>.") + random characters + `suffix`, with
+    the destination's permissions if it exists, else those a new file gets (0666 less the umask; mkstemp
+    would give 0600). Nothing is left behind when writing fails."""
+    destination = Path(destination)
+    handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}." if prefix is None else prefix, suffix=suffix,
+                                         dir=destination.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        if status is not None:
-            os.chmod(temporary, stat.S_IMODE(status.st_mode))
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-        if not force and status is None:
-            # Not there a moment ago: link() fails instead of replacing one created since.
-            os.link(temporary, destination)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, _permissions_for(destination))
+    except BaseException:
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
-        else:
-            os.replace(temporary, destination)
-    except OSError as error:
-        with_cleanup = Path(temporary)
-        if with_cleanup.exists():
-            with_cleanup.unlink()
-        if error.errno == errno.EEXIST:
-            raise UnreadableFile(file, "already exists; pass --force to replace it, or choose another file") from None
-        raise UnreadableFile.of(file, error) from None
+        raise
+    return StagedFile(Path(temporary), destination)
+
+
+def write_atomically(destination: str | os.PathLike[str], data: bytes, *, replace: bool, prefix: str | None = None,
+                     suffix: str = "") -> None:
+    """Write `data` to `destination` all or nothing: readers see the old file or the new one, never part of
+    it, and a failure (or an interrupt) at any point leaves the old file as it was and no temporary file.
+    Without `replace` an existing file is refused (FileExistsError). Any OSError is the system's.
+
+    Not fsync'd: none of its callers (reports, `init`'s files, the preview cache) did, and each can be
+    written again; a crash of the machine itself may leave the old content, never a mix.
+    """
+    staged = stage_file(destination, data, prefix=prefix, suffix=suffix)
+    try:
+        staged.place(replace=replace)
+    except BaseException:
+        staged.discard()
+        raise
+
+
+def _permissions_for(destination: Path) -> int:
+    try:
+        return stat.S_IMODE(os.stat(destination).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

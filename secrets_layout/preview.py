@@ -34,16 +34,20 @@ from secrets_layout.declaration.cost import CostEstimate, estimate
 from secrets_layout.declaration.loader import LoadedDeclaration, load_declaration
 from secrets_layout.declaration.revision import declaration_at, write_at
 from secrets_layout.declaration.yaml_source import Position
-from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalysisResult, Provider, Resource, VerdictMemo
-from secrets_layout.engine.analyzer_client import Violation as AnalyzerViolation
+from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR
+from secrets_layout.engine.analyzer_messages import AnalysisResult, Provider, Resource
+from secrets_layout.engine.analyzer_messages import Violation as AnalyzerViolation
 from secrets_layout.engine.cache import PreviewCache, comparable_resources, simulation_key, verdict_key
 from secrets_layout.engine.changes import PlannedChange, plan_changes
 from secrets_layout.engine.interrupts import StopSignal
 from secrets_layout.engine.packs import PolicyPacks, pack_count
 from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.engine.program_failure import program_failure
-from secrets_layout.engine.simulation import RegisteredResource, Simulation, no_full_collections, simulate, to_wire
+from secrets_layout.engine.recorded_values import RegisteredResource, Simulation, to_wire
+from secrets_layout.engine.sdk_patches import no_full_collections
+from secrets_layout.engine.simulation import simulate
 from secrets_layout.engine.tracing import LocatedViolation, ViolationLocator, locate_resources, made_by_declaration
+from secrets_layout.engine.verdict_memo import VerdictMemo
 from secrets_layout.engine.workers import InProcess, SimulationRunner
 from secrets_layout.errors import DeclarationError, printable, printable_file
 from secrets_layout.files import shown

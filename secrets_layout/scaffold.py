@@ -36,7 +36,6 @@ import errno
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -48,7 +47,7 @@ from secrets_layout.declaration.models import Declaration
 from secrets_layout.declaration.regions import AWS_REGIONS
 from secrets_layout.errors import printable
 from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES, YamlSourceError, load_yaml
-from secrets_layout.files import UnreadableFile, check_path, read_bytes
+from secrets_layout.files import StagedFile, UnreadableFile, check_path, read_bytes, stage_file
 from secrets_layout.project_files import ProjectFileError, Requirement, installed_requirement, plan_project_files
 
 if TYPE_CHECKING:  # init --from alone reads ruamel.yaml; consumer-policy imports this module too
@@ -328,7 +327,7 @@ def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: b
     replaceable = {path for path, _ in updated}
     files = [*files, *updated]
     created_folders: list[Path] = []
-    temporaries: list[tuple[Path, Path]] = []
+    staged: list[StagedFile] = []
     placed: list[Path] = []
     new_files: list[Path] = []
     current = root
@@ -346,25 +345,19 @@ def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: b
                 except FileExistsError:
                     if not folder.is_dir():
                         raise NotADirectoryError(errno.ENOTDIR, "not a folder", os.fspath(folder)) from None
-            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            temporaries.append((Path(temporary), path))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-            os.chmod(temporary, 0o666 & ~_umask())
-        for temporary, path in temporaries:
-            current = path
-            if (force or path in replaceable) and path.exists():
-                os.replace(temporary, path)
-            else:
-                os.link(temporary, path)
-                temporary.unlink()
+            staged.append(stage_file(path, text.encode("utf-8")))
+        for file in staged:
+            current = path = file.destination
+            replacing = (force or path in replaceable) and path.exists()
+            file.place(replace=replacing)
+            if not replacing:
                 new_files.append(path)
             placed.append(path)
     except FileExistsError:
-        _undo(temporaries, new_files, created_folders)
+        _undo(staged, new_files, created_folders)
         raise ScaffoldTargetsExist([current], [_shown(current, root)]) from None
     except OSError as error:
-        _undo(temporaries, new_files, created_folders)
+        _undo(staged, new_files, created_folders)
         cause = ("a file is in the way of a folder: move it away" if isinstance(error, NotADirectoryError)
                  else (error.strerror or str(error)).lower())
         failed = Path(os.fspath(error.filename)) if error.filename else current
@@ -372,25 +365,23 @@ def _write_all_or_nothing(files: list[tuple[Path, str]], root: Path, *, force: b
             failed = failed.parent
         where = printable(os.fspath(failed))
         raise ScaffoldWriteError(f"cannot write {_shown(current, root)} ({where}: {cause}); nothing was written") from None
+    except BaseException:
+        # Anything else (a target that is not a regular file, an interrupt): no trace left either.
+        _undo(staged, new_files, created_folders)
+        raise
     return placed
 
 
-def _undo(temporaries: list[tuple[Path, Path]], new_files: list[Path], created_folders: list[Path]) -> None:
+def _undo(staged: list[StagedFile], new_files: list[Path], created_folders: list[Path]) -> None:
     # Files replaced with --force are not restored (a rename fails before it replaces anything);
     # every other trace of this run is removed.
     for path in new_files:
         path.unlink(missing_ok=True)
-    for temporary, _ in temporaries:
-        temporary.unlink(missing_ok=True)
+    for file in staged:
+        file.discard()
     for folder in reversed(created_folders):
         with contextlib.suppress(OSError):
             folder.rmdir()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 _DECLARATION = Template("""\

@@ -16,7 +16,8 @@ import pulumi
 import yaml
 
 from secrets_layout.declaration.models import Declaration
-from secrets_layout.engine.simulation import RegisteredResource, SecretValue, Simulation, mask, simulate
+from secrets_layout.engine.recorded_values import RegisteredResource, SecretValue, Simulation, mask
+from secrets_layout.engine.simulation import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"

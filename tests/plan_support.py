@@ -23,7 +23,8 @@ from secrets_layout.components.plan.layout import plan_layout
 from secrets_layout.components.plan.rotation import ROTATION_CODE_DIRECTORY
 from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.engine.plan_evaluation import evaluate_plan
-from secrets_layout.engine.simulation import RegisteredResource, SecretValue, Simulation, mask, simulate
+from secrets_layout.engine.recorded_values import RegisteredResource, SecretValue, Simulation, mask
+from secrets_layout.engine.simulation import simulate
 from secrets_layout.preview import PACKAGED_PROGRAM, _simulation_arguments
 
 SHOWN_CHARACTERS = 160

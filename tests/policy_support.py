@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from secrets_layout.engine.analyzer_client import Provider, Resource, make_urn
+from secrets_layout.engine.analyzer_messages import Provider, Resource, make_urn
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK_DIR = ROOT / "policies"

@@ -1,4 +1,5 @@
-"""secrets_layout/engine/analyzer_client.py: the process, the protocol, errors, config reconciliation."""
+"""secrets_layout/engine/analyzer_client.py (the process), analyzer_messages.py (the protocol), analyzer_errors.py,
+and the config reconciliation the client applies."""
 
 from __future__ import annotations
 
@@ -9,23 +10,11 @@ import time
 import pytest
 
 from policy_support import PACK_DIR, SECRET, config_file, layout, replace
-from secrets_layout.engine.analyzer_client import (
-    UNKNOWN,
-    AnalyzerClient,
-    AnalyzerError,
-    PolicyConfigError,
-    PolicyInfo,
-    PolicyPackCrashed,
-    PolicyPackStartError,
-    Provider,
-    Resource,
-    analyze_resources,
-    load_policy_config,
-    make_urn,
-    reconcile_config,
-    secret,
-    to_struct,
-)
+from secrets_layout.engine import analyzer_messages
+from secrets_layout.engine.analyzer_client import AnalyzerClient, analyze_resources
+from secrets_layout.engine.analyzer_errors import AnalyzerError, PolicyPackCrashed, PolicyPackStartError
+from secrets_layout.engine.analyzer_messages import UNKNOWN, Provider, Resource, make_urn, secret, to_struct
+from secrets_layout.engine.policy_config import PolicyConfigError, PolicyInfo, load_policy_config, reconcile_config
 
 
 def fake_pack(tmp_path, main: str):
@@ -229,10 +218,12 @@ def test_pack_crash_and_rule_errors_are_reported(tmp_path):
 def test_a_provider_shared_by_resources_is_converted_once_and_sent_whole(monkeypatch):
     """A preview's thousands of resources share a few Provider objects: each becomes a message once,
     and every request carries the message an unshared conversion gives."""
-    convert = AnalyzerClient._provider_message
+    from secrets_layout.engine import analyzer_client
+
+    convert = analyzer_messages.provider_message
     converted = []
-    monkeypatch.setattr(AnalyzerClient, "_provider_message",
-                        staticmethod(lambda provider: converted.append(provider) or convert(provider)))
+    monkeypatch.setattr(analyzer_client, "provider_message",
+                        lambda provider: converted.append(provider) or convert(provider))
     client = AnalyzerClient(PACK_DIR)
     west = Provider("pulumi:providers:aws", "west", {"region": "us-west-2", "defaultTags": {"tags": {"env": "prod"}}},
                     urn="urn:pulumi:prod::secrets-layout::pulumi:providers:aws::west")

@@ -22,7 +22,8 @@ from benchmarks.run import fit_growth  # noqa: E402
 from secrets_layout.declaration.loader import load_declaration, parse_declaration  # noqa: E402
 from secrets_layout.declaration.models import SecretKind  # noqa: E402
 from secrets_layout.declaration.yaml_source import MAX_FILE_BYTES  # noqa: E402
-from secrets_layout.engine.simulation import mask, simulate  # noqa: E402
+from secrets_layout.engine.recorded_values import mask
+from secrets_layout.engine.simulation import simulate  # noqa: E402
 
 # Every kind, engine and VPC placement the generator cycles through appears by 36 secrets.
 SMALL = 36

@@ -11,7 +11,7 @@ import pytest
 
 from secrets_layout.engine.changes import PROTECTED_DELETE, PROTECTED_REPLACE, PlannedChange, changed_properties, plan_changes
 from secrets_layout.engine.classify import OptionChange
-from secrets_layout.engine.simulation import RegisteredResource, SecretValue
+from secrets_layout.engine.recorded_values import RegisteredResource, SecretValue
 
 TODAY = date(2026, 11, 25)
 SECRET = "aws:secretsmanager/secret:Secret"

@@ -110,3 +110,26 @@ def test_a_bad_default_policy_config_is_a_usage_error_too(tmp_path):
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (f"{HEADER}{tmp_path.resolve()}/policies/config/dev.json: secret-protected.enforcementLevel: "
                              "must be one of advisory, mandatory, remediate, disabled\n")
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_validate_reconciles_a_config_as_the_running_pack_does(name):
+    """`validate` reconciles with the pack's catalog (policy_config.reconciled_config), the preview with what
+    the running pack says of itself (GetAnalyzerInfo): the same levels and settings either way."""
+    from secrets_layout.engine.analyzer_client import AnalyzerClient
+    from secrets_layout.engine.policy_config import reconciled_config
+
+    file = ROOT / "policies" / "config" / f"{name}.json"
+    with AnalyzerClient() as client:
+        assert reconciled_config(file) == client.configure(config_file=file)
+
+
+def test_reconciling_a_config_the_check_refuses_raises_what_the_check_found(tmp_path):
+    from secrets_layout.engine.policy_config import PolicyConfigProblem, reconciled_config
+
+    file = tmp_path / "config.json"
+    file.write_text('{"secret-protected": "strict"}')
+    with pytest.raises(PolicyConfigProblem) as refused:
+        reconciled_config(file)
+    assert refused.value.problems == [
+        f"{file}: secret-protected.enforcementLevel: must be one of advisory, mandatory, remediate, disabled"]

@@ -37,7 +37,7 @@ from components_support import (
     urn_name,
 )
 from secrets_layout.declaration.models import ManagedRotation, Parameter, Secret
-from secrets_layout.engine.simulation import SecretValue
+from secrets_layout.engine.recorded_values import SecretValue
 
 ACCOUNT = "111111111111"
 POLICY = {"Version": "2012-10-17", "Statement": []}

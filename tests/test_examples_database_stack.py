@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from secrets_layout.engine.simulation import FakeCloud, simulate
+from secrets_layout.engine.fake_cloud import FakeCloud
+from secrets_layout.engine.simulation import simulate
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "database-stack" / "__main__.py"
 ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/database/credentials-AbCdEf"

@@ -3,7 +3,7 @@ was sent, converted as the pack converts it; matched by the rendered message, ne
 
 from __future__ import annotations
 
-from secrets_layout.engine.analyzer_client import Provider, Resource, make_urn
+from secrets_layout.engine.analyzer_messages import Provider, Resource, make_urn
 from secrets_layout.findings.recheck import FindingResolver, Run, as_the_pack_sees
 from secrets_layout.policies.checks.rotation import check_rotation_interval
 from secrets_layout.policies.resources import Resource as PolicyResource

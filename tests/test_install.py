@@ -364,7 +364,8 @@ def test_the_installed_pack_runs_as_the_cli_starts_it_for_another_repositorys_pr
     """`pulumi preview --policy-pack <site-packages>/secrets_layout/policies`: the CLI's
     `python -u -m pulumi.policy <engine> <pack dir>` from the pack's folder, with the installed python."""
     from policy_support import SECRET, layout, replace
-    from secrets_layout.engine.analyzer_client import AnalyzerClient, make_urn
+    from secrets_layout.engine.analyzer_client import AnalyzerClient
+    from secrets_layout.engine.analyzer_messages import make_urn
 
     pack_dir = site_packages(installed) / "secrets_layout" / "policies"
     prod = layout("prod")

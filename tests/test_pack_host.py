@@ -22,7 +22,8 @@ from pulumi_policy import policy as pulumi_policy
 from policy_support import ROOT, config_file
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine import pack_host
-from secrets_layout.engine.analyzer_client import UNKNOWN, AnalyzerClient
+from secrets_layout.engine.analyzer_client import AnalyzerClient
+from secrets_layout.engine.analyzer_messages import UNKNOWN
 from secrets_layout.policies.pack import build_policies
 from secrets_layout.preview import analyzer_resources, simulate_declaration
 

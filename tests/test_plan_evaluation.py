@@ -36,7 +36,7 @@ from secrets_layout.components.realize import CUSTOM_TYPES
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.plan_evaluation import evaluate_plan
 from secrets_layout.engine.sdk_classes import PROFILES_FILE, derive_profiles, profile, profiles_document
-from secrets_layout.engine.simulation import UNKNOWN, SecretValue
+from secrets_layout.engine.recorded_values import UNKNOWN, SecretValue
 from secrets_layout.errors import DeclarationError
 
 ROOT = Path(__file__).resolve().parents[1]

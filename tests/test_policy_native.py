@@ -47,7 +47,7 @@ PROGRAM = textwrap.dedent('''\
         "orders-db",
         name="orders-db" if BAD else "prod/orders/db",
         # A literal ARN: the fake cloud has no rule for aws-native keys, so key.arn would be a generic fake
-        # ARN of the kms service (engine/simulation.py, `_fallbacks`).
+        # ARN of the kms service (engine/fake_cloud.py, `_fallbacks`).
         kms_key_id="alias/aws/secretsmanager" if BAD else "arn:aws:kms:us-east-1:{own}:key/1111",
         replica_regions=[native.secretsmanager.SecretReplicaRegionArgs(
             region="us-west-2", kms_key_id=None if BAD else "arn:aws:kms:us-west-2:{own}:key/0000")],

@@ -25,14 +25,9 @@ from policy_support import (
     policy_document,
     replace,
 )
-from secrets_layout.engine.analyzer_client import (
-    UNKNOWN,
-    AnalyzerClient,
-    PolicyConfigError,
-    Resource,
-    load_policy_config,
-    make_urn,
-)
+from secrets_layout.engine.analyzer_client import AnalyzerClient
+from secrets_layout.engine.analyzer_messages import UNKNOWN, Resource, make_urn
+from secrets_layout.engine.policy_config import PolicyConfigError, load_policy_config
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,8 @@ from packaging.requirements import Requirement
 
 from install_support import bare_venv, clean_environment
 from policy_support import PACK_DIR, SECRET, layout, replace
-from secrets_layout.engine.analyzer_client import AnalyzerClient, make_urn
+from secrets_layout.engine.analyzer_client import AnalyzerClient
+from secrets_layout.engine.analyzer_messages import make_urn
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())

@@ -113,7 +113,7 @@ def test_a_pack_broken_mid_run_fails_the_run_in_bounded_time_and_leaves_no_proce
     """Each pack answers 3 Analyze calls, then exits or stops answering (tests/broken_pack)."""
     import time
 
-    from secrets_layout.engine.analyzer_client import AnalyzerError
+    from secrets_layout.engine.analyzer_errors import AnalyzerError
 
     monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{BREAKER}")
     started = time.monotonic()

@@ -28,12 +28,13 @@ from hypothesis import strategies as st
 from cli_support import assert_no_traceback, run_cli
 from preview_support import DEV, git, repository_with
 from secrets_layout.engine import cache as preview_cache
-from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient, VerdictMemo
+from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient
+from secrets_layout.engine.verdict_memo import VerdictMemo
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.cache import (PreviewCache, comparable_resources, resource_from_json, resource_to_json,
                                          simulation_key, verdict_key)
 from secrets_layout.engine.changes import plan_changes
-from secrets_layout.engine.simulation import SecretValue
+from secrets_layout.engine.recorded_values import SecretValue
 from secrets_layout.engine.values import HashedAsset, plain, same
 from secrets_layout.preview import (CONFIG_PLACEHOLDER, PACKAGED_PROGRAM, _simulation_arguments, analyzer_resources,
                                     run_preview, simulate_declaration)

@@ -4,7 +4,7 @@
 not exist yet knows: the program runs with dry_run set, a resource being created has no ID, and what
 its provider computes on create is the engine's unknown sentinel, while inputs (and outputs equal to
 them) stay known; a resource adopted with import_id is read, so it stays known.  Sources: see
-secrets_layout/engine/simulation.py (preview_outputs) and tests/engine_payloads.py.
+secrets_layout/engine/fake_cloud.py (preview_outputs) and tests/engine_payloads.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import pytest
 from policy_support import ROOT, config_file
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.packs import PolicyPacks
-from secrets_layout.engine.simulation import UNKNOWN, SecretValue, preview_outputs
+from secrets_layout.engine.fake_cloud import preview_outputs
+from secrets_layout.engine.recorded_values import UNKNOWN, SecretValue
 from secrets_layout.preview import check_policies, is_cannot_check, simulate_declaration
 from test_simulation import run_small
 

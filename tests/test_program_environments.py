@@ -52,7 +52,7 @@ from components_support import (
 )
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.declaration.models import ManagedRotation
-from secrets_layout.engine.simulation import SecretValue, Simulation
+from secrets_layout.engine.recorded_values import SecretValue, Simulation
 
 STACKS = ["dev", "staging", "prod", "shared-services"]
 

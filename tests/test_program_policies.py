@@ -12,7 +12,7 @@ import json
 import pytest
 
 from components_support import ROOT, run_program
-from secrets_layout.engine.simulation import RegisteredResource, mask
+from secrets_layout.engine.recorded_values import RegisteredResource, mask
 from secrets_layout.policies.catalog import POLICIES
 from secrets_layout.policies.findings import CannotCheck, NotApplicable
 from secrets_layout.policies.resources import Resource

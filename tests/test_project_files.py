@@ -272,7 +272,8 @@ def test_the_generated_program_deploys_the_declaration_and_the_generated_pack_ju
 
 @pytest.mark.slow
 def test_the_generated_pack_without_secrets_layout_says_what_to_install(repository):
-    from secrets_layout.engine.analyzer_client import AnalyzerClient, PolicyPackStartError
+    from secrets_layout.engine.analyzer_client import AnalyzerClient
+    from secrets_layout.engine.analyzer_errors import PolicyPackStartError
 
     init(repository)
     python = bare_venv(repository / ".venv")  # the Pulumi SDKs, and no secrets_layout (nothing on PYTHONPATH)

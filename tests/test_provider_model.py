@@ -17,7 +17,8 @@ import pytest
 
 from secrets_layout.engine.force_new import FORCE_NEW
 from secrets_layout.engine.provider_schema import resource_schema, zero_value
-from secrets_layout.engine.simulation import UNKNOWN, SecretValue, simulate
+from secrets_layout.engine.recorded_values import UNKNOWN, SecretValue
+from secrets_layout.engine.simulation import simulate
 
 PROJECT = "demo"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"

@@ -29,7 +29,7 @@ from iam_evaluator import allowed, role
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.cache import comparable_resources
 from secrets_layout.engine.changes import plan_changes
-from secrets_layout.engine.simulation import RegisteredResource
+from secrets_layout.engine.recorded_values import RegisteredResource
 from secrets_layout.preview import simulate_declaration
 from secrets_layout.review.access import AccessMap, who_can_read
 from secrets_layout.review.access_diff import review_access

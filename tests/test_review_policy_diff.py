@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from secrets_layout.engine.simulation import SecretValue
+from secrets_layout.engine.recorded_values import SecretValue
 from secrets_layout.review.policy_diff import ElementChange, StatementChange, diff_documents, policy_diffs
 
 APP_ROOT = {"AWS": "arn:aws:iam::222222222222:root"}

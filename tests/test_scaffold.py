@@ -13,7 +13,7 @@ import yaml
 from secrets_layout.declaration.loader import load_declaration, parse_declaration
 from secrets_layout.declaration.schema import schema_text
 from secrets_layout.environment_copy import SourceEnvironment, read_source
-from secrets_layout.engine.analyzer_client import PolicyInfo, load_policy_config, reconcile_config
+from secrets_layout.engine.policy_config import PolicyInfo, load_policy_config, reconcile_config
 from secrets_layout.policies.catalog import BY_NAME, POLICIES
 from secrets_layout.scaffold import (
     EnvironmentSettings,

@@ -15,8 +15,10 @@ import pulumi_aws as aws
 import pulumi_random as random
 import pytest
 
-from secrets_layout.engine import simulation
-from secrets_layout.engine.simulation import SecretValue, fake_arn_suffix, mask, simulate
+from secrets_layout.engine import sdk_patches
+from secrets_layout.engine.fake_cloud import fake_arn_suffix
+from secrets_layout.engine.recorded_values import SecretValue, mask
+from secrets_layout.engine.simulation import simulate
 
 PROJECT = "demo"
 
@@ -211,28 +213,37 @@ def test_mask_handles_nested_structures():
     }
 
 
-SDK_ONLY_ENGINE_MODULES = {"secrets_layout.engine.provider_schema", "secrets_layout.engine.sdk_versions"}
-"""The engine's modules the simulation may import: each imports only the standard library and the SDKs."""
+SIMULATION_MODULES = ("simulation", "fake_cloud", "recording_monitor", "sdk_patches", "recorded_values")
+"""The simulation and the modules it is made of."""
+SDK_ONLY_ENGINE_MODULES = {"secrets_layout.engine.provider_schema", "secrets_layout.engine.sdk_versions",
+                           *(f"secrets_layout.engine.{name}" for name in SIMULATION_MODULES)}
+"""The engine's modules the simulation may import: each imports only the standard library, the SDKs and
+each other."""
 
 
 def _imported_modules(path: str) -> set[str]:
     tree = ast.parse(Path(path).read_text())
     return {
         alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        f"{node.module}.{alias.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        and node.module == "secrets_layout.engine" for alias in node.names}
 
 
-def test_simulation_knows_no_components():
-    """It runs programs; it must stay importable without components/ (the preview reuses it): it imports
-    the Pulumi SDK and the engine's SDK-only modules, and those import nothing of the project."""
+@pytest.mark.parametrize("module", SIMULATION_MODULES)
+def test_simulation_knows_no_components(module: str):
+    """It runs programs; it must stay importable without components/ (the preview reuses it): each of its
+    modules imports the Pulumi SDK and the engine's SDK-only modules, and those import nothing of the
+    project but each other."""
     import importlib.util
 
-    imported = _imported_modules(simulation.__file__)
+    imported = _imported_modules(importlib.util.find_spec(f"secrets_layout.engine.{module}").origin)
     assert not any(name.split(".")[0] in {"components", "policies"} for name in imported)
-    assert {name for name in imported if name.startswith("secrets_layout")} <= SDK_ONLY_ENGINE_MODULES
-    for module in sorted(SDK_ONLY_ENGINE_MODULES):
-        imports = _imported_modules(importlib.util.find_spec(module).origin)
-        assert not any(name.split(".")[0] in {"components", "policies", "secrets_layout"} for name in imports), module
+    assert {name for name in imported if name.startswith("secrets_layout")} - {"secrets_layout.engine"} \
+        <= SDK_ONLY_ENGINE_MODULES
+    for other in sorted(SDK_ONLY_ENGINE_MODULES - {f"secrets_layout.engine.{name}" for name in SIMULATION_MODULES}):
+        imports = _imported_modules(importlib.util.find_spec(other).origin)
+        assert not any(name.split(".")[0] in {"components", "policies", "secrets_layout"} for name in imports), other
 
 
 def test_a_failing_output_fails_the_run_and_the_sdk_wait_is_restored():
@@ -281,7 +292,7 @@ def test_stack_traces_are_not_captured_during_a_run_and_the_sdk_capture_is_resto
         _keys_and_a_read()
 
     simulate(program, project=PROJECT, stack="dev")
-    assert seen == [simulation._empty_stack_trace]
+    assert seen == [sdk_patches._empty_stack_trace]
     assert pulumi_resource._get_stack_trace is sdk_capture
 
 
@@ -323,7 +334,7 @@ def test_the_sdk_capture_runs_when_its_internals_moved(monkeypatch: pytest.Monke
     from pulumi.runtime import resource as pulumi_resource
 
     monkeypatch.delattr(pulumi_resource, "_get_stack_trace")
-    with simulation._no_stack_traces():
+    with sdk_patches.no_stack_traces():
         assert not hasattr(pulumi_resource, "_get_stack_trace")
     assert not hasattr(pulumi_resource, "_get_stack_trace")
 
@@ -356,7 +367,7 @@ def test_no_full_collection_runs_during_a_run_and_the_thresholds_are_restored():
         _keys_and_a_read()
 
     simulate(program, project=PROJECT, stack="dev")
-    assert seen == [(before[0], before[1], simulation.NEVER)]
+    assert seen == [(before[0], before[1], sdk_patches.NEVER)]
     assert gc.get_threshold() == before
 
 
@@ -377,7 +388,7 @@ def test_the_collector_thresholds_are_restored_when_the_program_fails():
 @pytest.mark.parametrize("mode", ["up", "preview"])
 def test_skipping_full_collections_changes_no_registration(mode: str, monkeypatch: pytest.MonkeyPatch):
     without_full = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode)
-    monkeypatch.setattr(simulation, "no_full_collections", contextlib.nullcontext)
+    monkeypatch.setattr(sdk_patches, "no_full_collections", contextlib.nullcontext)
     with_every_collection = simulate(_keys_and_a_read, project=PROJECT, stack="dev", mode=mode)
     assert with_every_collection == without_full
     assert len(without_full.resources) == 4
@@ -417,4 +428,4 @@ def test_on_the_tested_sdk_version_the_patches_apply():
     seen = []
     assert sdk_versions.is_tested("pulumi")
     simulate(lambda: seen.append(pulumi_stack.wait_for_rpcs), project=PROJECT, stack="dev")
-    assert seen == [simulation._wait_for_rpcs_together]
+    assert seen == [sdk_patches._wait_for_rpcs_together]

@@ -3,7 +3,9 @@
 The Pulumi CLI starts a policy pack as its own process, reads the port it prints, and then calls
 ``GetAnalyzerInfo``, ``Configure`` (with the ``--policy-pack-config`` file reconciled against the
 policies' defaults and config schemas), ``Analyze`` once per resource and ``AnalyzeStack`` once with
-every resource.  :class:`AnalyzerClient` does the same without the CLI::
+every resource.  :class:`AnalyzerClient` does the same without the CLI (the messages are
+engine/analyzer_messages.py, the errors engine/analyzer_errors.py, the memo of answers
+engine/verdict_memo.py)::
 
     with AnalyzerClient() as client:                      # starts `python -u policies/__main__.py`
         client.configure(config_file="policies/config/prod.json")
@@ -13,13 +15,12 @@ every resource.  :class:`AnalyzerClient` does the same without the CLI::
 
 One process serves a whole run (``run`` pipelines the ``Analyze`` calls); :func:`analyze_resources`
 is the one-call form.  Values unknown during a preview are Pulumi's sentinel :data:`UNKNOWN` in the
-properties.  Only 127.0.0.1 is ever contacted.
+properties (analyzer_messages.UNKNOWN).  Only 127.0.0.1 is ever contacted.
 """
 
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import queue
 import subprocess
@@ -27,50 +28,31 @@ import sys
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Deque, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import grpc
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from secrets_layout.engine.interrupts import children_spared_ctrl_c
-# The pack's configuration as the CLI reconciles it needs neither gRPC nor the SDK (validate uses it).
-from secrets_layout.engine.pack_settings import (
-    ENFORCEMENT_LEVELS,
-    AnalyzerError,
-    PolicyConfigError,
-    PolicyInfo,
-    whole_numbers,
-    load_policy_config,
-    reconcile_config,
+from secrets_layout.engine.analyzer_errors import AnalyzerError, PolicyPackCrashed, PolicyPackStartError
+from secrets_layout.engine.analyzer_messages import (
+    AnalysisResult,
+    PackInfo,
+    Provider,
+    Resource,
+    collect_diagnostics,
+    configure_request,
+    pack_info,
+    provider_message,
+    resource_options,
+    to_struct,
 )
+from secrets_layout.engine.interrupts import children_spared_ctrl_c
+from secrets_layout.engine.policy_config import load_policy_config, reconcile_config
+from secrets_layout.engine.verdict_memo import VerdictMemo
 
-__all__ = [
-    "DEFAULT_PACK_DIR",
-    "UNKNOWN",
-    "ENFORCEMENT_LEVELS",
-    "AnalyzerError",
-    "PolicyPackStartError",
-    "PolicyPackCrashed",
-    "PolicyConfigError",
-    "Resource",
-    "Provider",
-    "Violation",
-    "NotApplicable",
-    "PolicyInfo",
-    "PackInfo",
-    "AnalysisResult",
-    "AnalyzerClient",
-    "VerdictMemo",
-    "analyze_resources",
-    "load_policy_config",
-    "reconcile_config",
-    "make_urn",
-    "secret",
-    "to_struct",
-]
+__all__ = ["DEFAULT_PACK_DIR", "PACK_HOST", "AnalyzerClient", "analyze_resources"]
 
 # The pack's folder wherever secrets_layout.policies lives: site-packages/secrets_layout/policies of
 # a wheel, policies/ of a checkout or an editable install (pyproject.toml's package-dir).
@@ -80,251 +62,11 @@ DEFAULT_PACK_DIR = next(
      if (folder / "PulumiPolicy.yaml").is_file()),
     _PACKAGE_FOLDER / "policies")
 
-#: Pulumi's sentinel for a string (or any) value that is unknown during a preview.
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-_ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
-_ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
-
-_LEVEL_TO_PROTO = {
-    "advisory": analyzer_pb2.ADVISORY,
-    "mandatory": analyzer_pb2.MANDATORY,
-    "remediate": analyzer_pb2.REMEDIATE,
-    "disabled": analyzer_pb2.DISABLED,
-}
-_PROTO_TO_LEVEL = {value: key for key, value in _LEVEL_TO_PROTO.items()}
 _MAX_MESSAGE = 400 * 1024 * 1024          # the CLI's and pulumi_policy's gRPC limit
 _GRPC_OPTIONS = [("grpc.max_receive_message_length", _MAX_MESSAGE),
                  ("grpc.max_send_message_length", _MAX_MESSAGE),
                  ("grpc.enable_http_proxy", 0)]   # never route 127.0.0.1 through a proxy
 _IN_FLIGHT = 16                                  # pipelined Analyze calls
-
-
-# ------------------------------------------------------------------------------------------------
-# Errors
-# ------------------------------------------------------------------------------------------------
-
-
-class PolicyPackStartError(AnalyzerError):
-    """The policy pack process did not start (or did not print its port)."""
-
-
-class PolicyPackCrashed(AnalyzerError):
-    """The policy pack process died while it was being used."""
-
-
-# ------------------------------------------------------------------------------------------------
-# Data
-# ------------------------------------------------------------------------------------------------
-
-
-def make_urn(resource_type: str, name: str, *, stack: str = "dev", project: str = "secrets-layout",
-             parent_type: Optional[str] = None) -> str:
-    """``urn:pulumi:<stack>::<project>::[<parent type>$]<type>::<name>``."""
-    qualified = f"{parent_type}${resource_type}" if parent_type else resource_type
-    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
-
-
-def secret(value: Any) -> Dict[str, Any]:
-    """A property value marked secret, the way the engine marks it on the wire."""
-    return {_SIG_KEY: _SECRET_SIG, "value": value}
-
-
-@dataclass
-class Provider:
-    """The provider of a resource (``AnalyzerProviderResource``)."""
-
-    type: str
-    name: str
-    properties: Mapping[str, Any] = field(default_factory=dict)
-    urn: Optional[str] = None
-
-
-@dataclass
-class Resource:
-    """One resource to analyze: its type token, name and (camelCase) properties, plus options.
-
-    For ``Analyze`` the properties are the resource's inputs; for ``AnalyzeStack`` the engine sends
-    outputs (which include ``id``/``arn``), so pass what you have.  ``urn`` defaults to
-    :func:`make_urn` of type and name.
-    """
-
-    type: str
-    name: str
-    properties: Mapping[str, Any] = field(default_factory=dict)
-    urn: Optional[str] = None
-    protect: bool = False
-    parent: str = ""
-    dependencies: Sequence[str] = ()
-    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    provider: Optional[Provider] = None
-    ignore_changes: Sequence[str] = ()
-    delete_before_replace: Optional[bool] = None
-    aliases: Sequence[str] = ()
-    additional_secret_outputs: Sequence[str] = ()
-
-    @property
-    def resolved_urn(self) -> str:
-        return self.urn or make_urn(self.type, self.name)
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A policy diagnostic.  ``message`` is what the CLI prints: the policy description, a newline and
-    the policy's own message (:attr:`detail`), or pulumi_policy's "can't run policy ... during
-    preview" advisory for unknown values."""
-
-    policy: str
-    level: str            # "advisory" | "mandatory" | "remediate" | "disabled"
-    urn: str
-    message: str
-    description: str = ""
-    pack: str = ""
-
-    @property
-    def detail(self) -> str:
-        prefix = self.description + "\n"
-        return self.message[len(prefix):] if self.description and self.message.startswith(prefix) else self.message
-
-
-@dataclass(frozen=True)
-class NotApplicable:
-    policy: str
-    reason: str
-    urn: str = ""
-
-
-@dataclass(frozen=True)
-class PackInfo:
-    name: str
-    version: str
-    description: str
-    policies: Tuple[PolicyInfo, ...]
-    initial_config: Dict[str, Dict[str, Any]]
-
-    def policy(self, name: str) -> PolicyInfo:
-        for policy in self.policies:
-            if policy.name == name:
-                return policy
-        raise KeyError(name)
-
-
-@dataclass
-class AnalysisResult:
-    violations: List[Violation] = field(default_factory=list)
-    not_applicable: List[NotApplicable] = field(default_factory=list)
-
-    @property
-    def mandatory(self) -> List[Violation]:
-        return [v for v in self.violations if v.level == "mandatory"]
-
-    @property
-    def advisory(self) -> List[Violation]:
-        return [v for v in self.violations if v.level == "advisory"]
-
-    def by_policy(self, policy: str) -> List[Violation]:
-        return [v for v in self.violations if v.policy == policy]
-
-    def extend(self, other: "AnalysisResult") -> "AnalysisResult":
-        self.violations.extend(other.violations)
-        self.not_applicable.extend(other.not_applicable)
-        return self
-
-
-class VerdictMemo:
-    """The pack's Analyze answers by request: a request identical byte for byte to one already
-    answered gets that answer without a call.
-
-    Sound because the verdict is a function of the request once the pack is configured:
-    pulumi_policy's server builds every `ResourceValidationArgs` from the request alone, plus the
-    policy config (Configure) and the stack tags (ConfigureStack, which is never sent here)
-    (pulumi_policy/policy.py, `_PolicyAnalyzerServicer.Analyze`), and our policies keep nothing
-    between calls (policies/schedule.py memoises pure functions only; tests/test_preview_cache.py
-    runs the pack over shuffled requests and compares).
-    The key is SHA-256 of the request serialized deterministically (map entries, i.e. Struct fields,
-    in key order: https://protobuf.dev/programming-guides/serialization-not-canonical/); serialization
-    is injective, so two different requests never share an answer. Deterministic is not canonical
-    across protobuf versions: a cached answer may then be missed, never misapplied.
-    """
-
-    def __init__(self, known: Optional[Mapping[str, analyzer_pb2.AnalyzeResponse]] = None) -> None:
-        self._answers: Dict[str, analyzer_pb2.AnalyzeResponse] = dict(known or {})
-        self._used: Dict[str, analyzer_pb2.AnalyzeResponse] = {}
-        self.sent = 0
-        self.reused = 0
-
-    @staticmethod
-    def digest(request: analyzer_pb2.AnalyzeRequest) -> str:
-        return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
-
-    def get(self, key: str) -> Optional[analyzer_pb2.AnalyzeResponse]:
-        answer = self._answers.get(key)
-        if answer is not None:
-            self._used[key] = answer
-        return answer
-
-    def put(self, key: str, answer: analyzer_pb2.AnalyzeResponse) -> None:
-        self._answers[key] = answer
-        self._used[key] = answer
-
-    @property
-    def used(self) -> Dict[str, analyzer_pb2.AnalyzeResponse]:
-        """The answers this memo's run needed (sent or reused), by request digest."""
-        return dict(self._used)
-
-
-# ------------------------------------------------------------------------------------------------
-# Values and config
-# ------------------------------------------------------------------------------------------------
-
-
-def _asset(value: Any, path: str) -> Optional[Dict[str, Any]]:
-    """Assets and archives the way the engine puts them on the wire (signature maps), else None."""
-    import pulumi  # the SDK is loaded anyway by the generated protobuf modules
-
-    if isinstance(value, pulumi.FileAsset):
-        return {_SIG_KEY: _ASSET_SIG, "path": value.path}
-    if isinstance(value, pulumi.StringAsset):
-        return {_SIG_KEY: _ASSET_SIG, "text": value.text}
-    if isinstance(value, pulumi.RemoteAsset):
-        return {_SIG_KEY: _ASSET_SIG, "uri": value.uri}
-    if isinstance(value, pulumi.AssetArchive):
-        return {_SIG_KEY: _ARCHIVE_SIG,
-                "assets": {k: _plain(v, f"{path}.assets.{k}") for k, v in value.assets.items()}}
-    if isinstance(value, pulumi.FileArchive):
-        return {_SIG_KEY: _ARCHIVE_SIG, "path": value.path}
-    if isinstance(value, pulumi.RemoteArchive):
-        return {_SIG_KEY: _ARCHIVE_SIG, "uri": value.uri}
-    return None
-
-
-def _plain(value: Any, path: str) -> Any:
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, Mapping):
-        result = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"{path}: property names must be strings, got {key!r}")
-            result[key] = _plain(item, f"{path}.{key}")
-        return result
-    if isinstance(value, (list, tuple)):
-        return [_plain(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    asset = _asset(value, path)
-    if asset is not None:
-        return asset
-    raise TypeError(f"{path}: {type(value).__name__} values cannot be sent to the policy pack")
-
-
-def to_struct(properties: Optional[Mapping[str, Any]]) -> struct_pb2.Struct:
-    """Resource properties -> ``google.protobuf.Struct`` (numbers become doubles, as on the wire)."""
-    struct = struct_pb2.Struct()
-    if properties:
-        struct.update(_plain(properties, "properties"))
-    return struct
 
 
 # ------------------------------------------------------------------------------------------------
@@ -544,24 +286,9 @@ class AnalyzerClient:
     def info(self) -> PackInfo:
         """``GetAnalyzerInfo``: the pack's name, version and policies (cached)."""
         if self._info is None:
-            reply = self._call("GetAnalyzerInfo", empty_pb2.Empty())
-            policies = []
-            for p in reply.policies:
-                schema = None
-                if p.HasField("configSchema") and (len(p.configSchema.properties) or p.configSchema.required):
-                    schema = {"properties": whole_numbers(json_format.MessageToDict(p.configSchema.properties)),
-                              "required": list(p.configSchema.required)}
-                kind = {analyzer_pb2.POLICY_TYPE_RESOURCE: "resource",
-                        analyzer_pb2.POLICY_TYPE_STACK: "stack"}.get(p.policy_type, "unknown")
-                policies.append(PolicyInfo(p.name, p.description, _PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
-                                           kind, schema))
-            initial = {}
-            for name, config in reply.initialConfig.items():
-                entry = whole_numbers(json_format.MessageToDict(config.properties))
-                entry["enforcementLevel"] = _PROTO_TO_LEVEL.get(config.enforcementLevel, "advisory")
-                initial[name] = entry
-            self._info = PackInfo(reply.name, reply.version, reply.description, tuple(policies), initial)
+            self._info = pack_info(self._call("GetAnalyzerInfo", empty_pb2.Empty()))
         return self._info
+
 
     def plugin_version(self) -> str:
         """``GetPluginInfo``: the pulumi_policy version serving the pack."""
@@ -576,12 +303,7 @@ class AnalyzerClient:
         given = load_policy_config(config_file) if config_file is not None else config
         info = self.info()
         reconciled = reconcile_config(info.policies, given, info.initial_config)
-        request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for name, entry in reconciled.items():
-            policy_config = request.policyConfig[name]
-            policy_config.enforcementLevel = _LEVEL_TO_PROTO[entry["enforcementLevel"]]
-            policy_config.properties.CopyFrom(to_struct(entry["properties"]))
-        self._call("Configure", request)
+        self._call("Configure", configure_request(reconciled))
         self._config = reconciled
         return reconciled
 
@@ -593,18 +315,6 @@ class AnalyzerClient:
         if self._config is None:
             self.configure()
 
-    @staticmethod
-    def _options(resource: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
-        return analyzer_pb2.AnalyzerResourceOptions(
-            protect=bool(resource.protect),
-            ignoreChanges=list(resource.ignore_changes),
-            deleteBeforeReplace=bool(resource.delete_before_replace),
-            deleteBeforeReplaceDefined=resource.delete_before_replace is not None,
-            additionalSecretOutputs=list(resource.additional_secret_outputs),
-            aliases=list(resource.aliases),
-            parent=resource.parent or "",
-        )
-
     def _provider(self, resource: Resource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
         provider = resource.provider
         if provider is None:
@@ -615,39 +325,24 @@ class AnalyzerClient:
         known = self._provider_messages.get(id(provider))
         if known is not None and known[0] is provider:
             return known[1]
-        message = self._provider_message(provider)
+        message = provider_message(provider)
         self._provider_messages[id(provider)] = (provider, message)
         return message
-
-    @staticmethod
-    def _provider_message(provider: Provider) -> analyzer_pb2.AnalyzerProviderResource:
-        return analyzer_pb2.AnalyzerProviderResource(
-            type=provider.type, name=provider.name, properties=to_struct(provider.properties),
-            urn=provider.urn or make_urn(provider.type, provider.name))
 
     def _analyze_request(self, resource: Resource) -> analyzer_pb2.AnalyzeRequest:
         request = analyzer_pb2.AnalyzeRequest(type=resource.type, properties=to_struct(resource.properties),
                                               urn=resource.resolved_urn, name=resource.name,
-                                              options=self._options(resource))
+                                              options=resource_options(resource))
         provider = self._provider(resource)
         if provider is not None:
             request.provider.CopyFrom(provider)
         return request
 
-    @staticmethod
-    def _collect(reply: analyzer_pb2.AnalyzeResponse, urn: str, result: AnalysisResult) -> None:
-        for d in reply.diagnostics:
-            result.violations.append(Violation(
-                policy=d.policyName, level=_PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory"),
-                urn=d.urn or urn, message=d.message, description=d.description, pack=d.policyPackName))
-        for n in reply.not_applicable:
-            result.not_applicable.append(NotApplicable(n.policy_name, n.reason, urn))
-
     def analyze(self, resource: Resource) -> AnalysisResult:
         """``Analyze`` one resource (configuring with defaults first if :meth:`configure` was not called)."""
         self._ensure_configured()
         result = AnalysisResult()
-        self._collect(self._call("Analyze", self._analyze_request(resource)), resource.resolved_urn, result)
+        collect_diagnostics(self._call("Analyze", self._analyze_request(resource)), resource.resolved_urn, result)
         return result
 
     def analyze_many(self, resources: Iterable[Resource], memo: Optional[VerdictMemo] = None) -> AnalysisResult:
@@ -675,7 +370,7 @@ class AnalyzerClient:
                 if memo is not None and key is not None:
                     memo.put(key, answer)
                     in_flight.pop(key, None)
-            self._collect(answer, resource.resolved_urn, result)
+            collect_diagnostics(answer, resource.resolved_urn, result)
 
         for resource in resources:
             request = self._analyze_request(resource)
@@ -711,7 +406,7 @@ class AnalyzerClient:
             item.name = resource.name
             item.urn = resource.resolved_urn
             item.properties.CopyFrom(to_struct(resource.properties))
-            item.options.CopyFrom(self._options(resource))
+            item.options.CopyFrom(resource_options(resource))
             item.parent = resource.parent or ""
             item.dependencies.extend(resource.dependencies)
             for key, urns in resource.property_dependencies.items():
@@ -725,14 +420,14 @@ class AnalyzerClient:
         """Send one ``AnalyzeRequest`` as given (e.g. built the way the engine builds it, unknowns and all)."""
         self._ensure_configured()
         result = AnalysisResult()
-        self._collect(self._call("Analyze", request), request.urn, result)
+        collect_diagnostics(self._call("Analyze", request), request.urn, result)
         return result
 
     def analyze_stack_request(self, request: analyzer_pb2.AnalyzeStackRequest) -> AnalysisResult:
         """Send one ``AnalyzeStackRequest`` as given."""
         self._ensure_configured()
         result = AnalysisResult()
-        self._collect(self._call("AnalyzeStack", request), "", result)
+        collect_diagnostics(self._call("AnalyzeStack", request), "", result)
         return result
 
     def run(self, resources: Sequence[Resource]) -> AnalysisResult:

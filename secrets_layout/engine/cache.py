@@ -8,13 +8,13 @@ What is stored, per declaration content (`simulation_key`):
   reads none of them), every secret value replaced by a digest, every asset or archive by its
   content hash (`engine.values.hashed`). The head of every preview goes through the same function
   before `plan_changes`, cached or not, so both sides are compared the same way either way;
-- the pack's Analyze answers by request digest (`analyzer_client.VerdictMemo`), under a key that adds
+- the pack's Analyze answers by request digest (`verdict_memo.VerdictMemo`), under a key that adds
   the pack's files and the policy config's content (`verdict_key`).
 
 The format is JSON, never pickle: a cache restored from CI holds data that cannot run code. An entry
 that cannot be read, is not JSON, or is of another format version is a warning and a miss (the
-preview then simulates, as without a cache). Files are written atomically (a temporary file in the
-same folder, then `os.replace`) and nothing is written outside the cache folder. A temporary that a
+preview then simulates, as without a cache). Files are written atomically (files.write_atomically: a
+temporary file in the same folder, then `os.replace`) and nothing is written outside the cache folder. A temporary that a
 preview killed mid-write left (SIGKILL runs no cleanup) is removed by a later write once it is an hour
 old (`remove_stale_temporaries`): never sooner, so a preview writing into the same folder is not disturbed.
 
@@ -26,7 +26,7 @@ way that is still JSON of the right shape) is a warning and a miss, never a diff
 
 Why a digest of a secret value is safe on disk: a preview never holds a real secret. A `from_config`
 value is the placeholder `preview.CONFIG_PLACEHOLDER`, a generated value is the fake cloud's
-(simulation._random_password: derived from the resource's name), and the declaration cannot hold a
+(fake_cloud._random_password: derived from the resource's name), and the declaration cannot hold a
 literal value (models.ValueSource). The digest is plain SHA-256 over a canonical JSON form, the same
 on every machine, so two caches of the same content agree.
 """
@@ -41,7 +41,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata, util
@@ -52,9 +51,9 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
-from secrets_layout.engine.simulation import RegisteredResource, SecretValue
+from secrets_layout.engine.recorded_values import RegisteredResource, SecretValue
 from secrets_layout.engine.values import HashedArchive, HashedAsset, HashedAssetArchive, hashed, is_asset
-from secrets_layout.files import UnreadableFile, brief_problem, read_bytes
+from secrets_layout.files import UnreadableFile, brief_problem, read_bytes, write_atomically
 
 FORMAT_VERSION = 2
 """Raised whenever what is stored, or what a key covers, changes meaning."""
@@ -82,7 +81,7 @@ rotation/ into it): the program's components, the pack and the rotation code a s
 _BODY = {"simulation": "resources", "verdicts": "verdicts"}
 """The field of an entry of each kind that holds what was stored (beside format, key and sha256)."""
 _TEMPORARY_NAME = re.compile(r"\.[0-9a-f]{16}\.[a-z0-9_]{8}\.tmp")
-"""What `_write`'s mkstemp names a temporary, exactly: "." + the key's first 16 digits + "." + 8
+"""What `_write` (files.write_atomically's mkstemp) names a temporary, exactly: "." + the key's first 16 digits + "." + 8
 random characters + ".tmp" (CPython Lib/tempfile.py: mkstemp's name is prefix + next(_RandomNameSequence)
 + suffix, and _RandomNameSequence draws 8 of "abcdefghijklmnopqrstuvwxyz0123456789_")."""
 _SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages"})
@@ -448,15 +447,8 @@ class PreviewCache:
         # Every preview with a cache writes its head's entries: a temporary that a killed one left
         # is removed by a later one.
         self.remove_stale_temporaries()
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{key[:16]}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(entry_bytes(key, kind, body))
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        # The cache's own file: replaced whatever is there (an entry of the same key is the same entry).
+        write_atomically(path, entry_bytes(key, kind, body), replace=True, prefix=f".{key[:16]}.", suffix=".tmp")
 
     def load_simulation(self, key: str) -> list[RegisteredResource] | None:
         data = self._read(key, "simulation")
@@ -473,7 +465,7 @@ class PreviewCache:
         self._write(key, "simulation", [resource_to_json(resource) for resource in resources])
 
     def load_verdicts(self, key: str) -> dict[str, analyzer_pb2.AnalyzeResponse] | None:
-        """Analyze answers by request digest (`analyzer_client.VerdictMemo`)."""
+        """Analyze answers by request digest (`verdict_memo.VerdictMemo`)."""
         data = self._read(key, "verdicts")
         if data is None:
             return None

@@ -17,7 +17,7 @@ from typing import Any
 
 from secrets_layout.engine.classify import KINDS, Classification, Kind, OptionChange, classify_all
 from secrets_layout.engine.classify import changed_properties as changed_properties
-from secrets_layout.engine.simulation import RegisteredResource
+from secrets_layout.engine.recorded_values import RegisteredResource
 from secrets_layout.engine.values import plain
 from secrets_layout.review.policy_diff import PolicyDiff, policy_diffs
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from secrets_layout.engine import force_new
-from secrets_layout.engine.simulation import STACK_TYPE, UNKNOWN, RegisteredResource
+from secrets_layout.engine.recorded_values import STACK_TYPE, UNKNOWN, RegisteredResource
 from secrets_layout.engine.values import same
 
 Kind = Literal["create", "update", "replace", "delete", "same", "import"]

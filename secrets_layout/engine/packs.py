@@ -23,14 +23,10 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from secrets_layout.engine.analyzer_client import (
-    DEFAULT_PACK_DIR,
-    AnalysisResult,
-    AnalyzerClient,
-    AnalyzerError,
-    Resource,
-    VerdictMemo,
-)
+from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient
+from secrets_layout.engine.analyzer_errors import AnalyzerError
+from secrets_layout.engine.analyzer_messages import AnalysisResult, Resource
+from secrets_layout.engine.verdict_memo import VerdictMemo
 
 MOST_PACKS = 4
 """More processes than cores only add start-up time and memory."""

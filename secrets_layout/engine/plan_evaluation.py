@@ -28,7 +28,7 @@ declarations, in both modes. What the SDK does and this module does the same way
   resource it depends on has no ID yet, is unknown and carries no dependencies (pulumi/runtime/invoke.py
   `_invoke`: the mock monitor does not gate invokes on dependencies).
 - The provider's answers (IDs, computed outputs, unknown ones in a dry run) are the fake cloud's
-  (simulation.FakeCloud), as they are for the SDK simulation.
+  (fake_cloud.FakeCloud), as they are for the SDK simulation.
 """
 
 from __future__ import annotations
@@ -45,19 +45,17 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from secrets_layout.components.plan.model import Archive, Derived, FromConfig, Invocation, Plan, Ref, Registration, Secret
 from secrets_layout.components.plan.derivations import DERIVATIONS
 from secrets_layout.engine.sdk_classes import ClassProfile, load_profiles
-from secrets_layout.engine.simulation import (
-    DEFAULT_ACCOUNT_ID,
-    DEFAULT_REGION,
+from secrets_layout.engine.fake_cloud import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, FakeCloud
+from secrets_layout.engine.recorded_values import (
     MODES,
     STACK_TYPE,
     UNKNOWN,
-    FakeCloud,
     RegisteredResource,
     SecretValue,
     Simulation,
-    _qualified,
-    _tree_order,
+    tree_order,
 )
+from secrets_layout.engine.simulation import qualified_config_key
 
 
 @dataclass(frozen=True)
@@ -90,13 +88,13 @@ def evaluate_plan(plan: Plan, *, project: str, stack: str, mode: str = "up", acc
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     evaluation = _Evaluation(plan, project=project, stack=stack, preview=mode == "preview",
                              cloud=FakeCloud(account_id=account_id, region=region, preview=mode == "preview"),
-                             secret_config={_qualified(key, project): value
+                             secret_config={qualified_config_key(key, project): value
                                             for key, value in (secret_config or {}).items()},
                              profiles=profiles if profiles is not None else load_profiles())
     recorded = [evaluation.register(registration) for registration in plan.registrations]
     outputs = {name: evaluation.marshal(value, []) for name, value in plan.exports.items()}
     return Simulation(project=project, stack=stack, mode=mode, stack_urn=evaluation.stack_urn,
-                      resources=_tree_order(recorded), outputs=outputs)
+                      resources=tree_order(recorded), outputs=outputs)
 
 
 class _Evaluation:
@@ -163,7 +161,7 @@ class _Evaluation:
 
     def _answer(self, registration: Registration, urn: str, inputs: dict[str, Any], provider: str | None,
                 profile: ClassProfile) -> tuple[str | None, dict[str, Any]]:
-        """The fake cloud's answer, as the recording monitor gets it (simulation._RecordingMonitor)."""
+        """The fake cloud's answer, as the recording monitor gets it (recording_monitor.RecordingMonitor)."""
         wire = _to_wire(_floats(inputs))
         if registration.type.startswith("pulumi:providers:"):
             self.cloud.register_provider(urn, _from_wire(wire))

@@ -1,16 +1,28 @@
-"""Checking a policy pack config file (`--policy-config`) before anything runs.
+"""The policy pack config (`--policy-config`, Pulumi's `--policy-pack-config` file): read, checked and
+reconciled with the pack's defaults, here and nowhere else.
 
 The format is Pulumi's `--policy-pack-config` JSON: `{"policy-name": "mandatory"}` or
 `{"policy-name": {"enforcementLevel": ..., "<property>": value}}`, with `all` setting every
 policy's level (https://www.pulumi.com/docs/iac/using-pulumi/crossguard/configuration/).
 The policies and their property schemas are the pack's own (policies.catalog.POLICIES).
 
-Everything that would otherwise fail later as a traceback, or silently do nothing, is a
-`PolicyConfigProblem` naming the file, the key and the fix: unreadable or non-regular files,
-text that is not UTF-8 JSON, NaN/Infinity (not JSON, though Python's json reads them), nesting
-deep enough to exhaust the parser's stack, duplicate keys (JSON keeps the last silently), a
-name no policy has (a typo'd stricter setting would configure nothing), a property the policy
-does not have, and values its schema refuses (wrong type, negative, out of range).
+Three steps, each one function:
+
+- checking (`check_policy_config`): everything that would otherwise fail later as a traceback, or
+  silently do nothing, is a `PolicyConfigProblem` naming the file, the key and the fix (below);
+- reading as the Pulumi CLI reads it (`load_policy_config`): what the analyzer client sends a pack
+  it was given a file for, `PolicyConfigError` for what the CLI refuses;
+- reconciling as the CLI does before it calls `Configure` (`reconcile_config`): every policy's
+  default level and config-schema defaults, the pack's initial config, then the file, validated
+  against each policy's schema. `reconciled_config` checks a file and reconciles it with this
+  package's own pack (what `validate` applies); the preview checks it, and its analyzer client reads
+  and reconciles it with what the running pack says of itself (`GetAnalyzerInfo`).
+
+What the check refuses: unreadable or non-regular files, text that is not UTF-8 JSON, NaN/Infinity
+(not JSON, though Python's json reads them), nesting deep enough to exhaust the parser's stack,
+duplicate keys (JSON keeps the last silently), a name no policy has (a typo'd stricter setting would
+configure nothing), a property the policy does not have, and values its schema refuses (wrong type,
+negative, out of range).
 
 In bounded time, whatever the file holds (it is at most MAX_CONFIG_BYTES): a list is bounded before
 its items are looked at, and types are checked before `uniqueItems`, which jsonschema checks by
@@ -19,6 +31,8 @@ at most MAX_PROBLEMS_PER_SETTING problems of one setting and MAX_PROBLEMS in all
 No problem repeats a credential-looking name or value (shown as `<credential>`), and a config
 whose strings look like credentials is refused: the pack's messages quote its values (a required
 tag's name), and the config itself is committed to git.
+
+Reading and reconciling need neither gRPC nor the Pulumi SDK, so `validate` loads neither.
 """
 
 from __future__ import annotations
@@ -26,10 +40,14 @@ from __future__ import annotations
 import difflib
 import itertools
 import json
+import math
 import os
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Optional, Union
 
+from secrets_layout.engine.analyzer_errors import AnalyzerError
 from secrets_layout.errors import printable
 from secrets_layout.files import UnreadableFile, read_bytes, shown
 
@@ -53,9 +71,8 @@ class PolicyConfigProblem(Exception):
 
 
 def _catalog() -> dict[str, dict[str, Any]]:
-    from secrets_layout.policies.catalog import POLICIES
-
-    return {policy.name: dict(policy.config or {}) for policy in POLICIES}
+    """Each policy of the pack by name, with the schemas of its properties."""
+    return {policy.name: dict((policy.config_schema or {}).get("properties", {})) for policy in pack_policies()}
 
 
 def check_policy_config(file: str | os.PathLike[str]) -> dict[str, Any]:
@@ -230,3 +247,148 @@ def _without_unique_items(schema: object) -> object:
     if isinstance(schema, list):
         return [_without_unique_items(value) for value in schema]
     return schema
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and reconciling as the Pulumi CLI does
+# --------------------------------------------------------------------------------------------
+
+
+class PolicyConfigError(AnalyzerError, ValueError):
+    """The policy pack configuration is invalid (what ``pulumi preview`` would refuse)."""
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    description: str
+    enforcement_level: str
+    kind: str                                   # "resource" | "stack" | "unknown"
+    config_schema: Optional[Dict[str, Any]]     # {"properties": {...}, "required": [...]} or None
+
+
+def whole_numbers(value: Any) -> Any:
+    """Undo protobuf's double-only numbers for display: 7.0 -> 7."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
+
+
+def _parse_config(data: Any, source: str) -> Dict[str, Dict[str, Any]]:
+    """The CLI's parsing of a ``--policy-pack-config`` document: policy -> level string or object."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise PolicyConfigError(f"{source}: the policy pack config must be a JSON object of policy name -> config")
+    result: Dict[str, Dict[str, Any]] = {}
+    for name, value in data.items():
+        if isinstance(value, str):
+            entry: Dict[str, Any] = {"enforcementLevel": value}
+        elif isinstance(value, Mapping):
+            entry = dict(value)
+        else:
+            raise PolicyConfigError(f"{source}: parsing {name!r}: {value!r} is not a valid value; "
+                                    "must be a string or object")
+        level = entry.get("enforcementLevel")
+        if level is not None and level not in ENFORCEMENT_LEVELS:
+            raise PolicyConfigError(f"{source}: parsing enforcement level for {name!r}: {level!r} is not a valid "
+                                    f"enforcement level ({', '.join(ENFORCEMENT_LEVELS)})")
+        if entry:
+            result[name] = entry
+    return result
+
+
+def load_policy_config(path: Union[str, os.PathLike]) -> Dict[str, Dict[str, Any]]:
+    """Read a ``--policy-pack-config`` file: ``{"policy": "mandatory" | {"enforcementLevel": ..., key: value}}``.
+
+    String values are normalised to ``{"enforcementLevel": value}``.  Raises :class:`PolicyConfigError`.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise PolicyConfigError(f"cannot read policy pack config {path}: {error.strerror or error}") from None
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise PolicyConfigError(f"{path}: not valid JSON: {error}") from None
+    return _parse_config(data, str(path))
+
+
+def _apply(result: Dict[str, Dict[str, Any]], config: Mapping[str, Mapping[str, Any]]) -> None:
+    everything = config.get("all", {})
+    if everything.get("enforcementLevel"):
+        for entry in result.values():
+            entry["enforcementLevel"] = everything["enforcementLevel"]
+    for name, given in config.items():
+        entry = result.setdefault(name, {"enforcementLevel": None, "properties": {}})
+        for key, value in given.items():
+            if key == "enforcementLevel":
+                entry["enforcementLevel"] = value
+            else:
+                entry["properties"][key] = value
+
+
+def reconcile_config(policies: Sequence[PolicyInfo], config: Optional[Mapping[str, Any]] = None,
+                     initial: Optional[Mapping[str, Any]] = None) -> Dict[str, Dict[str, Any]]:
+    """What the CLI sends to ``Configure``: every policy's default level and schema defaults, then the
+    pack's initial config, then ``config`` (``"all"`` sets every level), validated against each
+    policy's config schema.  Returns ``{policy: {"enforcementLevel": str, "properties": dict}}``.
+    Raises :class:`PolicyConfigError` with every schema error, as ``pulumi preview`` refuses to run.
+    """
+    import jsonschema  # a dependency of the project; imported here to keep start-up light
+
+    result: Dict[str, Dict[str, Any]] = {}
+    for policy in policies:
+        defaults = {}
+        for key, schema in ((policy.config_schema or {}).get("properties") or {}).items():
+            if isinstance(schema, Mapping) and "default" in schema:
+                defaults[key] = schema["default"]
+        result[policy.name] = {"enforcementLevel": policy.enforcement_level, "properties": defaults}
+    if initial:
+        _apply(result, _parse_config(initial, "initial config"))
+    if config:
+        _apply(result, _parse_config(config, "policy pack config"))
+    errors = []
+    for policy in policies:
+        if not policy.config_schema:
+            continue
+        schema: Dict[str, Any] = {"type": "object"}
+        if policy.config_schema.get("properties"):
+            schema["properties"] = policy.config_schema["properties"]
+        if policy.config_schema.get("required"):
+            schema["required"] = policy.config_schema["required"]
+        validator = jsonschema.Draft7Validator(schema)
+        for error in sorted(validator.iter_errors(result[policy.name]["properties"]), key=lambda e: list(e.path)):
+            where = ".".join(str(p) for p in error.path)
+            errors.append(f"{policy.name}: {where + ': ' if where else ''}{error.message}")
+    if errors:
+        raise PolicyConfigError("policy pack configuration is invalid:\n  " + "\n  ".join(errors))
+    for name, entry in result.items():
+        if entry["enforcementLevel"] is None:
+            entry["enforcementLevel"] = "advisory"
+        entry["properties"] = whole_numbers(entry["properties"])
+    return result
+
+
+def pack_policies() -> list[PolicyInfo]:
+    """This package's pack as `GetAnalyzerInfo` describes it: each policy's name, level, kind and schema."""
+    from secrets_layout.policies.catalog import POLICIES
+
+    return [PolicyInfo(policy.name, policy.description, policy.level, "stack" if policy.stack else "resource",
+                       {"properties": dict(policy.config)} if policy.config else None)
+            for policy in POLICIES]
+
+
+def reconciled_config(config_file: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """The file checked (`check_policy_config`) and reconciled with this package's pack as
+    `pulumi preview --policy-pack-config` does (`reconcile_config`).
+
+    Raises PolicyConfigProblem for a file the check refuses, PolicyConfigError for one the schemas refuse.
+    """
+    return reconcile_config(pack_policies(), check_policy_config(config_file))

@@ -13,7 +13,7 @@ import os
 import traceback
 from pathlib import Path
 
-from secrets_layout.engine.simulation import ProgramExited
+from secrets_layout.engine.sdk_patches import ProgramExited
 from secrets_layout.errors import printable
 
 MESSAGE_CHARACTERS = 300

@@ -1,7 +1,7 @@
 """The Pulumi SDK versions the engine's patches of SDK internals were written and tested against.
 
 The offline engine replaces two private functions of the Pulumi SDK for the duration of a simulation
-(`simulation._outputs_awaited_together`, `simulation._no_stack_traces`), and the pack host one module
+(`sdk_patches.outputs_awaited_together`, `sdk_patches.no_stack_traces`), and the pack host one module
 reference of pulumi_policy (`pack_host.messages_converted_once`, which checks pulumi-policy's version itself:
 it imports nothing of secrets_layout). Private functions change without notice, so each patch applies only
 when the installed distribution is the minor version it was tested with; any other version runs the SDK's

@@ -28,7 +28,7 @@ from typing import Any
 
 from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.declaration.yaml_source import Position
-from secrets_layout.engine.simulation import RegisteredResource
+from secrets_layout.engine.recorded_values import RegisteredResource
 from secrets_layout.findings.fields import FixContext, Subject, author_message, locate_field
 from secrets_layout.policies.findings import Finding
 

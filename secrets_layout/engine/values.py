@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 
-from secrets_layout.engine.simulation import SecretValue, mask
+from secrets_layout.engine.recorded_values import SecretValue, mask
 
 UNKNOWN_MARK = "[unknown]"
 ASSET_TYPES = (pulumi.Asset, pulumi.Archive)
@@ -123,7 +123,7 @@ def same(left: Any, right: Any) -> bool:
 
 
 def plain(value: Any) -> Any:
-    """JSON-ready data: secrets masked (simulation.mask), assets as their content hash (never a
+    """JSON-ready data: secrets masked (recorded_values.mask), assets as their content hash (never a
     local path or file content), unknown values as "[unknown]"."""
     return mask(_described(value))
 

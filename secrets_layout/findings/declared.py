@@ -10,7 +10,7 @@ is one the preview (and `pulumi preview`) reports too. tests/test_cli_validate_p
 two agree.
 
 Levels come from the policy config as the Pulumi CLI reconciles it (policy defaults, then the
-file; secrets_layout.engine.pack_settings.reconcile_config); `disabled` policies do not run.
+file; secrets_layout.engine.policy_config.reconciled_config); `disabled` policies do not run.
 """
 
 from __future__ import annotations
@@ -245,16 +245,3 @@ def find_in_repository(declaration_file: str | os.PathLike[str], *parts: str) ->
     """The file `parts` in the declaration's folder or the nearest folder above it, up to the top
     of the declaration's git repository (never this package's own files, wherever it is installed)."""
     return find_upwards(FilePath(declaration_file).resolve().parent, *parts)
-
-
-def reconciled_config(config_file: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """The file reconciled with the pack's policies as `pulumi preview --policy-pack-config` does.
-
-    Raises secrets_layout.engine.pack_settings.PolicyConfigError.
-    """
-    from secrets_layout.engine.pack_settings import PolicyInfo, load_policy_config, reconcile_config
-
-    infos = [PolicyInfo(policy.name, policy.description, policy.level, "stack" if policy.stack else "resource",
-                        {"properties": dict(policy.config)} if policy.config else None)
-             for policy in POLICIES]
-    return reconcile_config(infos, load_policy_config(config_file))

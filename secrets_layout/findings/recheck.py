@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from secrets_layout.engine.analyzer_client import Resource as AnalyzerResource
-from secrets_layout.engine.analyzer_client import make_urn, to_struct
+from secrets_layout.engine.analyzer_messages import Resource as AnalyzerResource
+from secrets_layout.engine.analyzer_messages import make_urn, to_struct
 from secrets_layout.policies.catalog import BY_NAME
 from secrets_layout.policies.definition import PolicyDefinition
 from secrets_layout.policies.findings import CannotCheck, Finding, NotApplicable

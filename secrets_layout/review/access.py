@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from secrets_layout.engine.simulation import RegisteredResource
+from secrets_layout.engine.recorded_values import RegisteredResource
 from secrets_layout.policies.resource_policy import PolicyDocumentError, account_of
 from secrets_layout.review.deployment import Deployment, KeyPlace, SecretPlace, read_deployment
 from secrets_layout.review.iam import (

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from secrets_layout.engine.simulation import RegisteredResource
+from secrets_layout.engine.recorded_values import RegisteredResource
 from secrets_layout.policies.resource_policy import account_of
 from secrets_layout.policies.resources import (
     KMS_KEY_POLICY,

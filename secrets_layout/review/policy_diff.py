@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from secrets_layout.engine.simulation import SecretValue
+from secrets_layout.engine.recorded_values import SecretValue
 from secrets_layout.policies.resource_policy import PolicyDocumentError, Statement, parse_policy
 from secrets_layout.policies.resources import POLICY_DOCUMENT_INPUT, UNKNOWN_VALUES
 
