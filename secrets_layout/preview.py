@@ -198,11 +198,14 @@ class PreviewPlan:
     """The user's `--program`: the program lines that register resources are located too (engine/tracing.py)."""
     stack_traces: bool
 
+    def traced(self, mode: str) -> bool:
+        """Whether the run of `mode` records a stack trace per registration. A program of the user's own:
+        where it registers each resource, for what the declaration did not make (engine/tracing.py); the
+        deployment is the run that is located."""
+        return self.stack_traces or (self.own_program is not None and mode == "up")
+
     def simulation_arguments(self, declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
-        # A program of the user's own: where it registers each resource, for what the declaration
-        # did not make (engine/tracing.py); the deployment is the run that is located.
-        traced = self.stack_traces or (self.own_program is not None and mode == "up")
-        return _simulation_arguments(declared, mode, program=self.program_file, stack_traces=traced)
+        return _simulation_arguments(declared, mode, program=self.program_file, stack_traces=self.traced(mode))
 
     def cache_key(self, declared: LoadedDeclaration) -> str:
         """The deployment's key in the preview cache (engine/cache.py): the content it is computed from."""
@@ -293,16 +296,15 @@ class Runs:
 def start_head_evaluation(plan: PreviewPlan, runner: SimulationRunner) -> Runs:
     """Evaluate stage: start the head's dry run and deployment (`registrations`). A worker starts at once;
     the packaged program's plan is evaluated when first asked for (by the check, or by `evaluated`)."""
-    return Runs(registrations(runner, plan.loaded, "preview", plan.program_file, plan.stack_traces),
-                registrations(runner, plan.loaded, "up", plan.program_file, plan.stack_traces))
+    return Runs(registrations(runner, plan.loaded, "preview", plan.program_file, plan.traced("preview")),
+                registrations(runner, plan.loaded, "up", plan.program_file, plan.traced("up")))
 
 
 def start_base_evaluation(plan: PreviewPlan, based: BasePlan, head: Runs, runner: SimulationRunner) -> Runs:
     """Evaluate stage: the base's deployment too, unless the cache holds it or there is none."""
     if based.loaded is None or based.cached is not None:
         return head
-    return replace(head, base=registrations(runner, based.loaded, "up", plan.program_file,
-                                                        plan.stack_traces))
+    return replace(head, base=registrations(runner, based.loaded, "up", plan.program_file, plan.traced("up")))
 
 
 def start_check(plan: PreviewPlan, runs: Runs, memo: VerdictMemo, scope: contextlib.ExitStack, *,
