@@ -454,7 +454,10 @@ def fill_cache(pull_request: Path, policy_config: Path, cache: Path, *, timeout:
 
 def before_checkout(revision: str, directory: Path) -> tuple[Path | None, str]:
     """The code at `revision` of this repository (git archive), to measure its preview with this one's
-    installed dependencies; (None, why) when git or the revision is missing."""
+    installed dependencies; (None, why) when git or the revision is missing. A folder instead of a
+    revision is such a checkout already (the benchmark run from a copy that is no repository)."""
+    if Path(revision).is_dir():
+        return Path(revision).resolve(), f"the checkout in {revision}"
     try:
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
                                 capture_output=True, text=True, check=True).stdout.strip()
@@ -753,7 +756,8 @@ def main(argv: list[str] | None = None) -> int:
                              "the median counts, with the spread (default 3)")
     parser.add_argument("--scale-repeat", type=int, default=3, help="runs of each preview at --scale (default 3)")
     parser.add_argument("--before", default="main",
-                        help="the revision whose `preview --program` the current one is compared with (default main; '' skips)")
+                        help="the revision (or a checkout's folder) whose `preview --program` the current one is compared "
+                             "with (default main; '' skips)")
     parser.add_argument("--skip-program", action="store_true", help="no `preview --program` rows (after and before)")
     parser.add_argument("--full-scale", action="store_true",
                         help="also run the raw SDK registration at --scale (default: estimated from two smaller sizes)")
