@@ -1,18 +1,22 @@
 """`secrets-layout preview`: an offline plan, policy report and cost for one declaration.
 
-1. validate the declaration (nothing else runs on an invalid one);
-2. run the real program (__main__.py) on the SDK's mock engine twice: as a dry run (mode
-   "preview": what `pulumi preview` of a new stack sends, computed outputs unknown) and as a
-   deployment (mode "up": every output known);
-3. drive the real policy pack over Pulumi's analyzer protocol (Analyze per resource, then
-   AnalyzeStack) on both runs, with policies/config/<environment>.json unless another config is
-   given, and report the union of their violations (each once), so a policy that misjudges an
-   unknown value fails here rather than in the first real `pulumi preview`;
-4. trace each violation to the declaration field that causes it (falling back to the line that
+`run_preview` is a pipeline of named stages:
+
+1. plan: load and validate the declaration (nothing else runs on an invalid one), find its policy
+   config (policies/config/<environment>.json unless another is given) and its program; with a base
+   revision, the declaration as it was there (read from git while the head is evaluated), or the
+   deployment a previous preview of the same content stored (`--cache`, engine/cache.py);
+2. evaluate: what the program registers, as a dry run (mode "preview": what `pulumi preview` of a new
+   stack sends, computed outputs unknown) and as a deployment (mode "up": every output known), and the
+   base's deployment; the packaged program's plan is evaluated without the SDK
+   (engine/plan_evaluation.py), any other program runs on the SDK's mock engine in worker processes;
+3. check: drive the real policy pack over Pulumi's analyzer protocol (Analyze per resource, then
+   AnalyzeStack) on both runs and report the union of their violations (each once), so a policy that
+   misjudges an unknown value fails here rather than in the first real `pulumi preview`;
+4. compare: classify each resource's change against the base, and who can read each secret before and after;
+5. locate: trace each violation to the declaration field that causes it (falling back to the line that
    produced the resource), and give its fix in the declaration's terms;
-5. with a base revision, simulate the declaration as it was there (or, with a cache, take the
-   deployment a previous preview of the same content stored: engine/cache.py) and classify the changes;
-6. estimate the monthly cost of both.
+6. report: the steps at their lines, the violations, and the monthly cost of both sides.
 No network, no cloud credentials, no Pulumi CLI. Secret values stay inside the simulation.
 """
 
