@@ -180,7 +180,7 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         head_stored = store_evaluation(stored, plan, head_key, based, evaluation)
         checked = check.result()
         if head_stored:
-            _store(stored, stored.store_verdicts, verdict_key(head_key, DEFAULT_PACK_DIR, plan.config_file), based.memo.used)
+            store_verdicts(stored, plan, head_key, based.memo)
         warnings = based.warnings + (stored.warnings if stored is not None else [])
     violations = locate_violations(checked, locations, plan.loaded)
     return build_report(plan, based, evaluation, comparison, locations, violations, warnings)
@@ -403,6 +403,12 @@ def store_evaluation(stored: PreviewCache | None, plan: PreviewPlan, head_key: s
     if based.cached is None and based.loaded is not None:
         _store(stored, stored.store_simulation, based.key, evaluation.base)
     return head_unchanged
+
+
+def store_verdicts(stored: PreviewCache, plan: PreviewPlan, head_key: str, memo: VerdictMemo) -> None:
+    """The pack's verdicts of the head (those it used, asked or remembered) into the cache, beside its
+    deployment, once the check has ended."""
+    _store(stored, stored.store_verdicts, verdict_key(head_key, DEFAULT_PACK_DIR, plan.config_file), memo.used)
 
 
 def locate_violations(checked: PolicyCheck, locations: Locations, loaded: LoadedDeclaration) -> list[Violation]:
