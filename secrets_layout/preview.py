@@ -1,18 +1,22 @@
 """`secrets-layout preview`: an offline plan, policy report and cost for one declaration.
 
-1. validate the declaration (nothing else runs on an invalid one);
-2. run the real program (__main__.py) on the SDK's mock engine twice: as a dry run (mode
-   "preview": what `pulumi preview` of a new stack sends, computed outputs unknown) and as a
-   deployment (mode "up": every output known);
-3. drive the real policy pack over Pulumi's analyzer protocol (Analyze per resource, then
-   AnalyzeStack) on both runs, with policies/config/<environment>.json unless another config is
-   given, and report the union of their violations (each once), so a policy that misjudges an
-   unknown value fails here rather than in the first real `pulumi preview`;
-4. trace each violation to the declaration field that causes it (falling back to the line that
+`run_preview` is a pipeline of named stages:
+
+1. plan: load and validate the declaration (nothing else runs on an invalid one), find its policy
+   config (policies/config/<environment>.json unless another is given) and its program; with a base
+   revision, the declaration as it was there (read from git while the head is evaluated), or the
+   deployment a previous preview of the same content stored (`--cache`, engine/cache.py);
+2. evaluate: what the program registers, as a dry run (mode "preview": what `pulumi preview` of a new
+   stack sends, computed outputs unknown) and as a deployment (mode "up": every output known), and the
+   base's deployment; the packaged program's plan is evaluated without the SDK
+   (engine/plan_evaluation.py), any other program runs on the SDK's mock engine in worker processes;
+3. check: drive the real policy pack over Pulumi's analyzer protocol (Analyze per resource, then
+   AnalyzeStack) on both runs and report the union of their violations (each once), so a policy that
+   misjudges an unknown value fails here rather than in the first real `pulumi preview`;
+4. compare: classify each resource's change against the base, and who can read each secret before and after;
+5. locate: trace each violation to the declaration field that causes it (falling back to the line that
    produced the resource), and give its fix in the declaration's terms;
-5. with a base revision, simulate the declaration as it was there (or, with a cache, take the
-   deployment a previous preview of the same content stored: engine/cache.py) and classify the changes;
-6. estimate the monthly cost of both.
+6. report: the steps at their lines, the violations, and the monthly cost of both sides.
 No network, no cloud credentials, no Pulumi CLI. Secret values stay inside the simulation.
 """
 
@@ -25,7 +29,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -148,11 +152,79 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         pack's verdicts are stored by content (engine/cache.py); with `base`, a stored deployment of
         the base's content replaces its simulation, and its verdicts answer identical requests.
         The report is the same with or without it (but for a warning about an unusable entry).
+
+    The stages, in order: plan, evaluate, check, compare, locate, report. The check runs beside the
+    evaluation of the base and the comparison (a thread of its own when simulations run in workers).
     """
     report_progress = progress or (lambda message: None)
     file = os.fspath(path)
     if base is not None and not os.path.lexists(file):
         return _preview_deletion(Path(file), base, today, report_progress, program)
+    plan = plan_head(file, policy_config=policy_config, program=program, base=base, stack_traces=stack_traces)
+    with _program_failures_told(plan.program_file), contextlib.ExitStack() as scope:
+        # Full collections walk the simulations' resources again and again (see simulation.simulate).
+        scope.enter_context(no_full_collections())
+        runner = scope.enter_context(SimulationRunner(parallel=parallel))
+        # Ctrl-C (or a failure) in this thread stops the workers and the packs before the block waits for
+        # the threads that use them (engine/interrupts.StopSignal).
+        stopping = StopSignal()
+        stopping.register(runner.stop)
+        stored = PreviewCache(cache) if cache is not None else None
+        # Keyed before the simulations read the files, and again before storing (_stored_unchanged).
+        head_key = plan.cache_key(plan.loaded) if stored is not None else None
+        # The head's evaluation starts first; the base is read (git, the cache) while it runs.
+        head = start_head_evaluation(plan, runner)
+        based = plan_base(plan, base, scope, stored)
+        report_progress(_evaluation_started(plan, based))
+        runs = start_base_evaluation(plan, based, head, runner)
+        check = start_check(plan, runs, based.memo, scope, runner=runner, stopping=stopping,
+                            progress=report_progress, parallel=parallel)
+        evaluation = evaluated(runs, based)
+        comparison = compare(plan, based, evaluation, today or date.today())
+        locations = locate_deployment(plan, evaluation)
+        head_stored = store_evaluation(stored, plan, head_key, based, evaluation)
+        checked = check.result()
+        if head_stored:
+            store_verdicts(stored, plan, head_key, based.memo)
+        warnings = based.warnings + (stored.warnings if stored is not None else [])
+    violations = locate_violations(checked, locations, plan.loaded)
+    return build_report(plan, based, evaluation, comparison, locations, violations, warnings)
+
+
+# -- the stages -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewPlan:
+    """What the plan stage settles before anything runs: the declaration, the policy config and the
+    program that deploys it, each checked, so that a usage error stops the preview before any work."""
+
+    file: str
+    loaded: LoadedDeclaration
+    config_file: Path
+    program_file: Path
+    own_program: Path | None
+    """The user's `--program`: the program lines that register resources are located too (engine/tracing.py)."""
+    stack_traces: bool
+
+    def traced(self, mode: str) -> bool:
+        """Whether the run of `mode` records a stack trace per registration. A program of the user's own:
+        where it registers each resource, for what the declaration did not make (engine/tracing.py); the
+        deployment is the run that is located."""
+        return self.stack_traces or (self.own_program is not None and mode == "up")
+
+    def simulation_arguments(self, declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
+        return _simulation_arguments(declared, mode, program=self.program_file, stack_traces=self.traced(mode))
+
+    def cache_key(self, declared: LoadedDeclaration) -> str:
+        """The deployment's key in the preview cache (engine/cache.py): the content it is computed from."""
+        return simulation_key(declared.declaration_path, self.simulation_arguments(declared), PACKAGED_PROGRAM)
+
+
+def plan_head(file: str, *, policy_config: str | os.PathLike[str] | None, program: str | os.PathLike[str] | None,
+              base: str | None, stack_traces: bool) -> PreviewPlan:
+    """Plan stage: load the declaration and find what it is previewed with. Every usage error (no policy
+    config, an invalid one, no program, an unknown base revision) is raised here, before anything runs."""
     loaded = load_declaration(file)
     environment = loaded.declaration.environment
     config_file = Path(policy_config) if policy_config is not None else find_policy_config(file, environment)
@@ -168,113 +240,212 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         check_policy_config(config_file)
     except PolicyConfigProblem as problem:
         raise PreviewUsageError("invalid policy config:\n  " + "\n  ".join(problem.problems)) from None
-
     if base is not None:
         _check_base(Path(file), base)
-    with _program_failures_told(program_file), contextlib.ExitStack() as scope:
-        # Full collections walk the simulations' resources again and again (see simulation.simulate).
-        scope.enter_context(no_full_collections())
+    return PreviewPlan(file=file, loaded=loaded, config_file=config_file, program_file=program_file,
+                       own_program=program_file if program is not None else None, stack_traces=stack_traces)
 
-        def traced(mode: str) -> bool:
-            # A program of the user's own: where it registers each resource, for what the declaration
-            # did not make (engine/tracing.py); the deployment is the run that is located.
-            return stack_traces or (program is not None and mode == "up")
 
-        def arguments(declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
-            return _simulation_arguments(declared, mode, program=program_file, stack_traces=traced(mode))
+@dataclass(frozen=True)
+class BasePlan:
+    """The declaration at `--base`, and what the preview cache already holds of it."""
 
-        runner = scope.enter_context(SimulationRunner(parallel=parallel))
-        # Ctrl-C (or a failure) in this thread stops the workers and the packs before the block waits for
-        # the threads that use them (engine/interrupts.StopSignal).
-        stopping = StopSignal()
-        stopping.register(runner.stop)
-        stored = PreviewCache(cache) if cache is not None else None
-        # Keyed before the simulations read the files, and again before storing (_stored_unchanged).
-        head_key = (simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM)
-                    if stored is not None else None)
-        # The head's simulations start first; the base is read (git, the cache) while they run.
-        dry_run_job, deployment_job = (registrations(runner, loaded, "preview", program_file, traced("preview")),
-                                       registrations(runner, loaded, "up", program_file, traced("up")))
-        base_loaded, base_cost, warnings = None, None, []
-        if base is not None:
-            base_loaded, base_cost, warnings = _base_declaration(Path(file), base, scope)
-        base_key = None
-        cached_base: list[RegisteredResource] | None = None
-        memo = VerdictMemo()
-        if stored is not None:
-            if base_loaded is not None:
-                base_key = simulation_key(base_loaded.declaration_path, arguments(base_loaded), PACKAGED_PROGRAM)
-                cached_base = stored.load_simulation(base_key)
-                if cached_base is not None:
-                    memo = VerdictMemo(stored.load_verdicts(verdict_key(base_key, DEFAULT_PACK_DIR, config_file)))
-        report_progress(f"simulating the deployment of {shown(file)} and a dry run (pulumi preview)"
-                        + (f", and the deployment at {base}" if base_loaded is not None and cached_base is None
-                           else f"; the deployment at {base} is in the cache" if cached_base is not None else ""))
-        base_job = (registrations(runner, base_loaded, "up", program_file, traced("up"))
-                    if base_loaded is not None and cached_base is None else None)
-        # The pack starts while the simulations run, and checks the dry run while the deployment
-        # (and the base) may still be running: same calls, same order as one after the other. The
-        # check runs beside this thread, which compares the deployment with its base meanwhile (while
-        # the pack answers AnalyzeStack, this process has nothing else to do).
-        check_arguments = dict(
-            simulations=(dry_run_job, deployment_job), config_file=config_file,
-            with_full_run=True, progress=report_progress, memo=memo,
-            pack_processes=pack_count(secrets=len(loaded.declaration.secrets)) if parallel else 1,
-            stopping=stopping)
-        check: Future[PolicyCheck] = Future()
-        if runner.workers > 1:
-            checking = scope.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-check"))
-            scope.push(stopping.on_error)  # left before `checking` is: its thread stops, then is waited for
-            check = checking.submit(check_policies, **check_arguments)
-        else:
-            # The simulations run in this process, when asked for: one at a time, in one thread (the
-            # SDK's runtime is global to a process).
-            check.set_result(check_policies(**check_arguments))
-        simulation = deployment_job.result()
-        base_resources = None if base is None else [] if base_loaded is None else (
-            cached_base if cached_base is not None else comparable_resources(base_job.result().resources))
-        # Both sides as the cache stores them (secret values as digests, assets as content hashes),
-        # with or without a cache: the comparison is the same code either way.
-        head_resources = comparable_resources(simulation.resources)
-        changes = plan_changes(head_resources, base_resources, today or date.today())
-        access = None if base_resources is None else _review_access(
-            head_resources, loaded.declaration.security_account, base_resources,
-            base_loaded.declaration.security_account if base_loaded is not None else None, changes)
-        own_program = program_file if program is not None else None
-        positions = locate_resources(simulation.resources, loaded, own_program)
-        locator = ViolationLocator(simulation.resources, loaded, own_program)
-        head_unchanged = stored is not None and _stored_unchanged(
-            stored, head_key, simulation_key(loaded.declaration_path, arguments(loaded), PACKAGED_PROGRAM), file)
-        if stored is not None:
-            if head_unchanged:
-                _store(stored, stored.store_simulation, head_key, head_resources)
-            if cached_base is None and base_loaded is not None:
-                _store(stored, stored.store_simulation, base_key, base_resources)
-        checked = check.result()
-        if head_unchanged:
-            _store(stored, stored.store_verdicts, verdict_key(head_key, DEFAULT_PACK_DIR, config_file), memo.used)
-        if stored is not None:
-            warnings = warnings + stored.warnings
+    revision: str | None
+    loaded: LoadedDeclaration | None
+    """None without a base, or when the declaration is missing or invalid there (an empty layout)."""
+    cost: CostEstimate | None
+    """The declaration's own estimate at the base (None without a base)."""
+    warnings: list[str]
+    key: str | None
+    """Its deployment's key in the cache (with a cache and a base declaration)."""
+    cached: list[RegisteredResource] | None
+    """Its deployment as the cache stored it, in the form `plan_changes` compares; None: not cached."""
+    memo: VerdictMemo
+    """The pack's verdicts: those stored with the cached base, which answer identical requests of the head."""
 
+
+def plan_base(plan: PreviewPlan, revision: str | None, scope: contextlib.ExitStack,
+              stored: PreviewCache | None) -> BasePlan:
+    """Plan stage, the base's part: the declaration at `revision` (git), and its deployment and verdicts when
+    the cache holds them. Runs while the head is evaluated: reading git and the cache takes a while."""
+    loaded, cost, warnings = None, None, []
+    if revision is not None:
+        loaded, cost, warnings = _base_declaration(Path(plan.file), revision, scope)
+    key, cached, memo = None, None, VerdictMemo()
+    if stored is not None and loaded is not None:
+        key = plan.cache_key(loaded)
+        cached = stored.load_simulation(key)
+        if cached is not None:
+            memo = VerdictMemo(stored.load_verdicts(verdict_key(key, DEFAULT_PACK_DIR, plan.config_file)))
+    return BasePlan(revision=revision, loaded=loaded, cost=cost, warnings=warnings, key=key, cached=cached, memo=memo)
+
+
+def _evaluation_started(plan: PreviewPlan, based: BasePlan) -> str:
+    """The progress line of the evaluate stage: what is simulated, and whether the base comes from the cache."""
+    base = based.revision
+    return (f"simulating the deployment of {shown(plan.file)} and a dry run (pulumi preview)"
+            + (f", and the deployment at {base}" if based.loaded is not None and based.cached is None
+               else f"; the deployment at {base} is in the cache" if based.cached is not None else ""))
+
+
+Pending = Future[Simulation] | InProcess
+"""A simulation when asked for: a worker's future, or one run in this process (`registrations`)."""
+
+
+@dataclass(frozen=True)
+class Runs:
+    """The evaluate stage once started: the head's dry run and deployment, and the base's deployment
+    when it is to be simulated (not cached, and there is a base declaration)."""
+
+    dry_run: Pending
+    deployment: Pending
+    base: Pending | None = None
+
+
+def start_head_evaluation(plan: PreviewPlan, runner: SimulationRunner) -> Runs:
+    """Evaluate stage: start the head's dry run and deployment (`registrations`). A worker starts at once;
+    the packaged program's plan is evaluated when first asked for (by the check, or by `evaluated`)."""
+    return Runs(registrations(runner, plan.loaded, "preview", plan.program_file, plan.traced("preview")),
+                registrations(runner, plan.loaded, "up", plan.program_file, plan.traced("up")))
+
+
+def start_base_evaluation(plan: PreviewPlan, based: BasePlan, head: Runs, runner: SimulationRunner) -> Runs:
+    """Evaluate stage: the base's deployment too, unless the cache holds it or there is none."""
+    if based.loaded is None or based.cached is not None:
+        return head
+    return replace(head, base=registrations(runner, based.loaded, "up", plan.program_file, plan.traced("up")))
+
+
+def start_check(plan: PreviewPlan, runs: Runs, memo: VerdictMemo, scope: contextlib.ExitStack, *,
+                runner: SimulationRunner, stopping: StopSignal, progress: Progress, parallel: bool) -> Future[PolicyCheck]:
+    """Check stage: the policy pack over the head's dry run and deployment (`check_policies`).
+
+    The pack starts while the simulations run, and checks the dry run while the deployment (and the
+    base) may still be running: same calls, same order as one after the other. The check runs beside
+    the preview's thread, which compares the deployment with its base meanwhile (while the pack
+    answers AnalyzeStack, this process has nothing else to do).
+    """
+    check_arguments = dict(
+        simulations=(runs.dry_run, runs.deployment), config_file=plan.config_file,
+        with_full_run=True, progress=progress, memo=memo,
+        pack_processes=pack_count(secrets=len(plan.loaded.declaration.secrets)) if parallel else 1,
+        stopping=stopping)
+    check: Future[PolicyCheck] = Future()
+    if runner.workers > 1:
+        checking = scope.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-check"))
+        scope.push(stopping.on_error)  # left before `checking` is: its thread stops, then is waited for
+        check = checking.submit(check_policies, **check_arguments)
+    else:
+        # The simulations run in this process, when asked for: one at a time, in one thread (the
+        # SDK's runtime is global to a process).
+        check.set_result(check_policies(**check_arguments))
+    return check
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The evaluate stage's answer: the head's deployment, and both sides in the form the cache stores
+    (secret values as digests, assets as content hashes), with or without a cache: the comparison is the
+    same code either way."""
+
+    deployment: Simulation
+    head: list[RegisteredResource]
+    base: list[RegisteredResource] | None
+    """None without --base; empty when the declaration is missing or invalid at the base."""
+
+
+def evaluated(runs: Runs, based: BasePlan) -> Evaluation:
+    """Evaluate stage: wait for the head's deployment and the base's, and put both in comparable form."""
+    deployment = runs.deployment.result()
+    base = None if based.revision is None else [] if based.loaded is None else (
+        based.cached if based.cached is not None else comparable_resources(runs.base.result().resources))
+    return Evaluation(deployment=deployment, head=comparable_resources(deployment.resources), base=base)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The compare stage's answer: each resource's step, and who can read each secret before and after."""
+
+    changes: list[PlannedChange]
+    access: AccessReview | None
+    """With --base only."""
+
+
+def compare(plan: PreviewPlan, based: BasePlan, evaluation: Evaluation, today: date) -> Comparison:
+    """Compare stage: the head's deployment against the base's (every resource new without one)."""
+    changes = plan_changes(evaluation.head, evaluation.base, today)
+    access = None if evaluation.base is None else _review_access(
+        evaluation.head, plan.loaded.declaration.security_account, evaluation.base,
+        based.loaded.declaration.security_account if based.loaded is not None else None, changes)
+    return Comparison(changes=changes, access=access)
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Locate stage, its first half: where each resource of the deployment comes from (a declaration line,
+    or the user's program), ready before the pack's answers are."""
+
+    positions: dict[str, Position]
+    locator: ViolationLocator
+
+
+def locate_deployment(plan: PreviewPlan, evaluation: Evaluation) -> Locations:
+    """Locate stage: the declaration (or program) line of each resource, while the pack still runs."""
+    resources = evaluation.deployment.resources
+    return Locations(positions=locate_resources(resources, plan.loaded, plan.own_program),
+                     locator=ViolationLocator(resources, plan.loaded, plan.own_program))
+
+
+def store_evaluation(stored: PreviewCache | None, plan: PreviewPlan, head_key: str | None, based: BasePlan,
+                     evaluation: Evaluation) -> bool:
+    """The head's deployment (when its files did not change meanwhile) and a base simulated for want of an
+    entry, into the cache. Whether the head was stored: its verdicts follow when the check ends."""
+    if stored is None:
+        return False
+    head_unchanged = _stored_unchanged(stored, head_key, plan.cache_key(plan.loaded), plan.file)
+    if head_unchanged:
+        _store(stored, stored.store_simulation, head_key, evaluation.head)
+    if based.cached is None and based.loaded is not None:
+        _store(stored, stored.store_simulation, based.key, evaluation.base)
+    return head_unchanged
+
+
+def store_verdicts(stored: PreviewCache, plan: PreviewPlan, head_key: str, memo: VerdictMemo) -> None:
+    """The pack's verdicts of the head (those it used, asked or remembered) into the cache, beside its
+    deployment, once the check has ended."""
+    _store(stored, stored.store_verdicts, verdict_key(head_key, DEFAULT_PACK_DIR, plan.config_file), memo.used)
+
+
+def locate_violations(checked: PolicyCheck, locations: Locations, loaded: LoadedDeclaration) -> list[Violation]:
+    """Locate stage: each violation at the declaration field that causes it (its finding, looked up in what
+    the pack was sent), a `defaults:` line once for every secret inheriting it."""
     configured = checked.configured
     resolver = FindingResolver(checked.runs, configured)
-    located = [(found, locator.locate(found.policy, found.urn, found.detail,
-                                      resolver.finding(found.policy, found.urn, found.detail),
-                                      configured.get(found.policy, {}).get("properties")))
+    located = [(found, locations.locator.locate(found.policy, found.urn, found.detail,
+                                                resolver.finding(found.policy, found.urn, found.detail),
+                                                configured.get(found.policy, {}).get("properties")))
                for found in checked.violations]
-    violations = [_violation(group, loaded) for group in _once_per_line(located, loaded)]
+    return [_violation(group, loaded) for group in _once_per_line(located, loaded)]
+
+
+def build_report(plan: PreviewPlan, based: BasePlan, evaluation: Evaluation, comparison: Comparison,
+           locations: Locations, violations: list[Violation], warnings: list[str]) -> PreviewReport:
+    """Report stage: the steps at their declaration lines, the violations, both costs and the warnings."""
+    loaded, positions = plan.loaded, locations.positions
     resources = [
         # Of an environment folder, the file that declares what made the resource.
-        PlannedResource(change, positions[change.urn].file or loaded.file if change.urn in positions else file,
+        PlannedResource(change, positions[change.urn].file or loaded.file if change.urn in positions else plan.file,
                         positions[change.urn].line if change.urn in positions else None)
-        for change in changes
+        for change in comparison.changes
     ]
+    base_cost = based.cost if evaluation.base is None or based.loaded is None else estimate(
+        based.loaded.declaration, **_beyond_the_declaration(evaluation.base, {}))
     return PreviewReport(
-        environment=environment, file=file, policy_config=_shown(config_file), resources=resources,
-        violations=violations, cost=estimate(loaded.declaration, **_beyond_the_declaration(simulation.resources, positions)),
-        base=base, base_cost=base_cost if base_resources is None or base_loaded is None else estimate(
-            base_loaded.declaration, **_beyond_the_declaration(base_resources, {})),
-        warnings=warnings + parity_made(loaded, base_loaded if base is not None else None), access=access,
+        environment=loaded.declaration.environment, file=plan.file, policy_config=_shown(plan.config_file),
+        resources=resources, violations=violations,
+        cost=estimate(loaded.declaration, **_beyond_the_declaration(evaluation.deployment.resources, positions)),
+        base=based.revision, base_cost=base_cost, warnings=warnings + parity_made(loaded, based.loaded),
+        access=comparison.access,
     )
 
 
@@ -335,9 +506,12 @@ def _violation(group: list[tuple[AnalyzerViolation, LocatedViolation]], loaded: 
     if len(group) > 1 and place.context is not None:
         message = author_message(place.context, [inheriting_secret(other.context) for _, other in group
                                                  if other.context is not None])
-    order = {secret.name: index for index, secret in enumerate(loaded.declaration.secrets)}
     inheriting = sorted({name for _, other in group if other.context is not None
-                         for name in [inheriting_secret(other.context)] if name}, key=order.__getitem__)
+                         for name in [inheriting_secret(other.context)] if name})
+    if len(inheriting) > 1:
+        # In the declaration's order; indexed only then (once per violation, it costs seconds at 1,000 secrets).
+        order = {secret.name: index for index, secret in enumerate(loaded.declaration.secrets)}
+        inheriting.sort(key=order.__getitem__)
     return Violation(found.policy, found.level, found.urn, message, *_file_line_and_column(place.position, loaded),
                      inherited_by=tuple(inheriting))
 
@@ -418,7 +592,7 @@ def check_policies(simulations: Iterable[Simulation | Future[Simulation] | InPro
 
     An Analyze request identical to one already answered (the deployment repeats about a third of
     the dry run's requests; `memo` may hold a base revision's answers) is answered from `memo`
-    (analyzer_client.VerdictMemo) in its place, so the violations come in the same order.
+    (verdict_memo.VerdictMemo) in its place, so the violations come in the same order.
     AnalyzeStack always runs: its request is the whole stack.
 
     stopping: the packs are registered with it, so that a preview stopping from another thread

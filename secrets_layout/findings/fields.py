@@ -321,9 +321,12 @@ def author_message(context: FixContext, inherited_by: Sequence[str] | None = Non
         return finding.message
     where = ""
     names = list(inherited_by) if inherited_by else ([inheriting_secret(context)] if inheriting_secret(context) else [])
-    # In the declaration's order, whatever order the checks found them in (validate and preview agree).
-    order = {secret.name: index for index, secret in enumerate(context.declaration.secrets)}
-    names = sorted(dict.fromkeys(names), key=lambda name: order.get(name, len(order)))
+    names = list(dict.fromkeys(names))
+    if len(names) > 1:
+        # In the declaration's order, whatever order the checks found them in (validate and preview agree).
+        # Only then: indexing every secret once per violation is most of a large preview's locating.
+        order = {secret.name: index for index, secret in enumerate(context.declaration.secrets)}
+        names.sort(key=lambda name: order.get(name, len(order)))
     if names:
         # One line of defaults: serves many secrets; say which ones this violation is about.
         whom = names[0] if len(names) == 1 else f"{len(names)} secrets: {', '.join(names)}"

@@ -61,7 +61,10 @@ class FindingResolver:
                 except NotApplicable:
                     self._stack_findings[key] = []
             return [found for where, found in self._stack_findings[key] if where == urn]
-        by_urn = self._by_urn.setdefault(index, {r.resolved_urn: r for r in run.inputs})
+        if index not in self._by_urn:
+            # Once per run: each violation of a large stack would otherwise index every resource again.
+            self._by_urn[index] = {r.resolved_urn: r for r in run.inputs}
+        by_urn = self._by_urn[index]
         resource = by_urn.get(urn)
         if resource is None or not definition.applies_to(resource.type):
             return []
