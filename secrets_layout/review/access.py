@@ -214,7 +214,11 @@ def candidates(secret: SecretPlace, secret_policy: Policy | None, key_policies: 
     named_secret = _named(secret_policy)
     named = set(named_secret)
     for policy in key_policies:
-        named.update(pair for pair in _named(policy) if pair not in named and rest_may_read(pair[0]))
+        # By account: a key policy names every reader of every secret it encrypts, most of them in
+        # accounts the secret policy keeps out (one check per account, not per name: per secret, not per layout).
+        for account, pairs in _named_by_account(policy).items():
+            if rest_may_read(account):
+                named.update(pairs)
     accounts = {account for account, _ in named} | {secret.account}
     found = []
     for account, principal in sorted(named):
@@ -242,6 +246,14 @@ def candidates(secret: SecretPlace, secret_policy: Policy | None, key_policies: 
 
 def _another_account(organization: str | None) -> str:
     return f"another account of {organization}" if organization else "another account"
+
+
+@lru_cache(maxsize=4096)
+def _named_by_account(policy: Policy) -> dict[str, frozenset[tuple[str, str]]]:
+    by_account: dict[str, set[tuple[str, str]]] = {}
+    for account, principal in _named(policy):
+        by_account.setdefault(account, set()).add((account, principal))
+    return {account: frozenset(pairs) for account, pairs in by_account.items()}
 
 
 @lru_cache(maxsize=4096)

@@ -132,6 +132,9 @@ class Policy:
                       for statement in self.statements}
         self._any_resource = {statement.index: statement.resources in ((), ("*",)) and not statement.not_resources
                               for statement in self.statements}
+        # A key policy may list every secret of the layout in one condition: its values are read once.
+        self._prepared = {id(condition): PreparedValues.of(condition)
+                          for statement in self.statements for condition in statement.conditions}
         self._applying: dict[tuple, Outcome] = {}
         self._covered: dict[tuple[int, str], bool] = {}
 
@@ -178,7 +181,8 @@ class Policy:
     def _judge(self, statement: Statement, request: Request) -> Outcome:
         if not _resource_matches(statement, request.resource) or not principal_matches(statement, request.caller):
             return NOT_ALLOWED
-        return both(*(condition_holds(condition, request) for condition in statement.conditions))
+        return both(*(condition_holds(condition, request, self._prepared[id(condition)])
+                      for condition in statement.conditions))
 
 
 def policy_of(document: Any) -> Policy:
@@ -249,14 +253,42 @@ def glob_matches(pattern: str, value: str, *, ignore_case: bool = False) -> bool
 
 # -- Conditions -----------------------------------------------------------------------------------
 
-def condition_holds(condition: Condition, request: Request) -> Outcome:
+@dataclass(frozen=True)
+class PreparedValues:
+    """A condition's values as the comparisons read them, computed once per condition."""
+
+    variable: bool
+    """A value holds a policy variable (${...}): the condition's answer is unknown."""
+    literals: frozenset[str]
+    """The values without IAM wildcards, as strings (a non-string value as its JSON)."""
+    patterns: tuple[str, ...]
+    """The values with a wildcard (`*`, `?`)."""
+
+    @classmethod
+    def of(cls, condition: Condition) -> PreparedValues:
+        texts = [wanted if isinstance(wanted, str) else json.dumps(wanted) for wanted in condition.values]
+        return cls(any(isinstance(wanted, str) and _VARIABLE.search(wanted) for wanted in condition.values),
+                   frozenset(text for text in texts if "*" not in text and "?" not in text),
+                   tuple(text for text in texts if "*" in text or "?" in text))
+
+    def matched(self, operator: str, value: str) -> bool | None:
+        """Whether a value matches, for the operators decided by set lookup; None for the others."""
+        if operator == "stringequals":
+            return value in self.literals or value in self.patterns
+        if operator in ("stringlike", "arnequals", "arnlike"):
+            return value in self.literals or any(glob_matches(pattern, value) for pattern in self.patterns)
+        return None
+
+
+def condition_holds(condition: Condition, request: Request, prepared: PreparedValues | None = None) -> Outcome:
     operator = condition.op
     qualifier, _, base = operator.rpartition(":")
     if_exists = base.endswith("ifexists")
     base = base.removesuffix("ifexists")
     known, value = request.value(condition.key)
     unknown = Outcome(None, frozenset({condition.name or condition.key}))
-    if not known or any(isinstance(wanted, str) and _VARIABLE.search(wanted) for wanted in condition.values):
+    prepared = prepared or PreparedValues.of(condition)
+    if not known or prepared.variable:
         return unknown
     if base == "null":
         wanted = {str(item).lower() for item in condition.values}
@@ -270,9 +302,15 @@ def condition_holds(condition: Condition, request: Request) -> Outcome:
             return ALLOWED
         return NOT_ALLOWED if base in _POSITIVE else unknown
     if base in _NEGATED:
-        return Outcome(not any(_compares(base.replace("not", "", 1), wanted, value) for wanted in condition.values))
+        matched = prepared.matched(base.replace("not", "", 1), value)
+        if matched is None:
+            matched = any(_compares(base.replace("not", "", 1), wanted, value) for wanted in condition.values)
+        return Outcome(not matched)
     if base in _POSITIVE:
-        return Outcome(any(_compares(base, wanted, value) for wanted in condition.values))
+        matched = prepared.matched(base, value)
+        if matched is None:
+            matched = any(_compares(base, wanted, value) for wanted in condition.values)
+        return Outcome(matched)
     return unknown  # Numeric*, Date*, IpAddress, Binary*: not modelled
 
 
