@@ -29,8 +29,14 @@ install-test: $(TEST_STAMP) ## the same, with the test extras
 preview: $(STAMP) ## install, then preview environments/prod.yaml offline
 	$(BIN)/secrets-layout preview environments/prod.yaml
 
-test: $(TEST_STAMP) ## install with the test extras, then run the tests (what CI runs)
-	$(BIN)/python -m pytest
+# One worker per CPU (pytest-xdist); a test file stays on one worker (--dist loadfile), so a
+# module-scoped fixture (a preview, a moto server) is still computed once. The package is compiled
+# first: where PYTHONDONTWRITEBYTECODE is set (the machines this is developed on) nothing writes its .pyc
+# files, and each `secrets-layout` process the tests start would compile its modules again (0.3 CPU
+# seconds a preview); Python reads .pyc files whatever that variable says.
+test: $(TEST_STAMP) ## install with the test extras, then run the tests on every CPU (what CI runs)
+	$(BIN)/python -m compileall -q secrets_layout components policies rotation
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(TEST_STAMP) ## the performance report against checkov (benchmarks/README.md)
 	@test -x .venv-checkov/bin/checkov || { $(PYTHON) -m venv .venv-checkov && .venv-checkov/bin/python -m pip install --quiet --upgrade pip && .venv-checkov/bin/python -m pip install --quiet checkov; } || echo "bench: checkov could not be installed into .venv-checkov; the report says so"

@@ -78,10 +78,10 @@ PLANTED = {
 
 
 class MotoAccount:
-    """moto's server on 127.0.0.1 (a free port), and direct access to its backends for the gaps above."""
+    """An empty account on moto's server (`moto_server`), and direct access to its backends for the gaps above."""
 
-    def __init__(self) -> None:
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    def __init__(self, server: ThreadedMotoServer) -> None:
+        self._server = server
         self.now = datetime.now(timezone.utc)
 
     @property
@@ -97,13 +97,9 @@ class MotoAccount:
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             monkeypatch.delenv(name, raising=False)
         self._close_gaps(monkeypatch)
-        self._server.start()
-        try:
-            # The backends are process-wide: start every test from an empty account.
-            urllib.request.urlopen(urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST"))
-            yield self
-        finally:
-            self._server.stop()
+        # The backends are process-wide: start every test from an empty account.
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST"))
+        yield self
 
     def client(self, service: str, region: str = PRIMARY):
         return boto3.client(service, region_name=region, endpoint_url=self.endpoint_url)
@@ -218,9 +214,21 @@ def seed_planted_problems(account: MotoAccount, declaration_path: Path) -> None:
 
 # --- pytest fixtures and the CLI, for the tests that run `secrets-layout audit` against moto ---------
 
+@pytest.fixture(scope="module")
+def moto_server():
+    """moto's server on 127.0.0.1 (a free port), one for a module's tests: starting and stopping one takes
+    half a second, and `account` empties it before each test."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def account(monkeypatch):
-    moto = MotoAccount()
+def account(monkeypatch, moto_server):
+    moto = MotoAccount(moto_server)
     with moto.running(monkeypatch):
         yield moto
 

@@ -38,6 +38,7 @@ from datetime import datetime, timezone
 
 import boto3
 from moto.cloudtrail.responses import CloudTrailResponse
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.secretsmanager.exceptions import InvalidRequestException
 from moto.secretsmanager.models import SecretsManagerBackend
 
@@ -201,9 +202,10 @@ class RotationService:
 
 
 @contextlib.contextmanager
-def rotation_service(monkeypatch, **options) -> Iterator[RotationService]:
-    """moto's server with Secrets Manager made to act like AWS (rotation_support) and RotateSecret
-    played here; the environment of the function (and of a drill run in this process) points at it."""
+def rotation_service(monkeypatch, server: ThreadedMotoServer | None = None, **options) -> Iterator[RotationService]:
+    """moto's server (`server`, emptied first, else one of its own) with Secrets Manager made to act like
+    AWS (rotation_support) and RotateSecret played here; the environment of the function (and of a drill
+    run in this process) points at it."""
     for name in ("AWS_PROFILE", "SECRETS_MANAGER_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
                  "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -212,7 +214,7 @@ def rotation_service(monkeypatch, **options) -> Iterator[RotationService]:
                         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
                         "ROTATION_ALLOWED_HOSTS": "127.0.0.1"}.items():
         monkeypatch.setenv(name, value)
-    secrets_manager = MotoSecretsManager()
+    secrets_manager = MotoSecretsManager(server)
     with secrets_manager.running(monkeypatch):
         # The backends are process-wide: every test starts from an empty account.
         urllib.request.urlopen(urllib.request.Request(f"{secrets_manager.endpoint_url}/moto-api/reset", method="POST"))

@@ -22,6 +22,7 @@ from audit_support import (  # noqa: F401 - fixtures
     audit,
     cloudtrail,
     healthy,
+    moto_server,
     write_declaration,
 )
 from cloudtrail_records import (

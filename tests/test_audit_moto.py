@@ -32,6 +32,7 @@ from audit_support import (  # noqa: F401 - fixtures
     audit,
     cloudtrail,
     healthy,
+    moto_server,
     no_value_reads,
     seed_planted_problems,
     write_declaration,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit_support import account, audit, healthy, write_declaration  # noqa: F401 - fixtures
+from audit_support import account, audit, healthy, moto_server, write_declaration  # noqa: F401 - fixtures
 
 PASSWORD = "hunter2-not-for-print"
 

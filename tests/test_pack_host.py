@@ -25,7 +25,7 @@ from secrets_layout.engine import pack_host
 from secrets_layout.engine.analyzer_client import AnalyzerClient
 from secrets_layout.engine.analyzer_messages import UNKNOWN
 from secrets_layout.policies.pack import build_policies
-from secrets_layout.preview import analyzer_resources, simulate_declaration
+from secrets_layout.preview import analyzer_resources, evaluate_declaration
 
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
@@ -34,7 +34,7 @@ ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 def _broken_prod(mode: str):
     """The prod example with its secrets unprotected, one without a recovery window and no rotation:
     violations from Analyze and AnalyzeStack (and, as a dry run, policies that cannot decide yet)."""
-    run = simulate_declaration(load_declaration(ROOT / "environments" / "prod.yaml"), mode)
+    run = evaluate_declaration(load_declaration(ROOT / "environments" / "prod.yaml"), mode)
     secrets = [resource for resource in run.resources if resource.type == SECRET]
     changed = {secrets[0].urn: {"recoveryWindowInDays": 0}}
     broken = dataclasses.replace(run, resources=[

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit_support import ACCOUNT, account, cloudtrail  # noqa: F401 - fixtures
+from audit_support import ACCOUNT, account, cloudtrail, moto_server  # noqa: F401 - fixtures
 from cli_support import run_main
 from declaration_support import load
 from secrets_layout.declaration.parity import counterpart_name, parity_findings, rotation_kind

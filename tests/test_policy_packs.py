@@ -19,7 +19,7 @@ from policy_support import ROOT, config_file
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.analyzer_client import AnalyzerClient
 from secrets_layout.engine.packs import MOST_PACKS, SECRETS_PER_EXTRA_PACK, PolicyPacks, _shares, pack_count
-from secrets_layout.preview import analyzer_resources, simulate_declaration
+from secrets_layout.preview import analyzer_resources, evaluate_declaration
 
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
@@ -58,7 +58,7 @@ def test_two_packs_give_the_violations_of_one_in_the_same_order():
     """The prod example with its secrets unprotected, one without a recovery window and no rotation
     resource: violations from both Analyze (resource policies) and AnalyzeStack (stack policies)."""
     loaded = load_declaration(ROOT / "environments" / "prod.yaml")
-    run = simulate_declaration(loaded)
+    run = evaluate_declaration(loaded)
     secrets = [resource for resource in run.resources if resource.type == SECRET]
     changed = {secrets[0].urn: {"recoveryWindowInDays": 0}}
     broken = dataclasses.replace(run, resources=[
@@ -97,7 +97,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def dev_inputs():
-    return analyzer_resources(simulate_declaration(load_declaration(ROOT / "environments" / "dev.yaml")))[0]
+    return analyzer_resources(evaluate_declaration(load_declaration(ROOT / "environments" / "dev.yaml")))[0]
 
 
 @pytest.mark.slow

@@ -37,7 +37,7 @@ from secrets_layout.engine.changes import plan_changes
 from secrets_layout.engine.recorded_values import SecretValue
 from secrets_layout.engine.values import HashedAsset, plain, same
 from secrets_layout.preview import (CONFIG_PLACEHOLDER, PACKAGED_PROGRAM, _simulation_arguments, analyzer_resources,
-                                    run_preview, simulate_declaration)
+                                    evaluate_declaration, run_preview)
 from secrets_layout.reports import preview_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -556,7 +556,7 @@ def test_a_changed_pack_or_policy_config_misses_the_verdicts(tmp_path):
 @pytest.fixture(scope="module")
 def dev_runs():
     loaded = load_declaration(str(ROOT / "environments" / "dev.yaml"))
-    return simulate_declaration(loaded, "preview"), simulate_declaration(loaded)
+    return evaluate_declaration(loaded, "preview"), evaluate_declaration(loaded)
 
 
 def _revealed(value, found: set[str]) -> None:
@@ -668,7 +668,7 @@ def violating_runs():
         file = Path(folder) / "dev.yaml"
         file.write_text(changed("violation introduced"))
         loaded = load_declaration(str(file))
-        return simulate_declaration(loaded, "preview"), simulate_declaration(loaded)
+        return evaluate_declaration(loaded, "preview"), evaluate_declaration(loaded)
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.packs import PolicyPacks
 from secrets_layout.engine.fake_cloud import preview_outputs
 from secrets_layout.engine.recorded_values import UNKNOWN, SecretValue
-from secrets_layout.preview import check_policies, is_cannot_check, simulate_declaration
+from secrets_layout.preview import check_policies, is_cannot_check, evaluate_declaration
 from test_simulation import run_small
 
 SECRET = "aws:secretsmanager/secret:Secret"
@@ -78,7 +78,7 @@ def test_unknown_mode_is_refused():
 @pytest.fixture(scope="module")
 def prod_runs():
     loaded = load_declaration(ROOT / "environments" / "prod.yaml")
-    return simulate_declaration(loaded, mode="preview"), simulate_declaration(loaded)
+    return evaluate_declaration(loaded, mode="preview"), evaluate_declaration(loaded)
 
 
 @pytest.mark.slow

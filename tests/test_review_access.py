@@ -30,7 +30,7 @@ from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.cache import comparable_resources
 from secrets_layout.engine.changes import plan_changes
 from secrets_layout.engine.recorded_values import RegisteredResource
-from secrets_layout.preview import simulate_declaration
+from secrets_layout.preview import evaluate_declaration
 from secrets_layout.review.access import AccessMap, who_can_read
 from secrets_layout.review.access_diff import review_access
 from secrets_layout.review.iam import Caller
@@ -215,16 +215,16 @@ CASES = [
 ]
 
 
-def simulated(tmp_path: Path, text: str, name: str) -> list[RegisteredResource]:
+def evaluated(tmp_path: Path, text: str, name: str) -> list[RegisteredResource]:
     file = tmp_path / name / "test.yaml"
     file.parent.mkdir()
     file.write_text(text)
-    return simulate_declaration(load_declaration(file)).resources
+    return evaluate_declaration(load_declaration(file)).resources
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_the_access_diff_of_a_change_is_what_principalmapper_allows(tmp_path, case):
-    before_run, after_run = simulated(tmp_path, case.before, "before"), simulated(tmp_path, case.after, "after")
+    before_run, after_run = evaluated(tmp_path, case.before, "before"), evaluated(tmp_path, case.after, "after")
     before_resources, after_resources = comparable_resources(before_run), comparable_resources(after_run)
     after = who_can_read(after_resources, SECURITY)
     before = who_can_read(before_resources, SECURITY, known=after)
@@ -240,7 +240,7 @@ def test_the_access_diff_of_a_change_is_what_principalmapper_allows(tmp_path, ca
 
 
 def test_a_reader_removed_is_a_loss_not_a_widening(tmp_path):
-    before_run, after_run = simulated(tmp_path, BASE, "before"), simulated(tmp_path, A_READER_LESS, "after")
+    before_run, after_run = evaluated(tmp_path, BASE, "before"), evaluated(tmp_path, A_READER_LESS, "after")
     after = who_can_read(comparable_resources(after_run), SECURITY)
     before = who_can_read(comparable_resources(before_run), SECURITY)
     review = review_access(before, after)
@@ -352,8 +352,8 @@ A_SECRET_ADOPTED = BASE + (
 ])
 def test_an_adopted_secret_is_listed_not_called_out(tmp_path, adopted, widenings):
     """Its readers read it before the stack held it; the review cannot tell what they could do then."""
-    before = who_can_read(comparable_resources(simulated(tmp_path, BASE, "before")), SECURITY)
-    after = who_can_read(comparable_resources(simulated(tmp_path, A_SECRET_ADOPTED, "after")), SECURITY)
+    before = who_can_read(comparable_resources(evaluated(tmp_path, BASE, "before")), SECURITY)
+    after = who_can_read(comparable_resources(evaluated(tmp_path, A_SECRET_ADOPTED, "after")), SECURITY)
     review = review_access(before, after, adopted=adopted)
     assert {(change.widening, change.reader.principal) for change in review.widenings} == widenings
     assert any(change.secret == "test/app/legacy" and change.after for change in review.changes)

@@ -21,6 +21,7 @@ import time
 
 import boto3
 import pytest
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from cli_support import COMMAND, ROOT, run_main
 from drill_support import (
@@ -44,9 +45,21 @@ STRIPE, PARTNER = "dev/payments/stripe-api-key", "dev/payments/partner-key"
 FORMATS = ("text", "json", "markdown")
 
 
+@pytest.fixture(scope="module")
+def moto_server():
+    """One moto server for the module (starting and stopping one takes half a second); rotation_service
+    empties it before each test."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def service(monkeypatch):
-    with rotation_service(monkeypatch) as running:
+def service(monkeypatch, moto_server):
+    with rotation_service(monkeypatch, moto_server) as running:
         yield running
 
 
@@ -141,8 +154,8 @@ def test_replicas_that_caught_up_are_reported_with_the_rotation(tmp_path, servic
 
 
 @pytest.fixture
-def service_without_retries(monkeypatch):
-    with rotation_service(monkeypatch, retries=0) as running:
+def service_without_retries(monkeypatch, moto_server):
+    with rotation_service(monkeypatch, moto_server, retries=0) as running:
         yield running
 
 

@@ -39,8 +39,13 @@ class RotationInProgress(Exception):
 
 
 class MotoSecretsManager:
-    def __init__(self) -> None:
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    """`server`: a moto server already running (for example one shared by a module's tests, which each
+    empty it), else one of its own, started and stopped by `running`."""
+
+    def __init__(self, server: ThreadedMotoServer | None = None) -> None:
+        self._own_server = server is None
+        self._server = server if server is not None else ThreadedMotoServer(ip_address="127.0.0.1", port=0,
+                                                                            verbose=False)
         # AWS applies each call atomically; moto's threaded server would interleave two of them.
         self._lock = threading.RLock()
         self._fail_next_current_move = False
@@ -54,6 +59,9 @@ class MotoSecretsManager:
     @contextlib.contextmanager
     def running(self, monkeypatch) -> Iterator[MotoSecretsManager]:
         self._behave_like_aws(monkeypatch)
+        if not self._own_server:
+            yield self
+            return
         self._server.start()
         try:
             yield self
