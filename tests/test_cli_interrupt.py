@@ -2,8 +2,9 @@
 traceback, and no process of the preview left running.
 
 A terminal's Ctrl-C sends SIGINT to the whole foreground process group (POSIX, "General Terminal
-Interface": the INTR character), so the test signals the preview's group, after its simulation
-workers and pack processes have started: the interrupt then lands in the middle of the run.
+Interface": the INTR character), so the test signals the preview's group once its pack processes (or,
+for a program of one's own, its simulation workers) have started: the interrupt then lands in the middle
+of the run.
 """
 
 from __future__ import annotations
@@ -62,21 +63,34 @@ def _as_from_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_during_a_preview_is_one_line_and_exit_130():
+def _is_pack(pid: int) -> bool:
+    try:
+        return "pack_host" in Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("arguments, running, what", [
+    # The packaged program's plan is evaluated in this process: the pack processes are what runs.
+    (["environments/prod.yaml"], _is_pack, "policy pack process"),
+    # A program of one's own runs on the SDK in simulation workers.
+    (["environments/prod.yaml", "--program", "secrets_layout/program.py"], _is_worker, "simulation worker"),
+])
+def test_ctrl_c_during_a_preview_is_one_line_and_exit_130(arguments, running, what):
     preview = subprocess.Popen(
-        [str(COMMAND), "preview", "environments/prod.yaml", "--policy-config", "policies/config/prod.json"],
+        [str(COMMAND), "preview", *arguments, "--policy-config", "policies/config/prod.json"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         preexec_fn=_as_from_a_terminal)
     try:
         deadline = time.monotonic() + 120
         started: set[int] = set()
-        # Interrupted once a simulation's worker runs (multiprocessing's resource tracker, also a child,
-        # starts just before it).
-        while not any(_is_worker(pid) for pid in started) and preview.poll() is None \
+        # Interrupted once such a process runs (multiprocessing's resource tracker, also a child,
+        # starts just before a worker).
+        while not any(running(pid) for pid in started) and preview.poll() is None \
                 and time.monotonic() < deadline:
             started |= _children(preview.pid)
             time.sleep(0.05)
-        assert any(_is_worker(pid) for pid in started), "the preview started no simulation worker"
+        assert any(running(pid) for pid in started), f"the preview started no {what}"
         os.killpg(preview.pid, signal.SIGINT)
         _, stderr = preview.communicate(timeout=120)
     finally:
