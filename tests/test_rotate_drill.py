@@ -242,6 +242,20 @@ def test_the_markdown_report_escapes_table_cells():
                        "logged: boom \\| bang. **What to do:** fix it |")
 
 
+def test_a_logged_error_stays_inside_its_table_cell():
+    """A rotation function logs what it likes: a line break, HTML, a backtick would end the row or the cell."""
+    logged = "Traceback (most recent call last):\n  <module> `x` | y"
+    drill = SecretDrill("dev/d/key", "us-east-1", Outcome.FAILED, function="f", version="v9", previous_version="v8",
+                        seconds=1.0, reason=f"the function logged: {logged}", what_to_do="fix it")
+    rows = render_markdown(DrillReport(environment="dev", security_account="111111111111", region="us-east-1",
+                                       wait_seconds=600, started_at=START, secrets=(drill,), notes=(logged,))
+                           ).splitlines()
+    assert rows[6] == ("| `dev/d/key` | failed after 1.0 s | v9; AWSCURRENT stays on v8 | no | - | the function "
+                       "logged: Traceback (most recent call last):<br>  &lt;module&gt; `x` \\| y. "
+                       "**What to do:** fix it |")
+    assert rows[-1] == "- Traceback (most recent call last):<br>  &lt;module&gt; `x` \\| y"
+
+
 def test_the_json_report():
     document = json.loads(RENDERERS["json"](REPORT))
     assert (document["version"], document["succeeded"], document["summary"]) == (

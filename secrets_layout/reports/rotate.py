@@ -13,6 +13,7 @@ from typing import Any
 
 from secrets_layout.audit.messages import printable
 from secrets_layout.drill.model import DrillReport, Outcome, ReplicaState, SecretDrill
+from secrets_layout.reports.markdown_escape import cell, code
 
 ROTATE_JSON_VERSION = 1
 
@@ -123,22 +124,19 @@ def render_text(report: DrillReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def render_markdown(report: DrillReport) -> str:
-    lines = [f"## secrets-layout rotate: {report.environment} ({_verdict(report)})", "", _md(_header(report)), "",
+    # Reasons and notes carry what a rotation function logged: any text, kept inside its cell.
+    lines = [f"## secrets-layout rotate: {report.environment} ({_verdict(report)})", "", cell(_header(report)), "",
              "| secret | outcome | version | AWSCURRENT moved | replicas | reason and what to do |",
              "|---|---|---|---|---|---|"]
     for item in report.secrets:
         replicas = "; ".join(_replica(state) for state in item.replicas) if item.current_moved else ""
-        what_to_do = f"**What to do:** {item.what_to_do}" if item.what_to_do else None
-        said = ". ".join(part for part in (item.reason, what_to_do) if part)
-        lines.append(f"| `{_md(item.name)}` | {_headline(item)} | {_md(_version_cell(item) or '-')} | "
-                     f"{'yes' if item.current_moved else 'no'} | {_md(replicas or '-')} | {_md(said or '-')} |")
+        what_to_do = f"**What to do:** {cell(item.what_to_do)}" if item.what_to_do else None
+        said = ". ".join(part for part in (cell(item.reason) if item.reason else None, what_to_do) if part)
+        lines.append(f"| {code(item.name)} | {_headline(item)} | {cell(_version_cell(item) or '-')} | "
+                     f"{'yes' if item.current_moved else 'no'} | {cell(replicas or '-')} | {said or '-'} |")
     if report.notes:
-        lines += ["", "### Notes", ""] + [f"- {_md(note)}" for note in report.notes]
+        lines += ["", "### Notes", ""] + [f"- {cell(note)}" for note in report.notes]
     return "\n".join(lines) + "\n"
 
 
