@@ -15,13 +15,13 @@ import sys
 import threading
 import tracemalloc
 
-from secrets_layout import preview
+from secrets_layout.engine import programs
 from secrets_layout.declaration import loader
 from secrets_layout.engine import recording_monitor, sdk_patches, simulation
 
 
 def main(path: str, mode: str = "up") -> None:
-    arguments = preview._simulation_arguments(loader.load_declaration(path), mode)
+    arguments = programs.simulation_arguments(loader.load_declaration(path), mode)
     largest: dict = {"size": 0, "where": None, "snapshot": None, "counts": None, "registrations": 0}
     lock = threading.Lock()
 

@@ -22,12 +22,11 @@ No network, no cloud credentials, no Pulumi CLI. Secret values stay inside the s
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -39,38 +38,32 @@ from secrets_layout.declaration.loader import LoadedDeclaration, load_declaratio
 from secrets_layout.declaration.revision import declaration_at, write_at
 from secrets_layout.declaration.yaml_source import Position
 from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR
-from secrets_layout.engine.analyzer_messages import AnalysisResult, Provider, Resource
 from secrets_layout.engine.analyzer_messages import Violation as AnalyzerViolation
 from secrets_layout.engine.cache import PreviewCache, comparable_resources, simulation_key, verdict_key
 from secrets_layout.engine.changes import PlannedChange, plan_changes
 from secrets_layout.engine.interrupts import StopSignal
-from secrets_layout.engine.packs import PolicyPacks, pack_count
+from secrets_layout.engine.packs import pack_count
+from secrets_layout.engine.policy_check import PolicyCheck, check_policies
 from secrets_layout.engine.policy_config import PolicyConfigProblem, check_policy_config
 from secrets_layout.engine.program_failure import program_failure
-from secrets_layout.engine.recorded_values import RegisteredResource, Simulation, to_wire
+from secrets_layout.engine.programs import PACKAGED_PROGRAM, find_program, registrations, simulation_arguments
+from secrets_layout.engine.recorded_values import RegisteredResource, Simulation
 from secrets_layout.engine.sdk_patches import no_full_collections
-from secrets_layout.engine.simulation import simulate
 from secrets_layout.engine.tracing import LocatedViolation, ViolationLocator, locate_resources, made_by_declaration
 from secrets_layout.engine.verdict_memo import VerdictMemo
 from secrets_layout.engine.workers import InProcess, SimulationRunner
 from secrets_layout.errors import DeclarationError, printable, printable_file
 from secrets_layout.files import shown
-from secrets_layout.findings.declared import find_in_repository, find_policy_config
+from secrets_layout.findings.declared import find_policy_config
 from secrets_layout.findings.fields import author_message, inheriting_secret, once_per_line
 from secrets_layout.findings.parity import parity_issues
-from secrets_layout.findings.recheck import FindingResolver, Run
+from secrets_layout.findings.recheck import FindingResolver
 from secrets_layout.policies.resources import KMS_KEYS, NATIVE_KMS_KEY, SECRET_POLICIES, SECRETS
 from secrets_layout.review.access import who_can_read
 from secrets_layout.review.access_diff import AccessReview, review_access
 
-PACKAGED_PROGRAM = Path(__file__).resolve().parent / "program.py"
-"""The program a declaration is previewed with when its repository has none (secrets_layout.program)."""
-PROJECT = "secrets-layout"
 COSTLY_KEYS = (*KMS_KEYS, NATIVE_KMS_KEY)
 """Customer managed keys, each billed per month (declaration/cost.py)."""
-CONFIG_PLACEHOLDER = "preview-placeholder"
-"""What a `from_config` value is in a preview: the real one lives encrypted in the stack config."""
-
 Progress = Callable[[str], None]
 
 
@@ -214,7 +207,7 @@ class PreviewPlan:
         return self.stack_traces or (self.own_program is not None and mode == "up")
 
     def simulation_arguments(self, declared: LoadedDeclaration, mode: str = "up") -> dict[str, Any]:
-        return _simulation_arguments(declared, mode, program=self.program_file, stack_traces=self.traced(mode))
+        return simulation_arguments(declared, mode, program=self.program_file, stack_traces=self.traced(mode))
 
     def cache_key(self, declared: LoadedDeclaration) -> str:
         """The deployment's key in the preview cache (engine/cache.py): the content it is computed from."""
@@ -538,15 +531,6 @@ def _gone_with_what_it_governs(change: PlannedChange, secrets_kept: set[str | No
     return change.type not in SECRET_POLICIES or governed not in secrets_kept
 
 
-@dataclass(frozen=True)
-class PolicyCheck:
-    violations: list[AnalyzerViolation]
-    configured: dict[str, dict[str, Any]]
-    """The pack's configuration as the pack reconciled it (policy -> level and properties)."""
-    runs: list[Run]
-    """What the pack was sent, the deployment's first: where a violation's finding is looked up."""
-
-
 def _stored_unchanged(stored: PreviewCache, before: str | None, after: str, file: str | os.PathLike[str]) -> bool:
     """Whether the head's files (declaration, program, package) are what they were when its
     simulations started: an edit meanwhile may be in the simulations' input, and storing them under
@@ -569,93 +553,6 @@ def _store(stored: PreviewCache, store: Callable[[str, Any], None], key: str | N
                    f"({error.strerror or type(error).__name__}); the next preview simulates again")
         if warning not in stored.warnings:
             stored.warnings.append(warning)
-
-
-def check_policies(simulations: Iterable[Simulation | Future[Simulation] | InProcess], config_file: Path, *,
-                   with_full_run: bool | None = None, progress: Progress | None = None,
-                   memo: VerdictMemo | None = None, pack_processes: int = 1,
-                   stopping: StopSignal | None = None) -> PolicyCheck:
-    """The pack's violations over every simulation, each (policy, level, resource, message) once, in
-    the order found: one pack process, configured once, runs Analyze and AnalyzeStack per simulation.
-
-    A dry run's "can't run policy ... during preview" advisories (pulumi_policy's answer when a policy
-    reads an unknown value) are left out when a full run ("up") is among the simulations: it decides
-    the same policy on the same resource with every value known. Every verdict of the dry run stays.
-
-    simulations may be jobs still running (a worker's future, `InProcess`): the pack starts before the
-    first is asked for; with_full_run then says whether an "up" simulation is among them. Each run's
-    AnalyzeStack (one call with the whole stack, the longest the pack answers) is sent as soon as its
-    simulation exists, from a thread of its own, so it is answered while an earlier run's Analyze calls
-    go on; the Analyze calls go in run order.
-    pack_processes: processes of the pack sharing the calls (`engine.packs.PolicyPacks`); the same
-    violations in the same order whatever the number.
-
-    An Analyze request identical to one already answered (the deployment repeats about a third of
-    the dry run's requests; `memo` may hold a base revision's answers) is answered from `memo`
-    (verdict_memo.VerdictMemo) in its place, so the violations come in the same order.
-    AnalyzeStack always runs: its request is the whole stack.
-
-    stopping: the packs are registered with it, so that a preview stopping from another thread
-    (Ctrl-C) closes them and the calls waiting on them end at once.
-    """
-    memo = memo if memo is not None else VerdictMemo()
-    jobs = list(simulations)
-    if with_full_run is None:
-        with_full_run = any(_simulation_of(job).mode == "up" for job in jobs)
-    decided = with_full_run
-    report_progress = progress or (lambda message: None)
-    seen: set[tuple[str, str, str, str]] = set()
-    found: list[AnalyzerViolation] = []
-    packs = PolicyPacks(pack_processes)
-    if stopping is not None:
-        stopping.register(packs.close)  # before they start: starting takes a second or two
-    with packs:
-        packs.configure(config_file=config_file)
-        # A simulation of this process runs here, in this thread: the SDK's runtime is the process's.
-        jobs = [job if isinstance(job, Future) else _simulation_of(job) for job in jobs]
-        sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze-stack")
-        try:
-            runs = [sender.submit(_stack_sent, packs, job, index) for index, job in enumerate(jobs)]
-            analysed, sent = [], []
-            for run in runs:
-                mode, inputs, states, stack = run.result()
-                report_progress(f"checking {len(inputs)} resources of the "
-                                f"{'dry run' if mode == 'preview' else 'deployment'} against the policy pack")
-                # In run order: the memo answers the deployment's repeats of the dry run.
-                analysed.append((mode, packs.analyze_many(inputs, memo), stack))
-                sent.insert(0 if mode == "up" else len(sent), Run(inputs, states))
-        finally:
-            # On a failure, a simulation still running is not waited for (its worker is stopped by the caller).
-            sender.shutdown(wait=False, cancel_futures=True)
-        for mode, analysis, stack in analysed:
-            for violation in analysis.extend(stack.result()).violations:
-                if decided and mode == "preview" and is_cannot_check(violation):
-                    continue
-                key = (violation.policy, violation.level, violation.urn, violation.message)
-                if key not in seen:
-                    seen.add(key)
-                    found.append(violation)
-        return PolicyCheck(found, packs.configured or {}, sent)
-
-
-def _simulation_of(job: Simulation | Future[Simulation] | InProcess) -> Simulation:
-    return job if isinstance(job, Simulation) else job.result()
-
-
-def _stack_sent(packs: PolicyPacks, job: Simulation | Future[Simulation], index: int
-                ) -> tuple[str, list[Resource], list[Resource], Future[AnalysisResult]]:
-    """The run's mode, its Analyze inputs and AnalyzeStack states, and its AnalyzeStack, sent once the
-    simulation exists."""
-    simulation = _simulation_of(job)
-    inputs, states = analyzer_resources(simulation)
-    return simulation.mode, inputs, states, packs.analyze_stack(states, on=index)
-
-
-def is_cannot_check(violation: AnalyzerViolation) -> bool:
-    """pulumi_policy's advisory for a policy that read an unknown value (pulumi_policy/policy.py,
-    Analyze/AnalyzeStack: "can't run policy '<name>' from policy pack '<pack>@v<version>' during preview: ...")."""
-    return (violation.level == "advisory" and violation.message.startswith(f"can't run policy '{violation.policy}' ")
-            and " during preview: " in violation.message)
 
 
 def _shown(path: Path) -> str:
@@ -733,131 +630,6 @@ def _base_declaration(file: Path, revision: str, scope: contextlib.ExitStack
 def _file_line_and_column(position: Position | None, loaded: LoadedDeclaration) -> tuple[str, int, int]:
     position = position or loaded.source_map.locate_key(("environment",))
     return position.file or loaded.file, position.line, position.column
-
-
-def find_program(declaration_file: str | os.PathLike[str]) -> Path:
-    """The Pulumi program that deploys a declaration: __main__.py of the Pulumi project (Pulumi.yaml)
-    in the declaration's folder or above it in its repository, else the packaged program."""
-    project = find_in_repository(declaration_file, "Pulumi.yaml")
-    if project is not None and (project.parent / "__main__.py").is_file():
-        program = project.parent / "__main__.py"
-        # The one `init` writes (and this repository's): its registrations are the packaged program's,
-        # so its plan is evaluated instead of running the SDK.
-        return PACKAGED_PROGRAM if only_runs_the_packaged_program(program) else program
-    return PACKAGED_PROGRAM
-
-
-def only_runs_the_packaged_program(program: Path) -> bool:
-    """Whether the program is, apart from its docstring and comments, `from secrets_layout.program
-    import main` and `main()`; anything more (or a file Python cannot read) is the SDK simulation's to run."""
-    try:
-        body = ast.parse(program.read_bytes(), filename=str(program)).body
-    except (OSError, SyntaxError, ValueError):
-        return False
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]
-    if len(body) != 2:
-        return False
-    imported, called = body
-    return (isinstance(imported, ast.ImportFrom) and imported.module == "secrets_layout.program"
-            and imported.level == 0 and [(name.name, name.asname) for name in imported.names] == [("main", None)]
-            and isinstance(called, ast.Expr) and isinstance(called.value, ast.Call)
-            and isinstance(called.value.func, ast.Name) and called.value.func.id == "main"
-            and not called.value.args and not called.value.keywords)
-
-
-def registrations(runner: SimulationRunner | None, loaded: LoadedDeclaration, mode: str, program: Path,
-                  stack_traces: bool = False) -> Future[Simulation] | InProcess:
-    """What `program` registers for this declaration, when asked for: the packaged program's plan
-    evaluated (`evaluate_declaration`, no SDK: it realizes that plan), any other program on the mock
-    engine (`runner`, or in this process without one)."""
-    if program == PACKAGED_PROGRAM:
-        return InProcess(evaluate_declaration, {"loaded": loaded, "mode": mode})
-    arguments = _simulation_arguments(loaded, mode, program=program, stack_traces=stack_traces)
-    return runner.submit(arguments) if runner is not None else InProcess(simulate, arguments)
-
-
-def evaluate_declaration(loaded: LoadedDeclaration, mode: str = "up") -> Simulation:
-    """What the packaged program registers for this declaration, from the layout's plan without the SDK
-    (engine/plan_evaluation.py; tests/test_plan_evaluation.py holds it to `simulate_declaration`)."""
-    from secrets_layout.components.plan.layout import plan_layout
-    from secrets_layout.components.plan.rotation import ROTATION_CODE_DIRECTORY
-    from secrets_layout.engine.plan_evaluation import evaluate_plan
-
-    arguments = _simulation_arguments(loaded, mode, program=PACKAGED_PROGRAM)
-    declaration = loaded.declaration
-    # The packaged program: SecretsLayout(<environment>, SecretsLayoutArgs(declaration)) (program.py).
-    plan = plan_layout(declaration.environment, declaration, rotation_code_directory=ROTATION_CODE_DIRECTORY)
-    return evaluate_plan(plan, project=arguments["project"], stack=arguments["stack"], mode=mode,
-                         account_id=arguments["account_id"], secret_config=arguments["secret_config"])
-
-
-def simulate_declaration(loaded: LoadedDeclaration, mode: str = "up", *, program: Path | None = None,
-                         stack_traces: bool = False) -> Simulation:
-    """The program (default `find_program`) on the mock engine, deploying this declaration ("up") or
-    previewing it as a new stack ("preview": computed outputs unknown, see `simulation.simulate`)."""
-    return simulate(**_simulation_arguments(loaded, mode, program=program, stack_traces=stack_traces))
-
-
-def _simulation_arguments(loaded: LoadedDeclaration, mode: str = "up", *, program: Path | None = None,
-                          stack_traces: bool = False) -> dict[str, Any]:
-    """`simulate`'s arguments for this declaration: plain data, so a worker process can run it."""
-    program = program if program is not None else find_program(loaded.file)
-    declaration = loaded.declaration
-    secret_config = {
-        secret.value.from_config: CONFIG_PLACEHOLDER for secret in declaration.secrets if secret.value.from_config
-    }
-    return dict(
-        program=program, project=PROJECT, stack=declaration.environment,
-        # The packaged program's folder is the package itself: never sys.path[0] (its modules would
-        # shadow top-level names); it runs from the declaration's folder.
-        root_directory=Path(loaded.file).resolve().parent if program == PACKAGED_PROGRAM else None,
-        config={"secrets-layout:declaration": str(Path(loaded.declaration_path).resolve())},
-        secret_config=secret_config,
-        account_id=declaration.security_account,
-        mode=mode,
-        capture_stack_traces=stack_traces,
-    )
-
-
-def analyzer_resources(simulation: Simulation) -> tuple[list[Resource], list[Resource]]:
-    """What the engine sends the pack: inputs per resource (Analyze), and the resulting state of
-    every resource (AnalyzeStack), with their options, parents, providers and dependencies."""
-    providers = {resource.urn: resource for resource in simulation.resources if resource.is_provider}
-    wired_providers: dict[str, Provider] = {}
-    inputs, states = [], []
-    for resource in simulation.resources:
-        common: dict[str, Any] = dict(
-            urn=resource.urn, protect=bool(resource.protect), parent=resource.parent or "",
-            dependencies=list(resource.dependencies),
-            property_dependencies={name: list(urns) for name, urns in resource.property_dependencies.items()},
-            provider=_provider(resource, providers, wired_providers),
-            ignore_changes=list(resource.ignore_changes),
-            additional_secret_outputs=list(resource.additional_secret_outputs),
-        )
-        wired_inputs = to_wire(resource.inputs)
-        inputs.append(Resource(resource.type, resource.name, wired_inputs, **common))
-        state = {**wired_inputs, **to_wire(resource.outputs)}
-        if resource.id:
-            state["id"] = resource.id
-        states.append(Resource(resource.type, resource.name, state, **common))
-    return inputs, states
-
-
-def _provider(resource: RegisteredResource, providers: dict[str, RegisteredResource],
-              wired: dict[str, Provider]) -> Provider | None:
-    """The resource's provider as the pack is sent it; one object per provider (`wired`), shared by
-    every resource it serves."""
-    if not resource.provider:
-        return None
-    # The simulation records the provider's URN (the engine's reference "<urn>::<id>" without its id).
-    found = providers.get(resource.provider) or providers.get(resource.provider.rsplit("::", 1)[0])
-    if found is None:
-        return None
-    if found.urn not in wired:
-        wired[found.urn] = Provider(found.type, found.name, to_wire(found.inputs), found.urn)
-    return wired[found.urn]
 
 
 def _git(directory: str | Path, *arguments: str, text: bool = True) -> Any:

@@ -25,7 +25,7 @@ from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.engine.plan_evaluation import evaluate_plan
 from secrets_layout.engine.recorded_values import RegisteredResource, SecretValue, Simulation, mask
 from secrets_layout.engine.simulation import simulate
-from secrets_layout.preview import PACKAGED_PROGRAM, _simulation_arguments
+from secrets_layout.engine.programs import PACKAGED_PROGRAM, simulation_arguments
 
 SHOWN_CHARACTERS = 160
 """A value longer than this is cut in a difference's message."""
@@ -52,12 +52,12 @@ def both_runs(loaded: LoadedDeclaration, mode: str) -> tuple[Simulation, Simulat
 
 def simulate_program(loaded: LoadedDeclaration, mode: str) -> Simulation:
     """The packaged program on the SDK's mock engine, as the preview runs it."""
-    return simulate(**_simulation_arguments(loaded, mode, program=PACKAGED_PROGRAM))
+    return simulate(**simulation_arguments(loaded, mode, program=PACKAGED_PROGRAM))
 
 
 def evaluate(loaded: LoadedDeclaration, mode: str) -> Simulation:
     """The declaration's plan evaluated with the stack, account and secret config the program is given."""
-    arguments = _simulation_arguments(loaded, mode, program=PACKAGED_PROGRAM)
+    arguments = simulation_arguments(loaded, mode, program=PACKAGED_PROGRAM)
     declaration = loaded.declaration
     plan = plan_layout(declaration.environment, declaration, rotation_code_directory=ROTATION_CODE_DIRECTORY)
     return evaluate_plan(plan, project=arguments["project"], stack=arguments["stack"], mode=mode,

@@ -275,7 +275,7 @@ def assert_the_pack_judges_the_program(repository: Path) -> None:
     the repository's policy config, and Analyze finds the secret compliant, and unprotected not."""
     from secrets_layout.engine.analyzer_client import AnalyzerClient
     from secrets_layout.engine.simulation import simulate
-    from secrets_layout.preview import analyzer_resources
+    from secrets_layout.engine.policy_check import analyzer_resources
 
     pack_dir = repository / "policies"
     config = yaml.safe_load((repository / "Pulumi.acme.yaml").read_text())["config"]

@@ -215,7 +215,7 @@ def test_an_invalid_declaration_exits_1_in_every_format(tmp_path, output_format,
 def test_no_secret_value_in_any_format():
     from secrets_layout.declaration.loader import load_declaration
     from secrets_layout.engine.recorded_values import SecretValue
-    from secrets_layout.preview import CONFIG_PLACEHOLDER, evaluate_declaration
+    from secrets_layout.engine.programs import CONFIG_PLACEHOLDER, evaluate_declaration
 
     simulation = evaluate_declaration(load_declaration(ROOT / "environments" / "prod.yaml"))
     hidden = set()

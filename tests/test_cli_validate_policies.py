@@ -231,7 +231,8 @@ def test_declared_resources_are_the_inputs_the_program_gives_the_pack(environmen
     program sends the pack on the mock engine (unknowns aside)."""
     from secrets_layout.declaration.loader import load_declaration
     from secrets_layout.findings.declared import UNKNOWN, declared_resources
-    from secrets_layout.preview import analyzer_resources, simulate_declaration
+    from secrets_layout.engine.programs import simulate_declaration
+    from secrets_layout.engine.policy_check import analyzer_resources
 
     loaded = load_declaration(ROOT / "environments" / f"{environment}.yaml")
     inputs, _ = analyzer_resources(simulate_declaration(loaded))

@@ -19,7 +19,7 @@ from secrets_layout.engine.changes import plan_changes
 from secrets_layout.engine.force_new import FORCE_NEW, PROVIDER_FORCE_NEW, REGION, ForceNew, replacing_properties
 from secrets_layout.engine.provider_schema import resource_schema
 from secrets_layout.engine.simulation import simulate
-from secrets_layout.preview import simulate_declaration
+from secrets_layout.engine.programs import simulate_declaration
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "environments").glob("*.yaml"))

@@ -25,7 +25,8 @@ from secrets_layout.engine import pack_host
 from secrets_layout.engine.analyzer_client import AnalyzerClient
 from secrets_layout.engine.analyzer_messages import UNKNOWN
 from secrets_layout.policies.pack import build_policies
-from secrets_layout.preview import analyzer_resources, evaluate_declaration
+from secrets_layout.engine.programs import evaluate_declaration
+from secrets_layout.engine.policy_check import analyzer_resources
 
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"

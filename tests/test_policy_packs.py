@@ -19,7 +19,8 @@ from policy_support import ROOT, config_file
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.analyzer_client import AnalyzerClient
 from secrets_layout.engine.packs import MOST_PACKS, SECRETS_PER_EXTRA_PACK, PolicyPacks, _shares, pack_count
-from secrets_layout.preview import analyzer_resources, evaluate_declaration
+from secrets_layout.engine.programs import evaluate_declaration
+from secrets_layout.engine.policy_check import analyzer_resources
 
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"

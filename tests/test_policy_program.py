@@ -9,7 +9,8 @@ import pytest
 from policy_support import ENVIRONMENTS, ROOT, SECRET, config_file
 from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.analyzer_client import AnalyzerClient
-from secrets_layout.preview import analyzer_resources, simulate_declaration
+from secrets_layout.engine.programs import simulate_declaration
+from secrets_layout.engine.policy_check import analyzer_resources
 
 pytestmark = pytest.mark.slow
 

@@ -36,8 +36,9 @@ from secrets_layout.engine.cache import (PreviewCache, comparable_resources, res
 from secrets_layout.engine.changes import plan_changes
 from secrets_layout.engine.recorded_values import SecretValue
 from secrets_layout.engine.values import HashedAsset, plain, same
-from secrets_layout.preview import (CONFIG_PLACEHOLDER, PACKAGED_PROGRAM, _simulation_arguments, analyzer_resources,
-                                    evaluate_declaration, run_preview)
+from secrets_layout.engine.policy_check import analyzer_resources
+from secrets_layout.engine.programs import CONFIG_PLACEHOLDER, PACKAGED_PROGRAM, evaluate_declaration, simulation_arguments
+from secrets_layout.preview import run_preview
 from secrets_layout.reports import preview_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -455,7 +456,7 @@ def test_a_cache_folder_that_is_not_one_has_nothing_to_clean(tmp_path, make):
 
 
 def _key(declaration: Path, program: Path = PACKAGED_PROGRAM) -> str:
-    return simulation_key(declaration, _simulation_arguments(load_declaration(str(declaration)), program=program),
+    return simulation_key(declaration, simulation_arguments(load_declaration(str(declaration)), program=program),
                           PACKAGED_PROGRAM)
 
 

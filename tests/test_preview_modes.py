@@ -20,7 +20,8 @@ from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.packs import PolicyPacks
 from secrets_layout.engine.fake_cloud import preview_outputs
 from secrets_layout.engine.recorded_values import UNKNOWN, SecretValue
-from secrets_layout.preview import check_policies, is_cannot_check, evaluate_declaration
+from secrets_layout.engine.programs import evaluate_declaration
+from secrets_layout.engine.policy_check import check_policies, is_cannot_check
 from test_simulation import run_small
 
 SECRET = "aws:secretsmanager/secret:Secret"

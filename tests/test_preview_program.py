@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli_support import ROOT, run_main
-from secrets_layout.preview import PACKAGED_PROGRAM, find_program
+from secrets_layout.engine.programs import PACKAGED_PROGRAM, find_program
 from secrets_layout.project_files import PROGRAM
 
 

@@ -243,7 +243,7 @@ def run_generated_program(repository: Path):
 @pytest.mark.slow
 def test_the_generated_program_deploys_the_declaration_and_the_generated_pack_judges_it(deployable):
     from secrets_layout.engine.analyzer_client import AnalyzerClient
-    from secrets_layout.preview import analyzer_resources
+    from secrets_layout.engine.policy_check import analyzer_resources
 
     run = run_generated_program(deployable)
     assert run.outputs["environment"] == "acme"

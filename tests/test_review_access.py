@@ -30,7 +30,7 @@ from secrets_layout.declaration.loader import load_declaration
 from secrets_layout.engine.cache import comparable_resources
 from secrets_layout.engine.changes import plan_changes
 from secrets_layout.engine.recorded_values import RegisteredResource
-from secrets_layout.preview import evaluate_declaration
+from secrets_layout.engine.programs import evaluate_declaration
 from secrets_layout.review.access import AccessMap, who_can_read
 from secrets_layout.review.access_diff import review_access
 from secrets_layout.review.iam import Caller

@@ -25,7 +25,7 @@ Each entry carries the SHA-256 of its body as written, so an entry edited by han
 way that is still JSON of the right shape) is a warning and a miss, never a different report.
 
 Why a digest of a secret value is safe on disk: a preview never holds a real secret. A `from_config`
-value is the placeholder `preview.CONFIG_PLACEHOLDER`, a generated value is the fake cloud's
+value is the placeholder `programs.CONFIG_PLACEHOLDER`, a generated value is the fake cloud's
 (fake_cloud._random_password: derived from the resource's name), and the declaration cannot hold a
 literal value (models.ValueSource). The digest is plain SHA-256 over a canonical JSON form, the same
 on every machine, so two caches of the same content agree.

@@ -46,7 +46,7 @@ from secrets_layout.policies.resources import SECRET, SECRET_POLICY, SECRET_ROTA
 from secrets_layout.repository import find_upwards
 
 PROJECT = "secrets-layout"
-"""The Pulumi project the layout is deployed as (Pulumi.yaml's name; preview.PROJECT)."""
+"""The Pulumi project the layout is deployed as (Pulumi.yaml's name; programs.PROJECT)."""
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """Pulumi's unknown string: what the engine sends for a value not known before deployment
 (pulumi/sdk/python/lib/pulumi/runtime/rpc.py UNKNOWN; one of policies.resources.UNKNOWN_VALUES)."""
