@@ -400,8 +400,7 @@ def _validate_file(file: Path, policy_config: str | None = None, configs: dict[P
 def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, dict],
                     counts: tuple[int, int]) -> validation_report.FileResult:
     """The pack's declaration-only rules: mandatory ones are errors, the others warnings."""
-    from secrets_layout.engine.policy_config import PolicyConfigError, PolicyConfigProblem, reconciled_config
-    from secrets_layout.findings.declared import check_policies, find_policy_config
+    from secrets_layout.repository import find_policy_config
 
     environment = loaded.declaration.environment
     config_file = (find_policy_config(file, environment) if policy_config == AUTO_POLICY_CONFIG
@@ -410,6 +409,10 @@ def _check_policies(file: Path, loaded, policy_config: str, configs: dict[Path, 
         sys.stderr.write(f"secrets-layout validate: {shown(file)}: no policies/config/{environment}.json in its repository; "
                          "the policy pack's rules were not checked\n")
         return validation_report.FileResult(str(file), [], *counts)
+    # The pack's rules (the layout's plan, the policy catalog) are imported only when there is a config to apply.
+    from secrets_layout.engine.policy_config import PolicyConfigError, PolicyConfigProblem, reconciled_config
+    from secrets_layout.findings.declared import check_policies
+
     if config_file not in configs:
         try:
             configs[config_file] = reconciled_config(config_file)

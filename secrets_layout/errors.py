@@ -67,6 +67,19 @@ class Issue:
         return asdict(self)
 
 
+@dataclass(frozen=True, order=True)
+class PolicyIssue(Issue):
+    """A policy violation found in the declaration: an Issue with the policy and its level (here, not with
+    the pack's findings, so that reporting one does not import the layout's plan and the policy catalog)."""
+
+    policy: str = ""
+    level: str = "mandatory"
+
+    def as_text(self) -> str:
+        return (f"{printable(self.file)}:{self.line}:{self.column}: {self.path}: {self.level} {self.policy}: "
+                f"{printable(self.message)}")
+
+
 class DeclarationError(Exception):
     """A declaration that must not reach Pulumi. Carries every issue found, sorted by position."""
 

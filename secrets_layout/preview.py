@@ -54,7 +54,7 @@ from secrets_layout.engine.verdict_memo import VerdictMemo
 from secrets_layout.engine.workers import InProcess, SimulationRunner
 from secrets_layout.errors import DeclarationError, printable, printable_file
 from secrets_layout.files import shown
-from secrets_layout.findings.declared import find_policy_config
+from secrets_layout.repository import find_policy_config
 from secrets_layout.findings.fields import author_message, inheriting_secret, once_per_line
 from secrets_layout.findings.parity import parity_issues
 from secrets_layout.findings.recheck import FindingResolver

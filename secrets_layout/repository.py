@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 DECLARATIONS_FOLDER = "environments"
+POLICY_CONFIG_FOLDER = ("policies", "config")
 
 
 def folders_up_to_the_top(start: str | os.PathLike[str]) -> Iterator[Path]:
@@ -58,3 +59,14 @@ def shown_from_here(path: str | os.PathLike[str]) -> str:
     if resolved.is_relative_to(top):
         return Path(os.path.relpath(resolved, here)).as_posix()
     return str(path)
+
+
+def find_policy_config(declaration_file: str | os.PathLike[str], environment: str) -> Path | None:
+    """policies/config/<environment>.json in the declaration's folder or the nearest folder above it."""
+    return find_in_repository(declaration_file, *POLICY_CONFIG_FOLDER, f"{environment}.json")
+
+
+def find_in_repository(declaration_file: str | os.PathLike[str], *parts: str) -> Path | None:
+    """The file `parts` in the declaration's folder or the nearest folder above it, up to the top
+    of the declaration's git repository (never this package's own files, wherever it is installed)."""
+    return find_upwards(Path(declaration_file).resolve().parent, *parts)

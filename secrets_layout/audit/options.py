@@ -73,7 +73,7 @@ def maximum_rotation_days(declaration: Declaration, policy_config: str | None,
                           declaration_file: str | os.PathLike[str] | None = None) -> tuple[int, str | None]:
     """maximumDays of secret-rotation-max-interval from the pack's config (the default when absent):
     `policy_config`, else policies/config/<environment>.json of the declaration's repository."""
-    from secrets_layout.findings.declared import find_policy_config
+    from secrets_layout.repository import find_policy_config
 
     found = find_policy_config(declaration_file, declaration.environment) if declaration_file is not None else None
     path = Path(policy_config) if policy_config else found

@@ -14,7 +14,7 @@ from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.engine.recorded_values import Simulation
 from secrets_layout.engine.simulation import simulate
 from secrets_layout.engine.workers import InProcess, SimulationRunner
-from secrets_layout.findings.declared import find_in_repository
+from secrets_layout.repository import find_in_repository
 
 PACKAGED_PROGRAM = Path(__file__).resolve().parent.parent / "program.py"
 """The program a declaration is previewed with when its repository has none (secrets_layout.program)."""

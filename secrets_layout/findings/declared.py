@@ -16,10 +16,8 @@ file; secrets_layout.engine.policy_config.reconciled_config); `disabled` policie
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path as FilePath
 from typing import Any
 
 from secrets_layout.components.plan.builder import key_of
@@ -30,7 +28,7 @@ from secrets_layout.components.plan.rotation import ROTATION_CODE_DIRECTORY
 from secrets_layout.components.plan.secret import MANAGED_SECRET
 from secrets_layout.declaration.loader import LoadedDeclaration
 from secrets_layout.declaration.models import Declaration
-from secrets_layout.errors import Issue, format_path, printable
+from secrets_layout.errors import PolicyIssue, format_path
 from secrets_layout.findings.fields import (
     FixContext,
     Subject,
@@ -43,7 +41,6 @@ from secrets_layout.policies.catalog import POLICIES
 from secrets_layout.policies.findings import CannotCheck, Finding, NotApplicable
 from secrets_layout.policies.checks.strength import RANDOM_PASSWORD, ROTATION_APPLICATION
 from secrets_layout.policies.resources import SECRET, SECRET_POLICY, SECRET_ROTATION, Resource
-from secrets_layout.repository import find_upwards
 
 PROJECT = "secrets-layout"
 """The Pulumi project the layout is deployed as (Pulumi.yaml's name; programs.PROJECT)."""
@@ -53,7 +50,6 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 AUTO = "auto"
 """`--policy-config auto`: policies/config/<environment>.json of the declaration's repository."""
-POLICY_CONFIG_FOLDER = ("policies", "config")
 
 
 @dataclass(frozen=True)
@@ -62,18 +58,6 @@ class DeclaredResource:
 
     resource: Resource
     secret_index: int
-
-
-@dataclass(frozen=True, order=True)
-class PolicyIssue(Issue):
-    """A policy violation found in the declaration: an Issue with the policy and its level."""
-
-    policy: str = ""
-    level: str = "mandatory"
-
-    def as_text(self) -> str:
-        return (f"{printable(self.file)}:{self.line}:{self.column}: {self.path}: {self.level} {self.policy}: "
-                f"{printable(self.message)}")
 
 
 @dataclass
@@ -235,13 +219,3 @@ def check_policies(loaded: LoadedDeclaration, configured: Mapping[str, Mapping[s
 # --------------------------------------------------------------------------------------------
 # The policy config
 # --------------------------------------------------------------------------------------------
-
-def find_policy_config(declaration_file: str | os.PathLike[str], environment: str) -> FilePath | None:
-    """policies/config/<environment>.json in the declaration's folder or the nearest folder above it."""
-    return find_in_repository(declaration_file, *POLICY_CONFIG_FOLDER, f"{environment}.json")
-
-
-def find_in_repository(declaration_file: str | os.PathLike[str], *parts: str) -> FilePath | None:
-    """The file `parts` in the declaration's folder or the nearest folder above it, up to the top
-    of the declaration's git repository (never this package's own files, wherever it is installed)."""
-    return find_upwards(FilePath(declaration_file).resolve().parent, *parts)

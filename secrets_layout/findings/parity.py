@@ -11,8 +11,7 @@ from collections.abc import MutableMapping
 
 from secrets_layout.declaration.loader import LoadedDeclaration, load_declaration
 from secrets_layout.declaration.parity import CHECK, Lower, Unreadable, parity_findings, sibling_path
-from secrets_layout.errors import DeclarationError, format_path
-from secrets_layout.findings.declared import PolicyIssue
+from secrets_layout.errors import DeclarationError, PolicyIssue, format_path
 from secrets_layout.findings.fields import written_path
 
 LowerDeclarations = MutableMapping[str, Lower]
