@@ -217,7 +217,8 @@ def seed_planted_problems(account: MotoAccount, declaration_path: Path) -> None:
 @pytest.fixture(scope="module")
 def moto_server():
     """moto's server on 127.0.0.1 (a free port), one for a module's tests: starting and stopping one takes
-    half a second, and `account` empties it before each test."""
+    half a second, and the fixture each test uses empties it first (`account`; test_rotate_moto's
+    `rotation_service`)."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:

@@ -21,8 +21,8 @@ import time
 
 import boto3
 import pytest
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from audit_support import moto_server  # noqa: F401  (fixture: one moto server per module)
 from cli_support import COMMAND, ROOT, run_main
 from drill_support import (
     FUNCTION,
@@ -43,18 +43,6 @@ pytestmark = pytest.mark.slow
 
 STRIPE, PARTNER = "dev/payments/stripe-api-key", "dev/payments/partner-key"
 FORMATS = ("text", "json", "markdown")
-
-
-@pytest.fixture(scope="module")
-def moto_server():
-    """One moto server for the module (starting and stopping one takes half a second); rotation_service
-    empties it before each test."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
