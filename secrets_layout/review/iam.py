@@ -280,14 +280,14 @@ class PreparedValues:
         return None
 
 
-def condition_holds(condition: Condition, request: Request, prepared: PreparedValues | None = None) -> Outcome:
+def condition_holds(condition: Condition, request: Request, prepared: PreparedValues) -> Outcome:
+    """prepared: the condition's values as `PreparedValues.of(condition)` reads them (once per policy)."""
     operator = condition.op
     qualifier, _, base = operator.rpartition(":")
     if_exists = base.endswith("ifexists")
     base = base.removesuffix("ifexists")
     known, value = request.value(condition.key)
     unknown = Outcome(None, frozenset({condition.name or condition.key}))
-    prepared = prepared or PreparedValues.of(condition)
     if not known or prepared.variable:
         return unknown
     if base == "null":
