@@ -31,11 +31,19 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _is_worker(pid: int) -> bool:
+def _command_line_has(pid: int, marker: str) -> bool:
     try:
-        return "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+        return marker in Path(f"/proc/{pid}/cmdline").read_text()
     except OSError:
         return False
+
+
+def _is_worker(pid: int) -> bool:
+    return _command_line_has(pid, "spawn_main")
+
+
+def _is_pack(pid: int) -> bool:
+    return _command_line_has(pid, "pack_host")
 
 
 def _alive(pid: int) -> bool:
@@ -61,13 +69,6 @@ def _as_from_a_terminal() -> None:
     the background by a shell without job control inherits it ignored (bash, "Signals": asynchronous
     commands ignore SIGINT), and Python then installs no KeyboardInterrupt handler at all."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def _is_pack(pid: int) -> bool:
-    try:
-        return "pack_host" in Path(f"/proc/{pid}/cmdline").read_text()
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("arguments, running, what", [
