@@ -101,6 +101,11 @@ def _run_unprivileged(*arguments: str, cwd: Path) -> subprocess.CompletedProcess
         if shutil.which("setpriv") is None:
             pytest.skip("running as root without setpriv: permissions cannot be denied")
         prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        if subprocess.run([*prefix, sys.executable, "-c", "import secrets_layout"], capture_output=True,
+                          timeout=60, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode != 0:
+            # A checkout in a private folder (`mktemp -d` makes one): nobody cannot run its interpreter.
+            pytest.skip(f"{sys.executable} cannot be run by an unprivileged user (a private folder on its path): "
+                        "permissions cannot be denied to it")
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([*prefix, sys.executable, "-m", "secrets_layout.cli", *arguments], cwd=cwd,
                           capture_output=True, text=True, timeout=120, env=environment, check=False)
