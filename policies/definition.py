@@ -40,7 +40,8 @@ class PolicyDefinition:
     level: str
     """The default enforcement level: mandatory or advisory."""
     resource_types: Tuple[str, ...]
-    """The resource types it judges (a stack policy: the types it reads)."""
+    """The resource types it judges (a stack policy: the types it reads, and links among them only). The
+    preview's pack host gives the policy nothing else (secrets_layout/engine/pack_host.py, JUDGED_TYPES)."""
     check: Callable[..., Any]
     """``(Resource, config) -> [Finding]``; a stack policy's ``(resources, config) -> StackVerdict``."""
     config: Optional[Mapping[str, Any]] = None

@@ -125,8 +125,12 @@ def build_policies() -> List[Policy]:
     policies: List[Policy] = []
     for policy in POLICIES:
         kind = StackValidationPolicy if policy.stack else ResourceValidationPolicy
-        policies.append(kind(
+        built = kind(
             name=policy.name, description=policy.description, enforcement_level=LEVELS[policy.level],
             config_schema=_schema(policy.config),
-            validate=(_stack_validation if policy.stack else _resource_validation)(policy)))
+            validate=(_stack_validation if policy.stack else _resource_validation)(policy))
+        # What its validation looks at: for another type it returns at once (see above), so the preview's
+        # pack host gives it only these (secrets_layout/engine/pack_host.py, JUDGED_TYPES).
+        built.resource_types = frozenset(policy.resource_types)
+        policies.append(built)
     return policies
