@@ -21,15 +21,17 @@ properties (analyzer_messages.UNKNOWN).  Only 127.0.0.1 is ever contacted.
 from __future__ import annotations
 
 import collections
+import json
 import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import weakref
 from pathlib import Path
-from typing import Any, Deque, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Deque, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import grpc
 from google.protobuf import empty_pb2
@@ -49,6 +51,7 @@ from secrets_layout.engine.analyzer_messages import (
     to_struct,
 )
 from secrets_layout.engine.interrupts import children_spared_ctrl_c
+from secrets_layout.engine.pack_host import JUDGED_TYPES_FILE
 from secrets_layout.engine.policy_config import load_policy_config, reconcile_config
 from secrets_layout.engine.verdict_memo import VerdictMemo
 
@@ -76,7 +79,8 @@ _IN_FLIGHT = 16                                  # pipelined Analyze calls
 
 PACK_HOST = Path(__file__).resolve().with_name("pack_host.py")
 """Runs a pack for the preview (``launcher="script"``): as ``python -u PACK/__main__.py`` would, ended with
-its stdin, each request's messages converted once (see the module)."""
+its stdin, each request's messages converted once, each policy given only its types, and the types the pack
+judges told before it serves (see the module)."""
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -103,6 +107,19 @@ def _pump(stream, sink: Deque[str], first_line: Optional["queue.Queue[Optional[s
     finally:
         if first_line is not None:
             first_line.put(None)
+
+
+def _judged_types(path: str) -> Optional[FrozenSet[str]]:
+    """What the pack host wrote before the pack printed its port; None when it wrote nothing readable
+    (a pack not built with pulumi_policy's `PolicyPack`, another host): then every resource is asked about."""
+    try:
+        with open(path, encoding="utf-8") as told:
+            judged = json.load(told).get("judged")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(judged, list) or not all(isinstance(item, str) for item in judged):
+        return None
+    return frozenset(judged)
 
 
 class AnalyzerClient:
@@ -136,6 +153,9 @@ class AnalyzerClient:
         self._config: Optional[Dict[str, Dict[str, Any]]] = None
         self._provider_messages: Dict[int, Tuple[Provider, analyzer_pb2.AnalyzerProviderResource]] = {}
         self.port: Optional[int] = None
+        self.judged_types: Optional[FrozenSet[str]] = None
+        """The types the pack's resource policies judge, as the pack host told them (`pack_host.judged_types`);
+        None: any type may be judged (the pack declared none, or was not started through the host)."""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -178,6 +198,10 @@ class AnalyzerClient:
         environment = dict(os.environ)
         environment.update(self._extra_env)
         environment["PYTHONUNBUFFERED"] = "1"
+        # Where the host says which types the pack judges (pack_host.judged_types_told); the CLI's launcher has no host.
+        told = tempfile.TemporaryDirectory(prefix="secrets-layout-pack-") if self.launcher == "script" else None
+        if told is not None:
+            environment[JUDGED_TYPES_FILE] = os.path.join(told.name, "judged-types.json")
         try:
             # stdin: a pipe only this process holds, whose end tells the pack to stop (pack_host.stop_with_stdin).
             with children_spared_ctrl_c():
@@ -185,6 +209,8 @@ class AnalyzerClient:
                                            else subprocess.DEVNULL, stdout=subprocess.PIPE,
                                            stderr=subprocess.PIPE, cwd=str(self.pack_dir), env=environment)
         except OSError as error:
+            if told is not None:
+                told.cleanup()
             raise PolicyPackStartError(f"cannot start the policy pack with {self.python}: {error}") from None
         self._process = process
         self._finalizer = weakref.finalize(self, _kill, process)
@@ -195,7 +221,12 @@ class AnalyzerClient:
             thread.start()
             self._threads.append(thread)
         try:
-            self.port = self._read_port(first_line)
+            try:
+                self.port = self._read_port(first_line)
+                self.judged_types = _judged_types(environment[JUDGED_TYPES_FILE]) if told is not None else None
+            finally:
+                if told is not None:
+                    told.cleanup()
             self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}", options=_GRPC_OPTIONS)
             try:
                 grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
@@ -372,7 +403,10 @@ class AnalyzerClient:
                     in_flight.pop(key, None)
             collect_diagnostics(answer, resource.resolved_urn, result)
 
+        judged = self.judged_types
         for resource in resources:
+            if judged is not None and resource.type not in judged:
+                continue  # no resource policy judges it: the pack's answer is empty (pack_host.judged_types)
             request = self._analyze_request(resource)
             key = memo.digest(request) if memo is not None else None
             answer = None

@@ -12,7 +12,9 @@ folder first on ``sys.path``), with two things added for a preview:
 - each protobuf message is converted to a dictionary once per call (`messages_converted_once`), where
   pulumi_policy converts the same one once per policy;
 - a policy that declares the resource types it judges is given only those (`policies_given_their_types`),
-  where pulumi_policy builds every policy's arguments for every resource.
+  where pulumi_policy builds every policy's arguments for every resource;
+- the pack says which types its resource policies judge (`judged_types_told`), so that the preview need not
+  ask about a resource no policy judges.
 
 The Pulumi CLI runs a pack as ``python -u -m pulumi.policy ENGINE PACK`` with neither
 (``launcher="pulumi"`` does that, for the tests that hold the two the same).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import runpy
 import sys
@@ -38,6 +41,10 @@ tokens; policies/pack.py sets it from each definition). A resource policy that d
 and marks itself not applicable to nothing, for a resource of another type; a stack policy that declares it
 reads only the resources of those types, and links (parent, dependencies) only among them. A policy without
 it is given everything, as pulumi_policy gives it."""
+
+JUDGED_TYPES_FILE = "SECRETS_LAYOUT_JUDGED_TYPES_FILE"
+"""The environment variable naming the file where the host writes, before the pack serves, the types the
+pack's resource policies judge (`judged_types_told`)."""
 
 _POLICIES = "_PolicyAnalyzerServicer__policies"
 """Where pulumi_policy's servicer keeps its policies (``self.__policies``, pulumi_policy 1.21.0 ``policy.py``
@@ -167,8 +174,59 @@ class _Given:
 
 
 def _judges(policy: Any, resource_type: str) -> bool:
+    """Whether pulumi_policy's answer for a resource of `resource_type` may depend on `policy`. A resource policy
+    without a validation is reported "not applicable" for every resource (pulumi_policy 1.21.0, ``Analyze``
+    line 981), whatever it declares."""
     types = getattr(policy, JUDGED_TYPES, None)
-    return types is None or resource_type in types
+    has_validation = getattr(policy, "has_validation", None)
+    return types is None or resource_type in types or (callable(has_validation) and not has_validation())
+
+
+def judged_types(policies: list[Any], resource_policy: type) -> list[str] | None:
+    """Every type some resource policy among `policies` judges, sorted; None when one may judge any type
+    (it declares none, or has no validation): for a resource of another type, pulumi_policy's Analyze
+    answer is empty, as every resource policy returns at once and stack policies are not asked."""
+    types: set[str] = set()
+    for policy in policies:
+        if isinstance(policy, resource_policy):
+            declared = getattr(policy, JUDGED_TYPES, None)
+            if declared is None or _judges(policy, ""):
+                return None
+            types.update(declared)
+    return sorted(types)
+
+
+@contextlib.contextmanager
+def judged_types_told(path: str | None) -> Iterator[bool]:
+    """Within the block, a `PolicyPack` built writes `judged_types` of its policies to `path` (JSON
+    ``{"judged": [...]}``, ``null`` for "any type"), before it serves and so before it prints its port;
+    yields whether it will. Reads the policies from `PolicyPack`'s own argument (pulumi_policy's public
+    constructor), so it holds on any version; nothing is written without a path or pulumi_policy."""
+    try:
+        import pulumi_policy
+    except ImportError:
+        yield False
+        return
+    pack = getattr(pulumi_policy, "PolicyPack", None)
+    resource_policy = getattr(pulumi_policy, "ResourceValidationPolicy", None)
+    constructor = vars(pack).get("__init__") if isinstance(pack, type) else None
+    if not path or not callable(constructor) or not isinstance(resource_policy, type):
+        yield False
+        return
+
+    @functools.wraps(constructor)
+    def telling(self: Any, name: str, policies: list[Any], *args: Any, **kwargs: Any) -> None:
+        written = f"{path}.{os.getpid()}.tmp"
+        with open(written, "w", encoding="utf-8") as told:
+            json.dump({"judged": judged_types(list(policies), resource_policy)}, told)
+        os.replace(written, path)  # whole or not at all: the preview reads it once the port is printed
+        constructor(self, name, policies, *args, **kwargs)
+
+    pack.__init__ = telling
+    try:
+        yield True
+    finally:
+        pack.__init__ = constructor
 
 
 def _analyze_given_their_types(method: Callable[..., Any], resource_policy: type) -> Callable[..., Any]:
@@ -268,7 +326,8 @@ def main(arguments: list[str]) -> None:
     # As `python -u PACK/__main__.py` would run it: the script as argv[0], its folder first on sys.path.
     sys.argv = [arguments[0]]
     sys.path[0] = os.path.dirname(script)
-    with messages_converted_once(), policies_given_their_types():
+    with messages_converted_once(), policies_given_their_types(), \
+            judged_types_told(os.environ.get(JUDGED_TYPES_FILE)):
         runpy.run_path(arguments[0], run_name="__main__")
 
 
