@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import textwrap
-from pathlib import Path
 
 import pytest
 from pulumi_policy import policy as pulumi_policy
