@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -357,3 +357,21 @@ def test_an_adopted_secret_is_listed_not_called_out(tmp_path, adopted, widenings
     review = review_access(before, after, adopted=adopted)
     assert {(change.widening, change.reader.principal) for change in review.widenings} == widenings
     assert any(change.secret == "test/app/legacy" and change.after for change in review.changes)
+
+
+def _with_secret_policy_text(resources: list[RegisteredResource], text: str) -> list[RegisteredResource]:
+    """The secret's policy as a program may give it: any string, not necessarily a document."""
+    return [replace(resource, inputs={**resource.inputs, "policy": text})
+            if resource.type == "aws:secretsmanager/secretPolicy:SecretPolicy" else resource for resource in resources]
+
+
+def test_a_secret_whose_policy_is_unreadable_on_both_sides_is_a_problem_on_both_not_a_crash():
+    """The base's map reuses the head's rows for a secret of the same inputs: one that has no rows
+    (its policy is not a document) is evaluated again, and is the same problem there."""
+    resources = _with_secret_policy_text(resources_of(policy(statement(Principal=ROOT)), KEY_FOR_APP), "{not json")
+    after = who_can_read(resources, SECURITY)
+    before = who_can_read(resources, SECURITY, known=after)
+    assert before.problems == after.problems == [
+        "app/db: a policy is not a readable document (the policy is not valid JSON (Expecting property name enclosed "
+        "in double quotes: line 1 column 2 (char 1))); its access is not shown"]
+    assert before.rows == after.rows == {}

@@ -149,7 +149,8 @@ def who_can_read(resources: Sequence[RegisteredResource], account: str, *, known
     for secret in deployment.secrets:
         inputs = _inputs_of(secret, deployment, organization)
         found.inputs[secret.name] = inputs
-        if known is not None and known.inputs.get(secret.name) == inputs:
+        # A secret without rows there (a problem) is evaluated again: the same problem here.
+        if known is not None and known.inputs.get(secret.name) == inputs and secret.name in known.accounts:
             found.accounts[secret.name] = known.accounts[secret.name]
             found.rows.update({(secret.name, region): known.rows[(secret.name, region)] for region, _ in secret.keys})
             continue
