@@ -151,9 +151,10 @@ def test_a_warm_cache_gives_the_report_of_the_simulated_base(filled, change, mon
     report = json.loads(simulated["json"])
     assert report["warnings"] == []
     # The base's access came from the cache: only the head's secrets whose inputs changed were evaluated.
-    head_secrets = [secret["name"] for secret in yaml.safe_load(changed(change))["secrets"]]
-    assert evaluated_warm == (head_secrets if change in KEY_POLICY_CHANGES else [])
-    assert evaluated[len(evaluated_warm):][:len(head_secrets)] == head_secrets, "without the cache: all of the head"
+    head_secrets = sorted(secret["name"] for secret in yaml.safe_load(changed(change))["secrets"])
+    assert sorted(evaluated_warm) == (head_secrets if change in KEY_POLICY_CHANGES else [])
+    cold = evaluated[len(evaluated_warm):]
+    assert sorted(cold[:len(head_secrets)]) == head_secrets, "without the cache: all of the head, then the base's changed"
     shows = any(resource["change"] != "same" or resource.get("changed_options") for resource in report["resources"])
     # Both sides of a preview hold the placeholder for every from_config value, so renaming the
     # config key changes no input (as without a cache); every other change shows in the plan.
