@@ -39,7 +39,7 @@ from secrets_layout.declaration.revision import declaration_at, write_at
 from secrets_layout.declaration.yaml_source import Position
 from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR
 from secrets_layout.engine.analyzer_messages import Violation as AnalyzerViolation
-from secrets_layout.engine.cache import PreviewCache, comparable_resources, simulation_key, verdict_key
+from secrets_layout.engine.cache import PreviewCache, access_key, comparable_resources, simulation_key, verdict_key
 from secrets_layout.engine.changes import PlannedChange, plan_changes
 from secrets_layout.engine.interrupts import StopSignal
 from secrets_layout.engine.packs import pack_count
@@ -59,7 +59,7 @@ from secrets_layout.findings.fields import author_message, inheriting_secret, on
 from secrets_layout.findings.parity import parity_issues
 from secrets_layout.findings.recheck import FindingResolver
 from secrets_layout.policies.resources import KMS_KEYS, NATIVE_KMS_KEY, SECRET_POLICIES, SECRETS
-from secrets_layout.review.access import who_can_read
+from secrets_layout.review.access import AccessMap, who_can_read
 from secrets_layout.review.access_diff import AccessReview, review_access
 
 COSTLY_KEYS = (*KMS_KEYS, NATIVE_KMS_KEY)
@@ -141,9 +141,10 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         them one after the other in this process. The report is the same either way.
     stack_traces: let the SDK capture a stack trace per registration (`simulate`); no effect on
         the report, only on the time.
-    cache: a folder (created if missing) where the deployment of the previewed declaration and the
-        pack's verdicts are stored by content (engine/cache.py); with `base`, a stored deployment of
-        the base's content replaces its simulation, and its verdicts answer identical requests.
+    cache: a folder (created if missing) where the deployment of the previewed declaration, the
+        pack's verdicts and who can read each secret are stored by content (engine/cache.py); with
+        `base`, a stored deployment of the base's content replaces its simulation, its verdicts answer
+        identical requests, and its access map leaves only the secrets the change touches to evaluate.
         The report is the same with or without it (but for a warning about an unusable entry).
 
     The stages, in order: plan, evaluate, check, compare, locate, report. The check runs beside the
@@ -173,9 +174,9 @@ def run_preview(path: str | os.PathLike[str], *, policy_config: str | os.PathLik
         check = start_check(plan, runs, based.memo, scope, runner=runner, stopping=stopping,
                             progress=report_progress, parallel=parallel)
         evaluation = evaluated(runs, based)
-        comparison = compare(plan, based, evaluation, today or date.today())
+        comparison = compare(plan, based, evaluation, today or date.today(), storing=stored is not None)
         locations = locate_deployment(plan, evaluation)
-        head_stored = store_evaluation(stored, plan, head_key, based, evaluation)
+        head_stored = store_evaluation(stored, plan, head_key, based, evaluation, comparison)
         checked = check.result()
         if head_stored:
             store_verdicts(stored, plan, head_key, based.memo)
@@ -255,6 +256,8 @@ class BasePlan:
     """Its deployment as the cache stored it, in the form `plan_changes` compares; None: not cached."""
     memo: VerdictMemo
     """The pack's verdicts: those stored with the cached base, which answer identical requests of the head."""
+    access: AccessMap | None = None
+    """Who can read each secret of its deployment, as the cache stored it beside it; None: not cached."""
 
 
 def plan_base(plan: PreviewPlan, revision: str | None, scope: contextlib.ExitStack,
@@ -264,13 +267,15 @@ def plan_base(plan: PreviewPlan, revision: str | None, scope: contextlib.ExitSta
     loaded, cost, warnings = None, None, []
     if revision is not None:
         loaded, cost, warnings = _base_declaration(Path(plan.file), revision, scope)
-    key, cached, memo = None, None, VerdictMemo()
+    key, cached, memo, access = None, None, VerdictMemo(), None
     if stored is not None and loaded is not None:
         key = plan.cache_key(loaded)
         cached = stored.load_simulation(key)
         if cached is not None:
             memo = VerdictMemo(stored.load_verdicts(verdict_key(key, DEFAULT_PACK_DIR, plan.config_file)))
-    return BasePlan(revision=revision, loaded=loaded, cost=cost, warnings=warnings, key=key, cached=cached, memo=memo)
+            access = stored.load_access(access_key(key, loaded.declaration.security_account))
+    return BasePlan(revision=revision, loaded=loaded, cost=cost, warnings=warnings, key=key, cached=cached, memo=memo,
+                    access=access)
 
 
 def _evaluation_started(plan: PreviewPlan, based: BasePlan) -> str:
@@ -362,15 +367,25 @@ class Comparison:
     changes: list[PlannedChange]
     access: AccessReview | None
     """With --base only."""
+    head_access: AccessMap | None = None
+    """Who can read each secret at the head: with --base, or with --cache (to store it)."""
+    base_access: AccessMap | None = None
+    """The base's, when it was evaluated here rather than read from the cache (to store it)."""
 
 
-def compare(plan: PreviewPlan, based: BasePlan, evaluation: Evaluation, today: date) -> Comparison:
-    """Compare stage: the head's deployment against the base's (every resource new without one)."""
+def compare(plan: PreviewPlan, based: BasePlan, evaluation: Evaluation, today: date, *, storing: bool) -> Comparison:
+    """Compare stage: the head's deployment against the base's (every resource new without one).
+    storing: the head's access map is wanted for the cache even without a base (the push to the
+    default branch fills the cache for its pull requests); without a cache and a base none is computed."""
     changes = plan_changes(evaluation.head, evaluation.base, today)
-    access = None if evaluation.base is None else _review_access(
-        evaluation.head, plan.loaded.declaration.security_account, evaluation.base,
-        based.loaded.declaration.security_account if based.loaded is not None else None, changes)
-    return Comparison(changes=changes, access=access)
+    account = plan.loaded.declaration.security_account
+    if evaluation.base is None:
+        return Comparison(changes=changes, access=None,
+                          head_access=who_can_read(evaluation.head, account) if storing else None)
+    base_account = based.loaded.declaration.security_account if based.loaded is not None else account
+    before, after = _access_maps(evaluation.head, account, evaluation.base, base_account, based.access)
+    return Comparison(changes=changes, access=_review_access(before, after, evaluation.head, changes),
+                      head_access=after, base_access=before if based.access is None else None)
 
 
 @dataclass(frozen=True)
@@ -390,16 +405,23 @@ def locate_deployment(plan: PreviewPlan, evaluation: Evaluation) -> Locations:
 
 
 def store_evaluation(stored: PreviewCache | None, plan: PreviewPlan, head_key: str | None, based: BasePlan,
-                     evaluation: Evaluation) -> bool:
-    """The head's deployment (when its files did not change meanwhile) and a base simulated for want of an
-    entry, into the cache. Whether the head was stored: its verdicts follow when the check ends."""
+                     evaluation: Evaluation, comparison: Comparison) -> bool:
+    """The head's deployment and access map (when its files did not change meanwhile), and a base simulated
+    or evaluated for want of an entry, into the cache. Whether the head was stored: its verdicts follow when
+    the check ends."""
     if stored is None:
         return False
     head_unchanged = _stored_unchanged(stored, head_key, plan.cache_key(plan.loaded), plan.file)
     if head_unchanged:
         _store(stored, stored.store_simulation, head_key, evaluation.head)
+        if comparison.head_access is not None:
+            _store(stored, stored.store_access, access_key(head_key, plan.loaded.declaration.security_account),
+                   comparison.head_access)
     if based.cached is None and based.loaded is not None:
         _store(stored, stored.store_simulation, based.key, evaluation.base)
+    if comparison.base_access is not None and based.loaded is not None:
+        _store(stored, stored.store_access, access_key(based.key, based.loaded.declaration.security_account),
+               comparison.base_access)
     return head_unchanged
 
 
@@ -509,12 +531,20 @@ def _violation(group: list[tuple[AnalyzerViolation, LocatedViolation]], loaded: 
                      inherited_by=tuple(inheriting))
 
 
-def _review_access(head: list[RegisteredResource], account: str, base: list[RegisteredResource],
-                   base_account: str | None, changes: list[PlannedChange]) -> AccessReview:
-    """Who can read each secret at the base and at the head (the base's unchanged secrets taken from
-    the head's answers), and the changed policies' weakened denies."""
+def _access_maps(head: list[RegisteredResource], account: str, base: list[RegisteredResource], base_account: str,
+                 cached_before: AccessMap | None) -> tuple[AccessMap, AccessMap]:
+    """Who can read each secret at the base and at the head. Each secret is evaluated once when its
+    inputs are the same on both sides: with the base's map from the cache, the head evaluates only the
+    secrets the change touches; without it, the base takes the head's answers for its unchanged secrets."""
+    if cached_before is not None:
+        return cached_before, who_can_read(head, account, known=cached_before)
     after = who_can_read(head, account)
-    before = who_can_read(base, base_account or account, known=after)
+    return who_can_read(base, base_account, known=after), after
+
+
+def _review_access(before: AccessMap, after: AccessMap, head: list[RegisteredResource],
+                   changes: list[PlannedChange]) -> AccessReview:
+    """The access review of the two maps, with the changed policies' weakened denies."""
     secrets_kept = {resource.id for resource in head if resource.type in SECRETS}
     adopted = {change.inputs.get("name") for change in changes if change.type in SECRETS and change.change == "import"}
     return review_access(before, after, [(change.type, change.name, change.policy_diffs) for change in changes
@@ -585,7 +615,8 @@ def _preview_deletion(file: Path, base: str, today: date | None, report_progress
         resources=[PlannedResource(change, os.fspath(file), None) for change in changes], violations=[],
         cost=CostEstimate(()), base=base, base_cost=base_cost,
         warnings=[f"{_shown(file)} does not exist in the working tree: every resource it had at {base} is deleted"],
-        access=_review_access([], base_loaded.declaration.security_account, base_resources, None, changes),
+        access=_review_access(*_access_maps([], base_loaded.declaration.security_account, base_resources,
+                                            base_loaded.declaration.security_account, None), [], changes),
     )
 
 

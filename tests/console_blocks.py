@@ -44,7 +44,7 @@ VOLATILE = (
     # the end of a recovery window: the day of the preview plus the window
     (re.compile(r"\b(recoverable until )[0-9]{4}-[0-9]{2}-[0-9]{2}\b"), r"\1<date>"),
     # a preview cache entry's key: the SHA-256 of the code and the inputs, so it changes with every commit
-    (re.compile(r"^[0-9a-f]{64}(\.(?:simulation|verdicts)\.json)$"), r"<key>\1"),
+    (re.compile(r"^[0-9a-f]{64}(\.(?:simulation|verdicts|access)\.json)$"), r"<key>\1"),
 )
 CACHE_ENTRY = re.compile(r"^<key>\.[a-z]+\.json$")
 PHASE_LINE = re.compile(r"^secrets-layout [a-z-]+: .+: [0-9]+\.[0-9] s$")

@@ -362,6 +362,8 @@ PHASE = "secrets-layout preview: simulating the deployment of environments/dev.y
     pytest.param(["30 resources: 0.3 s"], "30 resources: 0.4 s\n", False, id="other-durations-are-text"),
     pytest.param([f"{'f' * 64}.simulation.json", f"{'f' * 64}.verdicts.json"],
                  f"{'0' * 64}.verdicts.json\n{'1' * 64}.simulation.json\n", True, id="cache-listing-in-any-order"),
+    pytest.param([f"{'f' * 64}.access.json"], f"{'0' * 64}.access.json\n", True, id="access-entry-key"),
+    pytest.param([f"{'f' * 64}.access.json"], f"{'0' * 64}.verdicts.json\n", False, id="an-entry-of-another-kind"),
     pytest.param([f"{'f' * 64}.simulation.json", "x", f"{'f' * 64}.verdicts.json"],
                  f"{'0' * 64}.verdicts.json\nx\n{'1' * 64}.simulation.json\n", False,
                  id="only-a-run-of-cache-entries-is-sorted"),

@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,15 +32,16 @@ from secrets_layout.engine import cache as preview_cache
 from secrets_layout.engine.analyzer_client import DEFAULT_PACK_DIR, AnalyzerClient
 from secrets_layout.engine.verdict_memo import VerdictMemo
 from secrets_layout.declaration.loader import load_declaration
-from secrets_layout.engine.cache import (PreviewCache, comparable_resources, resource_from_json, resource_to_json,
-                                         simulation_key, verdict_key)
+from secrets_layout.engine.cache import (PreviewCache, access_key, comparable_resources, resource_from_json,
+                                         resource_to_json, simulation_key, verdict_key)
 from secrets_layout.engine.changes import plan_changes
 from secrets_layout.engine.recorded_values import SecretValue
 from secrets_layout.engine.values import HashedAsset, plain, same
 from secrets_layout.engine.policy_check import analyzer_resources
 from secrets_layout.engine.programs import CONFIG_PLACEHOLDER, PACKAGED_PROGRAM, evaluate_declaration, simulation_arguments
 from secrets_layout.preview import run_preview
-from secrets_layout.reports import preview_json
+from secrets_layout.reports import preview_json, preview_markdown, preview_text
+from secrets_layout.review import access
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_CONFIG = ROOT / "policies" / "config" / "dev.json"
@@ -71,7 +73,20 @@ CHANGES = {
     # The components set no retain_on_delete, so protect is the option a declaration changes.
     "protect changed": [("  protect: false", "  protect: true")],
     "violation introduced": [("rotation: {every_days: 7}", "rotation: {every_days: 400}")],
+    # Access: the secret policy and every key policy (which lists each reader) change.
+    "reader added": [("roles: [PaymentsRole]", "roles: [PaymentsRole, RefundsRole]")],
+    "reader removed": [("roles: [DevAppRole, DeveloperRole]", "roles: [DevAppRole]")],
+    # Every secret policy gains a deny, and the access maps' organization changes.
+    "organization added": [('security_account: "111111111111"\n',
+                            'security_account: "111111111111"\norganization_id: o-a1b2c3d4e5\n')],
+    # us-east-1's key is no longer made here: its policy is not in the stack (reads depend on it).
+    "existing key named": [("primary_region: us-east-1\n", "primary_region: us-east-1\nkms:\n  keys:\n"
+                            "    us-east-1: arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab\n")],
 }
+KEY_POLICY_CHANGES = ("secret added", "reader account added", "reader added", "reader removed", "organization added",
+                      "existing key named")
+"""The changes to the inputs of every secret's access: each key policy lists every reader of its region (a
+secret removed whose reader still reads another secret leaves the key policies as they were)."""
 
 
 def changed(name: str) -> str:
@@ -86,6 +101,13 @@ def json_report(file: Path, **options) -> str:
     return preview_json.render(run_preview(file, policy_config=DEV_CONFIG, today=TODAY, **options))
 
 
+def reports(file: Path, **options) -> dict[str, str]:
+    """The preview's report in each format a pull request is shown in."""
+    report = run_preview(file, policy_config=DEV_CONFIG, today=TODAY, **options)
+    return {"json": preview_json.render(report), "markdown": preview_markdown.render(report),
+            "text": preview_text.render(report)}
+
+
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory):
     """A repository at DEV, and a cache filled by the preview of that revision (the push to main)."""
@@ -96,21 +118,43 @@ def filled(tmp_path_factory):
     return repository, file, folder
 
 
+def _counting_evaluations(monkeypatch) -> list[str]:
+    """The secrets whose access review/access.py evaluates (rather than takes from a known map)."""
+    evaluated: list[str] = []
+    real = access._secret_access
+
+    def counted(secret, *arguments):
+        evaluated.append(secret.name)
+        return real(secret, *arguments)
+
+    monkeypatch.setattr(access, "_secret_access", counted)
+    return evaluated
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("change", list(CHANGES))
-def test_a_warm_cache_gives_the_report_of_the_simulated_base(filled, change):
+def test_a_warm_cache_gives_the_report_of_the_simulated_base(filled, change, monkeypatch):
+    """The JSON, markdown and text reports byte for byte; and the base's access map comes from the
+    cache, so the head evaluates only the secrets whose access inputs the change touched."""
     repository, file, folder = filled
     file.write_text(changed(change))
+    evaluated = _counting_evaluations(monkeypatch)
     try:
         said: list[str] = []
-        warm = json_report(file, base="HEAD", cache=folder, progress=said.append)
-        simulated = json_report(file, base="HEAD")
+        warm = reports(file, base="HEAD", cache=folder, progress=said.append)
+        evaluated_warm = list(evaluated)
+        simulated = reports(file, base="HEAD")
     finally:
         file.write_text(DEV)
     assert any("the deployment at HEAD is in the cache" in line for line in said), said
     assert warm == simulated
-    report = json.loads(simulated)
+    report = json.loads(simulated["json"])
     assert report["warnings"] == []
+    # The base's access came from the cache: only the head's secrets whose inputs changed were evaluated.
+    head_secrets = sorted(secret["name"] for secret in yaml.safe_load(changed(change))["secrets"])
+    assert sorted(evaluated_warm) == (head_secrets if change in KEY_POLICY_CHANGES else [])
+    cold = evaluated[len(evaluated_warm):]
+    assert sorted(cold[:len(head_secrets)]) == head_secrets, "without the cache: all of the head, then the base's changed"
     shows = any(resource["change"] != "same" or resource.get("changed_options") for resource in report["resources"])
     # Both sides of a preview hold the placeholder for every from_config value, so renaming the
     # config key changes no input (as without a cache); every other change shows in the plan.
@@ -128,14 +172,14 @@ def test_the_cli_with_a_warm_cache_prints_the_report_without_one_and_adds_only_t
     filling = run_cli(*arguments, "--cache", str(folder), cwd=repository)
     assert filling.returncode == 0, filling.stderr
     filled_entries = set(folder.iterdir())
-    assert {path.name.split(".", 1)[1] for path in filled_entries} == {"simulation.json", "verdicts.json"}
+    assert {path.name.split(".", 1)[1] for path in filled_entries} == {"simulation.json", "verdicts.json", "access.json"}
     file.write_text(changed("reader account added"))
     warm = run_cli(*arguments, "--base", "HEAD", "--cache", str(folder), cwd=repository)
     cold = run_cli(*arguments, "--base", "HEAD", cwd=repository)
     assert_no_traceback(warm)
     assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
-    # A hit stores the head's deployment and verdicts, nothing for the base (a miss would add it).
-    assert len(set(folder.iterdir()) - filled_entries) == 2
+    # A hit stores the head's deployment, verdicts and access map, nothing for the base (a miss would add it).
+    assert len(set(folder.iterdir()) - filled_entries) == 3
     assert not list(folder.glob("*.tmp")), "atomic writes leave no temporary file"
 
 
@@ -190,7 +234,8 @@ def _resealed(entry: Path, edit) -> None:
     """An entry edited with its checksum computed again: only the shape checks can tell."""
     data = json.loads(entry.read_text())
     edit(data)
-    entry.write_bytes(preview_cache.entry_bytes(data["key"], "simulation", data["resources"]))
+    kind = entry.name.split(".")[1]
+    entry.write_bytes(preview_cache.entry_bytes(data["key"], kind, data[preview_cache._BODY[kind]]))
 
 
 def _wrong_fields(entry: Path) -> None:
@@ -204,6 +249,21 @@ def _wrong_type(entry: Path) -> None:
 def _wrong_tag(entry: Path) -> None:
     _resealed(entry, lambda data: data["resources"][-1]["inputs"].update(
         x={preview_cache._TAG: "secret", "digest": 7}))
+
+
+def _reader_account_a_number(entry: Path) -> None:
+    _resealed(entry, lambda data: data["access"]["places"][0]["rows"][0].__setitem__(0, 444444444444))
+
+
+def _access_without_inputs(entry: Path) -> None:
+    _resealed(entry, lambda data: data["access"].pop("inputs"))
+
+
+def _access_hand_edited(entry: Path) -> None:
+    """A reader's actions taken away, as JSON of the right shape: the checksum tells."""
+    data = json.loads(entry.read_text())
+    data["access"]["places"][0]["rows"][0][2] = []
+    entry.write_text(json.dumps(data, separators=(",", ":")))
 
 
 def _hand_edited(entry: Path) -> None:
@@ -223,21 +283,34 @@ def _hand_edited(entry: Path) -> None:
     ("simulation", _wrong_type, "corrupt (ValueError)"),
     ("simulation", _wrong_tag, "corrupt (ValueError)"),
     ("verdicts", _corrupt, "unreadable (JSONDecodeError)"),
+    ("access", _corrupt, "unreadable (JSONDecodeError)"),
+    ("access", _foreign, "of format 99, not 2"),
+    ("access", _access_hand_edited, "altered since it was written (its sha256 does not match its content)"),
+    ("access", _reader_account_a_number, "corrupt (ValidationError)"),
+    ("access", _access_without_inputs, "corrupt (ValidationError)"),
 ], ids=["corrupt simulation", "foreign version", "hand-edited", "other fields", "a field of another type", "a malformed tag",
-        "corrupt verdicts"])
+        "corrupt verdicts", "corrupt access", "access of a foreign version", "hand-edited access",
+        "access with a number for an account", "access without inputs"])
 def test_a_bad_entry_is_a_warning_and_the_base_is_simulated(tmp_path, kind, damage, why):
+    """...or, for an access map, evaluated again (and stored again)."""
     repository, file = repository_with(tmp_path, "dev", DEV)
     folder = tmp_path / "preview-cache"
     json_report(file, cache=folder)
     base_key = _key(file)
-    entry = folder / f"{base_key if kind == 'simulation' else verdict_key(base_key, DEFAULT_PACK_DIR, DEV_CONFIG)}.{kind}.json"
+    key = {"simulation": base_key, "verdicts": verdict_key(base_key, DEFAULT_PACK_DIR, DEV_CONFIG),
+           "access": access_key(base_key, "111111111111")}[kind]
+    entry = folder / f"{key}.{kind}.json"
     assert entry.is_file()
     damage(entry)
     file.write_text(changed("description changed"))
     warned = json.loads(json_report(file, base="HEAD", cache=folder))
     simulated = json.loads(json_report(file, base="HEAD"))
-    assert warned["warnings"] == [f"preview cache: {entry.name} in {folder} is {why}; not used (simulated instead)"]
+    instead = "evaluated instead" if kind == "access" else "simulated instead"
+    assert warned["warnings"] == [f"preview cache: {entry.name} in {folder} is {why}; not used ({instead})"]
     assert {**warned, "warnings": []} == simulated
+    if kind == "access":
+        again = PreviewCache(folder)
+        assert again.load_access(key) is not None and again.warnings == [], "the base's map is stored again"
 
 
 RESOURCE = preview_cache.RegisteredResource(
@@ -594,7 +667,7 @@ def test_no_secret_value_and_no_placeholder_reaches_the_cache(tmp_path, dev_runs
     folder = tmp_path / "preview-cache"
     json_report(file, cache=folder)
     files = list(folder.iterdir())
-    assert files
+    assert sorted(path.name.split(".", 1)[1] for path in files) == ["access.json", "simulation.json", "verdicts.json"]
     for path in files:
         text = path.read_text()
         for value in hidden:
@@ -614,6 +687,37 @@ def test_a_stored_deployment_is_its_own_base_with_nothing_changed(dev_runs):
                                                                  deployment.resources]
     assert any(isinstance(value, HashedAsset) or hasattr(value, "sha256")
                for resource in restored for value in resource.inputs.values()), "the rotation code is an asset"
+
+
+def test_a_stored_access_map_reads_back_equal(dev_runs):
+    """Every field `review_access` and a later `who_can_read(..., known=)` read, in the map's order: rows
+    with conditions they depend on, the accounts, the organization, the problems, the inputs' digests."""
+    _, deployment = dev_runs
+    found = access.who_can_read(comparable_resources(deployment.resources), "111111111111")
+    found.problems.append("dev/other: a policy is not a readable document (...); its access is not shown")
+    found.organization = "o-a1b2c3d4e5"
+    [place, *_] = found.places
+    found.rows[place] = [*found.rows[place], access.Access(*place, access.Reader("an account outside o-a1b2c3d4e5",
+                                                                                 access.ANY_PRINCIPAL),
+                                                           ("DescribeSecret",), ("aws:SourceVpce",))]
+    with tempfile.TemporaryDirectory() as folder:
+        PreviewCache(folder).store_access(KEY, found)
+        cache = PreviewCache(folder)
+        restored = cache.load_access(KEY)
+    assert cache.warnings == []
+    assert restored == found
+    assert list(restored.rows) == list(found.rows) and len(found.rows) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("cache", "evaluated"), [(False, []), (True, ["dev/database/credentials",
+                          "dev/payments/stripe-api-key", "dev/tools/feature-flag-sdk-key"])], ids=["no cache", "--cache"])
+def test_a_preview_without_a_base_evaluates_access_only_to_fill_the_cache(tmp_path, monkeypatch, cache, evaluated):
+    """The full preview shows no access review: it pays for the access map only when it stores it."""
+    repository, file = repository_with(tmp_path, "dev", DEV)
+    counted = _counting_evaluations(monkeypatch)
+    json_report(file, cache=tmp_path / "preview-cache" if cache else None)
+    assert counted == evaluated
 
 
 def test_a_changed_secret_value_still_differs_after_the_digest(dev_runs):
@@ -725,7 +829,6 @@ WORKFLOW = ROOT / ".github" / "workflows" / "secrets-preview.yml"
 
 
 def _workflow() -> dict:
-    import yaml
 
     document = yaml.safe_load(WORKFLOW.read_text())
     document["on"] = document.pop(True)  # YAML 1.1 reads the key `on` as the boolean true
@@ -763,7 +866,7 @@ def test_the_default_branch_saves_the_cache_and_pull_requests_only_restore_it():
 @pytest.mark.slow
 def test_the_fill_step_fills_what_the_pull_request_step_reads(tmp_path):
     """The two `run:` blocks as the workflow has them: the push previews every environment into the
-    cache; the pull request's preview of a change then finds its base there (only the head's two
+    cache; the pull request's preview of a change then finds its base there (only the head's three
     entries are added)."""
     import os
     import subprocess
@@ -777,7 +880,7 @@ def test_the_fill_step_fills_what_the_pull_request_step_reads(tmp_path):
     fill = _step(workflow["jobs"]["fill-cache"], name="Preview every environment")["run"]
     subprocess.run(["bash", "-e", "-c", fill], cwd=repository, check=True, capture_output=True, text=True, timeout=600)
     filled = set((repository / ".preview-cache").iterdir())
-    assert len(filled) == 2
+    assert len(filled) == 3
     git(repository, "checkout", "--quiet", "-b", "change")
     file.write_text(changed("secret added"))
     git(repository, "commit", "--quiet", "-am", "a secret")
@@ -787,7 +890,7 @@ def test_the_fill_step_fills_what_the_pull_request_step_reads(tmp_path):
                                  "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "output").read_text() == "exit-code=0\n"
-    assert len(set((repository / ".preview-cache").iterdir()) - filled) == 2
+    assert len(set((repository / ".preview-cache").iterdir()) - filled) == 3
 
 
 def test_a_declaration_edited_during_the_preview_is_not_stored(tmp_path, monkeypatch):

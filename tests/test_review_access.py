@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -357,3 +357,58 @@ def test_an_adopted_secret_is_listed_not_called_out(tmp_path, adopted, widenings
     review = review_access(before, after, adopted=adopted)
     assert {(change.widening, change.reader.principal) for change in review.widenings} == widenings
     assert any(change.secret == "test/app/legacy" and change.after for change in review.changes)
+
+
+def _with_secret_policy_text(resources: list[RegisteredResource], text: str) -> list[RegisteredResource]:
+    """The secret's policy as a program may give it: any string, not necessarily a document."""
+    return [replace(resource, inputs={**resource.inputs, "policy": text})
+            if resource.type == "aws:secretsmanager/secretPolicy:SecretPolicy" else resource for resource in resources]
+
+
+def test_a_secret_whose_policy_is_unreadable_on_both_sides_is_a_problem_on_both_not_a_crash():
+    """The base's map reuses the head's rows for a secret of the same inputs: one that has no rows
+    (its policy is not a document) is evaluated again, and is the same problem there."""
+    resources = _with_secret_policy_text(resources_of(policy(statement(Principal=ROOT)), KEY_FOR_APP), "{not json")
+    after = who_can_read(resources, SECURITY)
+    before = who_can_read(resources, SECURITY, known=after)
+    assert before.problems == after.problems == [
+        "app/db: a policy is not a readable document (the policy is not valid JSON (Expecting property name enclosed "
+        "in double quotes: line 1 column 2 (char 1))); its access is not shown"]
+    assert before.rows == after.rows == {}
+
+
+def _secrets_on_one_key(count: int, key_policy: Any) -> list[RegisteredResource]:
+    """`count` secrets with the same resource policy, each in us-east-1 and replicated to eu-west-1, all on
+    one key: its policy as given (a mapping, as aws-native's `keyPolicy` is, or JSON text)."""
+    [key, secret, secret_policy] = resources_of(policy(statement(Principal=ROOT)), KEY_FOR_APP)
+    found = [replace(key, inputs={"policy": key_policy})]
+    for number in range(count):
+        arn_ = SECRET_ARN.replace("app/db", f"app/db{number}")
+        found += [replace(secret, urn=f"{secret.urn}{number}", name=f"secret{number}", id=arn_, inputs={
+                      "name": f"app/db{number}", "kmsKeyId": KEY_ARN, "replicas": [{"region": "eu-west-1", "kmsKeyId": KEY_ARN}]}),
+                  replace(secret_policy, urn=f"{secret_policy.urn}{number}", name=f"policy{number}", id=arn_,
+                          inputs={**secret_policy.inputs, "secretArn": arn_})]
+    return found
+
+
+def test_a_key_policy_is_made_text_once_per_deployment_not_once_per_secret_and_region(monkeypatch):
+    """A key policy names every reader of every secret it encrypts: serializing it for each secret and
+    region (for the inputs a known map is matched by, and for the evaluation) cost seconds at 1,000 secrets."""
+    import json as json_module
+
+    serialized: list[Any] = []
+    real_dumps = json_module.dumps
+
+    def dumps(value, *arguments, **options):
+        serialized.append(value)
+        return real_dumps(value, *arguments, **options)
+
+    resources = _secrets_on_one_key(5, KEY_FOR_APP)
+    monkeypatch.setattr(json_module, "dumps", dumps)
+    from_mapping = who_can_read(resources, SECURITY)
+    assert sum(1 for value in serialized if value == KEY_FOR_APP) == 1
+    monkeypatch.undo()
+    from_text = who_can_read(_secrets_on_one_key(5, json.dumps(KEY_FOR_APP, sort_keys=True)), SECURITY)
+    assert len(from_mapping.rows) == 10 and from_mapping.problems == []
+    assert (from_mapping.rows, from_mapping.accounts, from_mapping.inputs) == (from_text.rows, from_text.accounts,
+                                                                               from_text.inputs)

@@ -9,7 +9,11 @@ What is stored, per declaration content (`simulation_key`):
   content hash (`engine.values.hashed`). The head of every preview goes through the same function
   before `plan_changes`, cached or not, so both sides are compared the same way either way;
 - the pack's Analyze answers by request digest (`verdict_memo.VerdictMemo`), under a key that adds
-  the pack's files and the policy config's content (`verdict_key`).
+  the pack's files and the policy config's content (`verdict_key`);
+- who can read each secret of the deployment (review/access.py's `AccessMap`, as review/access_json.py
+  writes it: names, ARNs, capabilities and a digest of each secret's inputs, no document), under a key
+  that adds the account it was computed for (`access_key`): a pull request whose base is stored
+  evaluates only the secrets whose inputs it changed.
 
 The format is JSON, never pickle: a cache restored from CI holds data that cannot run code. An entry
 that cannot be read, is not JSON, or is of another format version is a warning and a miss (the
@@ -54,6 +58,8 @@ from pulumi.runtime.proto import analyzer_pb2
 from secrets_layout.engine.recorded_values import RegisteredResource, SecretValue
 from secrets_layout.engine.values import HashedArchive, HashedAsset, HashedAssetArchive, hashed, is_asset
 from secrets_layout.files import UnreadableFile, brief_problem, read_bytes, write_atomically
+from secrets_layout.review.access import AccessMap
+from secrets_layout.review.access_json import access_map_from_json, access_map_to_json
 
 FORMAT_VERSION = 2
 """Raised whenever what is stored, or what a key covers, changes meaning."""
@@ -78,7 +84,7 @@ PACKAGES = ("secrets_layout", "secrets_layout.components", "secrets_layout.polic
 """Every folder of the installed package (pyproject.toml package-dir maps components/, policies/ and
 rotation/ into it): the program's components, the pack and the rotation code a simulation zips."""
 
-_BODY = {"simulation": "resources", "verdicts": "verdicts"}
+_BODY = {"simulation": "resources", "verdicts": "verdicts", "access": "access"}
 """The field of an entry of each kind that holds what was stored (beside format, key and sha256)."""
 _TEMPORARY_NAME = re.compile(r"\.[0-9a-f]{16}\.[a-z0-9_]{8}\.tmp")
 """What `_write` (files.write_atomically's mkstemp) names a temporary, exactly: "." + the key's first 16 digits + "." + 8
@@ -366,14 +372,22 @@ def verdict_key(simulation: str, pack_dir: Path, policy_config: Path) -> str:
     return key.hexdigest()
 
 
+def access_key(simulation: str, account: str) -> str:
+    """The simulation's key and the account the access map was computed for."""
+    key = _Hasher("access")
+    key.text("simulation", simulation)
+    key.text("account", account)
+    return key.hexdigest()
+
+
 # ------------------------------------------------------------------------------------------------
 # The folder
 # ------------------------------------------------------------------------------------------------
 
 
 class PreviewCache:
-    """Entries in one folder: `<key>.simulation.json` and `<key>.verdicts.json`. Reading never
-    raises for a bad entry: it returns None and adds a warning to `warnings`."""
+    """Entries in one folder: `<key>.simulation.json`, `<key>.verdicts.json` and `<key>.access.json`.
+    Reading never raises for a bad entry: it returns None and adds a warning to `warnings`."""
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
@@ -423,7 +437,9 @@ class PreviewCache:
         return data[_BODY[kind]]
 
     def _warn(self, path: Path, why: str) -> None:
-        self.warnings.append(f"preview cache: {path.name} in {self.folder} is {why}; not used (simulated instead)")
+        # <key>.<kind>.json: what the preview does without the entry.
+        instead = "evaluated instead" if path.name.endswith(".access.json") else "simulated instead"
+        self.warnings.append(f"preview cache: {path.name} in {self.folder} is {why}; not used ({instead})")
 
     def remove_stale_temporaries(self) -> None:
         """Remove what a preview killed while writing an entry left: the temporaries `_write` names
@@ -479,6 +495,19 @@ class PreviewCache:
     def store_verdicts(self, key: str, verdicts: Mapping[str, analyzer_pb2.AnalyzeResponse]) -> None:
         self._write(key, "verdicts", {digest: json_format.MessageToDict(answer)
                                       for digest, answer in sorted(verdicts.items())})
+
+    def load_access(self, key: str) -> AccessMap | None:
+        data = self._read(key, "access")
+        if data is None:
+            return None
+        try:
+            return access_map_from_json(data)
+        except (ValueError, RecursionError) as error:
+            self._warn(self._path(key, "access"), f"corrupt ({type(error).__name__})")
+            return None
+
+    def store_access(self, key: str, found: AccessMap) -> None:
+        self._write(key, "access", access_map_to_json(found))
 
 
 def _older(entry: os.DirEntry[str], oldest: float) -> bool:

@@ -25,7 +25,6 @@ library send) and naming each staging label, then every other Secrets Manager ac
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from typing import Any
 
 from secrets_layout.engine.recorded_values import RegisteredResource
 from secrets_layout.policies.resource_policy import PolicyDocumentError, account_of
-from secrets_layout.review.deployment import Deployment, KeyPlace, SecretPlace, read_deployment
+from secrets_layout.review.deployment import Deployment, KeyPlace, SecretPlace, digest, policy_text, read_deployment
 from secrets_layout.review.iam import (
     ABSENT,
     ALLOWED,
@@ -101,8 +100,8 @@ class AccessMap:
     """secret -> the accounts its documents name (and its own): the others are `another account`."""
     organization: str | None = None
     problems: list[str] = field(default_factory=list)
-    inputs: dict[str, tuple] = field(default_factory=dict)
-    """secret -> everything its access was computed from (the same inputs give the same rows)."""
+    inputs: dict[str, str] = field(default_factory=dict)
+    """secret -> the digest of everything its access was computed from (the same inputs give the same rows)."""
 
     @property
     def places(self) -> list[tuple[str, str]]:
@@ -149,7 +148,8 @@ def who_can_read(resources: Sequence[RegisteredResource], account: str, *, known
     for secret in deployment.secrets:
         inputs = _inputs_of(secret, deployment, organization)
         found.inputs[secret.name] = inputs
-        if known is not None and known.inputs.get(secret.name) == inputs:
+        # A secret without rows there (a problem) is evaluated again: the same problem here.
+        if known is not None and known.inputs.get(secret.name) == inputs and secret.name in known.accounts:
             found.accounts[secret.name] = known.accounts[secret.name]
             found.rows.update({(secret.name, region): known.rows[(secret.name, region)] for region, _ in secret.keys})
             continue
@@ -165,20 +165,19 @@ def who_can_read(resources: Sequence[RegisteredResource], account: str, *, known
     return found
 
 
-def _inputs_of(secret: SecretPlace, deployment: Deployment, organization: str | None) -> tuple:
-    keys = tuple((region, reference, None if (key := deployment.key_for(reference)) is None else (key.arn, _text(key.policy)))
-                 for region, reference in secret.keys)
-    return (secret.name, secret.arn, secret.account, _text(secret.policy), secret.rotation_lambda, keys, organization)
-
-
-def _text(document: Any) -> Any:
-    return json.dumps(document, sort_keys=True, default=str) if isinstance(document, Mapping) else document
+def _inputs_of(secret: SecretPlace, deployment: Deployment, organization: str | None) -> str:
+    """The digest of everything the secret's access is computed from (its keys' policies by their digest,
+    made once per key)."""
+    keys = [(region, reference, None if (key := deployment.key_for(reference)) is None else (key.arn, key.policy_digest))
+            for region, reference in secret.keys]
+    return digest((secret.name, secret.arn, secret.account, policy_text(secret.policy), secret.rotation_lambda, keys,
+                   organization))
 
 
 def _organization(deployment: Deployment) -> str | None:
     """The organization the policies name (aws:PrincipalOrgID), the first in sorted order if several."""
     found = set()
-    documents = [secret.policy for secret in deployment.secrets] + [key.policy for key in deployment.keys.values()]
+    documents = [secret.policy for secret in deployment.secrets] + [key.policy_text for key in deployment.keys.values()]
     for document in documents:
         try:
             policy = _policy(document)
@@ -285,7 +284,7 @@ def _secret_access(secret: SecretPlace, deployment: Deployment, organization: st
                    ) -> tuple[list[Access], frozenset[str]]:
     secret_policy = _policy(secret.policy)
     keys = {region: deployment.key_for(reference) for region, reference in secret.keys}
-    key_policies = [policy for key in keys.values() if key is not None for policy in [_policy(key.policy)] if policy]
+    key_policies = [policy for key in keys.values() if key is not None for policy in [_policy(key.policy_text)] if policy]
     on_secret = _SecretSide(secret, secret_policy)
     regions = [region for region, _ in secret.keys]
 
@@ -366,14 +365,15 @@ def _decrypt(secret: SecretPlace, region: str, reference: str | None, key: KeyPl
     if reference is None:
         # The AWS managed key aws/secretsmanager: its policy serves its own account only.
         return ALLOWED if caller.account == secret.account else NOT_ALLOWED
-    if key is None or _policy(key.policy) is None:
+    key_policy = _policy(key.policy_text) if key is not None else None
+    if key is None or key_policy is None:
         return Outcome(None, frozenset({f"the key policy of {reference}"}))
     context = {
         "aws:principalisawsservice": "false", "aws:securetransport": "true", "aws:requestedregion": region,
         "kms:viaservice": f"secretsmanager.{region}.amazonaws.com", "kms:calleraccount": caller.account,
         "kms:encryptioncontext:secretarn": secret.arn_in(region),
     }
-    verdict = _policy(key.policy).verdict(Request(caller, "kms:Decrypt", key.arn, context))
+    verdict = key_policy.verdict(Request(caller, "kms:Decrypt", key.arn, context))
     return both(verdict.allow, negated(verdict.deny))
 
 

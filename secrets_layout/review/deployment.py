@@ -10,12 +10,15 @@ does not give are built in the deployment's account. Pure: resources in, places 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from secrets_layout.engine.recorded_values import RegisteredResource
+from secrets_layout.engine.recorded_values import RegisteredResource, SecretValue
 from secrets_layout.policies.resource_policy import account_of
 from secrets_layout.policies.resources import (
     KMS_KEY_POLICY,
@@ -54,6 +57,36 @@ class SecretPlace:
 class KeyPlace:
     arn: str
     policy: Any
+
+    @cached_property
+    def policy_text(self) -> Any:
+        """`policy_text(policy)`, made once per key: a key policy names every reader of every secret it
+        encrypts (tens of kilobytes at 1,000 secrets), and every secret of its region reads it."""
+        return policy_text(self.policy)
+
+    @cached_property
+    def policy_digest(self) -> str:
+        """`digest(policy_text)`: what a secret's access inputs hold of its key, once per key."""
+        return digest(self.policy_text)
+
+
+def policy_text(document: Any) -> Any:
+    """A policy document given as a mapping (aws-native's `keyPolicy`, a program's dict) as JSON text with
+    sorted keys; text (and anything else) as it is."""
+    return json.dumps(document, sort_keys=True, default=str) if isinstance(document, Mapping) else document
+
+
+def digest(value: Any) -> str:
+    """SHA-256 of plain data (tuples as lists) as canonical JSON. A hidden value (`SecretValue`, in the
+    preview a digest already) counts by its content; any other object by its type and repr."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_opaque)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _opaque(value: Any) -> Any:
+    if isinstance(value, SecretValue):
+        return {"hidden": value.reveal()}
+    return f"{type(value).__module__}.{type(value).__qualname__}: {value!r}"
 
 
 @dataclass
