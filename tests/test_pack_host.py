@@ -163,12 +163,14 @@ def test_a_message_changed_between_two_calls_is_converted_again(requests):
     assert len(after.diagnostics) == len(before.diagnostics) + 1
 
 
-def test_calls_on_several_threads_each_get_their_own_answer(requests):
-    """pulumi_policy serves calls on a thread pool; each thread's call has its own memo."""
+@pytest.mark.parametrize("patches", HOSTED.values(), ids=HOSTED.keys())
+def test_calls_on_several_threads_each_get_their_own_answer(requests, patches):
+    """pulumi_policy serves calls on a thread pool; each thread's call has its own memo and its own policies."""
     _, analyze_requests, _ = requests
     servicer = _servicer()
     alone = [servicer.Analyze(request, None) for request in analyze_requests]
-    with pack_host.messages_converted_once(), ThreadPoolExecutor(max_workers=8) as threads:
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=8) as threads:
+        assert all(stack.enter_context(patch) for patch in patches())
         for _ in range(3):
             assert list(threads.map(lambda request: servicer.Analyze(request, None), analyze_requests)) == alone
 
@@ -341,15 +343,6 @@ def test_a_resource_policy_that_declares_no_types_judges_every_resource(requests
     with pack_host.policies_given_their_types():
         answers = [servicer.Analyze(request, None) for request in analyze_requests]
     assert all(any(diagnostic.policyName == "everyone" for diagnostic in answer.diagnostics) for answer in answers)
-
-
-def test_given_their_types_calls_on_several_threads_each_get_their_own_answer(requests):
-    _, analyze_requests, _ = requests
-    servicer = _servicer()
-    alone = [servicer.Analyze(request, None) for request in analyze_requests]
-    with pack_host.policies_given_their_types(), ThreadPoolExecutor(max_workers=8) as threads:
-        for _ in range(3):
-            assert list(threads.map(lambda request: servicer.Analyze(request, None), analyze_requests)) == alone
 
 
 def test_a_servicer_without_its_policies_where_they_were_is_called_as_it_is(requests, monkeypatch):

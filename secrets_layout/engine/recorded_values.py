@@ -74,6 +74,8 @@ SECRET_MASK = "[secret]"
 
 def mask(value: Any) -> Any:
     """Plain data (dicts, lists, scalars) with every `SecretValue` replaced by "[secret]"."""
+    if type(value) is str:  # most values: past the checks below (Mapping's is an ABC's, slow)
+        return value
     if isinstance(value, SecretValue):
         return SECRET_MASK
     if isinstance(value, Mapping):
@@ -86,6 +88,8 @@ def mask(value: Any) -> Any:
 def to_wire(value: Any) -> Any:
     """SecretValue back to the engine protocol's secret envelope: for answers sent to the program,
     and for what the policy pack is sent (the analyzer protocol marks secrets the same way)."""
+    if type(value) is str:
+        return value
     if isinstance(value, SecretValue):
         return rpc.wrap_rpc_secret(to_wire(value.reveal()))
     if isinstance(value, dict):

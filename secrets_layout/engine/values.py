@@ -129,6 +129,8 @@ def plain(value: Any) -> Any:
 
 
 def _described(value: Any) -> Any:
+    if type(value) is str:  # most values: past the checks below (Mapping's is an ABC's, slow)
+        return UNKNOWN_MARK if value == rpc.UNKNOWN else value
     if isinstance(value, SecretValue):
         return value  # mask() hides it whole
     if isinstance(value, pulumi.Asset):
