@@ -145,3 +145,16 @@ def test_every_example_gets_the_answers_of_asking_about_every_resource(hosted_pa
                if key not in asked.used)
     if changed:
         assert {violation.policy for violation in asking_all.violations} >= {"secret-protected"}
+
+
+@pytest.mark.parametrize(("version", "telling"), [
+    pytest.param("1.21.0", True, id="tested-minor"),
+    pytest.param("1.22.0", False, id="next-minor"),
+    pytest.param(None, False, id="not-installed-as-a-distribution"),
+])
+def test_the_types_are_told_only_on_the_pulumi_policy_minor_that_was_tested(version, telling, tmp_path, monkeypatch):
+    monkeypatch.setattr(pack_host, "installed_pulumi_policy", lambda: version)
+    constructor = pulumi_policy.PolicyPack.__init__
+    with pack_host.judged_types_told(str(tmp_path / "judged.json")) as told:
+        assert told is telling
+        assert (pulumi_policy.PolicyPack.__init__ is constructor) is not telling

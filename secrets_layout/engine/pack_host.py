@@ -201,7 +201,13 @@ def judged_types_told(path: str | None) -> Iterator[bool]:
     """Within the block, a `PolicyPack` built writes `judged_types` of its policies to `path` (JSON
     ``{"judged": [...]}``, ``null`` for "any type"), before it serves and so before it prints its port;
     yields whether it will. Reads the policies from `PolicyPack`'s own argument (pulumi_policy's public
-    constructor), so it holds on any version; nothing is written without a path or pulumi_policy."""
+    constructor); nothing is written without a path, or on a pulumi_policy of another minor version than
+    `TESTED_PULUMI_POLICY` (whose Analyze might answer something for a resource no policy judges): the preview
+    then asks about every resource."""
+    version = installed_pulumi_policy()
+    if version is None or ".".join(version.split(".")[:2]) != TESTED_PULUMI_POLICY:
+        yield False
+        return
     try:
         import pulumi_policy
     except ImportError:
