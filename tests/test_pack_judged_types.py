@@ -158,3 +158,25 @@ def test_the_types_are_told_only_on_the_pulumi_policy_minor_that_was_tested(vers
     with pack_host.judged_types_told(str(tmp_path / "judged.json")) as told:
         assert told is telling
         assert (pulumi_policy.PolicyPack.__init__ is constructor) is not telling
+
+
+def test_without_a_temporary_folder_the_pack_is_asked_about_every_resource(monkeypatch):
+    """A read-only or full temporary folder is no failure: the types are just not told."""
+    import tempfile
+
+    def no_folder(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_folder)
+    with AnalyzerClient() as client:
+        assert client.judged_types is None
+        assert client.info().policies
+
+
+def test_a_file_that_cannot_be_written_leaves_the_pack_serving_untold(tmp_path, monkeypatch):
+    built = []
+    monkeypatch.setattr(pulumi_policy.PolicyPack, "__init__", lambda self, name, policies, *a, **k: built.append(name))
+    with pack_host.judged_types_told(str(tmp_path / "missing-folder" / "judged.json")) as telling:
+        assert telling
+        pulumi_policy.PolicyPack("pack", [_policy(RESOURCE, "a", ["t:a"])])
+    assert built == ["pack"] and not (tmp_path / "missing-folder").exists()

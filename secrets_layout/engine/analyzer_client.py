@@ -109,6 +109,13 @@ def _pump(stream, sink: Deque[str], first_line: Optional["queue.Queue[Optional[s
             first_line.put(None)
 
 
+def _told_folder() -> Optional[tempfile.TemporaryDirectory]:
+    try:
+        return tempfile.TemporaryDirectory(prefix="secrets-layout-pack-")
+    except OSError:
+        return None
+
+
 def _judged_types(path: str) -> Optional[FrozenSet[str]]:
     """What the pack host wrote before the pack printed its port; None when it wrote nothing readable
     (a pack not built with pulumi_policy's `PolicyPack`, another host): then every resource is asked about."""
@@ -198,8 +205,9 @@ class AnalyzerClient:
         environment = dict(os.environ)
         environment.update(self._extra_env)
         environment["PYTHONUNBUFFERED"] = "1"
-        # Where the host says which types the pack judges (pack_host.judged_types_told); the CLI's launcher has no host.
-        told = tempfile.TemporaryDirectory(prefix="secrets-layout-pack-") if self.launcher == "script" else None
+        # Where the host says which types the pack judges (pack_host.judged_types_told); the CLI's launcher has no
+        # host, and without a temporary folder the pack is simply asked about every resource.
+        told = _told_folder() if self.launcher == "script" else None
         if told is not None:
             environment[JUDGED_TYPES_FILE] = os.path.join(told.name, "judged-types.json")
         try:

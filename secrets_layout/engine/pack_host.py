@@ -223,9 +223,12 @@ def judged_types_told(path: str | None) -> Iterator[bool]:
     @functools.wraps(constructor)
     def telling(self: Any, name: str, policies: list[Any], *args: Any, **kwargs: Any) -> None:
         written = f"{path}.{os.getpid()}.tmp"
-        with open(written, "w", encoding="utf-8") as told:
-            json.dump({"judged": judged_types(list(policies), resource_policy)}, told)
-        os.replace(written, path)  # whole or not at all: the preview reads it once the port is printed
+        try:
+            with open(written, "w", encoding="utf-8") as told:
+                json.dump({"judged": judged_types(list(policies), resource_policy)}, told)
+            os.replace(written, path)  # whole or not at all: the preview reads it once the port is printed
+        except OSError:
+            pass  # not told: the preview asks about every resource, as without the host
         constructor(self, name, policies, *args, **kwargs)
 
     pack.__init__ = telling
