@@ -39,7 +39,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from secrets_layout.components.plan.model import Archive, Derived, FromConfig, Invocation, Plan, Ref, Registration, Secret
@@ -53,6 +52,8 @@ from secrets_layout.engine.recorded_values import (
     RegisteredResource,
     SecretValue,
     Simulation,
+    from_wire,
+    to_wire,
     tree_order,
 )
 from secrets_layout.engine.simulation import qualified_config_key
@@ -162,9 +163,9 @@ class _Evaluation:
     def _answer(self, registration: Registration, urn: str, inputs: dict[str, Any], provider: str | None,
                 profile: ClassProfile) -> tuple[str | None, dict[str, Any]]:
         """The fake cloud's answer, as the recording monitor gets it (recording_monitor.RecordingMonitor)."""
-        wire = _to_wire(_floats(inputs))
+        wire = to_wire(_floats(inputs))
         if registration.type.startswith("pulumi:providers:"):
-            self.cloud.register_provider(urn, _from_wire(wire))
+            self.cloud.register_provider(urn, from_wire(wire))
         provider_reference = None
         if provider is not None:
             provider_id = self.registered[registration.provider].id if registration.provider else None
@@ -172,7 +173,7 @@ class _Evaluation:
         resource_id, state = self.cloud.new_resource(MockResourceArgs(
             typ=registration.type, name=registration.name, inputs=wire, provider=provider_reference,
             resource_id=registration.options.import_id or "", custom=registration.custom))
-        state = _from_wire(dict(state))
+        state = from_wire(dict(state))
         for name in self._secret_outputs(registration, profile):
             if name in state and not isinstance(state[name], SecretValue):
                 state[name] = SecretValue(state[name])
@@ -402,30 +403,6 @@ def _contains_secret(value: Any) -> bool:
     if isinstance(value, list):
         return any(_contains_secret(item) for item in value)
     return False
-
-
-def _to_wire(value: Any) -> Any:
-    if type(value) in _UNCHANGED_LEAVES:
-        return value
-    if isinstance(value, SecretValue):
-        return rpc.wrap_rpc_secret(_to_wire(value.reveal()))
-    if isinstance(value, dict):
-        return {key: _to_wire(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_to_wire(item) for item in value]
-    return value
-
-
-def _from_wire(value: Any) -> Any:
-    if type(value) in _UNCHANGED_LEAVES:
-        return value
-    if rpc.is_rpc_secret(value):
-        return SecretValue(_from_wire(rpc.unwrap_rpc_secret(value)))
-    if isinstance(value, dict):
-        return {key: _from_wire(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_from_wire(item) for item in value]
-    return value
 
 
 def _as_received(state: dict[str, Any]) -> dict[str, Any]:

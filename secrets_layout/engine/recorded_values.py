@@ -28,6 +28,7 @@ __all__ = [
     "RegisteredResource",
     "SecretValue",
     "Simulation",
+    "from_wire",
     "mask",
     "to_wire",
     "tree_order",
@@ -96,6 +97,19 @@ def to_wire(value: Any) -> Any:
         return {key: to_wire(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [to_wire(item) for item in value]
+    return value
+
+
+def from_wire(value: Any) -> Any:
+    """The engine protocol's secret envelopes ({sig: secret, value: ...}) as SecretValue: what `to_wire` undoes."""
+    if type(value) is str:
+        return value
+    if rpc.is_rpc_secret(value):
+        return SecretValue(from_wire(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, dict):
+        return {key: from_wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [from_wire(item) for item in value]
     return value
 
 

@@ -23,7 +23,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
 from secrets_layout.engine.fake_cloud import FakeCloud
-from secrets_layout.engine.recorded_values import STACK_TYPE, UNKNOWN, RegisteredResource, SecretValue
+from secrets_layout.engine.recorded_values import STACK_TYPE, UNKNOWN, RegisteredResource, SecretValue, from_wire
 
 __all__ = ["RecordingMonitor"]
 
@@ -39,17 +39,6 @@ def _sentinels(value: Any) -> Any:
         return {key: _sentinels(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_sentinels(item) for item in value]
-    return value
-
-
-def _wrap_secrets(value: Any) -> Any:
-    """Replace the SDK's RPC secret envelopes ({sig: secret, value: ...}) by SecretValue."""
-    if rpc.is_rpc_secret(value):
-        return SecretValue(_wrap_secrets(rpc.unwrap_rpc_secret(value)))
-    if isinstance(value, dict):
-        return {key: _wrap_secrets(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_wrap_secrets(item) for item in value]
     return value
 
 
@@ -108,7 +97,7 @@ class RecordingMonitor(MockMonitor):
         self._ensure_thread_loop()
         raw_inputs = _sentinels(rpc.deserialize_properties(request.object))
         if request.type.startswith("pulumi:providers:"):
-            self.cloud.register_provider(urn, _wrap_secrets(raw_inputs))
+            self.cloud.register_provider(urn, from_wire(raw_inputs))
         resource_args = MockResourceArgs(
             typ=request.type,
             name=request.name,
@@ -125,7 +114,7 @@ class RecordingMonitor(MockMonitor):
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
 
-        inputs = _wrap_secrets(raw_inputs)
+        inputs = from_wire(raw_inputs)
         property_dependencies = {
             key: tuple(sorted(value.urns)) for key, value in request.propertyDependencies.items()
         }
@@ -142,7 +131,7 @@ class RecordingMonitor(MockMonitor):
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
                 providers={key: ref.rsplit("::", 1)[0] for key, ref in request.providers.items()},
                 inputs=inputs,
-                outputs=_wrap_secrets(state),
+                outputs=from_wire(state),
                 secret_inputs=frozenset(key for key, value in inputs.items() if isinstance(value, SecretValue)),
                 protect=request.protect if request.HasField("protect") else None,
                 ignore_changes=tuple(request.ignoreChanges),
@@ -178,7 +167,7 @@ class RecordingMonitor(MockMonitor):
         self._ensure_thread_loop()
         response = super().ReadResource(request)
         registration = self.resources[response.urn]
-        inputs = _wrap_secrets(_sentinels(rpc.deserialize_properties(request.properties)))
+        inputs = from_wire(_sentinels(rpc.deserialize_properties(request.properties)))
         self._record(
             RegisteredResource(
                 urn=response.urn,
@@ -189,7 +178,7 @@ class RecordingMonitor(MockMonitor):
                 parent=request.parent or None,
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
                 inputs=inputs,
-                outputs=_wrap_secrets(registration.state),
+                outputs=from_wire(registration.state),
                 secret_inputs=frozenset(key for key, value in inputs.items() if isinstance(value, SecretValue)),
                 protect=None,
                 ignore_changes=(),
@@ -209,7 +198,7 @@ class RecordingMonitor(MockMonitor):
     def RegisterResourceOutputs(self, request):  # noqa: N802 (gRPC method name)
         if request.urn == self.stack_urn:
             self._ensure_thread_loop()
-            self.stack_outputs = _wrap_secrets(_sentinels(rpc.deserialize_properties(request.outputs)))
+            self.stack_outputs = from_wire(_sentinels(rpc.deserialize_properties(request.outputs)))
         return super().RegisterResourceOutputs(request)
 
     def _record(self, resource: RegisteredResource) -> None:
