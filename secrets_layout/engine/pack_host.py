@@ -108,12 +108,17 @@ class _ConvertedOnce:
         return call
 
 
+def _on_tested_pulumi_policy() -> bool:
+    """Whether the installed pulumi-policy is of the minor version `TESTED_PULUMI_POLICY`."""
+    version = installed_pulumi_policy()
+    return version is not None and ".".join(version.split(".")[:2]) == TESTED_PULUMI_POLICY
+
+
 def _tested_servicer() -> tuple[Any, type, dict[str, Callable[..., Any]]] | None:
     """pulumi_policy's policy module, its servicer class and the class's own Analyze and AnalyzeStack, when
     pulumi_policy is of the minor version `TESTED_PULUMI_POLICY` and they are where that version has them;
     else None (a patch is then left out: the pack's own behaviour, slower and the same)."""
-    version = installed_pulumi_policy()
-    if version is None or ".".join(version.split(".")[:2]) != TESTED_PULUMI_POLICY:
+    if not _on_tested_pulumi_policy():
         return None
     try:
         from pulumi_policy import policy
@@ -173,26 +178,29 @@ class _Given:
         return getattr(self._servicer, name)
 
 
-def _judges(policy: Any, resource_type: str) -> bool:
-    """Whether pulumi_policy's answer for a resource of `resource_type` may depend on `policy`. A resource policy
-    without a validation is reported "not applicable" for every resource (pulumi_policy 1.21.0, ``Analyze``
-    line 981), whatever it declares."""
-    types = getattr(policy, JUDGED_TYPES, None)
+def _judges_any_type(policy: Any) -> bool:
+    """Whether pulumi_policy's answer for a resource of any type may depend on `policy`: it declares no types,
+    or it has no validation, which pulumi_policy reports "not applicable" for every resource (pulumi_policy
+    1.21.0, ``Analyze`` line 981), whatever it declares."""
     has_validation = getattr(policy, "has_validation", None)
-    return types is None or resource_type in types or (callable(has_validation) and not has_validation())
+    return getattr(policy, JUDGED_TYPES, None) is None or (callable(has_validation) and not has_validation())
+
+
+def _judges(policy: Any, resource_type: str) -> bool:
+    """Whether pulumi_policy's answer for a resource of `resource_type` may depend on `policy`."""
+    return _judges_any_type(policy) or resource_type in getattr(policy, JUDGED_TYPES)
 
 
 def judged_types(policies: list[Any], resource_policy: type) -> list[str] | None:
-    """Every type some resource policy among `policies` judges, sorted; None when one may judge any type
-    (it declares none, or has no validation): for a resource of another type, pulumi_policy's Analyze
-    answer is empty, as every resource policy returns at once and stack policies are not asked."""
+    """Every type some resource policy among `policies` judges, sorted; None when one may judge any type:
+    for a resource of another type, pulumi_policy's Analyze answer is empty, as every resource policy
+    returns at once and stack policies are not asked."""
     types: set[str] = set()
     for policy in policies:
         if isinstance(policy, resource_policy):
-            declared = getattr(policy, JUDGED_TYPES, None)
-            if declared is None or _judges(policy, ""):
+            if _judges_any_type(policy):
                 return None
-            types.update(declared)
+            types.update(getattr(policy, JUDGED_TYPES))
     return sorted(types)
 
 
@@ -204,8 +212,7 @@ def judged_types_told(path: str | None) -> Iterator[bool]:
     constructor); nothing is written without a path, or on a pulumi_policy of another minor version than
     `TESTED_PULUMI_POLICY` (whose Analyze might answer something for a resource no policy judges): the preview
     then asks about every resource."""
-    version = installed_pulumi_policy()
-    if version is None or ".".join(version.split(".")[:2]) != TESTED_PULUMI_POLICY:
+    if not _on_tested_pulumi_policy():
         yield False
         return
     try:
@@ -267,11 +274,11 @@ def _analyze_stack_given_their_types(method: Callable[..., Any], stack_policy: t
         if policies is None:
             return method(servicer, request, context)
         stack_policies = [policy for policy in policies if isinstance(policy, stack_policy)]
-        if all(getattr(policy, JUDGED_TYPES, None) is None for policy in stack_policies):
+        if all(_judges_any_type(policy) for policy in stack_policies):
             return method(servicer, request, context)
         answers = []
         for policy in stack_policies:
-            given = request if getattr(policy, JUDGED_TYPES, None) is None else type(request)(
+            given = request if _judges_any_type(policy) else type(request)(
                 resources=[resource for resource in request.resources if _judges(policy, resource.type)])
             answers.append(method(_Given(servicer, [policy]), given, context))
         answer, *others = answers
