@@ -86,6 +86,8 @@ rotation/ into it): the program's components, the pack and the rotation code a s
 
 _BODY = {"simulation": "resources", "verdicts": "verdicts", "access": "access"}
 """The field of an entry of each kind that holds what was stored (beside format, key and sha256)."""
+_INSTEAD = {"simulation": "simulated instead", "verdicts": "simulated instead", "access": "evaluated instead"}
+"""What the preview does without an entry of each kind, as its warning says."""
 _TEMPORARY_NAME = re.compile(r"\.[0-9a-f]{16}\.[a-z0-9_]{8}\.tmp")
 """What `_write` (files.write_atomically's mkstemp) names a temporary, exactly: "." + the key's first 16 digits + "." + 8
 random characters + ".tmp" (CPython Lib/tempfile.py: mkstemp's name is prefix + next(_RandomNameSequence)
@@ -408,23 +410,23 @@ class PreviewCache:
         except FileNotFoundError:
             return None  # no entry, or a link to nothing: a miss
         except OSError as error:
-            self._warn(path, f"unreadable ({brief_problem(error)})")
+            self._warn(key, kind, f"unreadable ({brief_problem(error)})")
             return None
         try:
             raw = read_bytes(path, MAX_ENTRY_BYTES)
             if len(raw) > MAX_ENTRY_BYTES:
-                self._warn(path, f"larger than {MAX_ENTRY_BYTES // (1024 * 1024)} MiB")
+                self._warn(key, kind, f"larger than {MAX_ENTRY_BYTES // (1024 * 1024)} MiB")
                 return None
             data = json.loads(raw)
         except UnreadableFile as error:
-            self._warn(path, f"unreadable ({brief_problem(error)})")
+            self._warn(key, kind, f"unreadable ({brief_problem(error)})")
             return None
         except (OSError, ValueError, RecursionError) as error:
-            self._warn(path, f"unreadable ({type(error).__name__})")
+            self._warn(key, kind, f"unreadable ({type(error).__name__})")
             return None
         if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION or data.get("key") != key:
             found = data.get("format") if isinstance(data, dict) else None
-            self._warn(path, f"of format {found!r}, not {FORMAT_VERSION}" if found != FORMAT_VERSION
+            self._warn(key, kind, f"of format {found!r}, not {FORMAT_VERSION}" if found != FORMAT_VERSION
                        else "not the entry its name says")
             return None
         field, digest = _BODY[kind], data.get("sha256")
@@ -434,14 +436,13 @@ class PreviewCache:
         intact = (set(data) == {"format", "key", "sha256", field} and bool(head) and raw.startswith(head)
                   and raw.endswith(b"}") and digest == _sha256(raw[len(head):-1]))
         if not intact:
-            self._warn(path, "altered since it was written (its sha256 does not match its content)")
+            self._warn(key, kind, "altered since it was written (its sha256 does not match its content)")
             return None
         return data[_BODY[kind]]
 
-    def _warn(self, path: Path, why: str) -> None:
-        # <key>.<kind>.json: what the preview does without the entry.
-        instead = "evaluated instead" if path.name.endswith(".access.json") else "simulated instead"
-        self.warnings.append(f"preview cache: {path.name} in {self.folder} is {why}; not used ({instead})")
+    def _warn(self, key: str, kind: str, why: str) -> None:
+        name = self._path(key, kind).name
+        self.warnings.append(f"preview cache: {name} in {self.folder} is {why}; not used ({_INSTEAD[kind]})")
 
     def remove_stale_temporaries(self) -> None:
         """Remove what a preview killed while writing an entry left: the temporaries `_write` names
@@ -475,7 +476,7 @@ class PreviewCache:
         try:
             return [resource_from_json(item) for item in data]
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as error:
-            self._warn(self._path(key, "simulation"), f"corrupt ({type(error).__name__})")
+            self._warn(key, "simulation", f"corrupt ({type(error).__name__})")
             return None
 
     def store_simulation(self, key: str, resources: Iterable[RegisteredResource]) -> None:
@@ -491,7 +492,7 @@ class PreviewCache:
             return {digest: json_format.ParseDict(answer, analyzer_pb2.AnalyzeResponse())
                     for digest, answer in data.items()}
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError, json_format.ParseError) as error:
-            self._warn(self._path(key, "verdicts"), f"corrupt ({type(error).__name__})")
+            self._warn(key, "verdicts", f"corrupt ({type(error).__name__})")
             return None
 
     def store_verdicts(self, key: str, verdicts: Mapping[str, analyzer_pb2.AnalyzeResponse]) -> None:
@@ -505,7 +506,7 @@ class PreviewCache:
         try:
             return access_map_from_json(data)
         except (ValueError, RecursionError) as error:
-            self._warn(self._path(key, "access"), f"corrupt ({type(error).__name__})")
+            self._warn(key, "access", f"corrupt ({type(error).__name__})")
             return None
 
     def store_access(self, key: str, found: AccessMap) -> None:
